@@ -1,0 +1,87 @@
+//! Global GRPO, trajectory level — the vanilla baseline of Dr. MAS.
+//!
+//! ```text
+//! R̄_i = mean of r over the samples of episode i
+//! μ = mean_i R̄_i,  σ = std_i R̄_i   over the G episodes of the group (unbiased)
+//! A(sample) = (R̄_i − μ) / (σ + ε)    — every sample of episode i gets the same value
+//! ```
+//! Mean-only (Dr. GRPO): A = R̄_i − μ. Singleton group: μ := 0, σ := 1.
+
+use super::{trajectory_level, Advantages, EstimatorOptions};
+use crate::rollout::Batch;
+
+/// Global GRPO advantages (trajectory level) and their ledger.
+pub fn grpo_global(batch: &Batch, options: &EstimatorOptions) -> Advantages {
+    trajectory_level(
+        batch,
+        |s| (s.group, s.episode),
+        |&(group, _)| group,
+        |group| format!("g{group}"),
+        options,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advantage::test_support::*;
+
+    /// Straight from the formula: loops, no shared helpers.
+    fn reference(batch: &Batch, eps: f64, mean_only: bool) -> Vec<f64> {
+        let s = &batch.samples;
+        let mut out = Vec::new();
+        for x in s {
+            // episodes of this group and their mean rewards
+            let mut episodes: Vec<u32> = Vec::new();
+            for y in s {
+                if y.group == x.group && !episodes.contains(&y.episode) {
+                    episodes.push(y.episode);
+                }
+            }
+            let mean_of = |e: u32| {
+                let rs: Vec<f64> =
+                    s.iter().filter(|y| y.group == x.group && y.episode == e).map(|y| f64::from(y.reward)).collect();
+                rs.iter().sum::<f64>() / rs.len() as f64
+            };
+            let values: Vec<f64> = episodes.iter().map(|&e| mean_of(e)).collect();
+            let mine = mean_of(x.episode);
+            let all_equal = values.iter().all(|v| *v == values[0]);
+            let (mu, sigma) = reference_stats(&values);
+            let a = if values.len() > 1 && all_equal {
+                0.0
+            } else if mean_only {
+                mine - mu
+            } else {
+                (mine - mu) / (sigma + eps)
+            };
+            out.push(a);
+        }
+        out
+    }
+
+    #[test]
+    fn matches_reference_loop_on_random_batches() {
+        for seed in 0..200 {
+            let batch = random_batch(seed);
+            for mean_only in [false, true] {
+                let opts = EstimatorOptions { eps: 1e-6, mean_only };
+                let got = grpo_global(&batch, &opts);
+                assert_close(&got.values, &reference(&batch, 1e-6, mean_only));
+                assert_eq!(got.ledger.len(), batch.len());
+            }
+        }
+    }
+
+    #[test]
+    fn every_sample_of_an_episode_shares_its_advantage() {
+        let batch = random_batch(3);
+        let got = grpo_global(&batch, &EstimatorOptions::default());
+        for (i, a) in batch.samples.iter().enumerate() {
+            for (j, b) in batch.samples.iter().enumerate() {
+                if a.group == b.group && a.episode == b.episode {
+                    assert_eq!(got.values[i], got.values[j]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Advantage estimators: pure functions from a [`Batch`] to one advantage per sample.
+//!
+//! Each estimator lives in its own file with its formula first, in the notation of
+//! `REFERENCE.md`. They share one normalisation rule ([`normalize_by_key`]) so that the edge
+//! conventions hold identically everywhere:
+//!
+//! * std is the unbiased (n−1) sample std, ε = 1e-6 unless configured;
+//! * a key with exactly one member uses μ := 0, σ := 1, so A equals the raw value (not 0);
+//! * a key whose members are all equal has σ = 0 and A = 0 exactly.
+//!
+//! Every estimator also returns the *ledger*: for each sample, the key it was grouped under,
+//! the key's size, mean and std, the value that was normalised and the resulting advantage.
+
+mod agent_wise;
+mod global_step;
+mod grpo_global;
+mod trajectory_per_agent;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rollout::Batch;
+
+pub use agent_wise::agent_wise;
+pub use global_step::global_step;
+pub use grpo_global::grpo_global;
+pub use trajectory_per_agent::trajectory_per_agent;
+
+/// The group-relative estimators the trainer can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EstimatorKind {
+    /// Global GRPO at trajectory level (the vanilla baseline of Dr. MAS).
+    GrpoGlobal,
+    /// Agent-wise normalisation (Dr. MAS): statistics per (group, agent) over that agent's samples.
+    AgentWise,
+    /// Global step level: statistics per group over all samples of all agents.
+    GlobalStep,
+    /// Trajectory level per agent: per-episode means of agent k's samples, statistics per
+    /// (group, agent) over episodes.
+    TrajectoryPerAgent,
+}
+
+impl EstimatorKind {
+    /// Every estimator, in a stable order.
+    pub const ALL: [EstimatorKind; 4] = [
+        EstimatorKind::GrpoGlobal,
+        EstimatorKind::AgentWise,
+        EstimatorKind::GlobalStep,
+        EstimatorKind::TrajectoryPerAgent,
+    ];
+
+    /// The name used in configs, URLs and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            EstimatorKind::GrpoGlobal => "grpo-global",
+            EstimatorKind::AgentWise => "agent-wise",
+            EstimatorKind::GlobalStep => "global-step",
+            EstimatorKind::TrajectoryPerAgent => "trajectory-per-agent",
+        }
+    }
+
+    /// A short human label for charts.
+    pub fn label(self) -> &'static str {
+        match self {
+            EstimatorKind::GrpoGlobal => "Global GRPO (trajectory)",
+            EstimatorKind::AgentWise => "Agent-wise (Dr. MAS)",
+            EstimatorKind::GlobalStep => "Global (step level)",
+            EstimatorKind::TrajectoryPerAgent => "Trajectory per agent",
+        }
+    }
+
+    /// Parses a config/CLI name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Computes this estimator's advantages and ledger on `batch`.
+    pub fn compute(self, batch: &Batch, options: &EstimatorOptions) -> Advantages {
+        match self {
+            EstimatorKind::GrpoGlobal => grpo_global(batch, options),
+            EstimatorKind::AgentWise => agent_wise(batch, options),
+            EstimatorKind::GlobalStep => global_step(batch, options),
+            EstimatorKind::TrajectoryPerAgent => trajectory_per_agent(batch, options),
+        }
+    }
+}
+
+impl fmt::Display for EstimatorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Options shared by the group-relative estimators.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EstimatorOptions {
+    /// ε in (x − μ) / (σ + ε).
+    pub eps: f32,
+    /// Dr. GRPO's mean-only variant: subtract the key mean, do not divide by σ + ε.
+    pub mean_only: bool,
+}
+
+impl Default for EstimatorOptions {
+    fn default() -> Self {
+        Self { eps: 1e-6, mean_only: false }
+    }
+}
+
+/// How one sample's advantage was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The key the sample's statistics were computed under, e.g. `g0/a2` or `g1`.
+    pub key: String,
+    /// Number of members of the key (samples, or episodes for trajectory-level estimators).
+    pub key_size: u32,
+    /// The key's mean μ as used (0 for a singleton key).
+    pub mean: f32,
+    /// The key's std σ as used (1 for a singleton key; unbiased).
+    pub std: f32,
+    /// The value that was normalised: the sample's reward, or its episode's mean reward.
+    pub value: f32,
+    /// The resulting advantage.
+    pub advantage: f32,
+}
+
+/// Advantages of one estimator on one batch, with the ledger that explains them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Advantages {
+    /// One advantage per sample, in sample order.
+    pub values: Vec<f32>,
+    /// One ledger entry per sample, in sample order.
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// Statistics of one key, after the edge conventions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct KeyStats {
+    pub size: usize,
+    pub mean: f64,
+    pub std: f64,
+    /// All members equal (σ = 0, A = 0 exactly) — never set for a singleton.
+    pub degenerate: bool,
+}
+
+impl KeyStats {
+    /// Unbiased statistics of `values` with the singleton convention μ := 0, σ := 1.
+    pub(crate) fn of(values: &[f64]) -> Self {
+        let size = values.len();
+        if size == 1 {
+            return Self { size, mean: 0.0, std: 1.0, degenerate: false };
+        }
+        let mean = values.iter().sum::<f64>() / size as f64;
+        let degenerate = values.iter().all(|v| *v == values[0]);
+        let std = if degenerate {
+            0.0
+        } else {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (size as f64 - 1.0)).sqrt()
+        };
+        Self { size, mean, std, degenerate }
+    }
+
+    /// The advantage of one member's value under these statistics.
+    pub(crate) fn advantage(&self, value: f64, options: &EstimatorOptions) -> f64 {
+        if self.degenerate {
+            return 0.0;
+        }
+        let centred = value - self.mean;
+        if options.mean_only {
+            centred
+        } else {
+            centred / (self.std + f64::from(options.eps))
+        }
+    }
+}
+
+/// Normalises `values[i]` within the key `keys[i]`; returns (advantage, stats, key) per item.
+///
+/// This is the one place where the group-relative rule and its edge conventions live.
+pub(crate) fn normalize_by_key<K: Ord + Clone>(
+    keys: &[K],
+    values: &[f64],
+    options: &EstimatorOptions,
+) -> Vec<(f64, KeyStats)> {
+    debug_assert_eq!(keys.len(), values.len());
+    let mut members: BTreeMap<&K, Vec<f64>> = BTreeMap::new();
+    for (key, value) in keys.iter().zip(values) {
+        members.entry(key).or_default().push(*value);
+    }
+    let stats: BTreeMap<&K, KeyStats> =
+        members.iter().map(|(key, vals)| (*key, KeyStats::of(vals))).collect();
+    keys.iter()
+        .zip(values)
+        .map(|(key, value)| {
+            let s = stats[key];
+            (s.advantage(*value, options), s)
+        })
+        .collect()
+}
+
+/// Builds a ledger entry.
+pub(crate) fn ledger_entry(key: String, stats: &KeyStats, value: f64, advantage: f64) -> LedgerEntry {
+    LedgerEntry {
+        key,
+        key_size: stats.size as u32,
+        mean: stats.mean as f32,
+        std: stats.std as f32,
+        value: value as f32,
+        advantage: advantage as f32,
+    }
+}
+
+/// Per-sample normalisation of `sample_values` under per-sample keys (the step-level estimators).
+pub(crate) fn step_level<K: Ord + Clone>(
+    batch: &Batch,
+    key_of: impl Fn(&crate::rollout::Sample) -> K,
+    key_name: impl Fn(&K) -> String,
+    options: &EstimatorOptions,
+) -> Advantages {
+    let keys: Vec<K> = batch.samples.iter().map(&key_of).collect();
+    let values: Vec<f64> = batch.samples.iter().map(|s| f64::from(s.reward)).collect();
+    let normalized = normalize_by_key(&keys, &values, options);
+    let mut out = Advantages::default();
+    for ((key, value), (adv, stats)) in keys.iter().zip(&values).zip(normalized) {
+        out.values.push(adv as f32);
+        out.ledger.push(ledger_entry(key_name(key), &stats, *value, adv));
+    }
+    out
+}
+
+/// Trajectory-level normalisation: each episode (per `episode_key`) is one member with value
+/// R̄ = the mean reward of its samples; members are normalised within `group_key`, and every
+/// sample receives its episode's advantage.
+pub(crate) fn trajectory_level<E: Ord + Clone, G: Ord + Clone>(
+    batch: &Batch,
+    episode_key: impl Fn(&crate::rollout::Sample) -> E,
+    group_key: impl Fn(&E) -> G,
+    key_name: impl Fn(&G) -> String,
+    options: &EstimatorOptions,
+) -> Advantages {
+    let mut episodes: BTreeMap<E, (f64, usize)> = BTreeMap::new();
+    for sample in &batch.samples {
+        let entry = episodes.entry(episode_key(sample)).or_insert((0.0, 0));
+        entry.0 += f64::from(sample.reward);
+        entry.1 += 1;
+    }
+    let episode_keys: Vec<E> = episodes.keys().cloned().collect();
+    let episode_means: Vec<f64> = episodes.values().map(|(sum, n)| sum / *n as f64).collect();
+    let groups: Vec<G> = episode_keys.iter().map(&group_key).collect();
+    let normalized = normalize_by_key(&groups, &episode_means, options);
+    let per_episode: BTreeMap<E, (f64, f64, KeyStats, String)> = episode_keys
+        .into_iter()
+        .zip(episode_means)
+        .zip(normalized)
+        .zip(&groups)
+        .map(|(((e, mean), (adv, stats)), g)| (e, (mean, adv, stats, key_name(g))))
+        .collect();
+    let mut out = Advantages::default();
+    for sample in &batch.samples {
+        let (value, adv, stats, key) = &per_episode[&episode_key(sample)];
+        out.values.push(*adv as f32);
+        out.ledger.push(ledger_entry(key.clone(), stats, *value, *adv));
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Random batches with the awkward cases: uneven groups, agents acting 0, 1 or many
+    //! times, ties and singletons.
+    use crate::rollout::{Batch, Sample};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    pub fn random_batch(seed: u64) -> Batch {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut samples = Vec::new();
+        let groups = rng.random_range(1..4u32);
+        let mut episode = 0;
+        for group in 0..groups {
+            let episodes = rng.random_range(1..5u32);
+            for _ in 0..episodes {
+                let steps = rng.random_range(1..6u32);
+                for turn in 0..steps {
+                    // Rewards from a small set so that ties and zero-variance keys happen.
+                    let reward = if rng.random_bool(0.5) {
+                        f32::from(rng.random_range(0..3u8))
+                    } else {
+                        rng.random_range(-5.0..5.0f32)
+                    };
+                    samples.push(Sample {
+                        group,
+                        episode,
+                        agent: rng.random_range(0..3u32),
+                        turn,
+                        reward,
+                        anchor: None,
+                    });
+                }
+                episode += 1;
+            }
+        }
+        Batch { samples }
+    }
+
+    /// Unbiased mean/std with the singleton convention, written out plainly.
+    pub fn reference_stats(values: &[f64]) -> (f64, f64) {
+        let n = values.len() as f64;
+        if values.len() == 1 {
+            return (0.0, 1.0);
+        }
+        let mut sum = 0.0;
+        for v in values {
+            sum += v;
+        }
+        let mean = sum / n;
+        let mut sq = 0.0;
+        for v in values {
+            sq += (v - mean) * (v - mean);
+        }
+        (mean, (sq / (n - 1.0)).sqrt())
+    }
+
+    pub fn assert_close(actual: &[f32], expected: &[f64]) {
+        assert_eq!(actual.len(), expected.len());
+        for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+            let tol = 1e-4 * (1.0 + e.abs());
+            assert!(
+                (f64::from(*a) - e).abs() <= tol,
+                "sample {i}: got {a}, expected {e}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn singleton_key_passes_the_raw_value_through() {
+        let s = KeyStats::of(&[3.5]);
+        assert_eq!((s.mean, s.std), (0.0, 1.0));
+        let opts = EstimatorOptions::default();
+        assert!((s.advantage(3.5, &opts) - 3.5 / (1.0 + 1e-6)).abs() < 1e-12);
+        let mean_only = EstimatorOptions { mean_only: true, ..opts };
+        assert_eq!(s.advantage(3.5, &mean_only), 3.5);
+    }
+
+    #[test]
+    fn zero_variance_key_gives_exact_zero() {
+        let s = KeyStats::of(&[0.1, 0.1, 0.1]);
+        assert_eq!(s.std, 0.0);
+        assert_eq!(s.advantage(0.1, &EstimatorOptions::default()), 0.0);
+    }
+
+    #[test]
+    fn std_is_unbiased() {
+        let s = KeyStats::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((s.mean - 2.5).abs() < 1e-12);
+        assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for kind in EstimatorKind::ALL {
+            assert_eq!(EstimatorKind::from_name(kind.name()), Some(kind));
+            let json = serde_json::to_string(&kind).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+        }
+        assert_eq!(EstimatorKind::from_name("nope"), None);
+    }
+}

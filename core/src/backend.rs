@@ -1,0 +1,71 @@
+//! The only file that chooses a burn [`Device`].
+//!
+//! The page asks for WebGPU and falls back to the CPU (burn's `flex` backend) when no adapter
+//! can be had, recording why. Natively (CLI, tests) the CPU backend is used.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+/// Which backend a run trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// burn's pure-Rust CPU backend.
+    Cpu,
+    /// WebGPU through burn's wgpu runtime.
+    WebGpu,
+}
+
+/// The chosen backend and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// The backend.
+    pub kind: BackendKind,
+    /// Why it was chosen (e.g. the WebGPU init error that made us fall back).
+    pub reason: String,
+}
+
+impl BackendInfo {
+    /// The badge text: "WebGPU" or "CPU — reason".
+    pub fn badge(&self) -> String {
+        match self.kind {
+            BackendKind::WebGpu => "WebGPU".to_string(),
+            BackendKind::Cpu => format!("CPU — {}", self.reason),
+        }
+    }
+}
+
+/// A device and what it is.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// The training device (without autodiff; the trainer enables it per tensor).
+    pub device: Device,
+    /// What was chosen and why.
+    pub info: BackendInfo,
+}
+
+/// The CPU backend, with the reason it was chosen.
+pub fn cpu(reason: impl Into<String>) -> Backend {
+    Backend { device: Device::flex(), info: BackendInfo { kind: BackendKind::Cpu, reason: reason.into() } }
+}
+
+/// Tries WebGPU (when compiled with the `webgpu` feature), else the CPU with the reason.
+pub async fn choose(prefer_gpu: bool) -> Backend {
+    if !prefer_gpu {
+        return cpu("CPU chosen");
+    }
+    #[cfg(feature = "webgpu")]
+    {
+        match Device::wgpu_options().init_async().await {
+            Ok(device) => Backend {
+                device,
+                info: BackendInfo { kind: BackendKind::WebGpu, reason: "WebGPU adapter found".to_string() },
+            },
+            Err(err) => cpu(format!("no WebGPU: {err}")),
+        }
+    }
+    #[cfg(not(feature = "webgpu"))]
+    {
+        cpu("built without WebGPU")
+    }
+}

@@ -1,0 +1,354 @@
+//! Multi-agent bandit with a per-agent reward sculptor.
+//!
+//! Rules:
+//! * An episode starts from a context c ∈ {0..C} drawn once per group (the group's "task");
+//!   all G episodes of the group share it. The policy sees c one-hot.
+//! * Each agent k acts with probability `activation_k` (agents act in index order; `turn`
+//!   counts only the agents that acted), choosing one of A arms.
+//! * Agent k pulling arm a in context c earns its own reward term
+//!   `r_k = offset_k + scale_k · (m_k[(a + c) mod A] + arm_std_k · z)`, z ~ N(0, 1).
+//!   That term is the reward credited to k's sample; the team reward is the sum of the terms.
+//!
+//! With the default scales 1, 10, 100 the agents' reward distributions differ by two orders of
+//! magnitude: the regime in which one global baseline fits none of them (Dr. MAS).
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{check_finite, ConfigError};
+use crate::rollout::{Batch, Sample};
+
+/// Default arm means before scale and offset; agent k's are rotated by k so that agents
+/// prefer different arms.
+const DEFAULT_ARM_MEANS: [f32; 4] = [0.9, 0.5, 0.3, 0.1];
+/// Default per-agent reward scales: the Dr. MAS regime.
+const DEFAULT_SCALES: [f32; 3] = [1.0, 10.0, 100.0];
+
+/// One agent's reward sculpting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BanditAgent {
+    /// Mean of each arm before scale and offset; `None` = the default means rotated by the
+    /// agent index (resized to the number of arms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_means: Option<Vec<f32>>,
+    /// Std of a pull's noise before scale.
+    pub arm_std: f32,
+    /// Multiplies the agent's reward.
+    pub scale: f32,
+    /// Added to the agent's reward.
+    pub offset: f32,
+    /// Probability that the agent acts in an episode.
+    pub activation: f32,
+}
+
+impl Default for BanditAgent {
+    fn default() -> Self {
+        Self { arm_means: None, arm_std: 0.2, scale: 1.0, offset: 0.0, activation: 1.0 }
+    }
+}
+
+/// The bandit's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BanditConfig {
+    /// Arms per agent.
+    pub arms: u32,
+    /// Number of distinct contexts (tasks).
+    pub contexts: u32,
+    /// The agents, each with its reward sculpting.
+    pub agents: Vec<BanditAgent>,
+}
+
+impl Default for BanditConfig {
+    fn default() -> Self {
+        Self {
+            arms: 4,
+            contexts: 1,
+            agents: DEFAULT_SCALES
+                .iter()
+                .map(|&scale| BanditAgent { scale, ..BanditAgent::default() })
+                .collect(),
+        }
+    }
+}
+
+impl BanditConfig {
+    /// Checks every range; `prefix` is the path of this config in the whole config.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        if !(2..=16).contains(&self.arms) {
+            return Err(ConfigError::new(format!("{prefix}.arms"), format!("{} is out of range 2..=16", self.arms)));
+        }
+        if !(1..=16).contains(&self.contexts) {
+            return Err(ConfigError::new(
+                format!("{prefix}.contexts"),
+                format!("{} is out of range 1..=16", self.contexts),
+            ));
+        }
+        if self.agents.is_empty() || self.agents.len() > 6 {
+            return Err(ConfigError::new(format!("{prefix}.agents"), "give between 1 and 6 agents"));
+        }
+        for (k, agent) in self.agents.iter().enumerate() {
+            let field = |name: &str| format!("{prefix}.agents[{k}].{name}");
+            if let Some(means) = &agent.arm_means {
+                if means.len() != self.arms as usize {
+                    return Err(ConfigError::new(
+                        field("arm_means"),
+                        format!("has {} entries but the game has {} arms", means.len(), self.arms),
+                    ));
+                }
+                for mean in means {
+                    check_finite(&field("arm_means"), *mean)?;
+                }
+            }
+            check_finite(&field("arm_std"), agent.arm_std)?;
+            if agent.arm_std < 0.0 {
+                return Err(ConfigError::new(field("arm_std"), "must be >= 0"));
+            }
+            check_finite(&field("scale"), agent.scale)?;
+            check_finite(&field("offset"), agent.offset)?;
+            if !(0.0..=1.0).contains(&agent.activation) {
+                return Err(ConfigError::new(field("activation"), format!("{} is out of range 0..=1", agent.activation)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one update's rollout of the bandit produced for one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BanditRollout {
+    /// The samples, in collection order (group, episode, agent).
+    pub batch: Batch,
+    /// Arm chosen by each sample.
+    pub actions: Vec<u32>,
+    /// Context of each sample.
+    pub contexts: Vec<u32>,
+    /// Team reward (sum of the acting agents' terms) of each episode.
+    pub team_rewards: Vec<f32>,
+}
+
+/// The bandit, ready to play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bandit {
+    config: BanditConfig,
+    /// `arm_means[k][a]`, resolved from the config.
+    arm_means: Vec<Vec<f32>>,
+}
+
+impl Bandit {
+    /// Builds the game from a validated config.
+    pub fn new(config: BanditConfig) -> Self {
+        let arms = config.arms as usize;
+        let arm_means = config
+            .agents
+            .iter()
+            .enumerate()
+            .map(|(k, agent)| match &agent.arm_means {
+                Some(means) => means.clone(),
+                None => (0..arms)
+                    .map(|a| {
+                        // Spread the default means over the arms, then rotate by the agent index.
+                        let pos = ((a + k) % arms) as f32 / (arms - 1).max(1) as f32;
+                        let idx = pos * (DEFAULT_ARM_MEANS.len() - 1) as f32;
+                        let lo = idx.floor() as usize;
+                        let hi = (lo + 1).min(DEFAULT_ARM_MEANS.len() - 1);
+                        let t = idx - lo as f32;
+                        DEFAULT_ARM_MEANS[lo] * (1.0 - t) + DEFAULT_ARM_MEANS[hi] * t
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { config, arm_means }
+    }
+
+    /// Number of agents.
+    pub fn agents(&self) -> usize {
+        self.config.agents.len()
+    }
+
+    /// Number of arms (actions) per agent.
+    pub fn actions(&self) -> usize {
+        self.config.arms as usize
+    }
+
+    /// Observation size: the one-hot context.
+    pub fn observation_size(&self) -> usize {
+        self.config.contexts as usize
+    }
+
+    /// Number of contexts.
+    pub fn contexts(&self) -> usize {
+        self.config.contexts as usize
+    }
+
+    /// Expected reward term of agent `k` pulling `arm` in `context` (noise-free).
+    pub fn expected_reward(&self, agent: usize, context: usize, arm: usize) -> f32 {
+        let a = &self.config.agents[agent];
+        let arms = self.actions();
+        a.offset + a.scale * self.arm_means[agent][(arm + context) % arms]
+    }
+
+    /// The arm with the highest expected reward term for `agent` in `context`.
+    pub fn best_arm(&self, agent: usize, context: usize) -> usize {
+        (0..self.actions())
+            .max_by(|&x, &y| {
+                self.expected_reward(agent, context, x).total_cmp(&self.expected_reward(agent, context, y))
+            })
+            .unwrap_or(0)
+    }
+
+    /// Plays `groups × group_size` episodes.
+    ///
+    /// `probs[(k * contexts + c) * arms + a]` is agent k's probability of arm a in context c.
+    /// Environment randomness comes from `env_rng`, action sampling from `sampling_rng`.
+    pub fn rollout<R: Rng>(
+        &self,
+        probs: &[f32],
+        groups: usize,
+        group_size: usize,
+        env_rng: &mut R,
+        sampling_rng: &mut R,
+    ) -> BanditRollout {
+        let arms = self.actions();
+        let contexts = self.contexts();
+        let mut out = BanditRollout::default();
+        let mut episode = 0u32;
+        for group in 0..groups {
+            let context = env_rng.random_range(0..contexts);
+            for _ in 0..group_size {
+                let mut turn = 0u32;
+                let mut team = 0.0f32;
+                for (k, agent) in self.config.agents.iter().enumerate() {
+                    // Draw the activation and the noise for every agent, acting or not, so that
+                    // the env stream does not depend on the policy.
+                    let acts = env_rng.random::<f32>() < agent.activation;
+                    let z: f32 = StandardNormal.sample(env_rng);
+                    if !acts {
+                        continue;
+                    }
+                    let row = &probs[(k * contexts + context) * arms..][..arms];
+                    let arm = sample_categorical(row, sampling_rng.random::<f32>());
+                    let mean = self.arm_means[k][(arm + context) % arms];
+                    let reward = agent.offset + agent.scale * (mean + agent.arm_std * z);
+                    team += reward;
+                    out.batch.samples.push(Sample {
+                        group: group as u32,
+                        episode,
+                        agent: k as u32,
+                        turn,
+                        reward,
+                        anchor: None,
+                    });
+                    out.actions.push(arm as u32);
+                    out.contexts.push(context as u32);
+                    turn += 1;
+                }
+                out.team_rewards.push(team);
+                episode += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Inverse-CDF sampling from one probability row with a uniform `u ∈ [0, 1)`.
+pub fn sample_categorical(probs: &[f32], u: f32) -> usize {
+    let total: f32 = probs.iter().sum();
+    let target = u * total;
+    let mut acc = 0.0;
+    for (i, p) in probs.iter().enumerate() {
+        acc += p;
+        if target < acc {
+            return i;
+        }
+    }
+    // Rounding can leave target == total; the last arm with mass takes it.
+    probs.iter().rposition(|p| *p > 0.0).unwrap_or(probs.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn default_means_rotate_per_agent() {
+        let bandit = Bandit::new(BanditConfig::default());
+        assert_eq!(bandit.arm_means[0], vec![0.9, 0.5, 0.3, 0.1]);
+        assert_eq!(bandit.arm_means[1], vec![0.5, 0.3, 0.1, 0.9]);
+        assert_eq!(bandit.best_arm(0, 0), 0);
+        assert_eq!(bandit.best_arm(1, 0), 3);
+        assert!((bandit.expected_reward(2, 0, 2) - 100.0 * 0.9).abs() < 1e-4);
+    }
+
+    #[test]
+    fn rewards_follow_scale_and_offset() {
+        let mut config = BanditConfig::default();
+        config.agents[1].offset = 5.0;
+        config.agents[1].arm_std = 0.0;
+        let bandit = Bandit::new(config);
+        // Deterministic policy: agent 1 always pulls arm 3 (mean 0.9 after rotation).
+        let mut probs = vec![0.25f32; 3 * 4];
+        probs[4..8].copy_from_slice(&[0.0, 0.0, 0.0, 1.0]);
+        let mut env = ChaCha8Rng::seed_from_u64(1);
+        let mut samp = ChaCha8Rng::seed_from_u64(2);
+        let out = bandit.rollout(&probs, 2, 3, &mut env, &mut samp);
+        assert_eq!(out.batch.len(), 2 * 3 * 3);
+        assert_eq!(out.team_rewards.len(), 6);
+        for (s, a) in out.batch.samples.iter().zip(&out.actions) {
+            if s.agent == 1 {
+                assert_eq!(*a, 3);
+                assert!((s.reward - (5.0 + 10.0 * 0.9)).abs() < 1e-4);
+            }
+        }
+        // Team reward is the sum of the episode's terms.
+        let ep0: f32 = out.batch.samples.iter().filter(|s| s.episode == 0).map(|s| s.reward).sum();
+        assert!((out.team_rewards[0] - ep0).abs() < 1e-3);
+        // Episodes of a group are numbered consecutively and turns count from 0.
+        assert!(out.batch.samples.iter().all(|s| s.turn == s.agent));
+    }
+
+    #[test]
+    fn activation_makes_agents_act_at_different_frequencies() {
+        let mut config = BanditConfig::default();
+        config.agents[0].activation = 0.0;
+        config.agents[2].activation = 0.5;
+        let bandit = Bandit::new(config);
+        let probs = vec![0.25f32; 12];
+        let mut env = ChaCha8Rng::seed_from_u64(3);
+        let mut samp = ChaCha8Rng::seed_from_u64(4);
+        let out = bandit.rollout(&probs, 10, 20, &mut env, &mut samp);
+        let count = |k| out.batch.samples.iter().filter(|s| s.agent == k).count();
+        assert_eq!(count(0), 0);
+        assert_eq!(count(1), 200);
+        let c2 = count(2);
+        assert!((70..130).contains(&c2), "agent 2 acted {c2} of 200 times");
+        // Turns count only acting agents.
+        for s in &out.batch.samples {
+            if s.agent == 1 {
+                assert_eq!(s.turn, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn categorical_sampling_respects_mass() {
+        assert_eq!(sample_categorical(&[0.0, 1.0, 0.0], 0.999_999), 1);
+        assert_eq!(sample_categorical(&[0.5, 0.5], 0.0), 0);
+        assert_eq!(sample_categorical(&[0.5, 0.5], 0.75), 1);
+        assert_eq!(sample_categorical(&[0.3, 0.0], 1.0), 0);
+    }
+
+    #[test]
+    fn config_validation_names_fields() {
+        let mut config = BanditConfig::default();
+        config.agents[2].activation = 1.5;
+        assert_eq!(config.validate("game").unwrap_err().field, "game.agents[2].activation");
+        let mut config = BanditConfig::default();
+        config.agents[0].arm_means = Some(vec![1.0, 2.0]);
+        assert_eq!(config.validate("game").unwrap_err().field, "game.agents[0].arm_means");
+    }
+}

@@ -1,0 +1,3 @@
+//! Games. One file per game, payoffs and rules at the top.
+
+pub mod bandit;

@@ -1,0 +1,146 @@
+//! What one update reports, and the statistics behind it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::advantage::EstimatorKind;
+use crate::rollout::Batch;
+
+/// Per-agent figures of one run in one update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentReport {
+    /// Samples the agent contributed to this batch.
+    pub samples: u32,
+    /// Mean of the rewards credited to the agent's samples.
+    pub reward_mean: f32,
+    /// Unbiased std of those rewards (0 with fewer than 2 samples).
+    pub reward_std: f32,
+    /// Mean of the agent's advantages.
+    pub advantage_mean: f32,
+    /// Unbiased std of the agent's advantages.
+    pub advantage_std: f32,
+    /// Smallest advantage.
+    pub advantage_min: f32,
+    /// Largest advantage.
+    pub advantage_max: f32,
+    /// Pre-clip L2 norm of the gradient over this agent's parameters; `None` if non-finite
+    /// (the optimizer step was then skipped for this agent).
+    pub grad_norm: Option<f32>,
+    /// Mean policy entropy (nats) over the contexts, after the update.
+    pub entropy: f32,
+    /// Action probabilities in context 0, after the update.
+    pub action_probs: Vec<f32>,
+    /// Predicted gradient second-moment factor under one global baseline,
+    /// (σ_k² + (μ_k − μ)²) / σ², averaged over the groups where it is defined.
+    pub predicted_inflation: Option<f32>,
+}
+
+/// One run's figures in one update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunReport {
+    /// The run's estimator.
+    pub estimator: EstimatorKind,
+    /// The run's seed.
+    pub seed: u64,
+    /// Mean team reward per episode.
+    pub team_reward_mean: f32,
+    /// Fraction of samples that pulled their agent's best arm.
+    pub optimal_action_rate: f32,
+    /// Pre-clip global gradient norm over all the run's agents; `None` if non-finite.
+    pub grad_norm: Option<f32>,
+    /// Per-agent figures.
+    pub agents: Vec<AgentReport>,
+}
+
+/// Everything one update produced: one per update, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepReport {
+    /// 1-based update index.
+    pub update: u32,
+    /// Wall time of the update in milliseconds (env, estimator, forward, backward, Adam, readback).
+    pub wall_ms: f32,
+    /// One entry per run, in config order (estimators outer, seeds inner).
+    pub runs: Vec<RunReport>,
+}
+
+/// Mean and unbiased std (std = 0 for fewer than two values).
+pub fn mean_std(values: &[f32]) -> (f32, f32) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean as f32, 0.0);
+    }
+    let var = values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean as f32, var.sqrt() as f32)
+}
+
+/// Dr. MAS's predicted inflation of agent `agent`'s gradient second moment under one global
+/// (pooled) baseline: (σ_k² + (μ_k − μ)²) / σ², with μ, σ over all samples of a group and μ_k,
+/// σ_k over the agent's samples in that group; averaged over groups where σ > 0 and the agent
+/// has at least two samples. Agent-wise normalisation makes this factor 1.
+pub fn predicted_inflation(batch: &Batch, agent: u32) -> Option<f32> {
+    let mut groups: Vec<u32> = batch.samples.iter().map(|s| s.group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut total = 0.0f64;
+    let mut count = 0usize;
+    for g in groups {
+        let pooled: Vec<f32> = batch.samples.iter().filter(|s| s.group == g).map(|s| s.reward).collect();
+        let own: Vec<f32> =
+            batch.samples.iter().filter(|s| s.group == g && s.agent == agent).map(|s| s.reward).collect();
+        if pooled.len() < 2 || own.len() < 2 {
+            continue;
+        }
+        let (mu, sigma) = mean_std(&pooled);
+        let (mu_k, sigma_k) = mean_std(&own);
+        if sigma <= 0.0 {
+            continue;
+        }
+        let (mu, sigma, mu_k, sigma_k) = (f64::from(mu), f64::from(sigma), f64::from(mu_k), f64::from(sigma_k));
+        total += (sigma_k * sigma_k + (mu_k - mu).powi(2)) / (sigma * sigma);
+        count += 1;
+    }
+    (count > 0).then(|| (total / count as f64) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::Sample;
+
+    fn sample(group: u32, agent: u32, reward: f32) -> Sample {
+        Sample { group, episode: 0, agent, turn: 0, reward, anchor: None }
+    }
+
+    #[test]
+    fn inflation_matches_hand_computation() {
+        // Agent 0: {0, 2} (μ0 = 1, σ0² = 2); agent 1: {10, 12} (μ1 = 11, σ1² = 2).
+        // Pooled {0, 2, 10, 12}: μ = 6, σ² = (36 + 16 + 16 + 36) / 3 = 104/3.
+        let batch = Batch {
+            samples: vec![sample(0, 0, 0.0), sample(0, 0, 2.0), sample(0, 1, 10.0), sample(0, 1, 12.0)],
+        };
+        let expected = (2.0 + 25.0) / (104.0 / 3.0);
+        assert!((predicted_inflation(&batch, 0).expect("defined") - expected).abs() < 1e-5);
+        assert!((predicted_inflation(&batch, 1).expect("defined") - expected).abs() < 1e-5);
+        assert_eq!(predicted_inflation(&batch, 2), None);
+    }
+
+    #[test]
+    fn identical_agents_have_factor_near_one() {
+        let rewards = [1.0, 3.0, 2.0, 5.0];
+        let mut samples = Vec::new();
+        for agent in 0..2 {
+            for r in rewards {
+                samples.push(sample(0, agent, r));
+            }
+        }
+        let f = predicted_inflation(&Batch { samples }, 0).expect("defined");
+        // Pooled unbiased σ² = 2S/7 against σ_k² = S/3 (S = sum of squares): factor 7/6.
+        assert!((f - 7.0 / 6.0).abs() < 1e-5, "{f}");
+    }
+}
