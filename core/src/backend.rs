@@ -49,14 +49,33 @@ pub fn cpu(reason: impl Into<String>) -> Backend {
     Backend { device: Device::flex(), info: BackendInfo { kind: BackendKind::Cpu, reason: reason.into() } }
 }
 
+/// The outcome of the one WebGPU initialisation of this process/page: burn registers one
+/// runtime server per device, so a second `init_async` fails ("a server is still registered").
+#[cfg(feature = "webgpu")]
+static WEBGPU: std::sync::Mutex<Option<Result<Device, String>>> = std::sync::Mutex::new(None);
+
 /// Tries WebGPU (when compiled with the `webgpu` feature), else the CPU with the reason.
+///
+/// WebGPU is initialised at most once; later calls reuse the device (or the failure reason).
 pub async fn choose(prefer_gpu: bool) -> Backend {
     if !prefer_gpu {
         return cpu("CPU chosen");
     }
     #[cfg(feature = "webgpu")]
     {
-        match Device::wgpu_options().init_async().await {
+        let cached = WEBGPU.lock().ok().and_then(|slot| slot.clone());
+        let outcome = match cached {
+            Some(outcome) => outcome,
+            None => {
+                let outcome = Device::wgpu_options().init_async().await.map_err(|err| err.to_string());
+                if let Ok(mut slot) = WEBGPU.lock() {
+                    slot.get_or_insert_with(|| outcome.clone()).clone()
+                } else {
+                    outcome
+                }
+            }
+        };
+        match outcome {
             Ok(device) => Backend {
                 device,
                 info: BackendInfo { kind: BackendKind::WebGpu, reason: "WebGPU adapter found".to_string() },

@@ -1,0 +1,67 @@
+//! Charts: one file per chart, each one `draw` function generic over the plotters backend, so
+//! the same chart renders on a canvas in the page and to SVG in tests and exports.
+
+pub mod gradnorm;
+pub mod reward;
+
+use plotters::style::RGBColor;
+
+/// Colours of a chart, light or dark.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Theme {
+    /// Background fill.
+    pub background: RGBColor,
+    /// Axis, label and caption colour.
+    pub foreground: RGBColor,
+    /// Grid lines.
+    pub grid: RGBColor,
+}
+
+impl Theme {
+    /// Light theme.
+    pub const LIGHT: Theme = Theme {
+        background: RGBColor(255, 255, 255),
+        foreground: RGBColor(30, 30, 36),
+        grid: RGBColor(226, 228, 234),
+    };
+    /// Dark theme.
+    pub const DARK: Theme = Theme {
+        background: RGBColor(24, 26, 32),
+        foreground: RGBColor(222, 224, 230),
+        grid: RGBColor(52, 56, 66),
+    };
+}
+
+/// Agent colours (colour-blind-friendly Okabe–Ito order).
+pub const AGENT_COLORS: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+];
+
+/// The colour of agent `k`.
+pub fn agent_color(k: usize) -> RGBColor {
+    AGENT_COLORS[k % AGENT_COLORS.len()]
+}
+
+/// Turns a plotters error into a message.
+pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(
+    err: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> String {
+    format!("chart drawing failed: {err}")
+}
+
+/// A padded [lo, hi] range around `values` (a unit range when there are none).
+pub(crate) fn padded_range(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(1e-3 * (1.0 + hi.abs()));
+    (lo - pad, hi + pad)
+}

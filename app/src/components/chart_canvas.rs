@@ -1,0 +1,94 @@
+//! A canvas that redraws one chart of one run whenever the reports change.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+use crate::charts::{self, Theme};
+use crate::series::RunSeries;
+use crate::session::Session;
+
+/// Which chart a canvas shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// Mean reward per agent.
+    Reward,
+    /// Gradient norm per agent (log scale).
+    GradNorm,
+}
+
+impl ChartKind {
+    fn test_id(self) -> &'static str {
+        match self {
+            ChartKind::Reward => "chart-reward",
+            ChartKind::GradNorm => "chart-gradnorm",
+        }
+    }
+}
+
+/// The page's colour scheme, read from the browser.
+pub fn current_theme() -> Theme {
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    if dark { Theme::DARK } else { Theme::LIGHT }
+}
+
+/// Draws `kind` for `series` onto `canvas`.
+pub fn draw_on_canvas(canvas: web_sys::HtmlCanvasElement, kind: ChartKind, series: &RunSeries, theme: &Theme) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    match kind {
+        ChartKind::Reward => charts::reward::draw(&root, series, theme),
+        ChartKind::GradNorm => charts::gradnorm::draw(&root, series, theme),
+    }
+}
+
+/// One chart of run `run`.
+#[component]
+pub fn ChartCanvas(
+    /// The session whose reports are drawn.
+    session: Session,
+    /// Index of the run in the reports.
+    run: usize,
+    /// Title of the run (estimator and seed).
+    title: String,
+    /// Which chart.
+    kind: ChartKind,
+) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let summary = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let total = session.config.with(|c| c.updates);
+        let series = session.reports.with(|reports| RunSeries::from_reports(reports, run, title.clone(), total));
+        if let Some(canvas) = canvas.get() {
+            if let Err(err) = draw_on_canvas(canvas, kind, &series, &current_theme()) {
+                session.message.set(Some(err));
+            }
+        }
+        summary.set(text_summary(kind, &series));
+    });
+    view! {
+        <figure class="chart">
+            <canvas node_ref=canvas width="560" height="250" data-testid=kind.test_id()
+                data-run=run.to_string() role="img" aria-label=move || summary.get()></canvas>
+            <figcaption class="sr-only">{move || summary.get()}</figcaption>
+        </figure>
+    }
+}
+
+/// A text summary of the chart's latest values, for screen readers.
+fn text_summary(kind: ChartKind, series: &RunSeries) -> String {
+    let latest = |points: &Vec<(u32, f32)>| points.last().map_or("no data yet".to_string(), |(_, v)| format!("{v:.3}"));
+    let parts: Vec<String> = series
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(k, a)| match kind {
+            ChartKind::Reward => format!("agent {k} mean reward {}", latest(&a.reward)),
+            ChartKind::GradNorm => format!("agent {k} gradient norm {}", latest(&a.grad_norm)),
+        })
+        .collect();
+    format!("{} after update {}: {}", series.title, series.updates, parts.join(", "))
+}

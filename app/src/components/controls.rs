@@ -1,0 +1,39 @@
+//! Start / Pause / Step / Reset and the progress read-out.
+
+use leptos::prelude::*;
+
+use crate::session::Session;
+
+/// The run controls and progress.
+#[component]
+pub fn Controls(
+    /// The session the buttons drive.
+    session: Session,
+) -> impl IntoView {
+    let done = move || session.reports.with(|r| r.last().map_or(0, |r| r.update));
+    let total = move || session.config.with(|c| c.updates);
+    let progress = move || {
+        let rate = session.updates_per_second.get();
+        let rate = if session.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
+        format!("update {} of {}{}", done(), total(), rate)
+    };
+    let not_ready = move || !session.ready.get();
+    view! {
+        <div class="controls" role="group" aria-label="run controls">
+            <button data-testid="start" on:click=move |_| session.start()
+                disabled=move || session.running.get() || not_ready()>
+                {move || if done() > 0 { "Resume" } else { "Start" }}
+            </button>
+            <button data-testid="pause" on:click=move |_| session.pause() disabled=move || !session.running.get()>
+                "Pause"
+            </button>
+            <button data-testid="step" on:click=move |_| session.step()
+                disabled=move || session.running.get() || not_ready()>
+                "Step one update"
+            </button>
+            <button data-testid="reset" on:click=move |_| session.reset()>"Reset"</button>
+            <span class="progress" data-testid="progress" role="status" aria-live="polite">{progress}</span>
+            <progress max=move || total() value=move || done()></progress>
+        </div>
+    }
+}

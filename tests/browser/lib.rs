@@ -1,0 +1,1 @@
+//! Browser tests live in `main.rs`; this crate has no library code of its own.
