@@ -72,6 +72,7 @@ fetch_crates() {
 }
 
 build_page() {
+    ensure_wasm_opt # trunk runs offline: without wasm-opt 132 on PATH it fails with no detail
     log "building the page (release, wasm-opt -Oz) into dist/"
     (cd "$REPO" && trunk build --release)
 }

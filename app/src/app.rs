@@ -34,9 +34,10 @@ pub fn App() -> impl IntoView {
         <main>
             <Controls session />
             <p class="explain">
-                "Three agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100). "
-                "Left: one baseline over all agents' samples. Right: each agent normalised by its own statistics (Dr. MAS). "
-                "Dashed lines: the predicted norm factor √((σ_k² + (μ_k − μ)²)/σ²) of one global baseline."
+                "Three agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100). Same seed, same first batch, three ways to normalise: "
+                "global GRPO over each episode's mean reward, one global baseline over every agent's samples (step level), "
+                "and each agent by its own statistics (agent-wise, Dr. MAS). "
+                "Dashed lines: the predicted norm factor √((σ_k² + (μ_k − μ)²)/σ²) of one global baseline; agent-wise makes it 1."
             </p>
             {move || session.message.get().map(|m| view! { <p class="message" role="alert" data-testid="message">{m}</p> })}
             <div class="runs">{columns}</div>

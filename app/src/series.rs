@@ -5,12 +5,29 @@ use creditlab::StepReport;
 /// One agent's curves over updates.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AgentSeries {
-    /// (update, mean reward credited to the agent's samples).
-    pub reward: Vec<(u32, f32)>,
+    /// (update, mean reward on the agent's own scale: 0 = worst arm, 1 = best arm).
+    pub reward_score: Vec<(u32, f32)>,
     /// (update, pre-clip gradient L2 norm); non-finite norms are left out.
     pub grad_norm: Vec<(u32, f32)>,
     /// (update, √ of the predicted second-moment factor under one global baseline).
     pub predicted_norm_factor: Vec<(u32, f32)>,
+}
+
+/// Trailing moving average over `window` points (fewer at the start).
+pub fn moving_average(points: &[(u32, f32)], window: usize) -> Vec<(u32, f32)> {
+    let window = window.max(1);
+    let mut sum = 0.0f64;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &(u, v))| {
+            sum += f64::from(v);
+            if i >= window {
+                sum -= f64::from(points[i - window].1);
+            }
+            (u, (sum / (i + 1).min(window) as f64) as f32)
+        })
+        .collect()
 }
 
 /// One run's curves.
@@ -35,7 +52,7 @@ impl RunSeries {
             let Some(run) = report.runs.get(run) else { continue };
             series.updates = report.update;
             for (agent, out) in run.agents.iter().zip(series.agents.iter_mut()) {
-                out.reward.push((report.update, agent.reward_mean));
+                out.reward_score.push((report.update, agent.reward_score));
                 if let Some(norm) = agent.grad_norm {
                     out.grad_norm.push((report.update, norm));
                 }

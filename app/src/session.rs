@@ -13,6 +13,27 @@ use web_time::Instant;
 
 /// How long one slice of updates may run before the page gets the thread back.
 const SLICE_MS: f64 = 12.0;
+/// Least time between two chart redraws while training (the read-outs update every slice).
+const REDRAW_MS: f64 = 250.0;
+
+/// How fast the loop trains: as fast as the device allows, or slowed down to watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// As many updates as fit, yielding to the browser every few milliseconds.
+    Full,
+    /// At most this many updates per second.
+    PerSecond(u32),
+}
+
+impl Pace {
+    /// The paces offered in the page, with their labels.
+    pub const CHOICES: [(Pace, &'static str); 4] = [
+        (Pace::Full, "full speed"),
+        (Pace::PerSecond(30), "30 updates/s"),
+        (Pace::PerSecond(5), "5 updates/s"),
+        (Pace::PerSecond(1), "1 update/s"),
+    ];
+}
 
 /// Reactive state of the session, shared by every component.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +52,10 @@ pub struct Session {
     pub message: RwSignal<Option<String>>,
     /// Whether the trainer is ready (initialised, not mid-reset).
     pub ready: RwSignal<bool>,
+    /// Bumped when the charts should redraw (throttled while training).
+    pub redraw: RwSignal<u64>,
+    /// How fast the loop trains.
+    pub pace: RwSignal<Pace>,
     device: StoredValue<Option<Backend>, LocalStorage>,
     trainer: StoredValue<Option<Trainer>, LocalStorage>,
     generation: StoredValue<u64>,
@@ -49,6 +74,8 @@ impl Session {
             updates_per_second: RwSignal::new(0.0),
             message: RwSignal::new(None),
             ready: RwSignal::new(false),
+            redraw: RwSignal::new(0),
+            pace: RwSignal::new(Pace::PerSecond(30)),
             device: StoredValue::new_local(None),
             trainer: StoredValue::new_local(None),
             generation: StoredValue::new(0),
@@ -123,7 +150,10 @@ impl Session {
         self.stepping.set_value(true);
         spawn_local(async move {
             match self.step_once().await {
-                Ok(Some(report)) => self.reports.update(|r| r.push(report)),
+                Ok(Some(report)) => {
+                    self.reports.update(|r| r.push(report));
+                    self.redraw.update(|v| *v += 1);
+                }
                 Ok(None) => self.message.set(Some("The run is finished; Reset to train again.".into())),
                 Err(err) => self.message.set(Some(format!("Training stopped: {err}"))),
             }
@@ -135,6 +165,7 @@ impl Session {
     pub fn reset(self) {
         self.running.set(false);
         self.reports.set(Vec::new());
+        self.redraw.update(|v| *v += 1);
         self.updates_per_second.set(0.0);
         self.message.set(None);
         spawn_local(self.rebuild());
@@ -142,9 +173,14 @@ impl Session {
 
     async fn run_loop(self) {
         self.looping.set_value(true);
+        // Wall-clock rate over windows of about a second: updates, charts and idle time included.
+        let mut window_start = Instant::now();
+        let mut window_updates = 0usize;
+        let mut last_redraw = Instant::now();
         while self.running.get_untracked() {
             let slice_start = Instant::now();
             let mut fresh = Vec::new();
+            let pace = self.pace.get_untracked();
             while self.running.get_untracked() && slice_start.elapsed().as_secs_f64() * 1e3 < SLICE_MS {
                 match self.step_once().await {
                     Ok(Some(report)) => fresh.push(report),
@@ -160,15 +196,33 @@ impl Session {
                         break;
                     }
                 }
+                if pace != Pace::Full {
+                    break;
+                }
             }
             if !fresh.is_empty() {
-                let seconds = slice_start.elapsed().as_secs_f32().max(1e-6);
-                self.updates_per_second.set(fresh.len() as f32 / seconds);
+                window_updates += fresh.len();
+                let seconds = window_start.elapsed().as_secs_f32();
+                if seconds >= 1.0 || self.updates_per_second.get_untracked() == 0.0 {
+                    self.updates_per_second.set(window_updates as f32 / seconds.max(1e-3));
+                    window_start = Instant::now();
+                    window_updates = 0;
+                }
                 self.reports.update(|r| r.extend(fresh));
+                if last_redraw.elapsed().as_secs_f64() * 1e3 >= REDRAW_MS || !self.running.get_untracked() {
+                    self.redraw.update(|v| *v += 1);
+                    last_redraw = Instant::now();
+                }
             }
             // Give the browser the thread: paint, input, and the charts' redraw.
-            TimeoutFuture::new(if self.ready.get_untracked() { 0 } else { 50 }).await;
+            let wait_ms = match pace {
+                _ if !self.ready.get_untracked() => 50.0,
+                Pace::Full => 0.0,
+                Pace::PerSecond(n) => (1e3 / f64::from(n.max(1)) - slice_start.elapsed().as_secs_f64() * 1e3).max(0.0),
+            };
+            TimeoutFuture::new(wait_ms as u32).await;
         }
+        self.redraw.update(|v| *v += 1);
         self.looping.set_value(false);
     }
 }

@@ -30,9 +30,9 @@ fn train_writes_every_report() {
     assert_eq!(record.format, "creditlab-run");
     assert_eq!(record.reports.len(), 7);
     assert_eq!(record.reports[6].update, 7);
-    // 2 estimators × 2 seeds, 3 agents each, 4 groups × 4 episodes per agent.
-    assert_eq!(record.reports[0].runs.len(), 4);
-    assert_eq!(record.reports[0].runs[3].agents[2].samples, 16);
+    // 3 estimators × 2 seeds, 3 agents each, 4 groups × 4 episodes per agent.
+    assert_eq!(record.reports[0].runs.len(), 6);
+    assert_eq!(record.reports[0].runs[5].agents[2].samples, 16);
     assert_eq!(record.config.seeds, vec![2, 3]);
 }
 

@@ -26,11 +26,15 @@ pub struct BackendInfo {
 }
 
 impl BackendInfo {
-    /// The badge text: "WebGPU" or "CPU — reason".
+    /// The badge text: "WebGPU" or "CPU — reason" (the reason up to its first parenthesis;
+    /// the full text is [`BackendInfo::reason`]).
     pub fn badge(&self) -> String {
         match self.kind {
             BackendKind::WebGpu => "WebGPU".to_string(),
-            BackendKind::Cpu => format!("CPU — {}", self.reason),
+            BackendKind::Cpu => {
+                let short = self.reason.split(" (").next().unwrap_or(&self.reason);
+                format!("CPU — {short}")
+            }
         }
     }
 }
@@ -80,6 +84,7 @@ pub async fn choose(prefer_gpu: bool) -> Backend {
                 device,
                 info: BackendInfo { kind: BackendKind::WebGpu, reason: "WebGPU adapter found".to_string() },
             },
+            Err(err) if err.contains("No adapter") => cpu(format!("no WebGPU adapter in this browser ({err})")),
             Err(err) => cpu(format!("no WebGPU: {err}")),
         }
     }

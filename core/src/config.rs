@@ -77,7 +77,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             game: GameConfig::default(),
-            estimators: vec![EstimatorKind::GlobalStep, EstimatorKind::AgentWise],
+            estimators: vec![EstimatorKind::GrpoGlobal, EstimatorKind::GlobalStep, EstimatorKind::AgentWise],
             seeds: vec![1],
             updates: 200,
             groups: 4,
@@ -104,7 +104,7 @@ pub const CONFIG_FIELDS: &[(&str, &str, &str)] = &[
     ("game.agents[k].scale", "1, 10, 100", "the agent's reward = offset + scale * (arm mean + arm_std * N(0,1))"),
     ("game.agents[k].offset", "0", "added to the agent's reward"),
     ("game.agents[k].activation", "1.0", "probability that the agent acts in an episode (0..=1)"),
-    ("estimators", "[\"global-step\",\"agent-wise\"]", "estimators to compare: grpo-global, agent-wise, global-step, trajectory-per-agent"),
+    ("estimators", "[\"grpo-global\",\"global-step\",\"agent-wise\"]", "estimators to compare: grpo-global, agent-wise, global-step, trajectory-per-agent"),
     ("seeds", "[1]", "run seeds (1..=64 of them); one run per estimator and seed"),
     ("updates", "200", "policy updates (1..=1000000)"),
     ("groups", "4", "groups per update (1..=1024)"),
@@ -260,11 +260,11 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_by_name() {
-        let err = TrainConfig::from_json(r#"{"updates": 3, "learning_rat": 0.1}"#).unwrap_err();
+        let err = TrainConfig::from_json(r#"{"updates": 3, "learning_rat": 0.1}"#).expect_err("must be refused");
         assert_eq!(err.field, "learning_rat");
-        let err = TrainConfig::from_json(r#"{"game": {"kind": "bandit", "armz": 3}}"#).unwrap_err();
+        let err = TrainConfig::from_json(r#"{"game": {"kind": "bandit", "armz": 3}}"#).expect_err("must be refused");
         assert_eq!(err.field, "armz");
-        let err = TrainConfig::from_json(r#"{"estimators": ["agentwise"]}"#).unwrap_err();
+        let err = TrainConfig::from_json(r#"{"estimators": ["agentwise"]}"#).expect_err("must be refused");
         assert_eq!(err.field, "agentwise");
     }
 
@@ -280,7 +280,7 @@ mod tests {
             (r#"{"game": {"kind": "bandit", "arms": 1}}"#, "game.arms"),
         ];
         for (json, field) in cases {
-            let err = TrainConfig::from_json(json).unwrap_err();
+            let err = TrainConfig::from_json(json).expect_err("must be refused");
             assert_eq!(err.field, field, "{json}: {err}");
         }
     }

@@ -15,6 +15,9 @@ pub struct AgentReport {
     pub reward_mean: f32,
     /// Unbiased std of those rewards (0 with fewer than 2 samples).
     pub reward_std: f32,
+    /// The mean reward on the agent's own scale: 0 = its worst arm's expected reward, 1 = its
+    /// best arm's, in each sample's context. Comparable across agents whatever their scales.
+    pub reward_score: f32,
     /// Mean of the agent's advantages.
     pub advantage_mean: f32,
     /// Unbiased std of the agent's advantages.

@@ -326,6 +326,14 @@ impl Trainer {
                 let rewards: Vec<f32> = mine.iter().map(|&i| rollout.batch.samples[i].reward).collect();
                 let advs: Vec<f32> = mine.iter().map(|&i| advantages[i]).collect();
                 let (reward_mean, reward_std) = mean_std(&rewards);
+                let scores: Vec<f32> = mine
+                    .iter()
+                    .map(|&i| {
+                        let s = &rollout.batch.samples[i];
+                        self.bandit.reward_score(k, rollout.contexts[i] as usize, s.reward)
+                    })
+                    .collect();
+                let (reward_score, _) = mean_std(&scores);
                 let (advantage_mean, advantage_std) = mean_std(&advs);
                 let probs_of = |c: usize| {
                     let start = ((r * agents + k) * contexts + c) * arms;
@@ -339,6 +347,7 @@ impl Trainer {
                     samples: mine.len() as u32,
                     reward_mean,
                     reward_std,
+                    reward_score,
                     advantage_mean,
                     advantage_std,
                     advantage_min: advs.iter().copied().fold(f32::INFINITY, f32::min).min(f32::MAX),

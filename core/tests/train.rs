@@ -14,6 +14,14 @@ fn run(config: &TrainConfig) -> Vec<StepReport> {
     })
 }
 
+fn run_index(report: &StepReport, estimator: EstimatorKind) -> usize {
+    report.runs.iter().position(|r| r.estimator == estimator).expect("a run of that estimator")
+}
+
+fn run_of(report: &StepReport, estimator: EstimatorKind) -> &creditlab::RunReport {
+    &report.runs[run_index(report, estimator)]
+}
+
 fn without_timing(mut reports: Vec<StepReport>) -> Vec<StepReport> {
     for r in &mut reports {
         r.wall_ms = 0.0;
@@ -36,9 +44,8 @@ fn same_seed_same_build_gives_identical_reports() {
 fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
     let config = TrainConfig { updates: 1, ..TrainConfig::default() };
     let report = &run(&config)[0];
-    let (global, agent_wise) = (&report.runs[0], &report.runs[1]);
-    assert_eq!(global.estimator, EstimatorKind::GlobalStep);
-    assert_eq!(agent_wise.estimator, EstimatorKind::AgentWise);
+    let global = run_of(report, EstimatorKind::GlobalStep);
+    let agent_wise = run_of(report, EstimatorKind::AgentWise);
     for (g, a) in global.agents.iter().zip(&agent_wise.agents) {
         // Same first batch: identical rewards; different estimators: different advantages.
         assert_eq!(g.reward_mean, a.reward_mean);
@@ -99,8 +106,9 @@ fn median(mut v: Vec<f32>) -> f32 {
     v[v.len() / 2]
 }
 
-/// Dr. MAS on the default bandit (reward scales 1, 10, 100): under one global baseline the
-/// agents' gradient norms spread far apart; agent-wise normalisation keeps them together.
+/// Dr. MAS on the default bandit (reward scales 1, 10, 100): under one global baseline (step or
+/// trajectory level) the agents' gradient norms spread far apart; agent-wise normalisation keeps
+/// them together.
 ///
 /// Measured while the policies are still learning (the first 5 updates): once an agent has
 /// converged, all its samples pick one arm, its agent-wise key has zero variance, A = 0 exactly
@@ -109,15 +117,21 @@ fn median(mut v: Vec<f32>) -> f32 {
 fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise() {
     let mut global = Vec::new();
     let mut agent_wise = Vec::new();
+    let mut trajectory = Vec::new();
     for seed in 1..=5 {
         let reports = run(&TrainConfig { updates: 5, seeds: vec![seed], ..TrainConfig::default() });
-        global.push(median(spreads(&reports, 0, 5)));
-        agent_wise.push(median(spreads(&reports, 1, 5)));
+        let (g, a) = (run_index(&reports[0], EstimatorKind::GlobalStep), run_index(&reports[0], EstimatorKind::AgentWise));
+        let t = run_index(&reports[0], EstimatorKind::GrpoGlobal);
+        global.push(median(spreads(&reports, g, 5)));
+        agent_wise.push(median(spreads(&reports, a, 5)));
+        trajectory.push(median(spreads(&reports, t, 5)));
     }
     let (g, a) = (median(global.clone()), median(agent_wise.clone()));
-    eprintln!("grad-norm max/min across agents, median of updates 1-5, per seed: global-step {global:?} (median {g}), agent-wise {agent_wise:?} (median {a})");
+    let t = median(trajectory.clone());
+    eprintln!("grad-norm max/min across agents, median of updates 1-5, per seed: global-step {global:?} (median {g}), grpo-global {trajectory:?} (median {t}), agent-wise {agent_wise:?} (median {a})");
     assert!(a < 3.0, "agent-wise norms should stay together: {a}");
-    assert!(g > 2.0 * a, "global {g} vs agent-wise {a}");
+    assert!(g > 2.0 * a, "global step level {g} vs agent-wise {a}");
+    assert!(t > 1.5 * a, "global GRPO {t} vs agent-wise {a}");
 }
 
 /// The predicted factor (σ_k² + (μ_k − μ)²)/σ² orders the agents as the measured global norms do:
@@ -125,9 +139,10 @@ fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise
 #[test]
 fn predicted_inflation_tracks_the_scales() {
     let report = &run(&TrainConfig { updates: 1, ..TrainConfig::default() })[0];
+    let global = run_of(report, EstimatorKind::GlobalStep);
     let factors: Vec<f32> =
-        report.runs[0].agents.iter().map(|a| a.predicted_inflation.expect("defined")).collect();
+        global.agents.iter().map(|a| a.predicted_inflation.expect("defined")).collect();
     assert!(factors[2] > 1.5 && factors[0] < 0.6 && factors[1] < 0.6, "{factors:?}");
-    let norms: Vec<f32> = report.runs[0].agents.iter().map(|a| a.grad_norm.expect("finite")).collect();
+    let norms: Vec<f32> = global.agents.iter().map(|a| a.grad_norm.expect("finite")).collect();
     assert!(norms[2] > norms[0] && norms[2] > norms[1], "{norms:?}");
 }

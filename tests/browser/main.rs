@@ -55,6 +55,7 @@ async fn backend_choice_matches_the_browser_and_that_backend_trains() {
         Some("cpu") => {
             assert_eq!(chosen.info.kind, BackendKind::Cpu);
             assert!(chosen.info.reason.starts_with("no WebGPU"), "{}", chosen.info.reason);
+            assert!(chosen.info.badge().starts_with("CPU — no WebGPU"), "{}", chosen.info.badge());
         }
         _ => {}
     }
@@ -96,7 +97,7 @@ async fn webgpu_agrees_with_the_cpu_on_the_first_update() {
 fn synthetic_series() -> RunSeries {
     let agents = (0..3)
         .map(|k| AgentSeries {
-            reward: (1..=40).map(|u| (u, (k as f32 + 1.0) * (u as f32).ln())).collect(),
+            reward_score: (1..=40).map(|u| (u, (k as f32 + 1.0) * (u as f32).ln() / 12.0)).collect(),
             grad_norm: (1..=40).map(|u| (u, 10f32.powi(k) / (u as f32))).collect(),
             predicted_norm_factor: (1..=40).map(|u| (u, 0.5 + k as f32)).collect(),
         })
@@ -144,15 +145,15 @@ fn the_same_chart_functions_render_svg() {
         charts::gradnorm::draw(&root, &series, &Theme::DARK).expect("draw gradnorm");
     }
     assert!(svg.starts_with("<svg"));
-    // One solid and one dashed path per agent, and the log-axis caption.
-    assert!(svg.matches("<polyline").count() >= 3, "{} polylines", svg.matches("<polyline").count());
+    // A raw, a smoothed and a dashed path per agent, and the log-axis caption.
+    assert!(svg.matches("<polyline").count() >= 6, "{} polylines", svg.matches("<polyline").count());
     assert!(svg.contains("Gradient norm per agent"));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (560, 250)).into_drawing_area();
         charts::reward::draw(&root, &RunSeries::default(), &Theme::LIGHT).expect("an empty series draws axes");
     }
-    assert!(svg.contains("Mean reward per agent"));
+    assert!(svg.contains("Reward per agent"));
 }
 
 #[wasm_bindgen_test]
@@ -174,6 +175,6 @@ async fn the_page_mounts_with_its_controls_and_badge() {
     }
     let text = badge.text_content().unwrap_or_default();
     assert!(text == "WebGPU" || text.starts_with("CPU — "), "badge says {text:?}");
-    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 2);
+    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 3);
     drop(handle);
 }

@@ -56,31 +56,18 @@ test("the page trains when Start is clicked, draws its charts and updates its nu
     assert.equal(updateOf(await progress.textContent()), 0);
     const teamBefore = await page.getByTestId("team-reward").allTextContents();
 
+    // Watchable pace first: Pause must stop the run mid-way, Step must do exactly one update.
+    await page.getByTestId("pace").selectOption({ label: "5 updates/s" });
     await page.getByTestId("start").click({ timeout: 60_000 });
     await page.waitForFunction(() => {
         const m = /update (\d+) of/.exec(document.querySelector("[data-testid=progress]").textContent);
-        return m && Number(m[1]) >= 30;
+        return m && Number(m[1]) >= 3;
     }, null, { timeout: 120_000 });
-
-    // Both runs' charts are drawn.
-    for (const id of ["chart-reward", "chart-gradnorm"]) {
-        const drawn = await drawnPixels(page, id);
-        assert.equal(drawn.length, 2, `${id}: one canvas per run`);
-        for (const n of drawn) assert.ok(n > 3000, `${id}: only ${n} pixels drawn`);
-    }
-    // The numbers on the page changed.
-    const teamAfter = await page.getByTestId("team-reward").allTextContents();
-    assert.notDeepEqual(teamAfter, teamBefore);
-    for (const t of teamAfter) assert.ok(Number.isFinite(Number(t)), `team reward ${t}`);
-    const norms = await page.getByTestId("agent-gradnorm").allTextContents();
-    assert.equal(norms.length, 6);
-    for (const n of norms) assert.ok(Number(n) >= 0, `gradient norm ${n}`);
-
-    // Pause stops the updates; Step does exactly one.
     await page.getByTestId("pause").click();
-    await page.waitForTimeout(300);
+    await page.waitForTimeout(400);
     const paused = updateOf(await progress.textContent());
-    await page.waitForTimeout(500);
+    assert.ok(paused >= 3 && paused < 200, `paused at ${paused}`);
+    await page.waitForTimeout(800);
     assert.equal(updateOf(await progress.textContent()), paused, "no updates while paused");
     await page.getByTestId("step").click();
     await page.waitForFunction((n) => {
@@ -88,10 +75,36 @@ test("the page trains when Start is clicked, draws its charts and updates its nu
         return m && Number(m[1]) === n + 1;
     }, paused, { timeout: 30_000 });
 
+    // Then full speed to the end, recording the longest main-thread task (reported, not asserted:
+    // timing budgets live in the benchmarks).
+    await page.evaluate(() => {
+        window.__longest = 0;
+        new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+        }).observe({ type: "longtask", buffered: false });
+    });
+    await page.getByTestId("pace").selectOption({ label: "full speed" });
+    await page.getByTestId("start").click();
+    await page.waitForFunction(() => /update 200 of 200/.test(document.querySelector("[data-testid=progress]").textContent),
+        null, { timeout: 300_000 });
+
+    // Every run's charts are drawn.
+    for (const id of ["chart-reward", "chart-gradnorm"]) {
+        const drawn = await drawnPixels(page, id);
+        assert.equal(drawn.length, 3, `${id}: one canvas per run`);
+        for (const n of drawn) assert.ok(n > 3000, `${id}: only ${n} pixels drawn`);
+    }
+    // The numbers on the page changed.
+    const teamAfter = await page.getByTestId("team-reward").allTextContents();
+    assert.notDeepEqual(teamAfter, teamBefore);
+    for (const t of teamAfter) assert.ok(Number.isFinite(Number(t)), `team reward ${t}`);
+    const norms = await page.getByTestId("agent-gradnorm").allTextContents();
+    assert.equal(norms.length, 9);
+    for (const n of norms) assert.ok(Number(n) >= 0, `gradient norm ${n}`);
+
+    const longest = await page.evaluate(() => window.__longest);
+    console.log(`main-thread tasks over 50 ms during the full-speed run: ${longest ? `longest ${longest} ms` : "none"}`);
     if (process.env.E2E_SCREENSHOT) {
-        await page.getByTestId("start").click();
-        await page.waitForFunction(() => /update 200 of/.test(document.querySelector("[data-testid=progress]").textContent),
-            null, { timeout: 120_000 });
         await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
     }
     assert.deepEqual(errors, [], "no uncaught errors in the page");

@@ -1,6 +1,8 @@
 //! Pre-clip gradient L2 norm per agent on a log scale, with the Dr. MAS prediction overlaid.
 //!
-//! Solid lines: the measured norm of each agent's gradient. Dashed lines: √((σ_k² + (μ_k − μ)²)/σ²),
+//! Solid lines: the measured norm of each agent's gradient, averaged over the last
+//! [`SMOOTHING`] updates (an agent whose samples all agree gets A = 0 and a zero gradient, so the
+//! raw series, drawn faintly, drops to the floor). Dashed lines: √((σ_k² + (μ_k − μ)²)/σ²),
 //! the factor by which one global baseline is predicted to scale agent k's gradient norm
 //! relative to agent-wise normalisation (1 = no inflation).
 
@@ -8,7 +10,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{agent_color, chart_error, Theme};
-use crate::series::RunSeries;
+use crate::series::{moving_average, RunSeries};
+
+/// Updates averaged by the solid line.
+pub const SMOOTHING: usize = 10;
 
 /// Smallest value shown on the log axis.
 const FLOOR: f32 = 1e-4;
@@ -19,7 +24,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&theme.background).map_err(chart_error)?;
-    let x_max = series.total_updates.max(series.updates).max(1) as f32;
+    let x_max = series.total_updates.max(series.updates).max(1);
     let values = series
         .agents
         .iter()
@@ -32,7 +37,7 @@ where
         .margin(8)
         .x_label_area_size(26)
         .y_label_area_size(52)
-        .build_cartesian_2d(0f32..x_max, (lo..hi).log_scale())
+        .build_cartesian_2d(0u32..x_max, (lo..hi).log_scale())
         .map_err(chart_error)?;
     chart
         .configure_mesh()
@@ -40,7 +45,8 @@ where
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .label_style(text(11))
         .axis_style(theme.foreground)
-        .light_line_style(theme.grid)
+        // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).
+        .max_light_lines(1)
         .bold_line_style(theme.grid)
         .draw()
         .map_err(chart_error)?;
@@ -48,7 +54,13 @@ where
         let color = agent_color(k);
         chart
             .draw_series(LineSeries::new(
-                agent.grad_norm.iter().map(|&(u, v)| (u as f32, v.max(FLOOR))),
+                agent.grad_norm.iter().map(|&(u, v)| (u, v.max(FLOOR))),
+                color.mix(0.25).stroke_width(1),
+            ))
+            .map_err(chart_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                moving_average(&agent.grad_norm, SMOOTHING).into_iter().map(|(u, v)| (u, v.max(FLOOR))),
                 color.stroke_width(2),
             ))
             .map_err(chart_error)?
@@ -56,7 +68,7 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
         chart
             .draw_series(DashedLineSeries::new(
-                agent.predicted_norm_factor.iter().map(|&(u, v)| (u as f32, v.max(FLOOR))),
+                moving_average(&agent.predicted_norm_factor, SMOOTHING).into_iter().map(|(u, v)| (u, v.max(FLOOR))),
                 5,
                 4,
                 color.stroke_width(1),

@@ -53,15 +53,3 @@ pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(
 ) -> String {
     format!("chart drawing failed: {err}")
 }
-
-/// A padded [lo, hi] range around `values` (a unit range when there are none).
-pub(crate) fn padded_range(values: impl Iterator<Item = f32>) -> (f32, f32) {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !lo.is_finite() {
-        return (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.08).max(1e-3 * (1.0 + hi.abs()));
-    (lo - pad, hi + pad)
-}

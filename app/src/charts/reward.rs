@@ -1,40 +1,42 @@
-//! Mean reward per agent over updates.
+//! Mean reward per agent over updates, each agent on its own scale (0 = worst arm, 1 = best arm),
+//! so that an agent with rewards a hundred times smaller is as visible as the others.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, padded_range, Theme};
+use super::{agent_color, chart_error, Theme};
 use crate::series::RunSeries;
 
-/// Draws run `series`' per-agent mean reward on `root`.
+/// Draws run `series`' per-agent reward score on `root`.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &RunSeries, theme: &Theme) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&theme.background).map_err(chart_error)?;
-    let x_max = series.total_updates.max(series.updates).max(1) as f32;
-    let (lo, hi) = padded_range(series.agents.iter().flat_map(|a| a.reward.iter().map(|(_, v)| *v)));
+    let x_max = series.total_updates.max(series.updates).max(1);
     let text = |size| ("sans-serif", size).into_font().color(&theme.foreground);
     let mut chart = ChartBuilder::on(root)
-        .caption("Mean reward per agent", text(15))
+        .caption("Reward per agent, own scale (0 = worst arm, 1 = best)", text(14))
         .margin(8)
         .x_label_area_size(26)
-        .y_label_area_size(52)
-        .build_cartesian_2d(0f32..x_max, lo..hi)
+        .y_label_area_size(40)
+        .build_cartesian_2d(0u32..x_max, -0.05f32..1.05f32)
         .map_err(chart_error)?;
     chart
         .configure_mesh()
         .x_desc("update")
+        .y_label_formatter(&|v| format!("{v:.1}"))
         .label_style(text(11))
         .axis_style(theme.foreground)
-        .light_line_style(theme.grid)
+        // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).
+        .max_light_lines(1)
         .bold_line_style(theme.grid)
         .draw()
         .map_err(chart_error)?;
     for (k, agent) in series.agents.iter().enumerate() {
         let color = agent_color(k);
         chart
-            .draw_series(LineSeries::new(agent.reward.iter().map(|&(u, v)| (u as f32, v)), color.stroke_width(2)))
+            .draw_series(LineSeries::new(agent.reward_score.iter().copied(), color.stroke_width(2)))
             .map_err(chart_error)?
             .label(format!("agent {k}"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));

@@ -1,5 +1,7 @@
 //! A canvas that redraws one chart of one run whenever the reports change.
 
+use std::time::Duration;
+
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
@@ -60,14 +62,23 @@ pub fn ChartCanvas(
     let canvas = NodeRef::<Canvas>::new();
     let summary = RwSignal::new(String::new());
     Effect::new(move |_| {
-        let total = session.config.with(|c| c.updates);
-        let series = session.reports.with(|reports| RunSeries::from_reports(reports, run, title.clone(), total));
-        if let Some(canvas) = canvas.get() {
-            if let Err(err) = draw_on_canvas(canvas, kind, &series, &current_theme()) {
-                session.message.set(Some(err));
-            }
-        }
-        summary.set(text_summary(kind, &series));
+        // Redraw when the session says so (throttled while training), not on every report.
+        session.redraw.track();
+        let Some(element) = canvas.get() else { return };
+        let title = title.clone();
+        // Each chart draws in a task of its own, so that a redraw of every chart never holds the
+        // main thread for the sum of their times; the data is read when the task runs.
+        set_timeout(
+            move || {
+                let total = session.config.with_untracked(|c| c.updates);
+                let series = session.reports.with_untracked(|reports| RunSeries::from_reports(reports, run, title, total));
+                if let Err(err) = draw_on_canvas(element, kind, &series, &current_theme()) {
+                    session.message.set(Some(err));
+                }
+                summary.set(text_summary(kind, &series));
+            },
+            Duration::ZERO,
+        );
     });
     view! {
         <figure class="chart">
@@ -86,7 +97,7 @@ fn text_summary(kind: ChartKind, series: &RunSeries) -> String {
         .iter()
         .enumerate()
         .map(|(k, a)| match kind {
-            ChartKind::Reward => format!("agent {k} mean reward {}", latest(&a.reward)),
+            ChartKind::Reward => format!("agent {k} reward score {}", latest(&a.reward_score)),
             ChartKind::GradNorm => format!("agent {k} gradient norm {}", latest(&a.grad_norm)),
         })
         .collect();

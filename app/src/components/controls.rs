@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::session::Session;
+use crate::session::{Pace, Session};
 
 /// The run controls and progress.
 #[component]
@@ -32,6 +32,20 @@ pub fn Controls(
                 "Step one update"
             </button>
             <button data-testid="reset" on:click=move |_| session.reset()>"Reset"</button>
+            <label class="pace">"pace "
+                <select data-testid="pace" aria-label="training pace"
+                    on:change=move |ev| {
+                        let index: usize = event_target_value(&ev).parse().unwrap_or(0);
+                        if let Some((pace, _)) = Pace::CHOICES.get(index) {
+                            session.pace.set(*pace);
+                        }
+                    }>
+                    {Pace::CHOICES.iter().enumerate().map(|(i, (pace, label))| {
+                        let selected = move || session.pace.get() == *pace;
+                        view! { <option value=i.to_string() selected=selected>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
             <span class="progress" data-testid="progress" role="status" aria-live="polite">{progress}</span>
             <progress max=move || total() value=move || done()></progress>
         </div>

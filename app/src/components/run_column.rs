@@ -27,8 +27,9 @@ pub fn RunColumn(
                         let factor = a.predicted_inflation.map_or("—".to_string(), |f| format!("{f:.2}"));
                         view! {
                             <tr>
-                                <th scope="row"><span class=format!("swatch agent-{k}")></span>{format!("agent {k}")}</th>
+                                <th scope="row"><span class=format!("swatch agent-{k}")></span>{k.to_string()}</th>
                                 <td data-testid="agent-reward">{format!("{:.3}", a.reward_mean)}</td>
+                                <td>{format!("{:.2}", a.reward_score)}</td>
                                 <td data-testid="agent-gradnorm">{norm}</td>
                                 <td>{factor}</td>
                                 <td>{format!("{:.2}", a.entropy)}</td>
@@ -46,8 +47,8 @@ pub fn RunColumn(
             <ChartCanvas session run title=title.clone() kind=ChartKind::Reward />
             <ChartCanvas session run title=title.clone() kind=ChartKind::GradNorm />
             <table class="readout">
-                <thead><tr><th>"agent"</th><th>"mean reward"</th><th>"‖g‖ (pre-clip)"</th>
-                    <th title="(σ_k² + (μ_k − μ)²) / σ²">"predicted factor"</th><th>"entropy"</th></tr></thead>
+                <thead><tr><th>"agent"</th><th>"reward"</th><th title="0 = worst arm, 1 = best arm">"score"</th><th title="pre-clip L2 norm of the agent's gradient">"‖g‖"</th>
+                    <th title="predicted second-moment factor of one global baseline, (σ_k² + (μ_k − μ)²) / σ²">"factor"</th><th>"entropy"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>

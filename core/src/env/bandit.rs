@@ -190,6 +190,14 @@ impl Bandit {
         a.offset + a.scale * self.arm_means[agent][(arm + context) % arms]
     }
 
+    /// Where `reward` lies between agent `agent`'s worst (0) and best (1) expected reward in
+    /// `context`; 0 when all arms are equal.
+    pub fn reward_score(&self, agent: usize, context: usize, reward: f32) -> f32 {
+        let expected = (0..self.actions()).map(|a| self.expected_reward(agent, context, a));
+        let (worst, best) = expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        if best > worst { (reward - worst) / (best - worst) } else { 0.0 }
+    }
+
     /// The arm with the highest expected reward term for `agent` in `context`.
     pub fn best_arm(&self, agent: usize, context: usize) -> usize {
         (0..self.actions())
@@ -335,6 +343,17 @@ mod tests {
     }
 
     #[test]
+    fn reward_score_maps_worst_arm_to_zero_and_best_to_one() {
+        let mut config = BanditConfig::default();
+        config.agents[2].offset = -50.0;
+        let bandit = Bandit::new(config);
+        // Agent 2 (scale 100, offset −50): arms 0.3, 0.1, 0.9, 0.5 → expected −20, −40, 40, 0.
+        assert!((bandit.reward_score(2, 0, -40.0) - 0.0).abs() < 1e-6);
+        assert!((bandit.reward_score(2, 0, 40.0) - 1.0).abs() < 1e-6);
+        assert!((bandit.reward_score(2, 0, 0.0) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
     fn categorical_sampling_respects_mass() {
         assert_eq!(sample_categorical(&[0.0, 1.0, 0.0], 0.999_999), 1);
         assert_eq!(sample_categorical(&[0.5, 0.5], 0.0), 0);
@@ -346,9 +365,9 @@ mod tests {
     fn config_validation_names_fields() {
         let mut config = BanditConfig::default();
         config.agents[2].activation = 1.5;
-        assert_eq!(config.validate("game").unwrap_err().field, "game.agents[2].activation");
+        assert_eq!(config.validate("game").expect_err("must be refused").field, "game.agents[2].activation");
         let mut config = BanditConfig::default();
         config.agents[0].arm_means = Some(vec![1.0, 2.0]);
-        assert_eq!(config.validate("game").unwrap_err().field, "game.agents[0].arm_means");
+        assert_eq!(config.validate("game").expect_err("must be refused").field, "game.agents[0].arm_means");
     }
 }
