@@ -29,9 +29,9 @@ impl Pace {
     /// The paces offered in the page, with their labels.
     pub const CHOICES: [(Pace, &'static str); 4] = [
         (Pace::Full, "full speed"),
-        (Pace::PerSecond(30), "30 updates/s"),
-        (Pace::PerSecond(5), "5 updates/s"),
-        (Pace::PerSecond(1), "1 update/s"),
+        (Pace::PerSecond(30), "up to 30 updates/s"),
+        (Pace::PerSecond(5), "up to 5 updates/s"),
+        (Pace::PerSecond(1), "up to 1 update/s"),
     ];
 }
 

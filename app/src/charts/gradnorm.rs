@@ -9,7 +9,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, Theme};
+use super::{agent_color, chart_error, draw_legend, text, Theme};
 use crate::series::{moving_average, RunSeries};
 
 /// Updates averaged by the solid line.
@@ -31,11 +31,11 @@ where
         .flat_map(|a| a.grad_norm.iter().chain(&a.predicted_norm_factor).map(|(_, v)| v.max(FLOOR)));
     let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let (lo, hi) = if lo.is_finite() { (lo / 1.5, hi * 1.5) } else { (0.01, 10.0) };
-    let text = |size| ("sans-serif", size).into_font().color(&theme.foreground);
+    let text = |size| text(theme, size);
     let mut chart = ChartBuilder::on(root)
         .caption("Gradient norm per agent (log)", text(15))
         .margin(8)
-        .x_label_area_size(26)
+        .x_label_area_size(34)
         .y_label_area_size(52)
         .build_cartesian_2d(0u32..x_max, (lo..hi).log_scale())
         .map_err(chart_error)?;
@@ -76,14 +76,7 @@ where
             .map_err(chart_error)?;
     }
     if !series.agents.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(theme.background.mix(0.85))
-            .border_style(theme.grid)
-            .label_font(text(11))
-            .draw()
-            .map_err(chart_error)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, theme)?;
     }
     root.present().map_err(chart_error)
 }

@@ -4,6 +4,9 @@
 pub mod gradnorm;
 pub mod reward;
 
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::CoordTranslate;
+use plotters::prelude::*;
 use plotters::style::RGBColor;
 
 /// Colours of a chart, light or dark.
@@ -52,4 +55,28 @@ pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(
     err: plotters::drawing::DrawingAreaErrorKind<E>,
 ) -> String {
     format!("chart drawing failed: {err}")
+}
+
+/// The font of a chart's texts, in the theme's colour.
+pub(crate) fn text(theme: &Theme, size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&theme.foreground)
+}
+
+/// Draws the series legend at `position`, in the theme's colours.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    theme: &Theme,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(theme.background.mix(0.85))
+        .border_style(theme.grid)
+        .label_font(text(theme, 11))
+        .draw()
+        .map_err(chart_error)
 }

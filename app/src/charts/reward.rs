@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, Theme};
+use super::{agent_color, chart_error, draw_legend, text, Theme};
 use crate::series::RunSeries;
 
 /// Draws run `series`' per-agent reward score on `root`.
@@ -14,11 +14,11 @@ where
 {
     root.fill(&theme.background).map_err(chart_error)?;
     let x_max = series.total_updates.max(series.updates).max(1);
-    let text = |size| ("sans-serif", size).into_font().color(&theme.foreground);
+    let text = |size| text(theme, size);
     let mut chart = ChartBuilder::on(root)
         .caption("Reward per agent, own scale (0 = worst arm, 1 = best)", text(14))
         .margin(8)
-        .x_label_area_size(26)
+        .x_label_area_size(34)
         .y_label_area_size(40)
         .build_cartesian_2d(0u32..x_max, -0.05f32..1.05f32)
         .map_err(chart_error)?;
@@ -42,14 +42,7 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
     }
     if !series.agents.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(theme.background.mix(0.85))
-            .border_style(theme.grid)
-            .label_font(text(11))
-            .draw()
-            .map_err(chart_error)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, theme)?;
     }
     root.present().map_err(chart_error)
 }

@@ -323,6 +323,37 @@ pub(crate) mod test_support {
         (mean, (sq / (n - 1.0)).sqrt())
     }
 
+    /// The reference advantage of `value` within a key whose members are `members`: written
+    /// straight from REFERENCE.md's conventions (singleton: μ := 0, σ := 1; all equal: 0).
+    pub fn reference_advantage(value: f64, members: &[f64], eps: f64, mean_only: bool) -> f64 {
+        let (mu, sigma) = reference_stats(members);
+        let all_equal = members.len() > 1 && members.iter().all(|v| *v == members[0]);
+        if all_equal {
+            0.0
+        } else if mean_only {
+            value - mu
+        } else {
+            (value - mu) / (sigma + eps)
+        }
+    }
+
+    /// Checks `estimator` against its `reference` loop on 200 random batches, with and without
+    /// the mean-only variant.
+    pub fn check_against_reference(
+        estimator: fn(&Batch, &super::EstimatorOptions) -> super::Advantages,
+        reference: fn(&Batch, f64, bool) -> Vec<f64>,
+    ) {
+        for seed in 0..200 {
+            let batch = random_batch(seed);
+            for mean_only in [false, true] {
+                let options = super::EstimatorOptions { eps: 1e-6, mean_only };
+                let got = estimator(&batch, &options);
+                assert_eq!(got.ledger.len(), batch.len(), "one ledger entry per sample");
+                assert_close(&got.values, &reference(&batch, 1e-6, mean_only));
+            }
+        }
+    }
+
     pub fn assert_close(actual: &[f32], expected: &[f64]) {
         assert_eq!(actual.len(), expected.len());
         for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
