@@ -104,7 +104,7 @@ pub const CONFIG_FIELDS: &[(&str, &str, &str)] = &[
     ("game.agents[k].scale", "1, 10, 100", "the agent's reward = offset + scale * (arm mean + arm_std * N(0,1))"),
     ("game.agents[k].offset", "0", "added to the agent's reward"),
     ("game.agents[k].activation", "1.0", "probability that the agent acts in an episode (0..=1)"),
-    ("estimators", "[\"grpo-global\",\"global-step\",\"agent-wise\"]", "estimators to compare: grpo-global, agent-wise, global-step, trajectory-per-agent"),
+    ("estimators", "[\"grpo-global\",\"global-step\",\"agent-wise\"]", "estimators to compare: grpo-global, agent-wise, global-step, trajectory-per-agent, rloo, mars, gigpo"),
     ("seeds", "[1]", "run seeds (1..=64 of them); one run per estimator and seed"),
     ("updates", "200", "policy updates (1..=1000000)"),
     ("groups", "4", "groups per update (1..=1024)"),
@@ -199,7 +199,7 @@ impl TrainConfig {
 
     /// The estimator options these hyperparameters imply.
     pub fn estimator_options(&self) -> EstimatorOptions {
-        EstimatorOptions { eps: self.eps, mean_only: self.mean_only }
+        EstimatorOptions { eps: self.eps, mean_only: self.mean_only, ..EstimatorOptions::default() }
     }
 }
 

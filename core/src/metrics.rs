@@ -117,7 +117,7 @@ mod tests {
     use crate::rollout::Sample;
 
     fn sample(group: u32, agent: u32, reward: f32) -> Sample {
-        Sample { group, episode: 0, agent, turn: 0, reward, anchor: None }
+        Sample { group, episode: 0, agent, turn: 0, reward, anchor: None, action: None }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct Sample {
     /// step-level grouping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
+    /// The action taken, where the estimator needs it (COMA, difference rewards, Shapley).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<u32>,
 }
 
 /// All samples of one update.

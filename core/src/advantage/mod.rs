@@ -12,8 +12,11 @@
 //! the key's size, mean and std, the value that was normalised and the resulting advantage.
 
 mod agent_wise;
+mod gigpo;
 mod global_step;
 mod grpo_global;
+mod mars;
+mod rloo;
 mod trajectory_per_agent;
 
 use std::collections::BTreeMap;
@@ -24,6 +27,9 @@ use serde::{Deserialize, Serialize};
 use crate::rollout::Batch;
 
 pub use agent_wise::agent_wise;
+pub use gigpo::gigpo;
+pub use mars::mars;
+pub use rloo::rloo;
 pub use global_step::global_step;
 pub use grpo_global::grpo_global;
 pub use trajectory_per_agent::trajectory_per_agent;
@@ -41,15 +47,24 @@ pub enum EstimatorKind {
     /// Trajectory level per agent: per-episode means of agent k's samples, statistics per
     /// (group, agent) over episodes.
     TrajectoryPerAgent,
+    /// RLOO: leave-one-out mean baseline.
+    Rloo,
+    /// MARS turn-level advantage with per-player reward and unique-value normalisation.
+    Mars,
+    /// GiGPO: episode term plus anchor-state step term.
+    Gigpo,
 }
 
 impl EstimatorKind {
     /// Every estimator, in a stable order.
-    pub const ALL: [EstimatorKind; 4] = [
+    pub const ALL: [EstimatorKind; 7] = [
         EstimatorKind::GrpoGlobal,
         EstimatorKind::AgentWise,
         EstimatorKind::GlobalStep,
         EstimatorKind::TrajectoryPerAgent,
+        EstimatorKind::Rloo,
+        EstimatorKind::Mars,
+        EstimatorKind::Gigpo,
     ];
 
     /// The name used in configs, URLs and the CLI.
@@ -59,6 +74,9 @@ impl EstimatorKind {
             EstimatorKind::AgentWise => "agent-wise",
             EstimatorKind::GlobalStep => "global-step",
             EstimatorKind::TrajectoryPerAgent => "trajectory-per-agent",
+            EstimatorKind::Rloo => "rloo",
+            EstimatorKind::Mars => "mars",
+            EstimatorKind::Gigpo => "gigpo",
         }
     }
 
@@ -69,12 +87,20 @@ impl EstimatorKind {
             EstimatorKind::AgentWise => "Agent-wise (Dr. MAS)",
             EstimatorKind::GlobalStep => "Global (step level)",
             EstimatorKind::TrajectoryPerAgent => "Trajectory per agent",
+            EstimatorKind::Rloo => "RLOO (leave one out)",
+            EstimatorKind::Mars => "MARS (turn level)",
+            EstimatorKind::Gigpo => "GiGPO (step groups)",
         }
     }
 
     /// Parses a config/CLI name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Computes several estimators on the identical batch (the same-batch comparison).
+    pub fn compare(kinds: &[EstimatorKind], batch: &Batch, options: &EstimatorOptions) -> Vec<(EstimatorKind, Advantages)> {
+        kinds.iter().map(|&kind| (kind, kind.compute(batch, options))).collect()
     }
 
     /// Computes this estimator's advantages and ledger on `batch`.
@@ -84,6 +110,9 @@ impl EstimatorKind {
             EstimatorKind::AgentWise => agent_wise(batch, options),
             EstimatorKind::GlobalStep => global_step(batch, options),
             EstimatorKind::TrajectoryPerAgent => trajectory_per_agent(batch, options),
+            EstimatorKind::Rloo => rloo(batch, options),
+            EstimatorKind::Mars => mars(batch, options),
+            EstimatorKind::Gigpo => gigpo(batch, options),
         }
     }
 }
@@ -94,18 +123,67 @@ impl fmt::Display for EstimatorKind {
     }
 }
 
-/// Options shared by the group-relative estimators.
+/// Which members RLOO's leave-one-out mean runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RlooScope {
+    /// Episodes of a group, each with its mean reward R̄_i (trajectory level, as in RLOO).
+    #[default]
+    Episode,
+    /// Samples of one agent in a group (agent-wise).
+    Agent,
+    /// All samples of a group (step level).
+    Group,
+}
+
+/// Which action stands in for agent k in difference rewards' counterfactual G(z_{−k}).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifferenceBaseline {
+    /// The agent's default action.
+    #[default]
+    DefaultAction,
+    /// The expectation under the agent's policy ("aristocrat utility").
+    Expected,
+}
+
+/// Options of the estimators; each reads the fields that concern it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EstimatorOptions {
     /// ε in (x − μ) / (σ + ε).
     pub eps: f32,
-    /// Dr. GRPO's mean-only variant: subtract the key mean, do not divide by σ + ε.
+    /// Mean-only variant (Dr. GRPO) of the group estimators; MARS's "mean" mode.
     pub mean_only: bool,
+    /// RLOO's members.
+    pub rloo_scope: RlooScope,
+    /// MARS's discount γ over a player's turns.
+    pub mars_gamma: f32,
+    /// GiGPO's discount γ over steps.
+    pub gigpo_gamma: f32,
+    /// GiGPO's weight ω of the step term.
+    pub gigpo_omega: f32,
+    /// GiGPO's mean_std mode (divide by σ + ε); the reference default is mean mode.
+    pub gigpo_mean_std: bool,
+    /// GiGPO with agent-wise grouping: keys become (group, agent).
+    pub gigpo_agent_wise: bool,
+    /// Difference rewards' counterfactual.
+    pub difference_baseline: DifferenceBaseline,
 }
 
 impl Default for EstimatorOptions {
     fn default() -> Self {
-        Self { eps: 1e-6, mean_only: false }
+        Self {
+            eps: 1e-6,
+            mean_only: false,
+            rloo_scope: RlooScope::Episode,
+            mars_gamma: 1.0,
+            gigpo_gamma: 0.95,
+            gigpo_omega: 1.0,
+            gigpo_mean_std: false,
+            gigpo_agent_wise: false,
+            difference_baseline: DifferenceBaseline::DefaultAction,
+        }
     }
 }
 
@@ -124,6 +202,9 @@ pub struct LedgerEntry {
     pub value: f32,
     /// The resulting advantage.
     pub advantage: f32,
+    /// How the parts combine, where more than one key made the value (GiGPO, MARS, COMA …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Advantages of one estimator on one batch, with the ledger that explains them.
@@ -209,6 +290,7 @@ pub(crate) fn ledger_entry(key: String, stats: &KeyStats, value: f64, advantage:
         std: stats.std as f32,
         value: value as f32,
         advantage: advantage as f32,
+        note: None,
     }
 }
 
@@ -290,13 +372,16 @@ pub(crate) mod test_support {
                     } else {
                         rng.random_range(-5.0..5.0f32)
                     };
+                    // Anchors from a small set, so that step groups of every size occur.
+                    let anchor = rng.random_bool(0.8).then(|| format!("s{}", rng.random_range(0..3u8)));
                     samples.push(Sample {
                         group,
                         episode,
                         agent: rng.random_range(0..3u32),
                         turn,
                         reward,
-                        anchor: None,
+                        anchor,
+                        action: None,
                     });
                 }
                 episode += 1;
@@ -346,7 +431,7 @@ pub(crate) mod test_support {
         for seed in 0..200 {
             let batch = random_batch(seed);
             for mean_only in [false, true] {
-                let options = super::EstimatorOptions { eps: 1e-6, mean_only };
+                let options = super::EstimatorOptions { eps: 1e-6, mean_only, ..Default::default() };
                 let got = estimator(&batch, &options);
                 assert_eq!(got.ledger.len(), batch.len(), "one ledger entry per sample");
                 assert_close(&got.values, &reference(&batch, 1e-6, mean_only));

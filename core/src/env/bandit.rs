@@ -248,6 +248,7 @@ impl Bandit {
                         turn,
                         reward,
                         anchor: None,
+                        action: Some(arm as u32),
                     });
                     out.actions.push(arm as u32);
                     out.contexts.push(context as u32);

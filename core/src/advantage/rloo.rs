@@ -1,0 +1,116 @@
+//! RLOO: the leave-one-out baseline.
+//!
+//! ```text
+//! A(member i of key K) = x_i − mean_{j ∈ K, j ≠ i} x_j
+//! ```
+//! Members are, by [`RlooScope`]: the group's episodes with x = R̄_i (their mean reward,
+//! trajectory level — the default, as in RLOO), one agent's samples in the group with x = r, or
+//! all the group's samples with x = r. A key with one member has no others: μ := 0, A = x (the
+//! singleton convention of the group estimators). No division by a std.
+
+use std::collections::BTreeMap;
+
+use super::{Advantages, EstimatorOptions, LedgerEntry, RlooScope};
+use crate::rollout::Batch;
+
+/// RLOO advantages and their ledger.
+pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
+    // (key name, member id) per sample, and each member's value.
+    let member_of = |i: usize| {
+        let s = &batch.samples[i];
+        match options.rloo_scope {
+            RlooScope::Episode => (format!("g{}", s.group), (s.group, s.episode, 0)),
+            RlooScope::Agent => (format!("g{}/a{}", s.group, s.agent), (s.group, s.agent, i as u32)),
+            RlooScope::Group => (format!("g{}", s.group), (s.group, 0, i as u32)),
+        }
+    };
+    let mut member_sums: BTreeMap<(u32, u32, u32), (f64, usize)> = BTreeMap::new();
+    let mut member_key: BTreeMap<(u32, u32, u32), String> = BTreeMap::new();
+    for i in 0..batch.len() {
+        let (key, member) = member_of(i);
+        let entry = member_sums.entry(member).or_insert((0.0, 0));
+        entry.0 += f64::from(batch.samples[i].reward);
+        entry.1 += 1;
+        member_key.insert(member, key);
+    }
+    // Per key: the sum and count of its members' values.
+    let mut key_totals: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    for (member, (sum, n)) in &member_sums {
+        let entry = key_totals.entry(member_key[member].as_str()).or_insert((0.0, 0));
+        entry.0 += sum / *n as f64;
+        entry.1 += 1;
+    }
+    let mut out = Advantages::default();
+    for i in 0..batch.len() {
+        let (key, member) = member_of(i);
+        let (sum, n) = member_sums[&member];
+        let value = sum / n as f64;
+        let (total, size) = key_totals[key.as_str()];
+        let others_mean = if size > 1 { (total - value) / (size - 1) as f64 } else { 0.0 };
+        let advantage = value - others_mean;
+        out.values.push(advantage as f32);
+        out.ledger.push(LedgerEntry {
+            key,
+            key_size: size as u32,
+            mean: others_mean as f32,
+            std: 1.0,
+            value: value as f32,
+            advantage: advantage as f32,
+            note: Some("mean is the leave-one-out mean of the other members".into()),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advantage::test_support::*;
+
+    fn reference(batch: &Batch, scope: RlooScope) -> Vec<f64> {
+        let s = &batch.samples;
+        let episode_mean = |g: u32, e: u32| {
+            let rs: Vec<f64> = s.iter().filter(|y| y.group == g && y.episode == e).map(|y| f64::from(y.reward)).collect();
+            rs.iter().sum::<f64>() / rs.len() as f64
+        };
+        let mut out = Vec::new();
+        for (i, x) in s.iter().enumerate() {
+            let (mine, others): (f64, Vec<f64>) = match scope {
+                RlooScope::Episode => {
+                    let mut episodes = Vec::new();
+                    for y in s {
+                        if y.group == x.group && y.episode != x.episode && !episodes.contains(&y.episode) {
+                            episodes.push(y.episode);
+                        }
+                    }
+                    (episode_mean(x.group, x.episode), episodes.iter().map(|&e| episode_mean(x.group, e)).collect())
+                }
+                RlooScope::Agent | RlooScope::Group => {
+                    let others = s
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, y)| {
+                            *j != i && y.group == x.group && (scope == RlooScope::Group || y.agent == x.agent)
+                        })
+                        .map(|(_, y)| f64::from(y.reward))
+                        .collect();
+                    (f64::from(x.reward), others)
+                }
+            };
+            let baseline = if others.is_empty() { 0.0 } else { others.iter().sum::<f64>() / others.len() as f64 };
+            out.push(mine - baseline);
+        }
+        out
+    }
+
+    #[test]
+    fn matches_reference_loop_in_every_scope() {
+        for seed in 0..200 {
+            let batch = random_batch(seed);
+            for scope in [RlooScope::Episode, RlooScope::Agent, RlooScope::Group] {
+                let options = EstimatorOptions { rloo_scope: scope, ..Default::default() };
+                assert_close(&rloo(&batch, &options).values, &reference(&batch, scope));
+            }
+        }
+    }
+}
