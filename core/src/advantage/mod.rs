@@ -12,11 +12,15 @@
 //! the key's size, mean and std, the value that was normalised and the resulting advantage.
 
 mod agent_wise;
+mod coma;
+mod difference;
 mod gigpo;
 mod global_step;
 mod grpo_global;
 mod mars;
+pub mod oracle;
 mod rloo;
+mod shapley;
 mod trajectory_per_agent;
 
 use std::collections::BTreeMap;
@@ -27,6 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::rollout::Batch;
 
 pub use agent_wise::agent_wise;
+pub use coma::coma;
+pub use difference::difference;
+pub use shapley::{shapley, shapley_values, MAX_SHAPLEY_AGENTS};
 pub use gigpo::gigpo;
 pub use mars::mars;
 pub use rloo::rloo;

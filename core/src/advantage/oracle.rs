@@ -1,0 +1,124 @@
+//! The exact team payoff of a game, for the counterfactual estimators (COMA, difference
+//! rewards, Shapley), and the joint actions of a batch's episodes.
+
+use std::collections::BTreeMap;
+
+use crate::env::bandit::Bandit;
+use crate::env::matrix::MatrixGame;
+use crate::rollout::Batch;
+
+/// A game whose team payoff can be evaluated for any joint action.
+pub trait PayoffOracle {
+    /// Number of agents n.
+    fn agents(&self) -> usize;
+    /// Number of actions of `agent`.
+    fn actions(&self, agent: usize) -> usize;
+    /// Expected team payoff G (= the exact Q of a one-step game) of `joint`, one action per agent.
+    fn payoff(&self, joint: &[usize]) -> f64;
+}
+
+impl PayoffOracle for MatrixGame {
+    fn agents(&self) -> usize {
+        2
+    }
+    fn actions(&self, agent: usize) -> usize {
+        MatrixGame::actions(self, agent)
+    }
+    fn payoff(&self, joint: &[usize]) -> f64 {
+        f64::from(self.team_payoff(joint[0], joint[1]))
+    }
+}
+
+/// The bandit in context 0: the team payoff is the sum of the agents' expected reward terms.
+impl PayoffOracle for Bandit {
+    fn agents(&self) -> usize {
+        Bandit::agents(self)
+    }
+    fn actions(&self, _agent: usize) -> usize {
+        Bandit::actions(self)
+    }
+    fn payoff(&self, joint: &[usize]) -> f64 {
+        joint.iter().enumerate().map(|(k, &a)| f64::from(self.expected_reward(k, 0, a))).sum()
+    }
+}
+
+/// What the counterfactual estimators need besides the game: each agent's policy π^k (for COMA
+/// and aristocrat utility) and default action (difference rewards, Shapley's absent agents).
+#[derive(Debug, Clone)]
+pub struct Counterfactual<'a> {
+    /// The game.
+    pub oracle: &'a dyn PayoffOracle,
+    /// `policies[k][a]` = π^k(a).
+    pub policies: Vec<Vec<f64>>,
+    /// `default_actions[k]`.
+    pub default_actions: Vec<usize>,
+}
+
+impl std::fmt::Debug for dyn PayoffOracle + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PayoffOracle({} agents)", self.agents())
+    }
+}
+
+/// Why a batch does not fit a game.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BatchError(pub String);
+
+impl<'a> Counterfactual<'a> {
+    /// Uniform policies and default action 0 for every agent.
+    pub fn uniform(oracle: &'a dyn PayoffOracle) -> Self {
+        let policies = (0..oracle.agents()).map(|k| vec![1.0 / oracle.actions(k) as f64; oracle.actions(k)]).collect();
+        Self { oracle, policies, default_actions: vec![0; oracle.agents()] }
+    }
+
+    /// Checks the policies and default actions against the game.
+    pub fn validate(&self) -> Result<(), BatchError> {
+        let n = self.oracle.agents();
+        if self.policies.len() != n || self.default_actions.len() != n {
+            return Err(BatchError(format!("give one policy and one default action for each of the {n} agents")));
+        }
+        for k in 0..n {
+            let actions = self.oracle.actions(k);
+            let p = &self.policies[k];
+            if p.len() != actions || p.iter().any(|x| !x.is_finite() || *x < 0.0) || (p.iter().sum::<f64>() - 1.0).abs() > 1e-4 {
+                return Err(BatchError(format!("policy of agent {k}: {actions} non-negative probabilities summing to 1")));
+            }
+            if self.default_actions[k] >= actions {
+                return Err(BatchError(format!("default action of agent {k}: must be below {actions}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The joint action of every episode, keyed by (group, episode): each of the n agents must
+    /// act exactly once per episode, with an action in range.
+    pub fn joint_actions(&self, batch: &Batch) -> Result<BTreeMap<(u32, u32), Vec<usize>>, BatchError> {
+        let n = self.oracle.agents();
+        let mut joints: BTreeMap<(u32, u32), Vec<Option<usize>>> = BTreeMap::new();
+        for (i, s) in batch.samples.iter().enumerate() {
+            let k = s.agent as usize;
+            if k >= n {
+                return Err(BatchError(format!("sample {i}: agent {k} does not exist (the game has {n} agents)")));
+            }
+            let action = s.action.ok_or_else(|| BatchError(format!("sample {i}: field `action` is required by this estimator")))?
+                as usize;
+            if action >= self.oracle.actions(k) {
+                return Err(BatchError(format!("sample {i}: action {action} is out of range for agent {k}")));
+            }
+            let joint = joints.entry((s.group, s.episode)).or_insert_with(|| vec![None; n]);
+            if joint[k].replace(action).is_some() {
+                return Err(BatchError(format!("sample {i}: agent {k} acts twice in episode {}", s.episode)));
+            }
+        }
+        joints
+            .into_iter()
+            .map(|(key, joint)| {
+                let complete: Option<Vec<usize>> = joint.iter().copied().collect();
+                complete
+                    .map(|j| (key, j))
+                    .ok_or_else(|| BatchError(format!("episode {} of group {}: every agent must act once", key.1, key.0)))
+            })
+            .collect()
+    }
+}
