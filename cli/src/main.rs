@@ -4,9 +4,11 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use creditlab::advantage::oracle::{Counterfactual, OracleGame};
+use creditlab::advantage::{self, DifferenceBaseline, EstimatorOptions, RlooScope};
 use creditlab::config::CONFIG_FIELDS;
-use creditlab::{backend, RunRecord, TrainConfig, Trainer};
+use creditlab::{backend, Advantages, Batch, EstimatorKind, RunRecord, TrainConfig, Trainer};
 
 #[derive(Debug, Parser)]
 #[command(name = "creditlab", version, about = "Credit assignment in multi-agent RL: train and compare estimators")]
@@ -30,6 +32,101 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Compute one estimator's advantages and ledger for a batch read from standard input.
+    #[command(after_long_help = ADVANTAGES_HELP)]
+    Advantages {
+        /// The estimator.
+        #[arg(long, value_enum)]
+        estimator: EstimatorName,
+        /// ε in (x − μ) / (σ + ε).
+        #[arg(long, default_value_t = 1e-6)]
+        eps: f32,
+        /// Mean-only variant (Dr. GRPO) of the group estimators; MARS's mean mode.
+        #[arg(long)]
+        mean_only: bool,
+        /// RLOO's members: episode (trajectory level), agent, or group (step level).
+        #[arg(long, value_enum, default_value_t = RlooScopeArg::Episode)]
+        rloo_scope: RlooScopeArg,
+        /// Discount γ (MARS default 1, GiGPO default 0.95).
+        #[arg(long)]
+        gamma: Option<f32>,
+        /// GiGPO's weight ω of the step term.
+        #[arg(long, default_value_t = 1.0)]
+        omega: f32,
+        /// GiGPO in mean_std mode (the default is mean mode).
+        #[arg(long)]
+        gigpo_mean_std: bool,
+        /// GiGPO with agent-wise grouping.
+        #[arg(long)]
+        gigpo_agent_wise: bool,
+        /// Difference rewards' counterfactual: the default action, or the expectation under the
+        /// agent's policy (aristocrat utility).
+        #[arg(long, value_enum, default_value_t = DifferenceArg::DefaultAction)]
+        difference_baseline: DifferenceArg,
+    },
+}
+
+/// Every estimator the CLI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EstimatorName {
+    /// Global GRPO, trajectory level.
+    GrpoGlobal,
+    /// Agent-wise normalisation (Dr. MAS).
+    AgentWise,
+    /// Global, step level.
+    GlobalStep,
+    /// Trajectory level per agent.
+    TrajectoryPerAgent,
+    /// Leave-one-out baseline.
+    Rloo,
+    /// MARS turn-level advantage.
+    Mars,
+    /// GiGPO episode + step-group advantage.
+    Gigpo,
+    /// COMA counterfactual baseline (needs a game).
+    Coma,
+    /// Difference rewards (needs a game).
+    Difference,
+    /// Exact Shapley credit (needs a game, at most 6 agents).
+    Shapley,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RlooScopeArg {
+    Episode,
+    Agent,
+    Group,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DifferenceArg {
+    DefaultAction,
+    Expected,
+}
+
+const ADVANTAGES_HELP: &str = "\
+Input (standard input): a JSON array of samples, each an object with
+  group, episode, agent, turn   non-negative integers
+  reward                        a number
+  anchor                        optional string (the anchor state, for GiGPO)
+  action                        optional integer (required by coma, difference, shapley)
+For coma, difference and shapley the input is an object naming the game:
+  {\"game\": {\"kind\": \"matrix\", \"name\": \"climbing\"},          (or penalty with \"k\", prisoners-dilemma,
+   \"policies\": [[0.5, 0.5, 0], [1, 0, 0]],   optional   stag-hunt, matching-pennies, custom with \"payoffs\";
+   \"default_actions\": [2, 2],                optional   or {\"kind\": \"bandit\", ...} as in `train --help`)
+   \"samples\": [...]}
+  policies default to uniform, default actions to 0.
+Output (standard output): {\"advantages\": [...], \"ledger\": [...]}, one entry per sample, in input order.
+On malformed input: an error naming the sample and field on standard error, a non-zero exit, nothing on standard output.";
+
+/// The object form of the input.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GameBatch {
+    game: Option<OracleGame>,
+    policies: Option<Vec<Vec<f64>>>,
+    default_actions: Option<Vec<usize>>,
+    samples: serde_json::Value,
 }
 
 fn config_help() -> String {
@@ -88,10 +185,103 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
     Ok(())
 }
 
+fn advantages_command(
+    estimator: EstimatorName,
+    options: EstimatorOptions,
+    difference_baseline: DifferenceArg,
+) -> Result<(), String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the input is not valid JSON: {e}"))?;
+    let (samples, game) = if value.is_array() {
+        (value, None)
+    } else {
+        let input: GameBatch = serde_json::from_value(value).map_err(|e| format!("the input object: {e}"))?;
+        (input.samples, Some((input.game, input.policies, input.default_actions)))
+    };
+    let batch = Batch::from_json_value(&samples).map_err(|e| e.to_string())?;
+    let batch_only = |kind: EstimatorKind| Ok::<_, String>(kind.compute(&batch, &options));
+    let result: Advantages = match estimator {
+        EstimatorName::GrpoGlobal => batch_only(EstimatorKind::GrpoGlobal)?,
+        EstimatorName::AgentWise => batch_only(EstimatorKind::AgentWise)?,
+        EstimatorName::GlobalStep => batch_only(EstimatorKind::GlobalStep)?,
+        EstimatorName::TrajectoryPerAgent => batch_only(EstimatorKind::TrajectoryPerAgent)?,
+        EstimatorName::Rloo => batch_only(EstimatorKind::Rloo)?,
+        EstimatorName::Mars => batch_only(EstimatorKind::Mars)?,
+        EstimatorName::Gigpo => batch_only(EstimatorKind::Gigpo)?,
+        EstimatorName::Coma | EstimatorName::Difference | EstimatorName::Shapley => {
+            let Some((Some(game), policies, default_actions)) = game else {
+                return Err("coma, difference and shapley need an input object with a \"game\" (see --help)".into());
+            };
+            let oracle = game.build().map_err(|e| e.to_string())?;
+            let mut cf = Counterfactual::uniform(oracle.as_ref());
+            if let Some(policies) = policies {
+                cf.policies = policies;
+            }
+            if let Some(defaults) = default_actions {
+                cf.default_actions = defaults;
+            }
+            let outcome = match estimator {
+                EstimatorName::Coma => advantage::coma(&batch, &cf),
+                EstimatorName::Difference => advantage::difference(
+                    &batch,
+                    &cf,
+                    match difference_baseline {
+                        DifferenceArg::DefaultAction => DifferenceBaseline::DefaultAction,
+                        DifferenceArg::Expected => DifferenceBaseline::Expected,
+                    },
+                ),
+                _ => advantage::shapley(&batch, &cf),
+            };
+            outcome.map_err(|e| e.to_string())?
+        }
+    };
+    let json = serde_json::to_string_pretty(&result).map_err(|e| format!("cannot encode the result: {e}"))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train { config, out, quiet } => train(config, out, quiet),
+        Command::Advantages {
+            estimator,
+            eps,
+            mean_only,
+            rloo_scope,
+            gamma,
+            omega,
+            gigpo_mean_std,
+            gigpo_agent_wise,
+            difference_baseline,
+        } => {
+            let defaults = EstimatorOptions::default();
+            let options = EstimatorOptions {
+                eps,
+                mean_only,
+                rloo_scope: match rloo_scope {
+                    RlooScopeArg::Episode => RlooScope::Episode,
+                    RlooScopeArg::Agent => RlooScope::Agent,
+                    RlooScopeArg::Group => RlooScope::Group,
+                },
+                mars_gamma: gamma.unwrap_or(defaults.mars_gamma),
+                gigpo_gamma: gamma.unwrap_or(defaults.gigpo_gamma),
+                gigpo_omega: omega,
+                gigpo_mean_std,
+                gigpo_agent_wise,
+                difference_baseline: defaults.difference_baseline,
+            };
+            if !eps.is_finite() || !(0.0..=1.0).contains(&eps) {
+                Err(format!("--eps {eps}: must be between 0 and 1"))
+            } else if gamma.is_some_and(|g| !(0.0..=1.0).contains(&g)) {
+                Err("--gamma: must be between 0 and 1".into())
+            } else if !omega.is_finite() {
+                Err("--omega: must be a finite number".into())
+            } else {
+                advantages_command(estimator, options, difference_baseline)
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -83,3 +83,93 @@ fn missing_config_file_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/cfg.json"));
 }
+
+fn advantages(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = creditlab()
+        .arg("advantages")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run creditlab");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+const BATCH: &str = r#"[
+  {"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "anchor": "s0"},
+  {"group": 0, "episode": 1, "agent": 0, "turn": 0, "reward": 3, "anchor": "s0"},
+  {"group": 0, "episode": 1, "agent": 1, "turn": 1, "reward": 7},
+  {"group": 1, "episode": 2, "agent": 1, "turn": 0, "reward": 2}
+]"#;
+
+#[test]
+fn advantages_gives_one_value_and_ledger_entry_per_sample_in_input_order() {
+    for name in ["grpo-global", "agent-wise", "global-step", "trajectory-per-agent", "rloo", "mars", "gigpo"] {
+        let output = advantages(&["--estimator", name], BATCH);
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let out: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(out["advantages"].as_array().expect("advantages").len(), 4, "{name}");
+        assert_eq!(out["ledger"].as_array().expect("ledger").len(), 4, "{name}");
+    }
+    // Agent-wise by hand: agent 0 in group 0 has {1, 3}: μ = 2, σ = √2 → ∓1/√2; agent 1 in
+    // group 0 is a singleton → its raw reward 7 (divided by 1 + ε).
+    let output = advantages(&["--estimator", "agent-wise", "--mean-only"], BATCH);
+    let out: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let values: Vec<f64> = out["advantages"].as_array().expect("array").iter().map(|v| v.as_f64().expect("number")).collect();
+    assert_eq!(values, vec![-1.0, 1.0, 7.0, 2.0]);
+    assert_eq!(out["ledger"][0]["key"], "g0/a0");
+    assert_eq!(out["ledger"][0]["key_size"], 2);
+}
+
+#[test]
+fn counterfactual_estimators_read_the_game_from_the_input() {
+    let input = r#"{"game": {"kind": "matrix", "name": "stag-hunt"}, "default_actions": [1, 1],
+        "samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 0, "action": 0},
+                    {"group": 0, "episode": 0, "agent": 1, "turn": 1, "reward": 0, "action": 0}]}"#;
+    let expect = |name: &str, values: [f64; 2]| {
+        let output = advantages(&["--estimator", name], input);
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let out: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        assert_eq!(out["advantages"], serde_json::json!(values), "{name}");
+    };
+    // Team payoff = sum: (S,S) = 4, (S,H) = (H,S) = 1, (H,H) = 2; both played S.
+    expect("shapley", [1.0, 1.0]);
+    expect("difference", [3.0, 3.0]); // 4 − G(H, S) = 4 − 1
+    expect("coma", [1.5, 1.5]); // 4 − (½·4 + ½·1)
+    // Without a game the counterfactual estimators refuse.
+    let output = advantages(&["--estimator", "coma"], BATCH);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("game"));
+}
+
+#[test]
+fn malformed_batches_fail_naming_sample_and_field_with_nothing_on_stdout() {
+    let cases = [
+        (r#"[{"group": 0, "episode": 0, "agent": 0, "turn": 0}]"#, "sample 0, field `reward`"),
+        (r#"[{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1}, {"group": 0, "episode": 0, "agent": -2, "turn": 0, "reward": 1}]"#, "sample 1, field `agent`"),
+        (r#"[{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "anchr": "s"}]"#, "sample 0, field `anchr`"),
+        ("[{", "not valid JSON"),
+    ];
+    for (input, needle) in cases {
+        let output = advantages(&["--estimator", "agent-wise"], input);
+        assert!(!output.status.success(), "{input}");
+        assert!(output.stdout.is_empty(), "{input}: nothing on stdout");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{input}: {stderr}");
+    }
+    let output = advantages(&["--estimator", "shapley"], r#"{"game": {"kind": "matrix", "name": "stag-hunt"}, "samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 0}]}"#);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sample 0: field `action`"));
+}
+
+#[test]
+fn advantages_help_lists_every_estimator() {
+    let output = creditlab().args(["advantages", "--help"]).output().expect("run creditlab");
+    let help = String::from_utf8(output.stdout).expect("utf-8");
+    for name in ["grpo-global", "agent-wise", "global-step", "trajectory-per-agent", "rloo", "mars", "gigpo", "coma", "difference", "shapley"] {
+        assert!(help.contains(name), "--help does not list {name}");
+    }
+}

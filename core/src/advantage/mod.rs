@@ -217,7 +217,8 @@ pub struct LedgerEntry {
 /// Advantages of one estimator on one batch, with the ledger that explains them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Advantages {
-    /// One advantage per sample, in sample order.
+    /// One advantage per sample, in sample order (`advantages` in JSON).
+    #[serde(rename = "advantages")]
     pub values: Vec<f32>,
     /// One ledger entry per sample, in sample order.
     pub ledger: Vec<LedgerEntry>,

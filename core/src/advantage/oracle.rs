@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::env::bandit::Bandit;
-use crate::env::matrix::MatrixGame;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+use crate::env::bandit::{Bandit, BanditConfig};
+use crate::env::matrix::{MatrixGame, MatrixSpec};
 use crate::rollout::Batch;
 
 /// A game whose team payoff can be evaluated for any joint action.
@@ -120,5 +123,28 @@ impl<'a> Counterfactual<'a> {
                     .ok_or_else(|| BatchError(format!("episode {} of group {}: every agent must act once", key.1, key.0)))
             })
             .collect()
+    }
+}
+
+/// A game named in a batch file, for the counterfactual estimators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum OracleGame {
+    /// A matrix game, e.g. `{"kind": "matrix", "name": "penalty", "k": 50}`.
+    Matrix(MatrixSpec),
+    /// The bandit (context 0), e.g. `{"kind": "bandit", "arms": 4}`.
+    Bandit(BanditConfig),
+}
+
+impl OracleGame {
+    /// Builds the game's payoff oracle.
+    pub fn build(&self) -> Result<Box<dyn PayoffOracle>, ConfigError> {
+        Ok(match self {
+            OracleGame::Matrix(spec) => Box::new(MatrixGame::new(spec)?),
+            OracleGame::Bandit(config) => {
+                config.validate("game")?;
+                Box::new(Bandit::new(config.clone()))
+            }
+        })
     }
 }
