@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use creditlab::advantage::oracle::{Counterfactual, OracleGame};
-use creditlab::advantage::{self, DifferenceBaseline, EstimatorOptions, RlooScope};
+use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
 use creditlab::config::CONFIG_FIELDS;
-use creditlab::{backend, Advantages, Batch, EstimatorKind, RunRecord, TrainConfig, Trainer};
+use creditlab::{backend, Batch, RunRecord, TrainConfig, Trainer};
 
 #[derive(Debug, Parser)]
 #[command(name = "creditlab", version, about = "Credit assignment in multi-agent RL: train and compare estimators")]
@@ -185,11 +185,7 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
     Ok(())
 }
 
-fn advantages_command(
-    estimator: EstimatorName,
-    options: EstimatorOptions,
-    difference_baseline: DifferenceArg,
-) -> Result<(), String> {
+fn advantages_command(estimator: EstimatorName, options: EstimatorOptions) -> Result<(), String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the input is not valid JSON: {e}"))?;
@@ -200,42 +196,26 @@ fn advantages_command(
         (input.samples, Some((input.game, input.policies, input.default_actions)))
     };
     let batch = Batch::from_json_value(&samples).map_err(|e| e.to_string())?;
-    let batch_only = |kind: EstimatorKind| Ok::<_, String>(kind.compute(&batch, &options));
-    let result: Advantages = match estimator {
-        EstimatorName::GrpoGlobal => batch_only(EstimatorKind::GrpoGlobal)?,
-        EstimatorName::AgentWise => batch_only(EstimatorKind::AgentWise)?,
-        EstimatorName::GlobalStep => batch_only(EstimatorKind::GlobalStep)?,
-        EstimatorName::TrajectoryPerAgent => batch_only(EstimatorKind::TrajectoryPerAgent)?,
-        EstimatorName::Rloo => batch_only(EstimatorKind::Rloo)?,
-        EstimatorName::Mars => batch_only(EstimatorKind::Mars)?,
-        EstimatorName::Gigpo => batch_only(EstimatorKind::Gigpo)?,
-        EstimatorName::Coma | EstimatorName::Difference | EstimatorName::Shapley => {
-            let Some((Some(game), policies, default_actions)) = game else {
-                return Err("coma, difference and shapley need an input object with a \"game\" (see --help)".into());
-            };
-            let oracle = game.build().map_err(|e| e.to_string())?;
-            let mut cf = Counterfactual::uniform(oracle.as_ref());
-            if let Some(policies) = policies {
-                cf.policies = policies;
-            }
-            if let Some(defaults) = default_actions {
-                cf.default_actions = defaults;
-            }
-            let outcome = match estimator {
-                EstimatorName::Coma => advantage::coma(&batch, &cf),
-                EstimatorName::Difference => advantage::difference(
-                    &batch,
-                    &cf,
-                    match difference_baseline {
-                        DifferenceArg::DefaultAction => DifferenceBaseline::DefaultAction,
-                        DifferenceArg::Expected => DifferenceBaseline::Expected,
-                    },
-                ),
-                _ => advantage::shapley(&batch, &cf),
-            };
-            outcome.map_err(|e| e.to_string())?
+    let name = estimator.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+    let estimator = Estimator::from_name(&name).ok_or_else(|| format!("unknown estimator {name}"))?;
+    let oracle = match &game {
+        Some((Some(game), _, _)) if estimator.needs_game() => Some(game.build().map_err(|e| e.to_string())?),
+        _ if estimator.needs_game() => {
+            return Err(format!("{name} needs an input object with a \"game\" (see --help)"));
         }
+        _ => None,
     };
+    let counterfactual = oracle.as_deref().map(|oracle| {
+        let mut cf = Counterfactual::uniform(oracle);
+        if let Some((_, Some(policies), _)) = &game {
+            cf.policies = policies.clone();
+        }
+        if let Some((_, _, Some(defaults))) = &game {
+            cf.default_actions = defaults.clone();
+        }
+        cf
+    });
+    let result = estimator.compute(&batch, &options, counterfactual.as_ref()).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&result).map_err(|e| format!("cannot encode the result: {e}"))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))
@@ -270,7 +250,10 @@ fn main() -> ExitCode {
                 gigpo_omega: omega,
                 gigpo_mean_std,
                 gigpo_agent_wise,
-                difference_baseline: defaults.difference_baseline,
+                difference_baseline: match difference_baseline {
+                    DifferenceArg::DefaultAction => DifferenceBaseline::DefaultAction,
+                    DifferenceArg::Expected => DifferenceBaseline::Expected,
+                },
             };
             if !eps.is_finite() || !(0.0..=1.0).contains(&eps) {
                 Err(format!("--eps {eps}: must be between 0 and 1"))
@@ -279,7 +262,7 @@ fn main() -> ExitCode {
             } else if !omega.is_finite() {
                 Err("--omega: must be a finite number".into())
             } else {
-                advantages_command(estimator, options, difference_baseline)
+                advantages_command(estimator, options)
             }
         }
     };

@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 use super::{Advantages, EstimatorOptions, KeyStats, LedgerEntry};
 use crate::rollout::Batch;
 
+/// The key of an episode term: the group, and the agent under agent-wise grouping.
+type Scope = (u32, Option<u32>);
+
 /// GiGPO advantages and their ledger.
 pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
     let samples = &batch.samples;
@@ -35,12 +38,12 @@ pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
         None => format!("g{g}"),
     };
     // Episodes within their scope: totals and the samples in step order.
-    let mut episodes: BTreeMap<((u32, Option<u32>), u32), Vec<usize>> = BTreeMap::new();
-    for i in 0..samples.len() {
-        episodes.entry((scope(i), samples[i].episode)).or_default().push(i);
+    let mut episodes: BTreeMap<(Scope, u32), Vec<usize>> = BTreeMap::new();
+    for (i, sample) in samples.iter().enumerate() {
+        episodes.entry((scope(i), sample.episode)).or_default().push(i);
     }
     let mut step_return = vec![0.0f64; samples.len()];
-    let mut episode_total: BTreeMap<((u32, Option<u32>), u32), f64> = BTreeMap::new();
+    let mut episode_total: BTreeMap<(Scope, u32), f64> = BTreeMap::new();
     for (key, indices) in episodes.iter_mut() {
         indices.sort_by_key(|&i| samples[i].turn);
         let mut acc = 0.0;
@@ -51,13 +54,13 @@ pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
         episode_total.insert(*key, indices.iter().map(|&i| f64::from(samples[i].reward)).sum());
     }
     // Episode term: statistics over the scope's episode totals.
-    let mut scope_totals: BTreeMap<(u32, Option<u32>), Vec<f64>> = BTreeMap::new();
+    let mut scope_totals: BTreeMap<Scope, Vec<f64>> = BTreeMap::new();
     for ((s, _), total) in &episode_total {
         scope_totals.entry(*s).or_default().push(*total);
     }
     let episode_stats: BTreeMap<_, _> = scope_totals.iter().map(|(k, v)| (*k, KeyStats::of(v))).collect();
     // Step term: statistics over each anchor's step returns within the scope.
-    let mut step_groups: BTreeMap<((u32, Option<u32>), &str), Vec<f64>> = BTreeMap::new();
+    let mut step_groups: BTreeMap<(Scope, &str), Vec<f64>> = BTreeMap::new();
     for (i, s) in samples.iter().enumerate() {
         if let Some(anchor) = &s.anchor {
             step_groups.entry((scope(i), anchor.as_str())).or_default().push(step_return[i]);
@@ -97,6 +100,8 @@ pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
 }
 
 #[cfg(test)]
+// The reference loops index plainly, straight from the formula.
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use crate::advantage::test_support::*;

@@ -18,6 +18,8 @@ pub fn global_step(batch: &Batch, options: &EstimatorOptions) -> Advantages {
 }
 
 #[cfg(test)]
+// The reference loops index plainly, straight from the formula.
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use crate::advantage::test_support::*;

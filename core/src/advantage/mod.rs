@@ -12,6 +12,7 @@
 //! the key's size, mean and std, the value that was normalised and the resulting advantage.
 
 mod agent_wise;
+mod any;
 mod coma;
 mod difference;
 mod gigpo;
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::rollout::Batch;
 
 pub use agent_wise::agent_wise;
+pub use any::{compare, Estimator};
 pub use coma::coma;
 pub use difference::difference;
 pub use shapley::{shapley, shapley_values, MAX_SHAPLEY_AGENTS};

@@ -22,6 +22,8 @@ pub fn trajectory_per_agent(batch: &Batch, options: &EstimatorOptions) -> Advant
 }
 
 #[cfg(test)]
+// The reference loops index plainly, straight from the formula.
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use crate::advantage::test_support::*;
