@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use creditlab::advantage::oracle::{Counterfactual, OracleGame};
 use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
@@ -36,8 +37,8 @@ enum Command {
     #[command(after_long_help = ADVANTAGES_HELP)]
     Advantages {
         /// The estimator.
-        #[arg(long, value_enum)]
-        estimator: EstimatorName,
+        #[arg(long, value_parser = estimator_parser())]
+        estimator: Estimator,
         /// ε in (x − μ) / (σ + ε).
         #[arg(long, default_value_t = 1e-6)]
         eps: f32,
@@ -66,29 +67,12 @@ enum Command {
     },
 }
 
-/// Every estimator the CLI offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum EstimatorName {
-    /// Global GRPO, trajectory level.
-    GrpoGlobal,
-    /// Agent-wise normalisation (Dr. MAS).
-    AgentWise,
-    /// Global, step level.
-    GlobalStep,
-    /// Trajectory level per agent.
-    TrajectoryPerAgent,
-    /// Leave-one-out baseline.
-    Rloo,
-    /// MARS turn-level advantage.
-    Mars,
-    /// GiGPO episode + step-group advantage.
-    Gigpo,
-    /// COMA counterfactual baseline (needs a game).
-    Coma,
-    /// Difference rewards (needs a game).
-    Difference,
-    /// Exact Shapley credit (needs a game, at most 6 agents).
-    Shapley,
+/// Parses an estimator name; `--help` lists every estimator of the core.
+fn estimator_parser() -> impl TypedValueParser<Value = Estimator> {
+    let names: Vec<&'static str> = Estimator::all().into_iter().map(Estimator::name).collect();
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| {
+        Estimator::from_name(&name).ok_or_else(|| format!("unknown estimator {name}"))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -185,7 +169,7 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
     Ok(())
 }
 
-fn advantages_command(estimator: EstimatorName, options: EstimatorOptions) -> Result<(), String> {
+fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result<(), String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the input is not valid JSON: {e}"))?;
@@ -196,8 +180,7 @@ fn advantages_command(estimator: EstimatorName, options: EstimatorOptions) -> Re
         (input.samples, Some((input.game, input.policies, input.default_actions)))
     };
     let batch = Batch::from_json_value(&samples).map_err(|e| e.to_string())?;
-    let name = estimator.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-    let estimator = Estimator::from_name(&name).ok_or_else(|| format!("unknown estimator {name}"))?;
+    let name = estimator.name();
     let oracle = match &game {
         Some((Some(game), _, _)) if estimator.needs_game() => Some(game.build().map_err(|e| e.to_string())?),
         _ if estimator.needs_game() => {

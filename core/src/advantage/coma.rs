@@ -52,17 +52,7 @@ pub fn coma(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchE
 mod tests {
     use super::*;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::rollout::Sample;
-
-    fn episode(actions: &[u32]) -> Batch {
-        Batch {
-            samples: actions
-                .iter()
-                .enumerate()
-                .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward: 0.0, anchor: None, action: Some(a) })
-                .collect(),
-        }
-    }
+    use crate::advantage::oracle::one_episode as episode;
 
     /// Stag hunt, team payoff = sum: (S,S)=4, (S,H)=1, (H,S)=1, (H,H)=2. Both play S; uniform π.
     /// A^0 = Q(S,S) − ½ Q(S,S) − ½ Q(H,S) = 4 − 2 − 0.5 = 1.5, and A^1 the same by symmetry.

@@ -55,17 +55,7 @@ mod tests {
     use super::*;
     use crate::advantage::coma::coma;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::rollout::Sample;
-
-    fn episode(actions: &[u32]) -> Batch {
-        Batch {
-            samples: actions
-                .iter()
-                .enumerate()
-                .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward: 0.0, anchor: None, action: Some(a) })
-                .collect(),
-        }
-    }
+    use crate::advantage::oracle::one_episode as episode;
 
     /// Climbing, both play action 1 (payoff 7), default action 2:
     /// D_0 = G(1,1) − G(2,1) = 7 − 6 = 1;  D_1 = G(1,1) − G(1,2) = 7 − 0 = 7.

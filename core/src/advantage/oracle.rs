@@ -148,3 +148,16 @@ impl OracleGame {
         })
     }
 }
+
+/// One episode in which agent k plays `actions[k]` (for the counterfactual estimators' tests).
+#[cfg(test)]
+pub(crate) fn one_episode(actions: &[u32]) -> Batch {
+    use crate::rollout::Sample;
+    Batch {
+        samples: actions
+            .iter()
+            .enumerate()
+            .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward: 0.0, anchor: None, action: Some(a) })
+            .collect(),
+    }
+}

@@ -79,17 +79,7 @@ mod tests {
     use crate::advantage::oracle::PayoffOracle;
     use crate::env::bandit::{Bandit, BanditConfig};
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::rollout::Sample;
-
-    fn episode(actions: &[u32]) -> Batch {
-        Batch {
-            samples: actions
-                .iter()
-                .enumerate()
-                .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward: 0.0, anchor: None, action: Some(a) })
-                .collect(),
-        }
-    }
+    use crate::advantage::oracle::one_episode as episode;
 
     /// Stag hunt (team payoff = sum), both play S, default H:
     /// v(∅) = G(H,H) = 2, v({0}) = G(S,H) = 1, v({1}) = G(H,S) = 1, v(N) = G(S,S) = 4.
