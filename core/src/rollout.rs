@@ -88,14 +88,13 @@ impl Batch {
             }
             let integer = |field: &str, required: bool| -> Result<Option<u32>, SampleError> {
                 match object.get(field) {
-                    None if required => Err(error(index, field, "is missing")),
                     None | Some(serde_json::Value::Null) if !required => Ok(None),
+                    None => Err(error(index, field, "is missing")),
                     Some(v) => v
                         .as_u64()
                         .and_then(|n| u32::try_from(n).ok())
                         .map(Some)
                         .ok_or_else(|| error(index, field, &format!("must be a non-negative integer below 2^32, got {v}"))),
-                    None => Err(error(index, field, "is missing")),
                 }
             };
             let required = |field: &str| integer(field, true).map(|v| v.unwrap_or_default());

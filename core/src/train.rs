@@ -19,7 +19,7 @@
 //! 6. **Readback**: the new action probabilities and the norms are concatenated and read back
 //!    once, asynchronously (a synchronous read panics on WebGPU in the browser).
 
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
@@ -383,9 +383,4 @@ impl Trainer {
 async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
     let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
     data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
-}
-
-/// The device a trainer runs on (for tests that compare backends).
-pub fn device_of(trainer: &Trainer) -> &Device {
-    &trainer.backend.device
 }

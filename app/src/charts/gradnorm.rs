@@ -9,7 +9,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_legend, text, Theme};
+use super::{agent_color, chart_error, draw_axes, draw_legend, text, Theme};
 use crate::series::{moving_average, RunSeries};
 
 /// Updates averaged by the solid line.
@@ -39,17 +39,7 @@ where
         .y_label_area_size(52)
         .build_cartesian_2d(0u32..x_max, (lo..hi).log_scale())
         .map_err(chart_error)?;
-    chart
-        .configure_mesh()
-        .x_desc("update")
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .label_style(text(11))
-        .axis_style(theme.foreground)
-        // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).
-        .max_light_lines(1)
-        .bold_line_style(theme.grid)
-        .draw()
-        .map_err(chart_error)?;
+    draw_axes(&mut chart, theme, &|v| format!("{v:.0e}"))?;
     for (k, agent) in series.agents.iter().enumerate() {
         let color = agent_color(k);
         chart

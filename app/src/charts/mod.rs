@@ -5,6 +5,8 @@ pub mod gradnorm;
 pub mod reward;
 
 use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordu32;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
@@ -77,6 +79,30 @@ where
         .background_style(theme.background.mix(0.85))
         .border_style(theme.grid)
         .label_font(text(theme, 11))
+        .draw()
+        .map_err(chart_error)
+}
+
+/// Draws the axes and the grid: updates along x, `y_label` formatting the y ticks.
+pub(crate) fn draw_axes<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordu32, Y>>,
+    theme: &Theme,
+    y_label: &dyn Fn(&Y::ValueType) -> String,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: Ranged + ValueFormatter<<Y as Ranged>::ValueType>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("update")
+        .y_label_formatter(y_label)
+        .label_style(text(theme, 11))
+        .axis_style(theme.foreground)
+        // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).
+        .max_light_lines(1)
+        .bold_line_style(theme.grid)
         .draw()
         .map_err(chart_error)
 }

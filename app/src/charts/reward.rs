@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_legend, text, Theme};
+use super::{agent_color, chart_error, draw_axes, draw_legend, text, Theme};
 use crate::series::RunSeries;
 
 /// Draws run `series`' per-agent reward score on `root`.
@@ -22,17 +22,7 @@ where
         .y_label_area_size(40)
         .build_cartesian_2d(0u32..x_max, -0.05f32..1.05f32)
         .map_err(chart_error)?;
-    chart
-        .configure_mesh()
-        .x_desc("update")
-        .y_label_formatter(&|v| format!("{v:.1}"))
-        .label_style(text(11))
-        .axis_style(theme.foreground)
-        // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).
-        .max_light_lines(1)
-        .bold_line_style(theme.grid)
-        .draw()
-        .map_err(chart_error)?;
+    draw_axes(&mut chart, theme, &|v| format!("{v:.1}"))?;
     for (k, agent) in series.agents.iter().enumerate() {
         let color = agent_color(k);
         chart

@@ -47,7 +47,7 @@ pub fn Controls(
                 </select>
             </label>
             <span class="progress" data-testid="progress" role="status" aria-live="polite">{progress}</span>
-            <progress max=move || total() value=move || done()></progress>
+            <progress max=total value=done></progress>
         </div>
     }
 }

@@ -6,8 +6,8 @@
 //! In matrix games and bandits Q(s, u) is the expected team payoff of the joint action u, so the
 //! advantage is exact. Every sample of agent k in an episode gets that episode's A^k.
 
-use super::oracle::{BatchError, Counterfactual};
-use super::{Advantages, LedgerEntry};
+use super::oracle::{BatchError, Counterfactual, Credit};
+use super::Advantages;
 use crate::rollout::Batch;
 
 /// Agent k's counterfactual baseline Σ_{u'} π^k(u') Q(u^{−k}, u').
@@ -25,27 +25,19 @@ pub(crate) fn expected_over_own_action(cf: &Counterfactual<'_>, joint: &[usize],
 
 /// COMA advantages and their ledger.
 pub fn coma(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchError> {
-    cf.validate()?;
-    let joints = cf.joint_actions(batch)?;
-    let mut out = Advantages::default();
-    for s in &batch.samples {
-        let joint = &joints[&(s.group, s.episode)];
+    cf.credit_each_sample(batch, |s, joint| {
         let k = s.agent as usize;
         let q = cf.oracle.payoff(joint);
         let baseline = expected_over_own_action(cf, joint, k);
-        let advantage = q - baseline;
-        out.values.push(advantage as f32);
-        out.ledger.push(LedgerEntry {
+        Credit {
             key: format!("g{}/e{}/a{k}", s.group, s.episode),
-            key_size: cf.policies[k].len() as u32,
-            mean: baseline as f32,
-            std: 1.0,
-            value: q as f32,
-            advantage: advantage as f32,
-            note: Some(format!("Q(u) = {q:.4} − Σ π^{k}(u') Q(u^-{k}, u') = {baseline:.4}; joint action {joint:?}")),
-        });
-    }
-    Ok(out)
+            key_size: cf.policies[k].len(),
+            value: q,
+            baseline,
+            advantage: q - baseline,
+            note: format!("Q(u) = {q:.4} − Σ π^{k}(u') Q(u^-{k}, u') = {baseline:.4}; joint action {joint:?}"),
+        }
+    })
 }
 
 #[cfg(test)]

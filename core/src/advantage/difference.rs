@@ -9,45 +9,36 @@
 //! COMA's advantage).
 
 use super::coma::expected_over_own_action;
-use super::oracle::{BatchError, Counterfactual};
-use super::{Advantages, DifferenceBaseline, LedgerEntry};
+use super::oracle::{BatchError, Counterfactual, Credit};
+use super::{Advantages, DifferenceBaseline};
 use crate::rollout::Batch;
 
 /// Difference-reward advantages and their ledger.
 pub fn difference(batch: &Batch, cf: &Counterfactual<'_>, baseline: DifferenceBaseline) -> Result<Advantages, BatchError> {
-    cf.validate()?;
-    let joints = cf.joint_actions(batch)?;
-    let mut out = Advantages::default();
-    for s in &batch.samples {
-        let joint = &joints[&(s.group, s.episode)];
+    cf.credit_each_sample(batch, |s, joint| {
         let k = s.agent as usize;
         let g = cf.oracle.payoff(joint);
-        let counterfactual = match baseline {
+        let (counterfactual, note) = match baseline {
             DifferenceBaseline::DefaultAction => {
-                let mut without = joint.clone();
+                let mut without = joint.to_vec();
                 without[k] = cf.default_actions[k];
-                cf.oracle.payoff(&without)
+                let c = cf.oracle.payoff(&without);
+                (c, format!("G(z) = {g:.4} − G(z with agent {k} on default action {}) = {c:.4}", cf.default_actions[k]))
             }
-            DifferenceBaseline::Expected => expected_over_own_action(cf, joint, k),
+            DifferenceBaseline::Expected => {
+                let c = expected_over_own_action(cf, joint, k);
+                (c, format!("G(z) = {g:.4} − E_π[G] over agent {k}'s actions = {c:.4}"))
+            }
         };
-        let advantage = g - counterfactual;
-        out.values.push(advantage as f32);
-        out.ledger.push(LedgerEntry {
+        Credit {
             key: format!("g{}/e{}/a{k}", s.group, s.episode),
             key_size: 1,
-            mean: counterfactual as f32,
-            std: 1.0,
-            value: g as f32,
-            advantage: advantage as f32,
-            note: Some(match baseline {
-                DifferenceBaseline::DefaultAction => {
-                    format!("G(z) = {g:.4} − G(z with agent {k} on default action {}) = {counterfactual:.4}", cf.default_actions[k])
-                }
-                DifferenceBaseline::Expected => format!("G(z) = {g:.4} − E_π[G] over agent {k}'s actions = {counterfactual:.4}"),
-            }),
-        });
-    }
-    Ok(out)
+            value: g,
+            baseline: counterfactual,
+            advantage: g - counterfactual,
+            note,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //!                                                     A ← A − mean(U_k)      (mean mode)
 //!                                                     A ← (A − mean(U_k)) / (std(U_k) + ε)
 //! ```
-//! A player with a single unique value gets 0. The player's turns are counted in their own
+//! REFERENCE.md keys the statistics per (game, player); a batch holds one game, so that is
+//! per player over the batch. A player with a single unique value gets 0. The player's turns are counted in their own
 //! order (the exponent is the distance in the player's turns). "Unique" compares the returns as
 //! f32, as the reference implementation's f32 tensors do; returns are accumulated backwards
 //! (A_t = r̃_t + γ A_{t+1}), so equal turn sequences give bit-equal returns. `mean_only` selects mean mode;

@@ -107,11 +107,6 @@ impl EstimatorKind {
         Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
 
-    /// Computes several estimators on the identical batch (the same-batch comparison).
-    pub fn compare(kinds: &[EstimatorKind], batch: &Batch, options: &EstimatorOptions) -> Vec<(EstimatorKind, Advantages)> {
-        kinds.iter().map(|&kind| (kind, kind.compute(batch, options))).collect()
-    }
-
     /// Computes this estimator's advantages and ledger on `batch`.
     pub fn compute(self, batch: &Batch, options: &EstimatorOptions) -> Advantages {
         match self {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::ConfigError;
 use crate::env::bandit::{Bandit, BanditConfig};
 use crate::env::matrix::{MatrixGame, MatrixSpec};
-use crate::rollout::Batch;
+use super::{Advantages, LedgerEntry};
+use crate::rollout::{Batch, Sample};
 
 /// A game whose team payoff can be evaluated for any joint action.
 pub trait PayoffOracle {
@@ -63,6 +64,23 @@ impl std::fmt::Debug for dyn PayoffOracle + '_ {
     }
 }
 
+/// One sample's counterfactual credit, as its ledger entry shows it (no std: nothing is divided).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Credit {
+    /// The ledger key.
+    pub key: String,
+    /// How many members the key has (actions, or agents).
+    pub key_size: usize,
+    /// The realised value: Q(u) or G(z).
+    pub value: f64,
+    /// What it is compared with: the counterfactual baseline.
+    pub baseline: f64,
+    /// The credit.
+    pub advantage: f64,
+    /// How the parts combine.
+    pub note: String,
+}
+
 /// Why a batch does not fit a game.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -92,6 +110,32 @@ impl<'a> Counterfactual<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Validates the game and the batch, then credits every sample, in sample order:
+    /// `credit(sample, its episode's joint action)` says how its advantage was made.
+    pub(crate) fn credit_each_sample(
+        &self,
+        batch: &Batch,
+        mut credit: impl FnMut(&Sample, &[usize]) -> Credit,
+    ) -> Result<Advantages, BatchError> {
+        self.validate()?;
+        let joints = self.joint_actions(batch)?;
+        let mut out = Advantages::default();
+        for s in &batch.samples {
+            let c = credit(s, &joints[&(s.group, s.episode)]);
+            out.values.push(c.advantage as f32);
+            out.ledger.push(LedgerEntry {
+                key: c.key,
+                key_size: c.key_size as u32,
+                mean: c.baseline as f32,
+                std: 1.0,
+                value: c.value as f32,
+                advantage: c.advantage as f32,
+                note: Some(c.note),
+            });
+        }
+        Ok(out)
     }
 
     /// The joint action of every episode, keyed by (group, episode): each of the n agents must

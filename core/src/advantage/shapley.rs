@@ -6,8 +6,10 @@
 //! ```
 //! Efficiency: Σ_k φ_k = v(N) − v(∅) = G(z) − G(all default).
 
-use super::oracle::{BatchError, Counterfactual};
-use super::{Advantages, LedgerEntry};
+use std::collections::BTreeMap;
+
+use super::oracle::{BatchError, Counterfactual, Credit};
+use super::Advantages;
 use crate::rollout::Batch;
 
 /// Most agents the exact enumeration (2^n coalitions per agent) is offered for.
@@ -45,32 +47,25 @@ pub fn shapley_values(cf: &Counterfactual<'_>, joint: &[usize]) -> Vec<f64> {
 
 /// Shapley credit per sample and its ledger.
 pub fn shapley(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchError> {
-    cf.validate()?;
     let n = cf.oracle.agents();
     if n > MAX_SHAPLEY_AGENTS {
         return Err(BatchError(format!("exact Shapley credit is offered for at most {MAX_SHAPLEY_AGENTS} agents, not {n}")));
     }
-    let joints = cf.joint_actions(batch)?;
-    let credit: std::collections::BTreeMap<_, _> =
-        joints.iter().map(|(key, joint)| (*key, shapley_values(cf, joint))).collect();
-    let mut out = Advantages::default();
-    for s in &batch.samples {
-        let joint = &joints[&(s.group, s.episode)];
+    // Each episode's values are computed once, for all its agents.
+    let mut per_episode: BTreeMap<(u32, u32), Vec<f64>> = BTreeMap::new();
+    cf.credit_each_sample(batch, |s, joint| {
         let k = s.agent as usize;
-        let phi = credit[&(s.group, s.episode)][k];
+        let phi = per_episode.entry((s.group, s.episode)).or_insert_with(|| shapley_values(cf, joint))[k];
         let (all, none) = (value(cf, joint, (1 << n) - 1), value(cf, joint, 0));
-        out.values.push(phi as f32);
-        out.ledger.push(LedgerEntry {
+        Credit {
             key: format!("g{}/e{}", s.group, s.episode),
-            key_size: n as u32,
-            mean: none as f32,
-            std: 1.0,
-            value: all as f32,
-            advantage: phi as f32,
-            note: Some(format!("φ_{k} over 2^{} coalitions; Σ_k φ_k = G(z) − G(all default) = {:.4}", n - 1, all - none)),
-        });
-    }
-    Ok(out)
+            key_size: n,
+            value: all,
+            baseline: none,
+            advantage: phi,
+            note: format!("φ_{k} over 2^{} coalitions; Σ_k φ_k = G(z) − G(all default) = {:.4}", n - 1, all - none),
+        }
+    })
 }
 
 #[cfg(test)]
