@@ -1,22 +1,26 @@
 //! What one update reports, and the statistics behind it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::advantage::EstimatorKind;
+use crate::advantage::Estimator;
 use crate::rollout::Batch;
 
 /// Per-agent figures of one run in one update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentReport {
-    /// Samples the agent contributed to this batch.
+    /// Samples (decisions) the agent contributed to this batch.
     pub samples: u32,
-    /// Mean of the rewards credited to the agent's samples.
+    /// Mean of the agent's episode return over its samples (each sample is credited its agent's
+    /// return).
     pub reward_mean: f32,
     /// Unbiased std of those rewards (0 with fewer than 2 samples).
     pub reward_std: f32,
-    /// The mean reward on the agent's own scale: 0 = its worst arm's expected reward, 1 = its
-    /// best arm's, in each sample's context. Comparable across agents whatever their scales.
+    /// The mean reward on the agent's own scale: 0 = the worst return the game allows it (for
+    /// the bandit: its worst arm's expected reward in the sample's context), 1 = the best.
+    /// Comparable across agents whatever their scales.
     pub reward_score: f32,
     /// Mean of the agent's advantages.
     pub advantage_mean: f32,
@@ -26,12 +30,14 @@ pub struct AgentReport {
     pub advantage_min: f32,
     /// Largest advantage.
     pub advantage_max: f32,
-    /// Pre-clip L2 norm of the gradient over this agent's parameters; `None` if non-finite
-    /// (the optimizer step was then skipped for this agent).
+    /// Pre-clip L2 norm of the gradient of the agent's loss terms over its parameters (with a
+    /// shared policy: the agent's contribution to the shared gradient), at the first epoch;
+    /// `None` if non-finite (the optimizer step was then skipped).
     pub grad_norm: Option<f32>,
-    /// Mean policy entropy (nats) over the contexts, after the update.
+    /// Mean policy entropy (nats) at the agent's decisions in this batch (behaviour policy).
     pub entropy: f32,
-    /// Action probabilities in context 0, after the update.
+    /// Action probabilities at the game's reference decision for this agent, after the update
+    /// (bandit: context 0; matrix: the one state; see each game); empty where there is none.
     pub action_probs: Vec<f32>,
     /// Predicted gradient second-moment factor under one global baseline,
     /// (σ_k² + (μ_k − μ)²) / σ², averaged over the groups where it is defined.
@@ -43,14 +49,18 @@ pub struct AgentReport {
 #[serde(deny_unknown_fields)]
 pub struct RunReport {
     /// The run's estimator.
-    pub estimator: EstimatorKind,
+    pub estimator: Estimator,
     /// The run's seed.
     pub seed: u64,
-    /// Mean team reward per episode.
+    /// Mean team return per episode (the sum of the agents' returns, or the common payoff;
+    /// player 1's payoff in zero-sum games).
     pub team_reward_mean: f32,
-    /// Fraction of samples that pulled their agent's best arm.
-    pub optimal_action_rate: f32,
-    /// Pre-clip global gradient norm over all the run's agents; `None` if non-finite.
+    /// The game's figures: episode averages of this batch (e.g. `optimal_action_rate`,
+    /// `optimal_joint_rate`, `accuracy`, `food_collected`) and exact figures of the policy after
+    /// the update (e.g. `nash_conv`, `not_lose_vs_minimax`, `expected_team_payoff`).
+    pub figures: BTreeMap<String, f32>,
+    /// Pre-clip norm of the run's whole gradient (all agents; the shared gradient with a shared
+    /// policy), at the first epoch; `None` if non-finite.
     pub grad_norm: Option<f32>,
     /// Per-agent figures.
     pub agents: Vec<AgentReport>,

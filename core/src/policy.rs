@@ -1,7 +1,11 @@
-//! Policies: one two-layer MLP per agent, every run's agents stacked in one set of tensors.
+//! Policies: a two-layer MLP per agent (or one shared by a run's agents), every run stacked in
+//! one set of tensors.
 //!
 //! All runs × agents share a leading *model* dimension M (model m = run · K + agent), so one
-//! batched matmul evaluates every agent of every seed at once:
+//! batched matmul evaluates every agent of every seed at once. With *separate* policies each
+//! model has its own parameters (P = M parameter models); with a *shared* policy (Dr. MAS's
+//! model sharing) a run's agents use one parameter set (P = runs) and the observation gets a
+//! one-hot agent id appended, so the input is O + K wide.
 //!
 //! ```text
 //! x      [M, B, O]   observation rows (B rows per model, O = observation size)
@@ -16,11 +20,25 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::env::PolicyView;
+
+/// Whether a run's agents have their own MLPs or share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicySharing {
+    /// One MLP per agent.
+    #[default]
+    Separate,
+    /// One MLP per run, shared by its agents, with a one-hot agent id in the input.
+    Shared,
+}
 
 /// Shapes of a stacked policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PolicyShape {
-    /// Models: runs × agents.
+    /// Parameter models P: runs × agents (separate) or runs (shared).
     pub models: usize,
     /// Observation size O.
     pub input: usize,
@@ -53,8 +71,10 @@ pub struct StackedMlp {
 }
 
 impl StackedMlp {
-    /// Initialises `runs × agents` MLPs; run r draws its agents' weights from `init_rngs[r]`.
-    pub fn init(shape: PolicyShape, agents: usize, init_rngs: &mut [ChaCha8Rng], device: &Device) -> Self {
+    /// Initialises `runs × per_run` MLPs (per_run = agents, or 1 when shared); run r draws its
+    /// models' weights from `init_rngs[r]`.
+    pub fn init(shape: PolicyShape, per_run: usize, init_rngs: &mut [ChaCha8Rng], device: &Device) -> Self {
+        let agents = per_run;
         debug_assert_eq!(shape.models, init_rngs.len() * agents);
         let shapes = shape.param_shapes();
         let mut host: [Vec<f32>; 4] = Default::default();
@@ -86,5 +106,121 @@ impl StackedMlp {
             logits = logits + legal.sub_scalar(1.0).mul_scalar(1e9);
         }
         log_softmax(logits, 2)
+    }
+}
+
+/// The policy's parameters read back to the host, evaluated on the CPU for rollouts and exact
+/// evaluations (the batch of decisions an episode needs is tiny and sequential; the device does
+/// the batched loss, backward pass and Adam).
+///
+/// The forward pass is the device's, written out: `h = tanh(x W1 + b1)`, `logits = h W2 + b2`,
+/// softmax over the legal actions. `libm`'s `tanhf`/`expf` make it bit-identical natively and
+/// in wasm.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    /// Shapes (models = parameter models P).
+    pub shape: PolicyShape,
+    /// Agents K per run.
+    pub agents: usize,
+    /// Whether a run's agents share one MLP.
+    pub sharing: PolicySharing,
+    /// W1, b1, W2, b2, each flattened [P, rows, cols] in row-major order.
+    pub params: [Vec<f32>; 4],
+}
+
+impl HostPolicy {
+    /// Splits the concatenated flattened parameters (W1, b1, W2, b2) read back from the device.
+    pub fn from_flat(shape: PolicyShape, agents: usize, sharing: PolicySharing, flat: &[f32]) -> Self {
+        let mut offset = 0;
+        let params = shape.param_shapes().map(|s| {
+            let len = s[0] * s[1] * s[2];
+            let part = flat[offset..offset + len].to_vec();
+            offset += len;
+            part
+        });
+        Self { shape, agents, sharing, params }
+    }
+
+    /// The parameter model of (run, agent).
+    pub fn model(&self, run: usize, agent: usize) -> usize {
+        match self.sharing {
+            PolicySharing::Separate => run * self.agents + agent,
+            PolicySharing::Shared => run,
+        }
+    }
+
+    /// Agent `agent` of run `run`: probabilities for `obs` (game observation, without the
+    /// agent id) over the `legal` actions, into `out`.
+    pub fn probs(&self, run: usize, agent: usize, obs: &[f32], legal: &[bool], out: &mut [f32]) {
+        let PolicyShape { input, hidden, actions, .. } = self.shape;
+        let m = self.model(run, agent);
+        let [w1, b1, w2, b2] = &self.params;
+        let w1 = &w1[m * input * hidden..][..input * hidden];
+        let mut h: Vec<f32> = b1[m * hidden..][..hidden].to_vec();
+        let mut add_row = |i: usize, x: f32| {
+            if x != 0.0 {
+                for (hj, w) in h.iter_mut().zip(&w1[i * hidden..(i + 1) * hidden]) {
+                    *hj += x * w;
+                }
+            }
+        };
+        for (i, &x) in obs.iter().enumerate() {
+            add_row(i, x);
+        }
+        if self.sharing == PolicySharing::Shared {
+            add_row(obs.len() + agent, 1.0);
+        }
+        for hj in h.iter_mut() {
+            *hj = libm::tanhf(*hj);
+        }
+        let w2 = &w2[m * hidden * actions..][..hidden * actions];
+        let b2 = &b2[m * actions..][..actions];
+        let mut max = f32::NEG_INFINITY;
+        for a in 0..actions {
+            if legal[a] {
+                let mut logit = b2[a];
+                for (j, hj) in h.iter().enumerate() {
+                    logit += hj * w2[j * actions + a];
+                }
+                out[a] = logit;
+                max = max.max(logit);
+            }
+        }
+        let mut total = 0.0;
+        for a in 0..actions {
+            if legal[a] {
+                out[a] = libm::expf(out[a] - max);
+                total += out[a];
+            } else {
+                out[a] = 0.0;
+            }
+        }
+        if total.is_finite() && total > 0.0 {
+            for p in out.iter_mut() {
+                *p /= total;
+            }
+        } else {
+            // A diverged policy (non-finite logits): fall back to uniform over the legal actions
+            // so that the rollout stays well defined; the trainer reports the divergence.
+            let n = legal.iter().filter(|l| **l).count().max(1) as f32;
+            for (p, l) in out.iter_mut().zip(legal) {
+                *p = if *l { 1.0 / n } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// One run's view of a [`HostPolicy`], as the games query it.
+#[derive(Debug, Clone, Copy)]
+pub struct RunPolicy<'a> {
+    /// The read-back policy.
+    pub host: &'a HostPolicy,
+    /// The run.
+    pub run: usize,
+}
+
+impl PolicyView for RunPolicy<'_> {
+    fn probs(&self, agent: usize, obs: &[f32], legal: &[bool], out: &mut [f32]) {
+        self.host.probs(self.run, agent, obs, legal, out);
     }
 }

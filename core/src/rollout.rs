@@ -4,7 +4,14 @@
 //! Every action an agent takes is one [`Sample`]. Estimators map a batch to one advantage per
 //! sample, in sample order.
 
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::env::{sample_categorical, Figure, Game, PolicyView};
+use crate::rng::RunStreams;
 
 /// One action of one agent: the unit an advantage is assigned to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +129,157 @@ impl Batch {
         }
         Ok(Batch { samples })
     }
+}
+
+/// What one run's rollout produced: the batch and, per sample, what the trainer needs to
+/// replay the decision on the device.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rollout {
+    /// The samples in collection order (group, episode, turn), each credited with its agent's
+    /// episode return R_{i,k} (the default crediting of REFERENCE.md; in common-payoff games
+    /// every agent's return is the team's).
+    pub batch: Batch,
+    /// Per sample, its *step* reward: what its agent received from this action until its next
+    /// one (or the episode's end). Turn- and step-level estimators (MARS, GiGPO) use these.
+    pub step_rewards: Vec<f32>,
+    /// Per sample, its reward score: the agent's return mapped by the game's return range to
+    /// 0 (worst) … 1 (best), comparable across agents on different scales.
+    pub scores: Vec<f32>,
+    /// Observation size O.
+    pub observation_size: usize,
+    /// Actions A.
+    pub actions: usize,
+    /// Per sample, the observation: `observations[i * O .. (i + 1) * O]`.
+    pub observations: Vec<f32>,
+    /// Per sample, the legal mask: `legal[i * A .. (i + 1) * A]`.
+    pub legal: Vec<bool>,
+    /// Per sample, the behaviour policy's probabilities: `probs[i * A .. (i + 1) * A]`.
+    pub probs: Vec<f32>,
+    /// Per episode, the team return (Σ_k R_{i,k}, or the common payoff).
+    pub team_returns: Vec<f32>,
+    /// The game's episode figures, averaged over the episodes that reported them.
+    pub figures: BTreeMap<String, f32>,
+}
+
+impl Rollout {
+    /// The batch with each sample credited with its step reward instead of its return.
+    pub fn step_batch(&self) -> Batch {
+        let mut batch = self.batch.clone();
+        for (sample, &r) in batch.samples.iter_mut().zip(&self.step_rewards) {
+            sample.reward = r;
+        }
+        batch
+    }
+}
+
+/// Plays `groups × group_size` episodes of `game` with `policy`: task and environment
+/// randomness from `streams.env`, one uniform draw per decision from `streams.sampling`.
+/// Anchor keys are recorded when `anchors` is set (GiGPO needs them; they cost a string each).
+pub fn play<G: Game>(
+    game: &G,
+    policy: &dyn PolicyView,
+    groups: usize,
+    group_size: usize,
+    streams: &mut RunStreams,
+    anchors: bool,
+) -> Rollout {
+    let (agents, actions, obs_size) = (game.agents(), game.actions(), game.observation_size());
+    let mut out = Rollout { observation_size: obs_size, actions, ..Rollout::default() };
+    let mut acting = Vec::with_capacity(agents);
+    let mut joint = Vec::with_capacity(agents);
+    let mut rewards = vec![0.0f32; agents];
+    let mut figure_sums: BTreeMap<&'static str, (f64, usize)> = BTreeMap::new();
+    let mut episode_figures: Vec<Figure> = Vec::new();
+    let mut episode = 0u32;
+    for group in 0..groups {
+        let task = game.task(&mut streams.env);
+        for _ in 0..group_size {
+            let mut state = game.start(&task, &mut streams.env);
+            let first = out.batch.len();
+            let mut last_sample: Vec<Option<usize>> = vec![None; agents];
+            let mut returns = vec![0.0f32; agents];
+            let mut turn = 0u32;
+            loop {
+                acting.clear();
+                game.acting(&state, &mut acting);
+                if acting.is_empty() {
+                    break;
+                }
+                joint.clear();
+                for &agent in &acting {
+                    let i = out.batch.len();
+                    let obs_start = out.observations.len();
+                    out.observations.resize(obs_start + obs_size, 0.0);
+                    let obs = &mut out.observations[obs_start..];
+                    game.observe(&state, agent, obs);
+                    let legal_start = out.legal.len();
+                    out.legal.resize(legal_start + actions, false);
+                    game.legal(&state, agent, &mut out.legal[legal_start..]);
+                    let probs_start = out.probs.len();
+                    out.probs.resize(probs_start + actions, 0.0);
+                    policy.probs(
+                        agent,
+                        &out.observations[obs_start..],
+                        &out.legal[legal_start..],
+                        &mut out.probs[probs_start..],
+                    );
+                    let action = sample_categorical(&out.probs[probs_start..], streams.sampling.random::<f32>());
+                    out.batch.samples.push(Sample {
+                        group: group as u32,
+                        episode,
+                        agent: agent as u32,
+                        turn,
+                        reward: 0.0,
+                        anchor: anchors.then(|| game.anchor(&state, agent)),
+                        action: Some(action as u32),
+                    });
+                    out.step_rewards.push(0.0);
+                    last_sample[agent] = Some(i);
+                    joint.push((agent, action));
+                    turn += 1;
+                }
+                rewards.fill(0.0);
+                game.step(&mut state, &joint, &mut streams.env, &mut rewards);
+                for (k, &r) in rewards.iter().enumerate() {
+                    returns[k] += r;
+                    if let Some(i) = last_sample[k] {
+                        out.step_rewards[i] += r;
+                    }
+                }
+            }
+            for i in first..out.batch.len() {
+                let k = out.batch.samples[i].agent as usize;
+                out.batch.samples[i].reward = returns[k];
+                let (worst, best) = game.return_range(&task, k);
+                out.scores.push(if best > worst { (returns[k] - worst) / (best - worst) } else { 0.0 });
+            }
+            out.team_returns.push(game.team_return(&state, &returns));
+            episode_figures.clear();
+            game.episode_figures(&state, &mut episode_figures);
+            for &(name, value) in &episode_figures {
+                let entry = figure_sums.entry(name).or_default();
+                entry.0 += f64::from(value);
+                entry.1 += 1;
+            }
+            episode += 1;
+        }
+    }
+    out.figures =
+        figure_sums.into_iter().map(|(name, (sum, n))| (name.to_string(), (sum / n as f64) as f32)).collect();
+    out
+}
+
+/// Plays with a plain rng pair instead of a run's streams (for tests and benches).
+pub fn play_with<G: Game>(
+    game: &G,
+    policy: &dyn PolicyView,
+    groups: usize,
+    group_size: usize,
+    env: ChaCha8Rng,
+    sampling: ChaCha8Rng,
+) -> Rollout {
+    let mut streams = RunStreams { env, init: sampling.clone(), sampling };
+    play(game, policy, groups, group_size, &mut streams, true)
 }
 
 #[cfg(test)]

@@ -1,35 +1,49 @@
-//! The trainer: REINFORCE / GRPO-style policy gradient with Adam, every run in one set of tensors.
+//! The trainer: policy gradient (REINFORCE / GRPO-style, optionally PPO-clipped) with Adam, every
+//! run of every seed and estimator in one set of tensors.
 //!
 //! One update, in the order it happens (CleanRL style: the whole algorithm is in this file):
 //!
-//! 1. **Rollout** (CPU): each run plays `groups × group_size` episodes with the action
-//!    probabilities read back at the end of the previous update.
-//! 2. **Advantages** (CPU): the run's estimator maps its batch to one advantage per sample.
-//! 3. **Loss** (device, autodiff): for model m (run r, agent k) with n_m samples,
-//!    `L_m = −(1/n_m) Σ_b A_b · log π_m(a_b | o_b) − β · (1/n_m) Σ_b H(π_m(· | o_b))`,
-//!    and `L = Σ_m L_m`: the models are independent, so ∇L restricted to model m is ∇L_m.
-//! 4. **Gradient norms** (device): the pre-clip L2 norm over each model's parameters, and per run
-//!    the global norm over its agents. Burn's own clipping is per tensor, so we compute the
-//!    global norm ourselves (and plot it anyway). Optional clipping scales a run's gradients by
-//!    `min(1, max_norm / (‖g‖ + 1e-6))`. A non-finite norm skips that model's step (with
-//!    clipping on: the whole run's step).
-//! 5. **Adam** (device), written out because every model needs its own step count and skip mask,
-//!    which burn's optimizer, treating a stacked tensor as one parameter, cannot express:
-//!    `m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`.
-//! 6. **Readback**: the new action probabilities and the norms are concatenated and read back
+//! 1. **Rollout** (CPU): each run plays `groups × group_size` episodes of its game with the
+//!    policy parameters read back at the end of the previous update (the forward pass for one
+//!    decision is tiny and sequential; [`HostPolicy`] evaluates it on the CPU).
+//! 2. **Advantages** (CPU): the run's estimator maps its batch to one advantage per sample
+//!    (samples credited with their agent's episode return, or with their step reward for the
+//!    turn/step-level estimators MARS and GiGPO).
+//! 3. **Loss** (device, autodiff), per forward model m = (run r, agent k) with n_m samples b,
+//!    ρ_b = π_m(a_b | o_b) / π_old(a_b | o_b):
+//!    `L_m = −(1/n_m) Σ_b S_b − β (1/n_m) Σ_b H(π_m(·|o_b)) + β_KL (1/n_m) Σ_b KL(π_m ‖ π_init)(o_b)`
+//!    with `S_b = A_b · log π_m(a_b|o_b)` (plain policy gradient) or, with `ppo_clip` = c,
+//!    `S_b = min(ρ_b A_b, clip(ρ_b, 1 − c, 1 + c) A_b)`; `L = Σ_m L_m`.
+//!    With *separate* policies the models are independent, so ∇L restricted to model m is ∇L_m.
+//!    With a *shared* policy each agent's forward uses its own copy of the run's parameters, so
+//!    one backward pass yields every agent's gradient g_k separately; the shared gradient is
+//!    Σ_k g_k.
+//! 4. **Gradient norms** (device): the pre-clip L2 norm of each agent's gradient, and per run the
+//!    norm of its whole gradient. Burn's own clipping is per tensor, so we compute the global
+//!    norm ourselves (and plot it anyway). Optional clipping scales a run's gradient by
+//!    `min(1, max_norm / (‖g‖ + 1e-6))`. A non-finite norm skips that parameter model's step
+//!    (with clipping on or a shared policy: the whole run's step).
+//! 5. **Adam** (device), written out because every parameter model needs its own learning rate,
+//!    step count and skip mask, which burn's optimizer, treating a stacked tensor as one
+//!    parameter, cannot express; step counts live on the device so that nothing is read back
+//!    between epochs: `t ← t + 1[finite]; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+//!    p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`. Steps 3–5 repeat for `epochs`.
+//! 6. **Readback**: the new parameters and every epoch's norms are concatenated and read back
 //!    once, asynchronously (a synchronous read panics on WebGPU in the browser).
 
 use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use crate::advantage::EstimatorKind;
+use crate::advantage::oracle::Counterfactual;
+use crate::advantage::Estimator;
 use crate::backend::{Backend, BackendInfo};
-use crate::config::{ConfigError, GameConfig, TrainConfig};
-use crate::env::bandit::{Bandit, BanditRollout};
+use crate::config::{ConfigError, TrainConfig};
+use crate::env::AnyGame;
 use crate::metrics::{mean_std, predicted_inflation, AgentReport, RunReport, StepReport};
-use crate::policy::{PolicyShape, StackedMlp};
+use crate::policy::{HostPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
 use crate::rng::RunStreams;
+use crate::rollout::{Batch, Rollout};
 
 const ADAM_BETA1: f32 = 0.9;
 const ADAM_BETA2: f32 = 0.999;
@@ -47,6 +61,9 @@ pub enum TrainError {
     /// The run has done all its updates.
     #[error("the run is finished ({0} updates)")]
     Finished(u32),
+    /// An estimator refused the batch.
+    #[error("estimator: {0}")]
+    Estimator(String),
 }
 
 /// A run's full record: what the CLI writes and the page exports.
@@ -80,73 +97,96 @@ impl RunRecord {
 
 #[derive(Debug, Clone)]
 struct RunState {
-    estimator: EstimatorKind,
+    estimator: Estimator,
     seed: u64,
     streams: RunStreams,
 }
 
-/// Adam moments and per-model step counts.
+/// Adam moments and per-parameter-model step counts, on the device.
 #[derive(Debug, Clone)]
 struct AdamState {
     first: [Tensor<3>; 4],
     second: [Tensor<3>; 4],
-    steps: Vec<u32>,
+    /// Steps taken per parameter model, [P, 1, 1] (as floats).
+    steps: Tensor<3>,
+}
+
+/// One run's batch after the estimator.
+#[derive(Debug)]
+struct RunBatch {
+    rollout: Rollout,
+    advantages: Vec<f32>,
 }
 
 /// Trains every (estimator, seed) run of a config in one set of tensors.
 #[derive(Debug)]
 pub struct Trainer {
     config: TrainConfig,
-    bandit: Bandit,
+    game: AnyGame,
     backend: Backend,
     runs: Vec<RunState>,
-    policy: StackedMlp,
+    /// Shapes with `models` = parameter models P.
+    shape: PolicyShape,
+    /// The parameters [P, ·, ·], without autodiff.
+    params: [Tensor<3>; 4],
+    /// The initial parameters, for the KL penalty.
+    init_params: [Tensor<3>; 4],
     adam: AdamState,
-    /// One-hot context rows [M, C, O], to evaluate the policy in every context.
-    context_rows: Tensor<3>,
-    /// Action probabilities [M, C, A] after the last update, read back.
-    probs: Vec<f32>,
+    /// Learning rate per parameter model, [P, 1, 1].
+    learning_rates: Tensor<3>,
+    /// The parameters as last read back, for rollouts and evaluations.
+    host: HostPolicy,
     update: u32,
 }
 
 impl Trainer {
-    /// Validates `config`, initialises every run's policy on `backend` and reads back the
-    /// initial action probabilities.
+    /// Validates `config`, initialises every run's policy on `backend` and reads the initial
+    /// parameters back.
     pub async fn new(config: TrainConfig, backend: Backend) -> Result<Self, TrainError> {
         config.validate()?;
-        let GameConfig::Bandit(bandit_config) = &config.game;
-        let bandit = Bandit::new(bandit_config.clone());
+        let game = AnyGame::new(&config.game)?;
         let mut runs = Vec::with_capacity(config.runs());
         for &estimator in &config.estimators {
             for &seed in &config.seeds {
                 runs.push(RunState { estimator, seed, streams: RunStreams::from_seed(seed) });
             }
         }
-        let agents = bandit.agents();
+        let agents = game.agents();
+        let shared = config.policy == PolicySharing::Shared;
+        let per_run = if shared { 1 } else { agents };
         let shape = PolicyShape {
-            models: runs.len() * agents,
-            input: bandit.observation_size(),
+            models: runs.len() * per_run,
+            input: game.observation_size() + if shared { agents } else { 0 },
             hidden: config.hidden as usize,
-            actions: bandit.actions(),
+            actions: game.actions(),
         };
         let device = backend.device.clone();
         let mut init_rngs: Vec<_> = runs.iter().map(|r| r.streams.init.clone()).collect();
-        let policy = StackedMlp::init(shape, agents, &mut init_rngs, &device);
+        let policy = StackedMlp::init(shape, per_run, &mut init_rngs, &device);
         let zeros = || shape.param_shapes().map(|s| Tensor::zeros(s, &device));
-        let adam = AdamState { first: zeros(), second: zeros(), steps: vec![0; shape.models] };
-        let contexts = bandit.contexts();
-        let mut rows = vec![0.0f32; shape.models * contexts * shape.input];
-        for m in 0..shape.models {
-            for c in 0..contexts {
-                rows[(m * contexts + c) * shape.input + c] = 1.0;
-            }
-        }
-        let context_rows = Tensor::from_data(TensorData::new(rows, [shape.models, contexts, shape.input]), &device);
-        let mut trainer =
-            Self { config, bandit, backend, runs, policy, adam, context_rows, probs: Vec::new(), update: 0 };
-        let probs = trainer.context_probs().reshape([-1]);
-        trainer.probs = read_back(probs).await?;
-        Ok(trainer)
+        let adam = AdamState { first: zeros(), second: zeros(), steps: Tensor::zeros([shape.models, 1, 1], &device) };
+        let rates: Vec<f32> = (0..shape.models)
+            .map(|p| match (&config.agent_learning_rates, shared) {
+                (Some(rates), false) => rates[p % agents],
+                _ => config.learning_rate,
+            })
+            .collect();
+        let learning_rates = Tensor::from_data(TensorData::new(rates, [shape.models, 1, 1]), &device);
+        let flat = read_back(flatten(&policy.params)).await?;
+        let host = HostPolicy::from_flat(shape, agents, config.policy, &flat);
+        Ok(Self {
+            config,
+            game,
+            backend,
+            runs,
+            shape,
+            init_params: policy.params.clone(),
+            params: policy.params,
+            adam,
+            learning_rates,
+            host,
+            update: 0,
+        })
     }
 
     /// The config being trained.
@@ -159,6 +199,16 @@ impl Trainer {
         &self.backend.info
     }
 
+    /// The game being played.
+    pub fn game(&self) -> &AnyGame {
+        &self.game
+    }
+
+    /// The policy as last read back (run r's agent k: `host_policy().probs(r, k, ..)`).
+    pub fn host_policy(&self) -> &HostPolicy {
+        &self.host
+    }
+
     /// Updates done so far.
     pub fn updates_done(&self) -> u32 {
         self.update
@@ -169,9 +219,55 @@ impl Trainer {
         self.update >= self.config.updates
     }
 
-    /// Action probabilities [M, C, A] of the current policy in every context.
-    fn context_probs(&self) -> Tensor<3> {
-        StackedMlp::log_probs(&self.policy.params, self.context_rows.clone(), None).exp()
+    /// The parameters each forward model uses, [M = runs × agents, ·, ·]: with a shared policy,
+    /// run r's parameters repeated for each of its agents.
+    fn forward_params(&self, params: &[Tensor<3>; 4]) -> [Tensor<3>; 4] {
+        let agents = self.game.agents();
+        match self.config.policy {
+            PolicySharing::Separate => params.clone(),
+            PolicySharing::Shared => params.clone().map(|p| {
+                let [runs, rows, cols] = p.dims();
+                p.reshape([runs, 1, rows, cols]).expand([runs, agents, rows, cols]).reshape([runs * agents, rows, cols])
+            }),
+        }
+    }
+
+    /// Plays every run's batch and computes its advantages.
+    fn collect(&mut self) -> Result<Vec<RunBatch>, TrainError> {
+        let (groups, group_size) = (self.config.groups as usize, self.config.group_size as usize);
+        let options = self.config.estimator_options();
+        let mut batches = Vec::with_capacity(self.runs.len());
+        for r in 0..self.runs.len() {
+            let policy = RunPolicy { host: &self.host, run: r };
+            let estimator = self.runs[r].estimator;
+            let anchors = estimator == Estimator::Batch(crate::EstimatorKind::Gigpo);
+            let rollout = self.game.play(&policy, groups, group_size, &mut self.runs[r].streams, anchors);
+            let advantages = if estimator.uses_step_rewards() {
+                estimator.compute(&rollout.step_batch(), &options, None)
+            } else if estimator.needs_game() {
+                let oracle = self.game.oracle().ok_or_else(|| TrainError::Estimator(format!("{estimator} needs a payoff oracle")))?;
+                let policies = (0..self.game.agents())
+                    .map(|k| {
+                        let (obs, legal) = self.game.reference_decision(k).unwrap_or_default();
+                        let mut p = vec![0.0f32; self.game.actions()];
+                        policy.host.probs(r, k, &obs, &legal, &mut p);
+                        p.iter().take(oracle.actions(k)).map(|&x| f64::from(x)).collect::<Vec<f64>>()
+                    })
+                    .map(|p: Vec<f64>| {
+                        let total: f64 = p.iter().sum();
+                        p.iter().map(|x| x / total).collect()
+                    })
+                    .collect();
+                let cf = Counterfactual { oracle, policies, default_actions: vec![0; self.game.agents()] };
+                estimator.compute(&rollout.batch, &options, Some(&cf))
+            } else {
+                estimator.compute(&rollout.batch, &options, None)
+            }
+            .map_err(|e| TrainError::Estimator(e.to_string()))?
+            .values;
+            batches.push(RunBatch { rollout, advantages });
+        }
+        Ok(batches)
     }
 
     /// Does one update of every run and reports it.
@@ -180,169 +276,203 @@ impl Trainer {
             return Err(TrainError::Finished(self.config.updates));
         }
         let start = Instant::now();
-        let shape = self.policy.shape;
-        let (agents, arms, contexts, obs) =
-            (self.bandit.agents(), self.bandit.actions(), self.bandit.contexts(), shape.input);
-        let (groups, group_size) = (self.config.groups as usize, self.config.group_size as usize);
-        let rows = groups * group_size; // B: the most samples one agent can have in a batch
-        let models = shape.models;
-        let options = self.config.estimator_options();
-
-        // 1–2. Rollouts and advantages, per run, on the CPU.
-        let per_run = agents * contexts * arms;
-        let mut rollouts: Vec<(BanditRollout, Vec<f32>)> = Vec::with_capacity(self.runs.len());
-        for (r, run) in self.runs.iter_mut().enumerate() {
-            let probs = &self.probs[r * per_run..(r + 1) * per_run];
-            let rollout =
-                self.bandit.rollout(probs, groups, group_size, &mut run.streams.env, &mut run.streams.sampling);
-            let advantages = run.estimator.compute(&rollout.batch, &options).values;
-            rollouts.push((rollout, advantages));
-        }
-
-        // Host tensors: observation rows, chosen-action one-hots and per-row loss weights.
-        let mut x = vec![0.0f32; models * rows * obs];
-        let mut chosen = vec![0.0f32; models * rows * arms];
-        let mut pg_weight = vec![0.0f32; models * rows];
-        let mut entropy_weight = vec![0.0f32; models * rows];
-        let mut counts = vec![0usize; models];
-        for (r, (rollout, advantages)) in rollouts.iter().enumerate() {
-            for (i, sample) in rollout.batch.samples.iter().enumerate() {
-                let m = r * agents + sample.agent as usize;
-                let b = counts[m];
-                counts[m] += 1;
-                let row = m * rows + b;
-                x[row * obs + rollout.contexts[i] as usize] = 1.0;
-                chosen[row * arms + rollout.actions[i] as usize] = 1.0;
-                pg_weight[row] = advantages[i];
-                entropy_weight[row] = 1.0;
-            }
-        }
-        for m in 0..models {
-            if counts[m] > 0 {
-                let inv = 1.0 / counts[m] as f32;
-                for b in 0..counts[m] {
-                    pg_weight[m * rows + b] *= inv;
-                    entropy_weight[m * rows + b] *= inv;
-                }
-            }
-        }
-        let device = &self.backend.device;
-        let x = Tensor::<3>::from_data(TensorData::new(x, [models, rows, obs]), device);
-        let chosen = Tensor::<3>::from_data(TensorData::new(chosen, [models, rows, arms]), device);
-        let pg_weight = Tensor::<3>::from_data(TensorData::new(pg_weight, [models, rows, 1]), device);
-        let entropy_weight = Tensor::<3>::from_data(TensorData::new(entropy_weight, [models, rows, 1]), device);
-
-        // 3. Loss and backward.
-        let tracked: [Tensor<3>; 4] = self.policy.params.clone().map(|p| p.autodiff().require_grad());
-        let log_probs = StackedMlp::log_probs(&tracked, x, None);
-        let chosen_log_prob = (log_probs.clone() * chosen).sum_dim(2); // [M, B, 1]
-        let mut loss = (chosen_log_prob * pg_weight).sum().neg();
-        if self.config.entropy_coef > 0.0 {
-            let entropy = (log_probs.clone().exp() * log_probs).sum_dim(2).neg(); // [M, B, 1]
-            loss = loss - (entropy * entropy_weight).sum().mul_scalar(self.config.entropy_coef);
-        }
-        let gradients = loss.backward();
-        let mut grads: Vec<Tensor<3>> = Vec::with_capacity(4);
-        for p in &tracked {
-            grads.push(p.grad(&gradients).ok_or_else(|| TrainError::Device("a parameter has no gradient".into()))?);
-        }
-
-        // 4. Pre-clip norms, clipping and the skip mask.
-        let norm_sq: Tensor<1> = grads
-            .iter()
-            .map(|g| g.clone().square().sum_dims(&[1, 2]).reshape([models]))
-            .reduce(|a, b| a + b)
-            .ok_or_else(|| TrainError::Device("no parameters".into()))?;
+        let batches = self.collect()?;
+        let agents = self.game.agents();
         let runs = self.runs.len();
-        let run_norm = norm_sq.clone().reshape([runs, agents]).sum_dim(1).sqrt(); // [R, 1]
-        let (scale, finite): (Tensor<1>, Tensor<1, Bool>) = match self.config.max_grad_norm {
-            Some(max) => {
-                let coef = run_norm.clone().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0);
-                let finite = run_norm.is_finite().expand([runs, agents]).reshape([models]);
-                (coef.expand([runs, agents]).reshape([models]), finite)
-            }
-            None => (Tensor::ones([models], device), norm_sq.clone().is_finite()),
-        };
+        let models = runs * agents; // forward models M
+        let params_models = self.shape.models; // parameter models P
+        let (obs, actions, input) = (self.game.observation_size(), self.shape.actions, self.shape.input);
+        let shared = self.config.policy == PolicySharing::Shared;
 
-        // 5. Adam, per model.
-        let mut lr_over_bc1 = Vec::with_capacity(models);
-        let mut sqrt_bc2 = Vec::with_capacity(models);
-        for &t in &self.adam.steps {
-            let t = (t + 1) as i32;
-            lr_over_bc1.push(self.config.learning_rate / (1.0 - ADAM_BETA1.powi(t)));
-            sqrt_bc2.push((1.0 - ADAM_BETA2.powi(t)).sqrt());
-        }
-        let per_model = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [models, 1, 1]), device);
-        let (lr_over_bc1, sqrt_bc2) = (per_model(lr_over_bc1), per_model(sqrt_bc2));
-        let scale = scale.reshape([models, 1, 1]);
-        let finite3 = finite.reshape([models, 1, 1]);
-        for (i, grad) in grads.into_iter().enumerate() {
-            let dims = self.policy.params[i].dims();
-            let mask = finite3.clone().expand(dims);
-            let grad = grad * scale.clone();
-            let first = self.adam.first[i].clone().mul_scalar(ADAM_BETA1) + grad.clone().mul_scalar(1.0 - ADAM_BETA1);
-            let second = self.adam.second[i].clone().mul_scalar(ADAM_BETA2) + grad.square().mul_scalar(1.0 - ADAM_BETA2);
-            let denom = second.clone().sqrt().div(sqrt_bc2.clone()).add_scalar(ADAM_EPS);
-            let param = self.policy.params[i].clone() - first.clone().div(denom) * lr_over_bc1.clone();
-            self.policy.params[i] = self.policy.params[i].clone().mask_where(mask.clone(), param);
-            self.adam.first[i] = self.adam.first[i].clone().mask_where(mask.clone(), first);
-            self.adam.second[i] = self.adam.second[i].clone().mask_where(mask, second);
-        }
-
-        // 6. One readback: new probabilities, then the squared norms.
-        let probs = self.context_probs().reshape([-1]);
-        let host = read_back(Tensor::cat(vec![probs, norm_sq], 0)).await?;
-        let (probs, norm_sq) = host.split_at(models * contexts * arms);
-        self.probs = probs.to_vec();
-        for (m, t) in self.adam.steps.iter_mut().enumerate() {
-            let run_finite = self.config.max_grad_norm.is_none()
-                || norm_sq[(m / agents) * agents..(m / agents + 1) * agents].iter().sum::<f32>().is_finite();
-            if norm_sq[m].is_finite() && run_finite {
-                *t += 1;
+        // Host tensors, one row per sample of each forward model, padded to the longest model.
+        let mut counts = vec![0usize; models];
+        for (r, b) in batches.iter().enumerate() {
+            for s in &b.rollout.batch.samples {
+                counts[r * agents + s.agent as usize] += 1;
             }
         }
+        let rows = counts.iter().copied().max().unwrap_or(0).max(1);
+        let mut x = vec![0.0f32; models * rows * input];
+        let mut chosen = vec![0.0f32; models * rows * actions];
+        let mut legal = vec![1.0f32; models * rows * actions];
+        let mut advantage = vec![0.0f32; models * rows];
+        let mut weight = vec![0.0f32; models * rows];
+        let mut filled = vec![0usize; models];
+        for (r, b) in batches.iter().enumerate() {
+            let rollout = &b.rollout;
+            for (i, sample) in rollout.batch.samples.iter().enumerate() {
+                let k = sample.agent as usize;
+                let m = r * agents + k;
+                let row = m * rows + filled[m];
+                filled[m] += 1;
+                x[row * input..row * input + obs].copy_from_slice(&rollout.observations[i * obs..(i + 1) * obs]);
+                if shared {
+                    x[row * input + obs + k] = 1.0;
+                }
+                for a in 0..actions {
+                    legal[row * actions + a] = if rollout.legal[i * actions + a] { 1.0 } else { 0.0 };
+                }
+                chosen[row * actions + sample.action.unwrap_or(0) as usize] = 1.0;
+                advantage[row] = b.advantages[i];
+                weight[row] = 1.0 / counts[m] as f32;
+            }
+        }
+        let device = self.backend.device.clone();
+        let x = Tensor::<3>::from_data(TensorData::new(x, [models, rows, input]), &device);
+        let chosen = Tensor::<3>::from_data(TensorData::new(chosen, [models, rows, actions]), &device);
+        let legal = Tensor::<3>::from_data(TensorData::new(legal, [models, rows, actions]), &device);
+        let advantage = Tensor::<3>::from_data(TensorData::new(advantage, [models, rows, 1]), &device);
+        let weight = Tensor::<3>::from_data(TensorData::new(weight, [models, rows, 1]), &device);
+
+        // The behaviour policy's log-probabilities of the chosen actions (PPO's π_old) and the
+        // initial policy's log-probabilities (the KL anchor), both without autodiff.
+        let old_chosen = self.config.ppo_clip.map(|_| {
+            let lp = StackedMlp::log_probs(&self.forward_params(&self.params), x.clone(), Some(legal.clone()));
+            (lp * chosen.clone()).sum_dim(2)
+        });
+        let init_log_probs = (self.config.kl_coef > 0.0)
+            .then(|| StackedMlp::log_probs(&self.forward_params(&self.init_params), x.clone(), Some(legal.clone())));
+
+        let mut norms: Vec<Tensor<1>> = Vec::with_capacity(2 * self.config.epochs as usize);
+        for _ in 0..self.config.epochs {
+            // 3. Loss and backward, on per-agent copies of the parameters.
+            let tracked: [Tensor<3>; 4] = self.forward_params(&self.params).map(|p| p.autodiff().require_grad());
+            let log_probs = StackedMlp::log_probs(&tracked, x.clone(), Some(legal.clone()));
+            let chosen_log_prob = (log_probs.clone() * chosen.clone()).sum_dim(2); // [M, B, 1]
+            let surrogate = match (self.config.ppo_clip, &old_chosen) {
+                (Some(clip), Some(old)) => {
+                    let ratio = (chosen_log_prob - old.clone()).exp();
+                    let unclipped = ratio.clone() * advantage.clone();
+                    let clipped = ratio.clamp(1.0 - clip, 1.0 + clip) * advantage.clone();
+                    unclipped.min_pair(clipped)
+                }
+                _ => chosen_log_prob * advantage.clone(),
+            };
+            let mut loss = (surrogate * weight.clone()).sum().neg();
+            if self.config.entropy_coef > 0.0 {
+                let entropy = (log_probs.clone().exp() * log_probs.clone()).sum_dim(2).neg(); // [M, B, 1]
+                loss = loss - (entropy * weight.clone()).sum().mul_scalar(self.config.entropy_coef);
+            }
+            if let Some(init) = &init_log_probs {
+                let kl = (log_probs.clone().exp() * (log_probs.clone() - init.clone())).sum_dim(2);
+                loss = loss + (kl * weight.clone()).sum().mul_scalar(self.config.kl_coef);
+            }
+            let gradients = loss.backward();
+            let mut grads: Vec<Tensor<3>> = Vec::with_capacity(4);
+            for p in &tracked {
+                grads.push(p.grad(&gradients).ok_or_else(|| TrainError::Device("a parameter has no gradient".into()))?);
+            }
+
+            // 4. Per-agent pre-clip norms, the parameter gradients, clipping and the skip mask.
+            let sum_sq = |gs: &[Tensor<3>], n: usize| -> Result<Tensor<1>, TrainError> {
+                gs.iter()
+                    .map(|g| g.clone().square().sum_dims(&[1, 2]).reshape([n]))
+                    .reduce(|a, b| a + b)
+                    .ok_or_else(|| TrainError::Device("no parameters".into()))
+            };
+            let agent_norm_sq = sum_sq(&grads, models)?; // [M]
+            let param_grads: Vec<Tensor<3>> = if shared {
+                grads
+                    .into_iter()
+                    .map(|g| {
+                        let [_, rows, cols] = g.dims();
+                        g.reshape([runs, agents, rows, cols]).sum_dim(1).reshape([runs, rows, cols])
+                    })
+                    .collect()
+            } else {
+                grads
+            };
+            let run_norm_sq: Tensor<1> = if shared {
+                sum_sq(&param_grads, runs)?
+            } else {
+                agent_norm_sq.clone().reshape([runs, agents]).sum_dim(1).reshape([runs])
+            };
+            let per_run = params_models / runs; // parameter models per run
+            let to_models = |t: Tensor<1>| t.reshape([runs, 1]).expand([runs, per_run]).reshape([params_models]);
+            let scale: Tensor<1> = match self.config.max_grad_norm {
+                Some(max) => to_models(run_norm_sq.clone().sqrt().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0)),
+                None => Tensor::ones([params_models], &device),
+            };
+            let finite: Tensor<1, Bool> = if self.config.max_grad_norm.is_some() || shared {
+                to_models(run_norm_sq.clone()).is_finite()
+            } else {
+                agent_norm_sq.clone().is_finite()
+            };
+
+            // 5. Adam, per parameter model.
+            let finite3 = finite.reshape([params_models, 1, 1]);
+            let steps = self.adam.steps.clone() + finite3.clone().float();
+            let bias1 = steps.clone().mul_scalar(ADAM_BETA1.ln()).exp().neg().add_scalar(1.0);
+            let bias2 = steps.clone().mul_scalar(ADAM_BETA2.ln()).exp().neg().add_scalar(1.0);
+            let step_size = self.learning_rates.clone() / bias1;
+            let sqrt_bias2 = bias2.sqrt();
+            let scale = scale.reshape([params_models, 1, 1]);
+            for (i, grad) in param_grads.into_iter().enumerate() {
+                let dims = self.params[i].dims();
+                let mask = finite3.clone().expand(dims);
+                let grad = grad * scale.clone();
+                let first = self.adam.first[i].clone().mul_scalar(ADAM_BETA1) + grad.clone().mul_scalar(1.0 - ADAM_BETA1);
+                let second =
+                    self.adam.second[i].clone().mul_scalar(ADAM_BETA2) + grad.square().mul_scalar(1.0 - ADAM_BETA2);
+                let denom = second.clone().sqrt().div(sqrt_bias2.clone()).add_scalar(ADAM_EPS);
+                let param = self.params[i].clone() - first.clone().div(denom) * step_size.clone();
+                self.params[i] = self.params[i].clone().mask_where(mask.clone(), param);
+                self.adam.first[i] = self.adam.first[i].clone().mask_where(mask.clone(), first);
+                self.adam.second[i] = self.adam.second[i].clone().mask_where(mask, second);
+            }
+            self.adam.steps = steps;
+            norms.push(agent_norm_sq);
+            norms.push(run_norm_sq);
+        }
+
+        // 6. One readback: the new parameters, then every epoch's squared norms.
+        let mut parts = vec![flatten(&self.params)];
+        parts.extend(norms);
+        let host = read_back(Tensor::cat(parts, 0)).await?;
+        let param_len: usize = self.shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
+        let (flat, norm_sq) = host.split_at(param_len);
+        self.host = HostPolicy::from_flat(self.shape, agents, self.config.policy, flat);
         self.update += 1;
 
-        let report = StepReport {
-            update: self.update,
-            wall_ms: 0.0,
-            runs: rollouts
-                .iter()
-                .enumerate()
-                .map(|(r, (rollout, advantages))| self.run_report(r, rollout, advantages, &norm_sq[r * agents..][..agents]))
-                .collect(),
-        };
-        Ok(StepReport { wall_ms: start.elapsed().as_secs_f32() * 1e3, ..report })
+        // First epoch's norms: the estimator's gradient before any optimizer step.
+        let (agent_norm_sq, run_norm_sq) = (&norm_sq[..models], &norm_sq[models..models + runs]);
+        let reports = batches
+            .iter()
+            .enumerate()
+            .map(|(r, b)| self.run_report(r, b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r]))
+            .collect();
+        Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
     }
 
-    fn run_report(&self, r: usize, rollout: &BanditRollout, advantages: &[f32], norm_sq: &[f32]) -> RunReport {
-        let (agents, arms, contexts) = (self.bandit.agents(), self.bandit.actions(), self.bandit.contexts());
+    fn run_report(&self, r: usize, b: &RunBatch, agent_norm_sq: &[f32], run_norm_sq: f32) -> RunReport {
+        let rollout = &b.rollout;
+        let batch: &Batch = &rollout.batch;
+        let actions = rollout.actions;
         let run = &self.runs[r];
         let finite = |v: f32| v.is_finite().then_some(v);
-        let agent_reports = (0..agents)
+        let policy = RunPolicy { host: &self.host, run: r };
+        let agent_reports = (0..self.game.agents())
             .map(|k| {
-                let mine: Vec<usize> =
-                    (0..rollout.batch.len()).filter(|&i| rollout.batch.samples[i].agent as usize == k).collect();
-                let rewards: Vec<f32> = mine.iter().map(|&i| rollout.batch.samples[i].reward).collect();
-                let advs: Vec<f32> = mine.iter().map(|&i| advantages[i]).collect();
+                let mine: Vec<usize> = (0..batch.len()).filter(|&i| batch.samples[i].agent as usize == k).collect();
+                let rewards: Vec<f32> = mine.iter().map(|&i| batch.samples[i].reward).collect();
+                let advs: Vec<f32> = mine.iter().map(|&i| b.advantages[i]).collect();
+                let scores: Vec<f32> = mine.iter().map(|&i| rollout.scores[i]).collect();
                 let (reward_mean, reward_std) = mean_std(&rewards);
-                let scores: Vec<f32> = mine
-                    .iter()
-                    .map(|&i| {
-                        let s = &rollout.batch.samples[i];
-                        self.bandit.reward_score(k, rollout.contexts[i] as usize, s.reward)
-                    })
-                    .collect();
                 let (reward_score, _) = mean_std(&scores);
                 let (advantage_mean, advantage_std) = mean_std(&advs);
-                let probs_of = |c: usize| {
-                    let start = ((r * agents + k) * contexts + c) * arms;
-                    &self.probs[start..start + arms]
-                };
-                let entropy = (0..contexts)
-                    .map(|c| probs_of(c).iter().filter(|p| **p > 0.0).map(|p| -p * p.ln()).sum::<f32>())
-                    .sum::<f32>()
-                    / contexts as f32;
+                let entropies: Vec<f32> = mine
+                    .iter()
+                    .map(|&i| rollout.probs[i * actions..(i + 1) * actions].iter().filter(|p| **p > 0.0).map(|p| -p * p.ln()).sum())
+                    .collect();
+                let action_probs = self
+                    .game
+                    .reference_decision(k)
+                    .map(|(obs, legal)| {
+                        let mut p = vec![0.0; actions];
+                        crate::env::PolicyView::probs(&policy, k, &obs, &legal, &mut p);
+                        p
+                    })
+                    .unwrap_or_default();
                 AgentReport {
                     samples: mine.len() as u32,
                     reward_mean,
@@ -352,31 +482,31 @@ impl Trainer {
                     advantage_std,
                     advantage_min: advs.iter().copied().fold(f32::INFINITY, f32::min).min(f32::MAX),
                     advantage_max: advs.iter().copied().fold(f32::NEG_INFINITY, f32::max).max(f32::MIN),
-                    grad_norm: finite(norm_sq[k].sqrt()),
-                    entropy,
-                    action_probs: probs_of(0).to_vec(),
-                    predicted_inflation: predicted_inflation(&rollout.batch, k as u32),
+                    grad_norm: finite(agent_norm_sq[k].sqrt()),
+                    entropy: mean_std(&entropies).0,
+                    action_probs,
+                    predicted_inflation: predicted_inflation(batch, k as u32),
                 }
             })
             .collect();
-        let optimal = rollout
-            .batch
-            .samples
-            .iter()
-            .zip(&rollout.actions)
-            .zip(&rollout.contexts)
-            .filter(|((s, a), c)| self.bandit.best_arm(s.agent as usize, **c as usize) == **a as usize)
-            .count();
-        let (team_reward_mean, _) = mean_std(&rollout.team_rewards);
+        let mut figures = rollout.figures.clone();
+        for (name, value) in self.game.policy_figures(&policy) {
+            figures.insert(name.to_string(), value);
+        }
         RunReport {
             estimator: run.estimator,
             seed: run.seed,
-            team_reward_mean,
-            optimal_action_rate: optimal as f32 / rollout.batch.len().max(1) as f32,
-            grad_norm: finite(norm_sq.iter().sum::<f32>().sqrt()),
+            team_reward_mean: mean_std(&rollout.team_returns).0,
+            figures,
+            grad_norm: finite(run_norm_sq.sqrt()),
             agents: agent_reports,
         }
     }
+}
+
+/// The four parameter tensors flattened and concatenated (W1, b1, W2, b2).
+fn flatten(params: &[Tensor<3>; 4]) -> Tensor<1> {
+    Tensor::cat(params.iter().map(|p| p.clone().reshape([-1])).collect(), 0)
 }
 
 /// Reads a tensor back to the host asynchronously.

@@ -5,8 +5,8 @@ use super::oracle::{BatchError, Counterfactual};
 use super::{coma, difference, shapley, Advantages, EstimatorKind, EstimatorOptions};
 use crate::rollout::Batch;
 
-/// Any estimator of the lab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Any estimator of the lab; in configs and reports it is its name (`"agent-wise"`, `"coma"` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Estimator {
     /// A group-relative / turn / step estimator that needs only the batch.
     Batch(EstimatorKind),
@@ -41,6 +41,22 @@ impl Estimator {
         Self::all().into_iter().find(|e| e.name() == name)
     }
 
+    /// A short human label for charts.
+    pub fn label(self) -> &'static str {
+        match self {
+            Estimator::Batch(kind) => kind.label(),
+            Estimator::Coma => "COMA (counterfactual)",
+            Estimator::Difference => "Difference rewards",
+            Estimator::Shapley => "Shapley credit",
+        }
+    }
+
+    /// Whether the estimator reads each sample's *step* reward (MARS, GiGPO) rather than its
+    /// agent's episode return.
+    pub fn uses_step_rewards(self) -> bool {
+        matches!(self, Estimator::Batch(EstimatorKind::Mars | EstimatorKind::Gigpo))
+    }
+
     /// Whether the estimator needs the game's payoff.
     pub fn needs_game(self) -> bool {
         !matches!(self, Estimator::Batch(_))
@@ -63,6 +79,45 @@ impl Estimator {
     }
 }
 
+/// Every estimator name, for serde's "expected one of" message.
+const NAMES: &[&str] = &[
+    "grpo-global",
+    "agent-wise",
+    "global-step",
+    "trajectory-per-agent",
+    "rloo",
+    "mars",
+    "gigpo",
+    "coma",
+    "difference",
+    "shapley",
+];
+
+impl std::fmt::Display for Estimator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Estimator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Estimator {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Estimator::from_name(&name).ok_or_else(|| serde::de::Error::unknown_variant(&name, NAMES))
+    }
+}
+
+impl From<EstimatorKind> for Estimator {
+    fn from(kind: EstimatorKind) -> Self {
+        Estimator::Batch(kind)
+    }
+}
+
 /// The same-batch comparison: every estimator of `estimators` on the identical `batch`, in order.
 pub fn compare(
     estimators: &[Estimator],
@@ -71,6 +126,17 @@ pub fn compare(
     game: Option<&Counterfactual<'_>>,
 ) -> Result<Vec<(Estimator, Advantages)>, BatchError> {
     estimators.iter().map(|&e| e.compute(batch, options, game).map(|a| (e, a))).collect()
+}
+
+#[cfg(test)]
+#[test]
+fn names_list_every_estimator() {
+    let all: Vec<&str> = Estimator::all().into_iter().map(Estimator::name).collect();
+    assert_eq!(all, NAMES);
+    for e in Estimator::all() {
+        let json = serde_json::to_string(&e).expect("serialize");
+        assert_eq!(serde_json::from_str::<Estimator>(&json).expect("parse"), e);
+    }
 }
 
 #[cfg(test)]

@@ -23,13 +23,13 @@ pub trait PayoffOracle {
 
 impl PayoffOracle for MatrixGame {
     fn agents(&self) -> usize {
-        2
+        self.players()
     }
     fn actions(&self, agent: usize) -> usize {
-        MatrixGame::actions(self, agent)
+        self.actions[agent]
     }
     fn payoff(&self, joint: &[usize]) -> f64 {
-        f64::from(self.team_payoff(joint[0], joint[1]))
+        f64::from(self.team_payoff(joint))
     }
 }
 

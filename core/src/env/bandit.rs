@@ -13,11 +13,12 @@
 //! magnitude: the regime in which one global baseline fits none of them (Dr. MAS).
 
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use super::{Figure, Game};
 use crate::config::{check_finite, ConfigError};
-use crate::rollout::{Batch, Sample};
 
 /// Default arm means before scale and offset; agent k's are rotated by k so that agents
 /// prefer different arms.
@@ -116,19 +117,6 @@ impl BanditConfig {
     }
 }
 
-/// What one update's rollout of the bandit produced for one run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BanditRollout {
-    /// The samples, in collection order (group, episode, agent).
-    pub batch: Batch,
-    /// Arm chosen by each sample.
-    pub actions: Vec<u32>,
-    /// Context of each sample.
-    pub contexts: Vec<u32>,
-    /// Team reward (sum of the acting agents' terms) of each episode.
-    pub team_rewards: Vec<f32>,
-}
-
 /// The bandit, ready to play.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bandit {
@@ -207,81 +195,108 @@ impl Bandit {
             .unwrap_or(0)
     }
 
-    /// Plays `groups × group_size` episodes.
-    ///
-    /// `probs[(k * contexts + c) * arms + a]` is agent k's probability of arm a in context c.
-    /// Environment randomness comes from `env_rng`, action sampling from `sampling_rng`.
-    pub fn rollout<R: Rng>(
-        &self,
-        probs: &[f32],
-        groups: usize,
-        group_size: usize,
-        env_rng: &mut R,
-        sampling_rng: &mut R,
-    ) -> BanditRollout {
-        let arms = self.actions();
-        let contexts = self.contexts();
-        let mut out = BanditRollout::default();
-        let mut episode = 0u32;
-        for group in 0..groups {
-            let context = env_rng.random_range(0..contexts);
-            for _ in 0..group_size {
-                let mut turn = 0u32;
-                let mut team = 0.0f32;
-                for (k, agent) in self.config.agents.iter().enumerate() {
-                    // Draw the activation and the noise for every agent, acting or not, so that
-                    // the env stream does not depend on the policy.
-                    let acts = env_rng.random::<f32>() < agent.activation;
-                    let z: f32 = StandardNormal.sample(env_rng);
-                    if !acts {
-                        continue;
-                    }
-                    let row = &probs[(k * contexts + context) * arms..][..arms];
-                    let arm = sample_categorical(row, sampling_rng.random::<f32>());
-                    let mean = self.arm_means[k][(arm + context) % arms];
-                    let reward = agent.offset + agent.scale * (mean + agent.arm_std * z);
-                    team += reward;
-                    out.batch.samples.push(Sample {
-                        group: group as u32,
-                        episode,
-                        agent: k as u32,
-                        turn,
-                        reward,
-                        anchor: None,
-                        action: Some(arm as u32),
-                    });
-                    out.actions.push(arm as u32);
-                    out.contexts.push(context as u32);
-                    turn += 1;
-                }
-                out.team_rewards.push(team);
-                episode += 1;
-            }
-        }
-        out
-    }
 }
 
-/// Inverse-CDF sampling from one probability row with a uniform `u ∈ [0, 1)`.
-pub fn sample_categorical(probs: &[f32], u: f32) -> usize {
-    let total: f32 = probs.iter().sum();
-    let target = u * total;
-    let mut acc = 0.0;
-    for (i, p) in probs.iter().enumerate() {
-        acc += p;
-        if target < acc {
-            return i;
+/// One bandit episode: the context, which agents act, their noise draws and chosen arms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BanditState {
+    context: usize,
+    acts: Vec<bool>,
+    noise: Vec<f32>,
+    chosen: Vec<Option<usize>>,
+    done: bool,
+}
+
+impl Game for Bandit {
+    /// The group's context.
+    type Task = usize;
+    type State = BanditState;
+
+    fn agents(&self) -> usize {
+        Bandit::agents(self)
+    }
+
+    fn actions(&self) -> usize {
+        Bandit::actions(self)
+    }
+
+    fn observation_size(&self) -> usize {
+        Bandit::observation_size(self)
+    }
+
+    fn task(&self, env: &mut ChaCha8Rng) -> usize {
+        env.random_range(0..self.contexts())
+    }
+
+    fn start(&self, &context: &usize, env: &mut ChaCha8Rng) -> BanditState {
+        let agents = self.agents();
+        let mut acts = Vec::with_capacity(agents);
+        let mut noise = Vec::with_capacity(agents);
+        for agent in &self.config.agents {
+            // Draw the activation and the noise for every agent, acting or not, so that the env
+            // stream does not depend on the policy.
+            acts.push(env.random::<f32>() < agent.activation);
+            noise.push(StandardNormal.sample(env));
+        }
+        BanditState { context, acts, noise, chosen: vec![None; agents], done: false }
+    }
+
+    fn acting(&self, state: &BanditState, out: &mut Vec<usize>) {
+        if !state.done {
+            out.extend((0..self.agents()).filter(|&k| state.acts[k]));
         }
     }
-    // Rounding can leave target == total; the last arm with mass takes it.
-    probs.iter().rposition(|p| *p > 0.0).unwrap_or(probs.len() - 1)
+
+    fn legal(&self, _state: &BanditState, _agent: usize, mask: &mut [bool]) {
+        mask.fill(true);
+    }
+
+    fn observe(&self, state: &BanditState, _agent: usize, obs: &mut [f32]) {
+        obs[state.context] = 1.0;
+    }
+
+    fn anchor(&self, state: &BanditState, agent: usize) -> String {
+        format!("a{agent}/c{}", state.context)
+    }
+
+    fn step(&self, state: &mut BanditState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
+        let arms = self.actions();
+        for &(k, arm) in joint {
+            let agent = &self.config.agents[k];
+            let mean = self.arm_means[k][(arm + state.context) % arms];
+            rewards[k] += agent.offset + agent.scale * (mean + agent.arm_std * state.noise[k]);
+            state.chosen[k] = Some(arm);
+        }
+        state.done = true;
+    }
+
+    fn return_range(&self, &context: &usize, agent: usize) -> (f32, f32) {
+        let expected = (0..self.actions()).map(|a| self.expected_reward(agent, context, a));
+        expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    }
+
+    fn episode_figures(&self, state: &BanditState, figures: &mut Vec<Figure>) {
+        let acted: Vec<(usize, usize)> =
+            state.chosen.iter().enumerate().filter_map(|(k, a)| a.map(|a| (k, a))).collect();
+        if !acted.is_empty() {
+            let best = acted.iter().filter(|&&(k, a)| self.best_arm(k, state.context) == a).count();
+            figures.push(("optimal_action_rate", best as f32 / acted.len() as f32));
+        }
+    }
+
+    fn reference_decision(&self, _agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
+        let mut obs = vec![0.0; self.observation_size()];
+        obs[0] = 1.0;
+        Some((obs, vec![true; self.actions()]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::test_support::{Table, Uniform};
+    use crate::rollout::play_with;
     use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn default_means_rotate_per_agent() {
@@ -300,22 +315,21 @@ mod tests {
         config.agents[1].arm_std = 0.0;
         let bandit = Bandit::new(config);
         // Deterministic policy: agent 1 always pulls arm 3 (mean 0.9 after rotation).
-        let mut probs = vec![0.25f32; 3 * 4];
-        probs[4..8].copy_from_slice(&[0.0, 0.0, 0.0, 1.0]);
-        let mut env = ChaCha8Rng::seed_from_u64(1);
-        let mut samp = ChaCha8Rng::seed_from_u64(2);
-        let out = bandit.rollout(&probs, 2, 3, &mut env, &mut samp);
+        let policy = Table(vec![vec![0.25; 4], vec![0.0, 0.0, 0.0, 1.0], vec![0.25; 4]]);
+        let out = play_with(&bandit, &policy, 2, 3, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         assert_eq!(out.batch.len(), 2 * 3 * 3);
-        assert_eq!(out.team_rewards.len(), 6);
-        for (s, a) in out.batch.samples.iter().zip(&out.actions) {
+        assert_eq!(out.team_returns.len(), 6);
+        for s in &out.batch.samples {
             if s.agent == 1 {
-                assert_eq!(*a, 3);
+                assert_eq!(s.action, Some(3));
                 assert!((s.reward - (5.0 + 10.0 * 0.9)).abs() < 1e-4);
             }
         }
-        // Team reward is the sum of the episode's terms.
+        assert_eq!(out.figures["optimal_action_rate"] > 0.33, true);
+        // Team reward is the sum of the episode's terms; one step, so step reward = return.
         let ep0: f32 = out.batch.samples.iter().filter(|s| s.episode == 0).map(|s| s.reward).sum();
-        assert!((out.team_rewards[0] - ep0).abs() < 1e-3);
+        assert!((out.team_returns[0] - ep0).abs() < 1e-3);
+        assert_eq!(out.step_rewards, out.batch.rewards());
         // Episodes of a group are numbered consecutively and turns count from 0.
         assert!(out.batch.samples.iter().all(|s| s.turn == s.agent));
     }
@@ -326,10 +340,7 @@ mod tests {
         config.agents[0].activation = 0.0;
         config.agents[2].activation = 0.5;
         let bandit = Bandit::new(config);
-        let probs = vec![0.25f32; 12];
-        let mut env = ChaCha8Rng::seed_from_u64(3);
-        let mut samp = ChaCha8Rng::seed_from_u64(4);
-        let out = bandit.rollout(&probs, 10, 20, &mut env, &mut samp);
+        let out = play_with(&bandit, &Uniform, 10, 20, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
         let count = |k| out.batch.samples.iter().filter(|s| s.agent == k).count();
         assert_eq!(count(0), 0);
         assert_eq!(count(1), 200);
@@ -352,14 +363,6 @@ mod tests {
         assert!((bandit.reward_score(2, 0, -40.0) - 0.0).abs() < 1e-6);
         assert!((bandit.reward_score(2, 0, 40.0) - 1.0).abs() < 1e-6);
         assert!((bandit.reward_score(2, 0, 0.0) - 0.5).abs() < 1e-6);
-    }
-
-    #[test]
-    fn categorical_sampling_respects_mass() {
-        assert_eq!(sample_categorical(&[0.0, 1.0, 0.0], 0.999_999), 1);
-        assert_eq!(sample_categorical(&[0.5, 0.5], 0.0), 0);
-        assert_eq!(sample_categorical(&[0.5, 0.5], 0.75), 1);
-        assert_eq!(sample_categorical(&[0.3, 0.0], 1.0), 0);
     }
 
     #[test]

@@ -1,0 +1,405 @@
+//! Solver–verifier pipeline: the multi-agent LLM pattern of Dr. MAS and MALT, in miniature.
+//!
+//! ```text
+//! task       one of T tasks (drawn per group); task t's answer is L digits, digit s = (t·(s+1) + s) mod D
+//! solver     (agent 0) writes a proposal digit by digit: L decisions of D digits each; each digit it
+//!            writes is replaced by a uniformly random digit with probability `solver_noise`
+//!            (the solver's slips, which the verifier is there to catch)
+//! verifier   (agent 1) sees the task and the proposal: accept (0) or send back (1)
+//! refiner    (agent 2, optional) writes the proposals after a send-back, seeing the rejected one
+//! rounds     up to K: an accepted proposal ends the episode; a send-back in round K ends it with
+//!            no answer
+//! reward     outcome = 1 if the accepted proposal is the task's answer, else 0; every agent is paid
+//!            the outcome at the end, minus `call_cost` for each of its own decisions. With
+//!            `verifier_reward = "judgement"` the verifier is paid instead for each correct verdict
+//!            (accepting a right answer, sending back a wrong one).
+//! ```
+//! The solver decides L times per round and the verifier once, so they act different numbers of
+//! times and, with costs or judgement rewards, see different reward distributions: the two
+//! effects Dr. MAS separates.
+//!
+//! The observation (all roles): task one-hot (T), round one-hot (K), digit position one-hot (L),
+//! the proposal so far (L × D one-hots) and the previously rejected proposal (L × D).
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Figure, Game};
+use crate::config::{check_finite, ConfigError};
+
+/// What the verifier is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifierReward {
+    /// The shared outcome (minus its call costs), like the other agents.
+    #[default]
+    Outcome,
+    /// 1 for each correct verdict, 0 otherwise (minus its call costs).
+    Judgement,
+}
+
+/// The pipeline's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Number of tasks T.
+    pub tasks: u32,
+    /// Digits D per answer position.
+    pub digits: u32,
+    /// Answer length L: the solver's decisions per proposal.
+    pub answer_length: u32,
+    /// Rounds K.
+    pub rounds: u32,
+    /// Probability that a written digit is replaced by a random one.
+    pub solver_noise: f32,
+    /// Add the refiner, who writes every proposal after the first.
+    pub refiner: bool,
+    /// Cost charged to an agent for each of its decisions.
+    pub call_cost: f32,
+    /// What the verifier is paid.
+    pub verifier_reward: VerifierReward,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            tasks: 4,
+            digits: 3,
+            answer_length: 2,
+            rounds: 3,
+            solver_noise: 0.3,
+            refiner: false,
+            call_cost: 0.05,
+            verifier_reward: VerifierReward::Outcome,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Checks every range; `prefix` is the path of this config in the whole config.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let range = |name: &str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(ConfigError::new(format!("{prefix}.{name}"), format!("{v} is out of range {lo}..={hi}")))
+            }
+        };
+        range("tasks", self.tasks, 1, 16)?;
+        range("digits", self.digits, 2, 8)?;
+        range("answer_length", self.answer_length, 1, 4)?;
+        range("rounds", self.rounds, 1, 6)?;
+        check_finite(&format!("{prefix}.solver_noise"), self.solver_noise)?;
+        if !(0.0..=1.0).contains(&self.solver_noise) {
+            return Err(ConfigError::new(format!("{prefix}.solver_noise"), format!("{} is out of range 0..=1", self.solver_noise)));
+        }
+        check_finite(&format!("{prefix}.call_cost"), self.call_cost)?;
+        if !(0.0..=1.0).contains(&self.call_cost) {
+            return Err(ConfigError::new(format!("{prefix}.call_cost"), format!("{} is out of range 0..=1", self.call_cost)));
+        }
+        Ok(())
+    }
+}
+
+/// The pipeline, ready to play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    config: PipelineConfig,
+}
+
+/// One episode of the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineState {
+    task: usize,
+    round: usize,
+    proposal: Vec<usize>,
+    previous: Option<Vec<usize>>,
+    verifying: bool,
+    done: bool,
+    outcome: f32,
+    calls: usize,
+}
+
+/// Solver, verifier and refiner agent indices.
+pub const SOLVER: usize = 0;
+/// The verifier.
+pub const VERIFIER: usize = 1;
+/// The refiner (when enabled).
+pub const REFINER: usize = 2;
+
+impl Pipeline {
+    /// Builds the game from a validated config.
+    pub fn new(config: PipelineConfig) -> Self {
+        Self { config }
+    }
+
+    /// Task `task`'s answer.
+    pub fn answer(&self, task: usize) -> Vec<usize> {
+        let d = self.config.digits as usize;
+        (0..self.config.answer_length as usize).map(|s| (task * (s + 1) + s) % d).collect()
+    }
+
+    fn length(&self) -> usize {
+        self.config.answer_length as usize
+    }
+
+    fn proposer(&self, round: usize) -> usize {
+        if self.config.refiner && round > 0 { REFINER } else { SOLVER }
+    }
+
+    fn observation(&self, state: &PipelineState, obs: &mut [f32]) {
+        let (t, k, l, d) = (self.config.tasks as usize, self.config.rounds as usize, self.length(), self.config.digits as usize);
+        obs[state.task] = 1.0;
+        obs[t + state.round] = 1.0;
+        if !state.verifying {
+            obs[t + k + state.proposal.len().min(l - 1)] = 1.0;
+        }
+        let base = t + k + l;
+        for (s, &digit) in state.proposal.iter().enumerate() {
+            obs[base + s * d + digit] = 1.0;
+        }
+        if let Some(previous) = &state.previous {
+            for (s, &digit) in previous.iter().enumerate() {
+                obs[base + l * d + s * d + digit] = 1.0;
+            }
+        }
+    }
+}
+
+impl Game for Pipeline {
+    type Task = usize;
+    type State = PipelineState;
+
+    fn agents(&self) -> usize {
+        if self.config.refiner { 3 } else { 2 }
+    }
+
+    fn actions(&self) -> usize {
+        (self.config.digits as usize).max(2)
+    }
+
+    fn observation_size(&self) -> usize {
+        let c = &self.config;
+        (c.tasks + c.rounds + c.answer_length + 2 * c.answer_length * c.digits) as usize
+    }
+
+    fn task(&self, env: &mut ChaCha8Rng) -> usize {
+        env.random_range(0..self.config.tasks as usize)
+    }
+
+    fn start(&self, &task: &usize, _env: &mut ChaCha8Rng) -> PipelineState {
+        PipelineState {
+            task,
+            round: 0,
+            proposal: Vec::with_capacity(self.length()),
+            previous: None,
+            verifying: false,
+            done: false,
+            outcome: 0.0,
+            calls: 0,
+        }
+    }
+
+    fn acting(&self, state: &PipelineState, out: &mut Vec<usize>) {
+        if !state.done {
+            out.push(if state.verifying { VERIFIER } else { self.proposer(state.round) });
+        }
+    }
+
+    fn legal(&self, _state: &PipelineState, agent: usize, mask: &mut [bool]) {
+        let n = if agent == VERIFIER { 2 } else { self.config.digits as usize };
+        mask[..n].fill(true);
+    }
+
+    fn observe(&self, state: &PipelineState, _agent: usize, obs: &mut [f32]) {
+        self.observation(state, obs);
+    }
+
+    fn anchor(&self, state: &PipelineState, agent: usize) -> String {
+        let digits = |p: &[usize]| p.iter().map(|d| d.to_string()).collect::<String>();
+        let previous = state.previous.as_deref().map(digits).unwrap_or_default();
+        format!("a{agent}/t{}r{}/{}/{}", state.task, state.round, digits(&state.proposal), previous)
+    }
+
+    fn step(&self, state: &mut PipelineState, joint: &[(usize, usize)], env: &mut ChaCha8Rng, rewards: &mut [f32]) {
+        let Some(&(agent, action)) = joint.first() else { return };
+        let cost = self.config.call_cost;
+        rewards[agent] -= cost;
+        state.calls += 1;
+        if !state.verifying {
+            let digits = self.config.digits as usize;
+            let mut digit = action.min(digits - 1);
+            if env.random::<f32>() < self.config.solver_noise {
+                digit = env.random_range(0..digits);
+            }
+            state.proposal.push(digit);
+            state.verifying = state.proposal.len() == self.length();
+            return;
+        }
+        let correct = state.proposal == self.answer(state.task);
+        let accept = action == 0;
+        let judgement = self.config.verifier_reward == VerifierReward::Judgement;
+        if judgement && accept == correct {
+            rewards[VERIFIER] += 1.0;
+        }
+        let last_round = state.round + 1 == self.config.rounds as usize;
+        if accept || last_round {
+            state.done = true;
+            state.outcome = if accept && correct { 1.0 } else { 0.0 };
+            for (k, r) in rewards.iter_mut().enumerate() {
+                if !(judgement && k == VERIFIER) {
+                    *r += state.outcome;
+                }
+            }
+        } else {
+            state.round += 1;
+            state.previous = Some(std::mem::take(&mut state.proposal));
+            state.verifying = false;
+        }
+    }
+
+    fn return_range(&self, _task: &usize, agent: usize) -> (f32, f32) {
+        let c = &self.config;
+        let rounds = c.rounds as f32;
+        let most_calls = if agent == VERIFIER { rounds } else { rounds * c.answer_length as f32 };
+        let best = if agent == VERIFIER && c.verifier_reward == VerifierReward::Judgement { rounds } else { 1.0 };
+        (-c.call_cost * most_calls, best - c.call_cost)
+    }
+
+    fn team_return(&self, state: &PipelineState, _returns: &[f32]) -> f32 {
+        state.outcome - self.config.call_cost * state.calls as f32
+    }
+
+    fn episode_figures(&self, state: &PipelineState, figures: &mut Vec<Figure>) {
+        figures.push(("accuracy", state.outcome));
+        figures.push(("rounds", (state.round + 1) as f32));
+    }
+
+    /// Solver: task 0, first digit. Verifier: task 0 with the right answer proposed (its
+    /// probability of accepting). Refiner: task 0 after a rejection of a wrong first proposal.
+    fn reference_decision(&self, agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
+        let mut state = self.start(&0, &mut <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0));
+        if agent == VERIFIER {
+            state.proposal = self.answer(0);
+            state.verifying = true;
+        } else if agent == REFINER {
+            state.round = 1;
+            state.previous = Some(self.answer(0).iter().map(|d| (d + 1) % self.config.digits as usize).collect());
+        }
+        let mut obs = vec![0.0; self.observation_size()];
+        self.observation(&state, &mut obs);
+        let mut legal = vec![false; self.actions()];
+        self.legal(&state, agent, &mut legal);
+        Some((obs, legal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::test_support::Uniform;
+    use crate::env::PolicyView;
+    use crate::rollout::play_with;
+    use rand::SeedableRng;
+
+    /// A perfect solver (writes the answer, read from the task one-hot) and a verifier that
+    /// accepts exactly the right answers.
+    struct Oracle<'a>(&'a Pipeline);
+
+    impl PolicyView for Oracle<'_> {
+        fn probs(&self, agent: usize, obs: &[f32], _legal: &[bool], out: &mut [f32]) {
+            let c = &self.0.config;
+            let (t, k, l, d) = (c.tasks as usize, c.rounds as usize, c.answer_length as usize, c.digits as usize);
+            let task = obs[..t].iter().position(|x| *x == 1.0).unwrap_or(0);
+            let answer = self.0.answer(task);
+            out.fill(0.0);
+            let base = t + k + l;
+            let proposal: Vec<usize> =
+                (0..l).filter_map(|s| obs[base + s * d..base + (s + 1) * d].iter().position(|x| *x == 1.0)).collect();
+            if agent == VERIFIER {
+                out[usize::from(proposal != answer)] = 1.0;
+            } else {
+                out[answer[proposal.len()]] = 1.0;
+            }
+        }
+    }
+
+    fn episodes(rollout: &crate::rollout::Rollout) -> std::collections::BTreeMap<u32, Vec<usize>> {
+        let mut map = std::collections::BTreeMap::<u32, Vec<usize>>::new();
+        for (i, s) in rollout.batch.samples.iter().enumerate() {
+            map.entry(s.episode).or_default().push(i);
+        }
+        map
+    }
+
+    #[test]
+    fn roles_act_in_order_and_at_different_frequencies() {
+        let game = Pipeline::new(PipelineConfig { call_cost: 0.0, ..PipelineConfig::default() });
+        let rollout = play_with(&game, &Uniform, 4, 16, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
+        for indices in episodes(&rollout).values() {
+            let agents: Vec<u32> = indices.iter().map(|&i| rollout.batch.samples[i].agent).collect();
+            // Each round: two solver digits, then one verdict.
+            for (j, a) in agents.iter().enumerate() {
+                assert_eq!(*a, if j % 3 == 2 { 1 } else { 0 }, "{agents:?}");
+            }
+            assert_eq!(agents.len() % 3, 0);
+            assert!(agents.len() <= 9);
+            let solver = agents.iter().filter(|a| **a == 0).count();
+            assert_eq!(solver, 2 * (agents.len() / 3), "the solver acts twice as often");
+        }
+    }
+
+    #[test]
+    fn noise_free_oracle_is_always_right_and_noise_is_caught() {
+        let perfect = Pipeline::new(PipelineConfig { solver_noise: 0.0, call_cost: 0.0, ..PipelineConfig::default() });
+        let rollout = play_with(&perfect, &Oracle(&perfect), 4, 8, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
+        assert_eq!(rollout.figures["accuracy"], 1.0);
+        assert_eq!(rollout.figures["rounds"], 1.0);
+        assert!(rollout.batch.samples.iter().all(|s| s.reward == 1.0));
+        // With slips, the verifier sends wrong proposals back: more rounds, still mostly right.
+        let noisy = Pipeline::new(PipelineConfig { solver_noise: 0.5, call_cost: 0.0, ..PipelineConfig::default() });
+        let rollout = play_with(&noisy, &Oracle(&noisy), 16, 16, ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(6));
+        assert!(rollout.figures["rounds"] > 1.2, "{:?}", rollout.figures);
+        // A wrong proposal is never accepted by this verifier, so accuracy = P(right within 3 rounds).
+        let p = (0.5f32 + 0.5 / 3.0).powi(2);
+        let expected = 1.0 - (1.0 - p).powi(3);
+        assert!((rollout.figures["accuracy"] - expected).abs() < 0.1, "{:?} vs {expected}", rollout.figures);
+    }
+
+    #[test]
+    fn costs_judgement_and_the_refiner() {
+        let config = PipelineConfig {
+            refiner: true,
+            call_cost: 0.1,
+            verifier_reward: VerifierReward::Judgement,
+            ..PipelineConfig::default()
+        };
+        let game = Pipeline::new(config);
+        let rollout = play_with(&game, &Uniform, 4, 16, ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(8));
+        for indices in episodes(&rollout).values() {
+            let samples: Vec<&crate::rollout::Sample> = indices.iter().map(|&i| &rollout.batch.samples[i]).collect();
+            // The solver writes only the first proposal; the refiner writes the later ones.
+            assert_eq!(samples.iter().filter(|s| s.agent == 0).count(), 2);
+            let rounds = samples.iter().filter(|s| s.agent == 1).count();
+            assert_eq!(samples.iter().filter(|s| s.agent == 2).count(), 2 * (rounds - 1));
+            // The solver's return is the outcome minus its two calls.
+            let solver = samples[0].reward;
+            assert!((solver + 0.2).abs() < 1e-6 || (solver - 0.8).abs() < 1e-6, "{solver}");
+            // The verifier's return counts its correct verdicts minus its calls.
+            let verdicts = samples.iter().find(|s| s.agent == 1).map(|s| s.reward).unwrap_or_default();
+            let correct = (verdicts + 0.1 * rounds as f32).round();
+            assert!((0.0..=rounds as f32).contains(&correct));
+        }
+        assert_eq!(Pipeline::new(PipelineConfig::default()).agents(), 2);
+        assert_eq!(game.agents(), 3);
+    }
+
+    #[test]
+    fn config_is_checked() {
+        let bad = PipelineConfig { rounds: 0, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.rounds");
+        let bad = PipelineConfig { solver_noise: 1.5, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.solver_noise");
+    }
+}
