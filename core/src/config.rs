@@ -241,7 +241,7 @@ pub const CONFIG_FIELDS: &[(&str, &str, &str)] = &[
     ("game.solver_noise", "0.3 (pipeline)", "probability that a written digit is replaced by a random one (0..=1)"),
     ("game.refiner", "false (pipeline)", "a third agent writes the proposals after a send-back"),
     ("game.call_cost", "0.05 (pipeline)", "cost charged to an agent per decision (0..=1)"),
-    ("game.verifier_reward", "\"outcome\" (pipeline)", "outcome (shared) or judgement (1 per correct verdict)"),
+    ("game.verifier_reward", "\"judgement\" (pipeline)", "judgement (1 per correct verdict) or outcome (the shared outcome)"),
     ("game.size", "5 (foraging)", "grid side (3..=8)"),
     ("game.agent_levels", "[1, 2] (foraging)", "one level (1..=3) per agent, 2..=4 agents"),
     ("game.food", "2 (foraging)", "food items (1..=4)"),
@@ -413,7 +413,7 @@ impl TrainConfig {
 
 /// Pulls the field name out of a serde_json message such as "unknown field `foo`, expected …".
 fn json_error_field(message: &str) -> String {
-    for marker in ["unknown field `", "missing field `", "unknown variant `"] {
+    for marker in ["unknown field `", "missing field `", "unknown variant `", "duplicate field `"] {
         if let Some(start) = message.find(marker) {
             let rest = &message[start + marker.len()..];
             if let Some(end) = rest.find('`') {

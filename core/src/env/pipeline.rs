@@ -7,16 +7,16 @@
 //!            (the solver's slips, which the verifier is there to catch)
 //! verifier   (agent 1) sees the task and the proposal: accept (0) or send back (1)
 //! refiner    (agent 2, optional) writes the proposals after a send-back, seeing the rejected one
-//! rounds     up to K: an accepted proposal ends the episode; a send-back in round K ends it with
-//!            no answer
-//! reward     outcome = 1 if the accepted proposal is the task's answer, else 0; every agent is paid
+//! rounds     up to K: an accepted proposal ends the episode; round K's proposal is submitted
+//!            without a check (the verifier acts in rounds 1 … K−1 only)
+//! reward     outcome = 1 if the submitted proposal is the task's answer, else 0; every agent is paid
 //!            the outcome at the end, minus `call_cost` for each of its own decisions. With
 //!            `verifier_reward = "judgement"` the verifier is paid instead for each correct verdict
 //!            (accepting a right answer, sending back a wrong one).
 //! ```
-//! The solver decides L times per round and the verifier once, so they act different numbers of
-//! times and, with costs or judgement rewards, see different reward distributions: the two
-//! effects Dr. MAS separates.
+//! The solver decides L times per round and the verifier at most once, so they act different
+//! numbers of times, and with judgement rewards (the default) and call costs they see different
+//! reward distributions: the two effects Dr. MAS separates.
 //!
 //! The observation (all roles): task one-hot (T), round one-hot (K), digit position one-hot (L),
 //! the proposal so far (L × D one-hots) and the previously rejected proposal (L × D).
@@ -33,9 +33,10 @@ use crate::config::{check_finite, ConfigError};
 #[serde(rename_all = "kebab-case")]
 pub enum VerifierReward {
     /// The shared outcome (minus its call costs), like the other agents.
-    #[default]
     Outcome,
-    /// 1 for each correct verdict, 0 otherwise (minus its call costs).
+    /// 1 for each correct verdict, 0 otherwise (minus its call costs): the default, so that the
+    /// verifier's reward distribution differs from the solver's, as in Dr. MAS's pipelines.
+    #[default]
     Judgement,
 }
 
@@ -71,7 +72,7 @@ impl Default for PipelineConfig {
             solver_noise: 0.3,
             refiner: false,
             call_cost: 0.05,
-            verifier_reward: VerifierReward::Outcome,
+            verifier_reward: VerifierReward::Judgement,
         }
     }
 }
@@ -167,6 +168,20 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Ends the episode: everyone but a judgement-paid verifier gets the outcome.
+    fn finish(&self, state: &mut PipelineState, correct: bool, rewards: &mut [f32]) {
+        state.done = true;
+        state.outcome = if correct { 1.0 } else { 0.0 };
+        let judgement = self.config.verifier_reward == VerifierReward::Judgement;
+        for (k, r) in rewards.iter_mut().enumerate() {
+            if !(judgement && k == VERIFIER) {
+                *r += state.outcome;
+            }
+        }
+    }
+}
+
 impl Game for Pipeline {
     type Task = usize;
     type State = PipelineState;
@@ -234,7 +249,15 @@ impl Game for Pipeline {
                 digit = env.random_range(0..digits);
             }
             state.proposal.push(digit);
-            state.verifying = state.proposal.len() == self.length();
+            if state.proposal.len() == self.length() {
+                if state.round + 1 == self.config.rounds as usize {
+                    // The last round's proposal is submitted unchecked.
+                    let correct = state.proposal == self.answer(state.task);
+                    self.finish(state, correct, rewards);
+                } else {
+                    state.verifying = true;
+                }
+            }
             return;
         }
         let correct = state.proposal == self.answer(state.task);
@@ -243,15 +266,8 @@ impl Game for Pipeline {
         if judgement && accept == correct {
             rewards[VERIFIER] += 1.0;
         }
-        let last_round = state.round + 1 == self.config.rounds as usize;
-        if accept || last_round {
-            state.done = true;
-            state.outcome = if accept && correct { 1.0 } else { 0.0 };
-            for (k, r) in rewards.iter_mut().enumerate() {
-                if !(judgement && k == VERIFIER) {
-                    *r += state.outcome;
-                }
-            }
+        if accept {
+            self.finish(state, correct, rewards);
         } else {
             state.round += 1;
             state.previous = Some(std::mem::take(&mut state.proposal));
@@ -262,8 +278,8 @@ impl Game for Pipeline {
     fn return_range(&self, _task: &usize, agent: usize) -> (f32, f32) {
         let c = &self.config;
         let rounds = c.rounds as f32;
-        let most_calls = if agent == VERIFIER { rounds } else { rounds * c.answer_length as f32 };
-        let best = if agent == VERIFIER && c.verifier_reward == VerifierReward::Judgement { rounds } else { 1.0 };
+        let most_calls = if agent == VERIFIER { rounds - 1.0 } else { rounds * c.answer_length as f32 };
+        let best = if agent == VERIFIER && c.verifier_reward == VerifierReward::Judgement { (rounds - 1.0).max(1.0) } else { 1.0 };
         (-c.call_cost * most_calls, best - c.call_cost)
     }
 
@@ -339,29 +355,32 @@ mod tests {
         let rollout = play_with(&game, &Uniform, 4, 16, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         for indices in episodes(&rollout).values() {
             let agents: Vec<u32> = indices.iter().map(|&i| rollout.batch.samples[i].agent).collect();
-            // Each round: two solver digits, then one verdict.
+            // Each round: two solver digits, then one verdict; the third round has no verdict.
             for (j, a) in agents.iter().enumerate() {
                 assert_eq!(*a, if j % 3 == 2 { 1 } else { 0 }, "{agents:?}");
             }
-            assert_eq!(agents.len() % 3, 0);
-            assert!(agents.len() <= 9);
+            assert!([3, 6, 8].contains(&agents.len()), "{agents:?}");
             let solver = agents.iter().filter(|a| **a == 0).count();
-            assert_eq!(solver, 2 * (agents.len() / 3), "the solver acts twice as often");
+            let verifier = agents.len() - solver;
+            assert!(solver == 2 * verifier || solver == 2 * verifier + 2, "the solver acts at least twice as often");
         }
     }
 
     #[test]
     fn noise_free_oracle_is_always_right_and_noise_is_caught() {
-        let perfect = Pipeline::new(PipelineConfig { solver_noise: 0.0, call_cost: 0.0, ..PipelineConfig::default() });
+        let outcome = PipelineConfig { verifier_reward: VerifierReward::Outcome, ..PipelineConfig::default() };
+        let perfect = Pipeline::new(PipelineConfig { solver_noise: 0.0, call_cost: 0.0, ..outcome.clone() });
         let rollout = play_with(&perfect, &Oracle(&perfect), 4, 8, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
         assert_eq!(rollout.figures["accuracy"], 1.0);
+        // The verifier's one verdict costs nothing here; everyone is paid the outcome.
         assert_eq!(rollout.figures["rounds"], 1.0);
         assert!(rollout.batch.samples.iter().all(|s| s.reward == 1.0));
         // With slips, the verifier sends wrong proposals back: more rounds, still mostly right.
-        let noisy = Pipeline::new(PipelineConfig { solver_noise: 0.5, call_cost: 0.0, ..PipelineConfig::default() });
+        let noisy = Pipeline::new(PipelineConfig { solver_noise: 0.5, call_cost: 0.0, ..outcome });
         let rollout = play_with(&noisy, &Oracle(&noisy), 16, 16, ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(6));
         assert!(rollout.figures["rounds"] > 1.2, "{:?}", rollout.figures);
-        // A wrong proposal is never accepted by this verifier, so accuracy = P(right within 3 rounds).
+        // A wrong proposal is never accepted by this verifier and the third is submitted as it is,
+        // so accuracy = P(right within 3 rounds).
         let p = (0.5f32 + 0.5 / 3.0).powi(2);
         let expected = 1.0 - (1.0 - p).powi(3);
         assert!((rollout.figures["accuracy"] - expected).abs() < 0.1, "{:?} vs {expected}", rollout.figures);
@@ -381,8 +400,9 @@ mod tests {
             let samples: Vec<&crate::rollout::Sample> = indices.iter().map(|&i| &rollout.batch.samples[i]).collect();
             // The solver writes only the first proposal; the refiner writes the later ones.
             assert_eq!(samples.iter().filter(|s| s.agent == 0).count(), 2);
+            let proposals = 1 + samples.iter().filter(|s| s.agent == 2).count() / 2;
             let rounds = samples.iter().filter(|s| s.agent == 1).count();
-            assert_eq!(samples.iter().filter(|s| s.agent == 2).count(), 2 * (rounds - 1));
+            assert!(rounds == proposals || (rounds == 2 && proposals == 3), "{rounds} verdicts, {proposals} proposals");
             // The solver's return is the outcome minus its two calls.
             let solver = samples[0].reward;
             assert!((solver + 0.2).abs() < 1e-6 || (solver - 0.8).abs() < 1e-6, "{solver}");
