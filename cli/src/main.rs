@@ -8,7 +8,8 @@ use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use creditlab::advantage::oracle::{Counterfactual, OracleGame};
 use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
-use creditlab::config::CONFIG_FIELDS;
+use creditlab::config::{GameConfig, CONFIG_FIELDS};
+use creditlab::env::kuhn::KuhnPolicy;
 use creditlab::{backend, Batch, RunRecord, TrainConfig, Trainer};
 
 #[derive(Debug, Parser)]
@@ -32,6 +33,25 @@ enum Command {
         /// Print no progress on standard error.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Evaluate a policy exactly: for Kuhn poker, its NashConv (0 at an equilibrium).
+    #[command(after_long_help = EVAL_HELP)]
+    Eval {
+        /// The game.
+        #[arg(value_enum)]
+        game: EvalGame,
+        /// uniform, first-action, or a JSON file of the 12 information sets' [pass, bet].
+        #[arg(long, value_name = "uniform|first-action|FILE")]
+        policy: String,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure training speed (updates per second) for several games and batch sizes on the CPU.
+    Bench {
+        /// Updates timed per case (after 3 warm-up updates).
+        #[arg(long, default_value_t = 30)]
+        updates: u32,
     },
     /// Compute one estimator's advantages and ledger for a batch read from standard input.
     #[command(after_long_help = ADVANTAGES_HELP)]
@@ -65,6 +85,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DifferenceArg::DefaultAction)]
         difference_baseline: DifferenceArg,
     },
+}
+
+/// Games `eval` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalGame {
+    /// Kuhn poker: NashConv and the game value of a policy.
+    Kuhn,
 }
 
 /// Parses an estimator name; `--help` lists every estimator of the core.
@@ -103,6 +130,82 @@ For coma, difference and shapley the input is an object naming the game:
 Output (standard output): {\"advantages\": [...], \"ledger\": [...]}, one entry per sample, in input order.
 On malformed input: an error naming the sample and field on standard error, a non-zero exit, nothing on standard output.";
 
+const EVAL_HELP: &str = "\
+Kuhn poker policy file: a JSON object with the 12 information sets, card then history
+(J, Q, K; history \"\" or \"pb\" for player 1, \"p\" or \"b\" for player 2), each [pass, bet]:
+  {\"J\": [0.8, 0.2], \"Q\": [1, 0], \"K\": [0.4, 0.6], \"Jpb\": [1, 0], \"Qpb\": [0.5, 0.5], \"Kpb\": [0, 1],
+   \"Jp\": [0.67, 0.33], \"Qp\": [1, 0], \"Kp\": [0, 1], \"Jb\": [1, 0], \"Qb\": [0.67, 0.33], \"Kb\": [0, 1]}
+Known values: uniform 11/12, first-action 2, any equilibrium 0 (game value -1/18).";
+
+fn eval(game: EvalGame, policy: &str, json: bool) -> Result<(), String> {
+    let EvalGame::Kuhn = game;
+    let table = match policy {
+        "uniform" => KuhnPolicy::uniform(),
+        "first-action" => KuhnPolicy::first_action(),
+        path => KuhnPolicy::from_json(&read_input(&PathBuf::from(path))?).map_err(|e| format!("{path}: {e}"))?,
+    };
+    let (nash_conv, value) = (table.nash_conv(), table.p1_value());
+    let (br1, br2) = (table.p1_best_response(), table.p2_best_response());
+    let mut stdout = std::io::stdout().lock();
+    let text = if json {
+        serde_json::json!({"nash_conv": nash_conv, "exploitability": nash_conv / 2.0, "p1_value": value,
+            "p1_best_response": br1, "p2_best_response": br2})
+        .to_string()
+    } else {
+        format!(
+            "NashConv {nash_conv:.6}\nexploitability {:.6}\nplayer 1 value {value:.6}\nbest response: player 1 {br1:.6}, player 2 {br2:.6}",
+            nash_conv / 2.0
+        )
+    };
+    writeln!(stdout, "{text}").map_err(|e| format!("cannot write standard output: {e}"))
+}
+
+fn bench(updates: u32) -> Result<(), String> {
+    let games: [(&str, &str); 4] = [
+        ("bandit", r#"{"kind": "bandit"}"#),
+        ("pipeline", r#"{"kind": "pipeline"}"#),
+        ("kuhn", r#"{"kind": "kuhn"}"#),
+        ("foraging", r#"{"kind": "foraging"}"#),
+    ];
+    let mut stdout = std::io::stdout().lock();
+    let mut out = |line: String| writeln!(stdout, "{line}").map_err(|e| format!("cannot write standard output: {e}"));
+    out("| game | runs (seeds × 1 estimator) | episodes per run | samples per update | updates/s | ms/update |".into())?;
+    out("|---|---|---|---|---|---|".into())?;
+    for (name, game) in games {
+        let game: GameConfig = serde_json::from_str(game).map_err(|e| e.to_string())?;
+        for (seeds, groups) in [(1u64, 4u32), (8, 4), (32, 4), (8, 32)] {
+            let config = TrainConfig {
+                game: game.clone(),
+                estimators: vec![creditlab::EstimatorKind::AgentWise.into()],
+                seeds: (1..=seeds).collect(),
+                groups,
+                group_size: 8,
+                updates: updates + 3,
+                ..TrainConfig::default()
+            };
+            let (per_second, samples) = pollster::block_on(async {
+                let mut trainer = Trainer::new(config.clone(), backend::cpu("bench")).await.map_err(|e| e.to_string())?;
+                for _ in 0..3 {
+                    trainer.step().await.map_err(|e| e.to_string())?;
+                }
+                let start = std::time::Instant::now();
+                let mut samples = 0u32;
+                for _ in 0..updates {
+                    let report = trainer.step().await.map_err(|e| e.to_string())?;
+                    samples += report.runs.iter().flat_map(|r| &r.agents).map(|a| a.samples).sum::<u32>();
+                }
+                Ok::<_, String>((f64::from(updates) / start.elapsed().as_secs_f64(), samples / updates))
+            })?;
+            out(format!(
+                "| {name} | {seeds} | {} | {samples} | {per_second:.0} | {:.2} |",
+                groups * 8,
+                1000.0 / per_second
+            ))?;
+        }
+    }
+    Ok(())
+}
+
 /// The object form of the input.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,11 +221,13 @@ fn config_help() -> String {
         "Config fields (JSON object; every field is optional, unknown fields are refused):\n",
     );
     for (name, default, meaning) in CONFIG_FIELDS {
-        text.push_str(&format!("  {name:<28} default {default:<18} {meaning}\n"));
+        text.push_str(&format!("  {name:<26} default {default:<24} {meaning}\n"));
     }
     text.push_str(
-        "\nExample: {\"updates\": 100, \"seeds\": [1, 2, 3], \"game\": {\"kind\": \"bandit\", \
-         \"agents\": [{\"scale\": 1}, {\"scale\": 100, \"offset\": -50}]}}\n",
+        "\nExamples:\n  {\"updates\": 100, \"seeds\": [1, 2, 3], \"game\": {\"kind\": \"bandit\", \
+         \"agents\": [{\"scale\": 1}, {\"scale\": 100, \"offset\": -50}]}}\n  \
+         {\"game\": {\"kind\": \"matrix\", \"name\": \"penalty\", \"k\": 50}, \"estimators\": [\"coma\", \"agent-wise\"]}\n  \
+         {\"game\": {\"kind\": \"kuhn\"}, \"estimators\": [\"mars\"], \"policy\": \"shared\", \"ppo_clip\": 0.2, \"epochs\": 4}\n",
     );
     text
 }
@@ -208,6 +313,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train { config, out, quiet } => train(config, out, quiet),
+        Command::Eval { game, policy, json } => eval(game, &policy, json),
+        Command::Bench { updates } => bench(updates),
         Command::Advantages {
             estimator,
             eps,

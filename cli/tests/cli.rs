@@ -173,3 +173,62 @@ fn advantages_help_lists_every_estimator() {
         assert!(help.contains(name), "--help does not list {name}");
     }
 }
+
+#[test]
+fn train_covers_every_game() {
+    for game in [
+        r#"{"kind": "matrix", "name": "penalty", "k": 25}"#,
+        r#"{"kind": "matrix", "name": "coordination", "players": 3}"#,
+        r#"{"kind": "pipeline", "refiner": true}"#,
+        r#"{"kind": "kuhn"}"#,
+        r#"{"kind": "tic-tac-toe"}"#,
+        r#"{"kind": "foraging", "agent_levels": [1, 1, 2], "food": 3}"#,
+    ] {
+        let output = creditlab()
+            .args(["train", "--quiet", "--config", "-", "--out", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                let config = format!(r#"{{"game": {game}, "updates": 2, "groups": 2, "group_size": 4, "policy": "shared"}}"#);
+                child.stdin.take().expect("stdin").write_all(config.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("run creditlab");
+        assert!(output.status.success(), "{game}: {}", String::from_utf8_lossy(&output.stderr));
+        let record: creditlab::RunRecord = serde_json::from_slice(&output.stdout).expect("a run record");
+        assert_eq!(record.reports.len(), 2, "{game}");
+        assert!(!record.reports[1].runs[0].figures.is_empty(), "{game}: figures");
+    }
+}
+
+#[test]
+fn eval_kuhn_prints_known_nash_conv_values() {
+    let run = |policy: &str| {
+        let output = creditlab().args(["eval", "kuhn", "--json", "--policy", policy]).output().expect("run creditlab");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        value["nash_conv"].as_f64().expect("nash_conv")
+    };
+    assert!((run("uniform") - 11.0 / 12.0).abs() < 1e-9);
+    assert!((run("first-action") - 2.0).abs() < 1e-9);
+    // An equilibrium (α = 0) from a file: NashConv 0.
+    let third = 1.0 / 3.0;
+    let equilibrium = serde_json::json!({
+        "J": [1, 0], "Q": [1, 0], "K": [1, 0], "Jpb": [1, 0], "Qpb": [1.0 - third, third], "Kpb": [0, 1],
+        "Jp": [1.0 - third, third], "Qp": [1, 0], "Kp": [0, 1], "Jb": [1, 0], "Qb": [1.0 - third, third], "Kb": [0, 1]
+    });
+    let file = temp_path("kuhn-equilibrium.json");
+    std::fs::write(&file, equilibrium.to_string()).expect("write");
+    assert!(run(file.to_str().expect("utf-8 path")).abs() < 1e-9);
+    let text = creditlab().args(["eval", "kuhn", "--policy", "uniform"]).output().expect("run creditlab");
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("NashConv 0.916667"));
+    // A malformed table: a clear error, non-zero exit, nothing on standard output.
+    let bad = temp_path("kuhn-bad.json");
+    std::fs::write(&bad, r#"{"J": [0.5, 0.5]}"#).expect("write");
+    let output = creditlab().args(["eval", "kuhn", "--policy"]).arg(&bad).output().expect("run creditlab");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("information set `Q` is missing"));
+}
