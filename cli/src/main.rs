@@ -8,7 +8,7 @@ use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use creditlab::advantage::oracle::{Counterfactual, OracleGame};
 use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
-use creditlab::config::{GameConfig, CONFIG_FIELDS};
+use creditlab::config::CONFIG_FIELDS;
 use creditlab::env::kuhn::KuhnPolicy;
 use creditlab::{backend, Batch, RunRecord, TrainConfig, Trainer};
 
@@ -161,47 +161,12 @@ fn eval(game: EvalGame, policy: &str, json: bool) -> Result<(), String> {
 }
 
 fn bench(updates: u32) -> Result<(), String> {
-    let games: [(&str, &str); 4] = [
-        ("bandit", r#"{"kind": "bandit"}"#),
-        ("pipeline", r#"{"kind": "pipeline"}"#),
-        ("kuhn", r#"{"kind": "kuhn"}"#),
-        ("foraging", r#"{"kind": "foraging"}"#),
-    ];
+    use creditlab::bench;
     let mut stdout = std::io::stdout().lock();
-    let mut out = |line: String| writeln!(stdout, "{line}").map_err(|e| format!("cannot write standard output: {e}"));
-    out("| game | runs (seeds × 1 estimator) | episodes per run | samples per update | updates/s | ms/update |".into())?;
-    out("|---|---|---|---|---|---|".into())?;
-    for (name, game) in games {
-        let game: GameConfig = serde_json::from_str(game).map_err(|e| e.to_string())?;
-        for (seeds, groups) in [(1u64, 4u32), (8, 4), (32, 4), (8, 32)] {
-            let config = TrainConfig {
-                game: game.clone(),
-                estimators: vec![creditlab::EstimatorKind::AgentWise.into()],
-                seeds: (1..=seeds).collect(),
-                groups,
-                group_size: 8,
-                updates: updates + 3,
-                ..TrainConfig::default()
-            };
-            let (per_second, samples) = pollster::block_on(async {
-                let mut trainer = Trainer::new(config.clone(), backend::cpu("bench")).await.map_err(|e| e.to_string())?;
-                for _ in 0..3 {
-                    trainer.step().await.map_err(|e| e.to_string())?;
-                }
-                let start = std::time::Instant::now();
-                let mut samples = 0u32;
-                for _ in 0..updates {
-                    let report = trainer.step().await.map_err(|e| e.to_string())?;
-                    samples += report.runs.iter().flat_map(|r| &r.agents).map(|a| a.samples).sum::<u32>();
-                }
-                Ok::<_, String>((f64::from(updates) / start.elapsed().as_secs_f64(), samples / updates))
-            })?;
-            out(format!(
-                "| {name} | {seeds} | {} | {samples} | {per_second:.0} | {:.2} |",
-                groups * 8,
-                1000.0 / per_second
-            ))?;
-        }
+    writeln!(stdout, "{}", bench::TABLE_HEADER).map_err(|e| e.to_string())?;
+    for (name, config) in bench::cases() {
+        let m = pollster::block_on(bench::measure(config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
+        writeln!(stdout, "{}", bench::table_row(&name, &m)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

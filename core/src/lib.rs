@@ -8,6 +8,7 @@
 
 pub mod advantage;
 pub mod backend;
+pub mod bench;
 pub mod config;
 pub mod env;
 pub mod metrics;

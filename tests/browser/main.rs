@@ -71,6 +71,31 @@ async fn cpu_training_in_wasm_is_deterministic() {
     assert_eq!(a, b);
 }
 
+/// Every game trains in wasm, and twice the same seed gives identical reports.
+#[wasm_bindgen_test]
+async fn every_game_trains_in_wasm_deterministically() {
+    for game in creditlab::config::GameConfig::examples() {
+        let config = TrainConfig { game, updates: 2, groups: 2, group_size: 4, ..TrainConfig::default() };
+        let a = train(backend::cpu("test"), config.clone()).await;
+        let b = train(backend::cpu("test"), config.clone()).await;
+        assert_eq!(a, b, "{}", config.game.kind());
+        assert!(a[1].runs.iter().all(|r| !r.figures.is_empty() && r.grad_norm.is_some()), "{}", config.game.kind());
+    }
+}
+
+/// The wasm half of the training benchmark (`.ci/bench` runs it with `--include-ignored`); the
+/// native half is `creditlab bench`, on the same cases.
+#[wasm_bindgen_test]
+#[ignore]
+async fn bench_training_in_wasm() {
+    use creditlab::bench;
+    console_log!("{}", bench::TABLE_HEADER);
+    for (name, config) in bench::cases() {
+        let m = bench::measure(config, backend::cpu("bench"), 30).await.expect("bench");
+        console_log!("{}", bench::table_row(&name, &m));
+    }
+}
+
 /// WebGPU and the CPU start from the same parameters and the same first batch, so the first
 /// update's figures agree up to float rounding (tolerance 1e-3 relative).
 #[wasm_bindgen_test]

@@ -1,0 +1,71 @@
+//! The training benchmark's cases, shared by `creditlab bench` (native) and the wasm bench in
+//! the browser test crate, so that both measure exactly the same work.
+
+use web_time::Instant;
+
+use crate::config::{GameConfig, TrainConfig};
+use crate::backend::Backend;
+use crate::train::{TrainError, Trainer};
+use crate::EstimatorKind;
+
+/// One case: a name and its config (one estimator; seeds × episodes vary).
+pub fn cases() -> Vec<(String, TrainConfig)> {
+    let games = [
+        r#"{"kind": "bandit"}"#,
+        r#"{"kind": "pipeline"}"#,
+        r#"{"kind": "kuhn"}"#,
+        r#"{"kind": "foraging"}"#,
+    ];
+    let mut out = Vec::new();
+    for game in games {
+        let Ok(game) = serde_json::from_str::<GameConfig>(game) else { continue };
+        for (seeds, groups) in [(1u64, 4u32), (8, 4), (32, 4), (8, 32)] {
+            let config = TrainConfig {
+                game: game.clone(),
+                estimators: vec![EstimatorKind::AgentWise.into()],
+                seeds: (1..=seeds).collect(),
+                groups,
+                group_size: 8,
+                updates: 1_000_000,
+                ..TrainConfig::default()
+            };
+            out.push((format!("{} · {seeds} runs × {} episodes", game.kind(), groups * 8), config));
+        }
+    }
+    out
+}
+
+/// What one case measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurement {
+    /// Updates per second.
+    pub updates_per_second: f64,
+    /// Samples (decisions) per update, over all runs.
+    pub samples_per_update: u32,
+}
+
+/// Times `updates` updates of `config` on `backend`, after 3 warm-up updates.
+pub async fn measure(config: TrainConfig, backend: Backend, updates: u32) -> Result<Measurement, TrainError> {
+    let mut trainer = Trainer::new(config, backend).await?;
+    for _ in 0..3 {
+        trainer.step().await?;
+    }
+    let start = Instant::now();
+    let mut samples = 0u32;
+    for _ in 0..updates {
+        let report = trainer.step().await?;
+        samples += report.runs.iter().flat_map(|r| &r.agents).map(|a| a.samples).sum::<u32>();
+    }
+    Ok(Measurement {
+        updates_per_second: f64::from(updates) / start.elapsed().as_secs_f64().max(1e-9),
+        samples_per_update: samples / updates.max(1),
+    })
+}
+
+/// The table header the benchmark prints (markdown).
+pub const TABLE_HEADER: &str = "| case | samples per update | updates/s | ms/update |\n|---|---|---|---|";
+
+/// One table row.
+pub fn table_row(name: &str, m: &Measurement) -> String {
+    format!("| {name} | {} | {:.0} | {:.2} |", m.samples_per_update, m.updates_per_second, 1000.0 / m.updates_per_second)
+}
