@@ -325,7 +325,8 @@ mod tests {
                 assert!((s.reward - (5.0 + 10.0 * 0.9)).abs() < 1e-4);
             }
         }
-        assert_eq!(out.figures["optimal_action_rate"] > 0.33, true);
+        // Agent 1 always picks its best arm, the others a quarter of the time: 0.5 expected.
+        assert!(out.figures["optimal_action_rate"] > 0.33, "{:?}", out.figures);
         // Team reward is the sum of the episode's terms; one step, so step reward = return.
         let ep0: f32 = out.batch.samples.iter().filter(|s| s.episode == 0).map(|s| s.reward).sum();
         assert!((out.team_returns[0] - ep0).abs() < 1e-3);

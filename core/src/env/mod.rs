@@ -126,7 +126,7 @@ impl AnyGame {
             GameConfig::Matrix(spec) => AnyGame::Matrix(matrix::MatrixGame::new(spec)?),
             GameConfig::Pipeline(c) => AnyGame::Pipeline(pipeline::Pipeline::new(c.clone())),
             GameConfig::Kuhn(_) => AnyGame::Kuhn(kuhn::Kuhn),
-            GameConfig::TicTacToe(_) => AnyGame::TicTacToe(Box::new(tictactoe::TicTacToe::new())),
+            GameConfig::TicTacToe(_) => AnyGame::TicTacToe(Box::default()),
             GameConfig::Foraging(c) => AnyGame::Foraging(foraging::Foraging::new(c.clone())),
         })
     }
