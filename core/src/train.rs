@@ -246,16 +246,15 @@ impl Trainer {
                 estimator.compute(&rollout.step_batch(), &options, None)
             } else if estimator.needs_game() {
                 let oracle = self.game.oracle().ok_or_else(|| TrainError::Estimator(format!("{estimator} needs a payoff oracle")))?;
+                // π^k at the game's one state, renormalised in f64 over the agent's own actions.
                 let policies = (0..self.game.agents())
                     .map(|k| {
                         let (obs, legal) = self.game.reference_decision(k).unwrap_or_default();
                         let mut p = vec![0.0f32; self.game.actions()];
                         policy.host.probs(r, k, &obs, &legal, &mut p);
-                        p.iter().take(oracle.actions(k)).map(|&x| f64::from(x)).collect::<Vec<f64>>()
-                    })
-                    .map(|p: Vec<f64>| {
-                        let total: f64 = p.iter().sum();
-                        p.iter().map(|x| x / total).collect()
+                        let p = &p[..oracle.actions(k)];
+                        let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
+                        p.iter().map(|&x| f64::from(x) / total).collect()
                     })
                     .collect();
                 let cf = Counterfactual { oracle, policies, default_actions: vec![0; self.game.agents()] };

@@ -5,23 +5,14 @@
 use std::collections::BTreeMap;
 
 use creditlab::advantage::Estimator;
-use creditlab::backend;
 use creditlab::config::GameConfig;
 use creditlab::env::matrix::MatrixSpec;
 use creditlab::env::pipeline::PipelineConfig;
 use creditlab::policy::PolicySharing;
-use creditlab::{EstimatorKind, StepReport, TrainConfig, Trainer};
+use creditlab::{EstimatorKind, StepReport, TrainConfig};
 
-fn run(config: &TrainConfig) -> Vec<StepReport> {
-    pollster::block_on(async {
-        let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid config");
-        let mut reports = Vec::new();
-        while !trainer.is_finished() {
-            reports.push(trainer.step().await.expect("step"));
-        }
-        reports
-    })
-}
+mod common;
+use common::{median, run};
 
 fn game(json: &str) -> GameConfig {
     serde_json::from_str(json).expect("game config")
@@ -30,11 +21,6 @@ fn game(json: &str) -> GameConfig {
 /// Mean of run `r`'s figure over a slice of reports.
 fn figure(reports: &[StepReport], r: usize, name: &str) -> f32 {
     reports.iter().map(|rep| rep.runs[r].figures[name]).sum::<f32>() / reports.len() as f32
-}
-
-fn median(mut v: Vec<f32>) -> f32 {
-    v.sort_by(f32::total_cmp);
-    v[v.len() / 2]
 }
 
 fn agent_wise() -> Vec<Estimator> {

@@ -5,16 +5,8 @@ use creditlab::backend;
 use creditlab::policy::PolicySharing;
 use creditlab::{EstimatorKind, StepReport, TrainConfig, Trainer};
 
-fn run(config: &TrainConfig) -> Vec<StepReport> {
-    pollster::block_on(async {
-        let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid config");
-        let mut reports = Vec::new();
-        while !trainer.is_finished() {
-            reports.push(trainer.step().await.expect("step"));
-        }
-        reports
-    })
-}
+mod common;
+use common::{median, run};
 
 fn run_index(report: &StepReport, estimator: EstimatorKind) -> usize {
     report.runs.iter().position(|r| r.estimator == Estimator::Batch(estimator)).expect("a run of that estimator")
@@ -101,11 +93,6 @@ fn spreads(reports: &[StepReport], run: usize, updates: usize) -> Vec<f32> {
             norms.iter().copied().fold(f32::MIN, f32::max) / norms.iter().copied().fold(f32::MAX, f32::min)
         })
         .collect()
-}
-
-fn median(mut v: Vec<f32>) -> f32 {
-    v.sort_by(f32::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Dr. MAS on the default bandit (reward scales 1, 10, 100): under one global baseline (step or

@@ -169,6 +169,20 @@ impl Pipeline {
 }
 
 impl Pipeline {
+    /// The state at the start of an episode of `task`.
+    fn fresh(&self, task: usize) -> PipelineState {
+        PipelineState {
+            task,
+            round: 0,
+            proposal: Vec::with_capacity(self.length()),
+            previous: None,
+            verifying: false,
+            done: false,
+            outcome: 0.0,
+            calls: 0,
+        }
+    }
+
     /// Ends the episode: everyone but a judgement-paid verifier gets the outcome.
     fn finish(&self, state: &mut PipelineState, correct: bool, rewards: &mut [f32]) {
         state.done = true;
@@ -204,16 +218,7 @@ impl Game for Pipeline {
     }
 
     fn start(&self, &task: &usize, _env: &mut ChaCha8Rng) -> PipelineState {
-        PipelineState {
-            task,
-            round: 0,
-            proposal: Vec::with_capacity(self.length()),
-            previous: None,
-            verifying: false,
-            done: false,
-            outcome: 0.0,
-            calls: 0,
-        }
+        self.fresh(task)
     }
 
     fn acting(&self, state: &PipelineState, out: &mut Vec<usize>) {
@@ -295,7 +300,7 @@ impl Game for Pipeline {
     /// Solver: task 0, first digit. Verifier: task 0 with the right answer proposed (its
     /// probability of accepting). Refiner: task 0 after a rejection of a wrong first proposal.
     fn reference_decision(&self, agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
-        let mut state = self.start(&0, &mut <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0));
+        let mut state = self.fresh(0);
         if agent == VERIFIER {
             state.proposal = self.answer(0);
             state.verifying = true;
