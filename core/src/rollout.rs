@@ -155,6 +155,8 @@ pub struct Rollout {
     pub legal: Vec<bool>,
     /// Per sample, the behaviour policy's probabilities: `probs[i * A .. (i + 1) * A]`.
     pub probs: Vec<f32>,
+    /// Per sample, the grid cell of the acting agent (games on a grid; empty otherwise).
+    pub cells: Vec<[u8; 2]>,
     /// Per episode, the team return (Σ_k R_{i,k}, or the common payoff).
     pub team_returns: Vec<f32>,
     /// The game's episode figures, averaged over the episodes that reported them.
@@ -234,6 +236,9 @@ pub fn play<G: Game>(
                         action: Some(action as u32),
                     });
                     out.step_rewards.push(0.0);
+                    if let Some(cell) = game.cell(&state, agent) {
+                        out.cells.push(cell);
+                    }
                     last_sample[agent] = Some(i);
                     joint.push((agent, action));
                     turn += 1;

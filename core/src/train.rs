@@ -36,7 +36,8 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::advantage::oracle::Counterfactual;
-use crate::advantage::Estimator;
+use crate::advantage::{Advantages, Estimator};
+use crate::inspect::{BatchView, SameBatch, SameBatchResult};
 use crate::backend::{Backend, BackendInfo};
 use crate::config::{ConfigError, TrainConfig};
 use crate::env::AnyGame;
@@ -115,7 +116,25 @@ struct AdamState {
 #[derive(Debug)]
 struct RunBatch {
     rollout: Rollout,
-    advantages: Vec<f32>,
+    advantages: Advantages,
+    /// The collecting policies at the game's one state (games with a payoff oracle).
+    policies: Option<Vec<Vec<f64>>>,
+}
+
+/// The length of the longest prefix of `batch` made of whole groups with at most `max`
+/// samples (at least the first group).
+fn whole_groups(batch: &Batch, max: usize) -> usize {
+    let samples = &batch.samples;
+    let mut end = 0;
+    while end < samples.len() {
+        let group = samples[end].group;
+        let next = end + samples[end..].iter().take_while(|s| s.group == group).count();
+        if end > 0 && next > max {
+            break;
+        }
+        end = next;
+    }
+    end
 }
 
 /// Trains every (estimator, seed) run of a config in one set of tensors.
@@ -137,6 +156,8 @@ pub struct Trainer {
     /// The parameters as last read back, for rollouts and evaluations.
     host: HostPolicy,
     update: u32,
+    /// Every run's batch of the last update (for the page's batch views).
+    last: Vec<RunBatch>,
 }
 
 impl Trainer {
@@ -186,6 +207,7 @@ impl Trainer {
             learning_rates,
             host,
             update: 0,
+            last: Vec::new(),
         })
     }
 
@@ -232,41 +254,116 @@ impl Trainer {
         }
     }
 
+    /// π^k at the game's one state for run `r`'s current policy, renormalised in f64 over the
+    /// agent's own actions (what the counterfactual estimators average over); `None` for games
+    /// without a payoff oracle.
+    fn counterfactual_policies(&self, r: usize) -> Option<Vec<Vec<f64>>> {
+        let oracle = self.game.oracle()?;
+        let policy = RunPolicy { host: &self.host, run: r };
+        let policies = (0..self.game.agents())
+            .map(|k| {
+                let (obs, legal) = self.game.reference_decision(k).unwrap_or_default();
+                let mut p = vec![0.0f32; self.game.actions()];
+                policy.host.probs(r, k, &obs, &legal, &mut p);
+                let p = &p[..oracle.actions(k)];
+                let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
+                p.iter().map(|&x| f64::from(x) / total).collect()
+            })
+            .collect();
+        Some(policies)
+    }
+
+    /// `estimator`'s advantages and ledger on a rollout (step rewards for MARS and GiGPO, the
+    /// game's payoffs and the collecting policies for the counterfactual estimators).
+    fn estimate(
+        &self,
+        estimator: Estimator,
+        rollout: &Rollout,
+        policies: Option<&Vec<Vec<f64>>>,
+    ) -> Result<Advantages, TrainError> {
+        let options = self.config.estimator_options();
+        let result = if estimator.uses_step_rewards() {
+            estimator.compute(&rollout.step_batch(), &options, None)
+        } else if estimator.needs_game() {
+            let (Some(oracle), Some(policies)) = (self.game.oracle(), policies) else {
+                return Err(TrainError::Estimator(format!("{estimator} needs a payoff oracle")));
+            };
+            let cf = Counterfactual { oracle, policies: policies.clone(), default_actions: vec![0; self.game.agents()] };
+            estimator.compute(&rollout.batch, &options, Some(&cf))
+        } else {
+            estimator.compute(&rollout.batch, &options, None)
+        };
+        result.map_err(|e| TrainError::Estimator(e.to_string()))
+    }
+
     /// Plays every run's batch and computes its advantages.
     fn collect(&mut self) -> Result<Vec<RunBatch>, TrainError> {
         let (groups, group_size) = (self.config.groups as usize, self.config.group_size as usize);
-        let options = self.config.estimator_options();
         let mut batches = Vec::with_capacity(self.runs.len());
         for r in 0..self.runs.len() {
-            let policy = RunPolicy { host: &self.host, run: r };
             let estimator = self.runs[r].estimator;
             let anchors = estimator == Estimator::Batch(crate::EstimatorKind::Gigpo);
+            let policy = RunPolicy { host: &self.host, run: r };
             let rollout = self.game.play(&policy, groups, group_size, &mut self.runs[r].streams, anchors);
-            let advantages = if estimator.uses_step_rewards() {
-                estimator.compute(&rollout.step_batch(), &options, None)
-            } else if estimator.needs_game() {
-                let oracle = self.game.oracle().ok_or_else(|| TrainError::Estimator(format!("{estimator} needs a payoff oracle")))?;
-                // π^k at the game's one state, renormalised in f64 over the agent's own actions.
-                let policies = (0..self.game.agents())
-                    .map(|k| {
-                        let (obs, legal) = self.game.reference_decision(k).unwrap_or_default();
-                        let mut p = vec![0.0f32; self.game.actions()];
-                        policy.host.probs(r, k, &obs, &legal, &mut p);
-                        let p = &p[..oracle.actions(k)];
-                        let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
-                        p.iter().map(|&x| f64::from(x) / total).collect()
-                    })
-                    .collect();
-                let cf = Counterfactual { oracle, policies, default_actions: vec![0; self.game.agents()] };
-                estimator.compute(&rollout.batch, &options, Some(&cf))
-            } else {
-                estimator.compute(&rollout.batch, &options, None)
-            }
-            .map_err(|e| TrainError::Estimator(e.to_string()))?
-            .values;
-            batches.push(RunBatch { rollout, advantages });
+            let policies = self.counterfactual_policies(r);
+            let advantages = self.estimate(estimator, &rollout, policies.as_ref())?;
+            batches.push(RunBatch { rollout, advantages, policies });
         }
         Ok(batches)
+    }
+
+    /// Run `run`'s batch of the last update as the page's views show it: its first groups (at
+    /// most `max_samples` samples, whole groups only, at least one group) with the advantages
+    /// and ledger its estimator gave them. `None` before the first update.
+    pub fn batch_view(&self, run: usize, max_samples: usize) -> Option<BatchView> {
+        let b = self.last.get(run)?;
+        let keep = whole_groups(&b.rollout.batch, max_samples);
+        let info = &self.runs[run];
+        Some(BatchView {
+            update: self.update,
+            run: run as u32,
+            estimator: info.estimator,
+            seed: info.seed,
+            total_samples: b.rollout.batch.len() as u32,
+            samples: b.rollout.batch.samples[..keep].to_vec(),
+            step_rewards: b.rollout.step_rewards[..keep].to_vec(),
+            cells: b.rollout.cells.get(..keep).map(<[_]>::to_vec).unwrap_or_default(),
+            advantages: Advantages {
+                values: b.advantages.values[..keep].to_vec(),
+                ledger: b.advantages.ledger[..keep].to_vec(),
+            },
+        })
+    }
+
+    /// Every estimator of the config applied to run `run`'s frozen batch of the last update
+    /// (the counterfactual ones with the policies that collected it); the samples are cut to
+    /// whole groups as in [`Trainer::batch_view`], the statistics use the whole batch.
+    pub fn same_batch(&self, run: usize, max_samples: usize) -> Option<SameBatch> {
+        let b = self.last.get(run)?;
+        let keep = whole_groups(&b.rollout.batch, max_samples);
+        let info = &self.runs[run];
+        let results = self
+            .config
+            .estimators
+            .iter()
+            .map(|&estimator| match self.estimate(estimator, &b.rollout, b.policies.as_ref()) {
+                Ok(a) => SameBatchResult {
+                    estimator,
+                    advantages: Some(Advantages { values: a.values[..keep].to_vec(), ledger: a.ledger[..keep].to_vec() }),
+                    error: None,
+                },
+                Err(err) => SameBatchResult { estimator, advantages: None, error: Some(err.to_string()) },
+            })
+            .collect();
+        Some(SameBatch {
+            update: self.update,
+            run: run as u32,
+            collected_by: info.estimator,
+            seed: info.seed,
+            total_samples: b.rollout.batch.len() as u32,
+            samples: b.rollout.batch.samples[..keep].to_vec(),
+            results,
+        })
     }
 
     /// Does one update of every run and reports it.
@@ -312,7 +409,7 @@ impl Trainer {
                     legal[row * actions + a] = if rollout.legal[i * actions + a] { 1.0 } else { 0.0 };
                 }
                 chosen[row * actions + sample.action.unwrap_or(0) as usize] = 1.0;
-                advantage[row] = b.advantages[i];
+                advantage[row] = b.advantages.values[i];
                 weight[row] = 1.0 / counts[m] as f32;
             }
         }
@@ -440,6 +537,7 @@ impl Trainer {
             .enumerate()
             .map(|(r, b)| self.run_report(r, b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r]))
             .collect();
+        self.last = batches;
         Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
     }
 
@@ -454,7 +552,7 @@ impl Trainer {
             .map(|k| {
                 let mine: Vec<usize> = (0..batch.len()).filter(|&i| batch.samples[i].agent as usize == k).collect();
                 let rewards: Vec<f32> = mine.iter().map(|&i| batch.samples[i].reward).collect();
-                let advs: Vec<f32> = mine.iter().map(|&i| b.advantages[i]).collect();
+                let advs: Vec<f32> = mine.iter().map(|&i| b.advantages.values[i]).collect();
                 let scores: Vec<f32> = mine.iter().map(|&i| rollout.scores[i]).collect();
                 let (reward_mean, reward_std) = mean_std(&rewards);
                 let (reward_score, _) = mean_std(&scores);

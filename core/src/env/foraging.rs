@@ -242,6 +242,11 @@ impl Game for Foraging {
         }
     }
 
+    fn cell(&self, state: &ForagingState, agent: usize) -> Option<[u8; 2]> {
+        let (r, c) = state.agents[agent];
+        Some([r as u8, c as u8])
+    }
+
     fn anchor(&self, state: &ForagingState, agent: usize) -> String {
         let mut key = format!("a{agent}/");
         for (r, c) in &state.agents {

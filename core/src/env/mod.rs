@@ -82,6 +82,11 @@ pub trait Game {
     fn reference_decision(&self, _agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
         None
     }
+    /// The grid cell (row, column) where agent `agent` stands now, in games played on a grid
+    /// (the page's credit map shows advantages per cell).
+    fn cell(&self, _state: &Self::State, _agent: usize) -> Option<[u8; 2]> {
+        None
+    }
 }
 
 /// Any game of the lab, built from its config; dispatches to the concrete game.
