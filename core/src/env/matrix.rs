@@ -203,6 +203,41 @@ impl MatrixGame {
     pub fn best_team_payoff(&self) -> f32 {
         (0..self.payoffs.len()).map(|j| self.team_payoff(&self.joint_of(j))).fold(f32::NEG_INFINITY, f32::max)
     }
+
+    /// The pure Nash equilibria: joint actions from which no player gains by deviating alone.
+    pub fn pure_equilibria(&self) -> Vec<Vec<usize>> {
+        (0..self.payoffs.len())
+            .map(|j| self.joint_of(j))
+            .filter(|joint| {
+                (0..self.players()).all(|k| {
+                    let own = self.player_payoffs(joint)[k];
+                    (0..self.actions[k]).all(|a| {
+                        let mut deviation = joint.clone();
+                        deviation[k] = a;
+                        self.player_payoffs(&deviation)[k] <= own
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The fully mixed equilibrium of a 2×2 game, as each player's probability of action 0,
+    /// where one exists (each player's mix makes the other indifferent).
+    pub fn mixed_equilibrium_2x2(&self) -> Option<[f64; 2]> {
+        if self.actions != [2, 2] {
+            return None;
+        }
+        let u = |k: usize, a: usize, b: usize| f64::from(self.player_payoffs(&[a, b])[k]);
+        // Player 0 plays 0 with p so that player 1 is indifferent between its actions.
+        let p_den = u(1, 0, 0) - u(1, 1, 0) - u(1, 0, 1) + u(1, 1, 1);
+        let q_den = u(0, 0, 0) - u(0, 0, 1) - u(0, 1, 0) + u(0, 1, 1);
+        if p_den == 0.0 || q_den == 0.0 {
+            return None;
+        }
+        let p = (u(1, 1, 1) - u(1, 1, 0)) / p_den;
+        let q = (u(0, 1, 1) - u(0, 0, 1)) / q_den;
+        (p > 0.0 && p < 1.0 && q > 0.0 && q < 1.0).then_some([p, q])
+    }
 }
 
 /// One play of a matrix game.
@@ -310,6 +345,20 @@ impl Game for MatrixGame {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn equilibria_of_the_classic_games() {
+        let game = |spec| MatrixGame::new(&spec).expect("valid");
+        assert_eq!(game(MatrixSpec::Climbing).pure_equilibria(), vec![vec![0, 0], vec![1, 1]]);
+        assert_eq!(game(MatrixSpec::StagHunt).pure_equilibria(), vec![vec![0, 0], vec![1, 1]]);
+        assert_eq!(game(MatrixSpec::PrisonersDilemma).pure_equilibria(), vec![vec![1, 1]]);
+        assert!(game(MatrixSpec::MatchingPennies).pure_equilibria().is_empty());
+        assert_eq!(game(MatrixSpec::MatchingPennies).mixed_equilibrium_2x2(), Some([0.5, 0.5]));
+        // Stag hunt (2,2 / 0,1 / 1,0 / 1,1): each hunts the stag with probability 1/2.
+        assert_eq!(game(MatrixSpec::StagHunt).mixed_equilibrium_2x2(), Some([0.5, 0.5]));
+        assert_eq!(game(MatrixSpec::PrisonersDilemma).mixed_equilibrium_2x2(), None);
+        assert_eq!(game(MatrixSpec::Climbing).mixed_equilibrium_2x2(), None);
+    }
+
     use super::*;
     use crate::env::test_support::Uniform;
     use crate::rollout::play_with;
