@@ -1,46 +1,68 @@
-//! The page: header with the backend badge and controls, then one column per run.
+//! The page: the header with the backend badge; the experiment builder beside the run controls,
+//! one column per estimator (seeds aggregated), the ledger and the same-batch view.
 
 use creditlab::TrainConfig;
 use leptos::prelude::*;
 
 use crate::components::backend_badge::BackendBadge;
+use crate::components::builder::Builder;
+use crate::components::column::Column;
 use crate::components::controls::Controls;
-use crate::components::run_column::RunColumn;
+use crate::components::ledger::Ledger;
+use crate::components::same_batch::SameBatchView;
 use crate::session::Session;
+
+/// What to look at in each game, under the controls.
+pub fn explanation(kind: &str) -> &'static str {
+    match kind {
+        "bandit" => "Agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100 by default). One global baseline \
+            (GRPO over episode means, or step level over every agent's samples) against each agent normalised by its own \
+            statistics (agent-wise, Dr. MAS). Dashed lines: the predicted norm factor √((σ_k² + (μ_k − μ)²)/σ²) of one global \
+            baseline; agent-wise makes it 1.",
+        "matrix" => "Two or three players move once, together. Independent learners with a shared payoff fall into relative \
+            overgeneralisation on climbing and penalty-k; the credit map shows which joint actions each estimator rewards, \
+            the policy paths where the players go (■ pure, ◆ mixed Nash equilibria).",
+        "pipeline" => "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
+            times per episode, the verifier once per round: one baseline over all their samples mixes very different \
+            reward distributions.",
+        "kuhn" => "Kuhn poker in self-play. NashConv measures how exploitable the pair of policies is (11/12 for uniform \
+            play, 0 at equilibrium); MARS normalises per player and turn.",
+        "tic-tac-toe" => "Tic-tac-toe in self-play: X and O learn against each other; win rates against a random player and \
+            the exact minimax opponent show what they learned.",
+        _ => "Level-based foraging: agents move on a grid and load food together. The credit map shows each agent's mean \
+            advantage per cell; GiGPO groups the steps that start from the same situation (anchor states).",
+    }
+}
 
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::new(TrainConfig::default());
     let columns = move || {
-        let config = session.config.get();
-        let mut columns = Vec::new();
-        for estimator in &config.estimators {
-            for seed in &config.seeds {
-                columns.push((columns.len(), format!("{}, seed {seed}", estimator.label())));
-            }
-        }
-        columns
-            .into_iter()
-            .map(|(run, title)| view! { <RunColumn session run title /> })
-            .collect_view()
+        let estimators = session.config.with(|c| c.estimators.len());
+        (0..estimators).map(|index| view! { <Column session index /> }).collect_view()
     };
+    let explain = move || explanation(session.config.with(|c| c.game.kind()));
     view! {
         <header class="topbar">
             <h1>"Credit Lab"</h1>
             <p class="tagline">"Where does the credit go? One global baseline against per-agent normalisation."</p>
             <BackendBadge session />
         </header>
-        <main>
-            <Controls session />
-            <p class="explain">
-                "Three agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100). Same seed, same first batch, three ways to normalise: "
-                "global GRPO over each episode's mean reward, one global baseline over every agent's samples (step level), "
-                "and each agent by its own statistics (agent-wise, Dr. MAS). "
-                "Dashed lines: the predicted norm factor √((σ_k² + (μ_k − μ)²)/σ²) of one global baseline; agent-wise makes it 1."
-            </p>
-            {move || session.message.get().map(|m| view! { <p class="message" role="alert" data-testid="message">{m}</p> })}
-            <div class="runs">{columns}</div>
-        </main>
+        <div class="layout">
+            <Builder session />
+            <main>
+                <div class="sticky-controls"><Controls session /></div>
+                <p class="explain">{explain}</p>
+                {move || session.message.get().map(|m| view! {
+                    <p class="message" role="alert" data-testid="message">{m}
+                        <button class="dismiss" aria-label="dismiss message" on:click=move |_| session.message.set(None)>"×"</button>
+                    </p>
+                })}
+                <div class="columns">{columns}</div>
+                <Ledger session />
+                <SameBatchView session />
+            </main>
+        </div>
     }
 }

@@ -2,9 +2,11 @@
 
 pub mod app;
 pub mod charts;
+pub mod game_view;
+pub mod history;
 pub mod components;
-pub mod series;
 pub mod session;
+pub mod worker;
 
 /// Mounts the page (called by the binary's `main`).
 pub fn start() {

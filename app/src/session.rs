@@ -1,228 +1,233 @@
-//! The training session behind the page: owns the backend and the trainer, runs updates in
-//! short slices and yields to the browser between them so that the page keeps painting.
+//! The page's side of an experiment: the config being edited, the training worker it talks
+//! to, and the reactive state the views read (history, batch views, progress).
 //!
-//! The trainer is taken out of its slot for the duration of one asynchronous step and put back
-//! afterwards; a generation counter makes a Reset during a step drop the stale trainer.
+//! Data flows one way: a control changes the config → the worker is reconfigured → reports and
+//! batch views come back as messages → signals → charts. Each experiment has a generation
+//! number; messages about an older one are dropped.
 
-use creditlab::backend::{self, Backend};
-use creditlab::{BackendInfo, StepReport, TrainConfig, Trainer};
-use gloo_timers::future::TimeoutFuture;
+use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig};
+use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use web_time::Instant;
 
-/// How long one slice of updates may run before the page gets the thread back.
-const SLICE_MS: f64 = 12.0;
-/// Least time between two chart redraws while training (the read-outs update every slice).
-const REDRAW_MS: f64 = 250.0;
+use crate::history::History;
+use crate::worker::{FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
 
-/// How fast the loop trains: as fast as the device allows, or slowed down to watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pace {
-    /// As many updates as fit, yielding to the browser every few milliseconds.
-    Full,
-    /// At most this many updates per second.
-    PerSecond(u32),
-}
+/// Least time between two chart redraws while training (read-outs update on every message).
+const REDRAW_MS: f64 = 200.0;
 
-impl Pace {
-    /// The paces offered in the page, with their labels.
-    pub const CHOICES: [(Pace, &'static str); 4] = [
-        (Pace::Full, "full speed"),
-        (Pace::PerSecond(30), "up to 30 updates/s"),
-        (Pace::PerSecond(5), "up to 5 updates/s"),
-        (Pace::PerSecond(1), "up to 1 update/s"),
-    ];
-}
+/// Where trunk puts the worker's loader (`data-type="worker"` files are not hashed).
+pub const WORKER_LOADER: &str = "./creditlab-worker_loader.js";
 
-/// Reactive state of the session, shared by every component.
+/// Reactive state of the page, shared by every component (a `Copy` handle).
 #[derive(Debug, Clone, Copy)]
 pub struct Session {
-    /// The experiment being trained.
+    /// The experiment being trained (always a valid config).
     pub config: RwSignal<TrainConfig>,
-    /// The backend once chosen.
+    /// The backend the worker chose.
     pub backend: RwSignal<Option<BackendInfo>>,
-    /// Every report so far, in update order.
-    pub reports: RwSignal<Vec<StepReport>>,
-    /// Whether the loop should keep stepping.
+    /// Chart data of the current experiment.
+    pub history: RwSignal<History>,
+    /// The last batch of the inspected seed, one view per estimator.
+    pub views: RwSignal<Vec<BatchView>>,
+    /// The frozen batch under every estimator, once asked for.
+    pub same_batch: RwSignal<Option<SameBatch>>,
+    /// Which seed (index) the batch views show.
+    pub inspect_seed: RwSignal<usize>,
+    /// Whether the worker is training.
     pub running: RwSignal<bool>,
-    /// Updates per second over the last slice.
+    /// Whether the worker has the experiment ready.
+    pub ready: RwSignal<bool>,
+    /// Updates per second reported by the worker.
     pub updates_per_second: RwSignal<f32>,
     /// A message for the user (error or notice).
     pub message: RwSignal<Option<String>>,
-    /// Whether the trainer is ready (initialised, not mid-reset).
-    pub ready: RwSignal<bool>,
-    /// Bumped when the charts should redraw (throttled while training).
+    /// Bumped when charts should redraw (throttled while training).
     pub redraw: RwSignal<u64>,
-    /// How fast the loop trains.
+    /// How fast the worker trains.
     pub pace: RwSignal<Pace>,
-    device: StoredValue<Option<Backend>, LocalStorage>,
-    trainer: StoredValue<Option<Trainer>, LocalStorage>,
+    /// Every report of the experiment, in update order (for exports).
+    pub reports: StoredValue<Vec<StepReport>>,
     generation: StoredValue<u64>,
-    looping: StoredValue<bool>,
-    stepping: StoredValue<bool>,
+    bridge: StoredValue<Option<WorkerBridge<TrainingWorker>>, LocalStorage>,
+    last_redraw: StoredValue<Option<Instant>, LocalStorage>,
+    redraw_pending: StoredValue<bool>,
 }
 
 impl Session {
-    /// Creates the session and starts choosing the backend (WebGPU when an adapter exists).
+    /// Creates the session, starts the training worker and configures `config` on it.
     pub fn new(config: TrainConfig) -> Self {
         let session = Self {
+            history: RwSignal::new(History::new(&config)),
             config: RwSignal::new(config),
             backend: RwSignal::new(None),
-            reports: RwSignal::new(Vec::new()),
+            views: RwSignal::new(Vec::new()),
+            same_batch: RwSignal::new(None),
+            inspect_seed: RwSignal::new(0),
             running: RwSignal::new(false),
+            ready: RwSignal::new(false),
             updates_per_second: RwSignal::new(0.0),
             message: RwSignal::new(None),
-            ready: RwSignal::new(false),
             redraw: RwSignal::new(0),
             pace: RwSignal::new(Pace::PerSecond(30)),
-            device: StoredValue::new_local(None),
-            trainer: StoredValue::new_local(None),
+            reports: StoredValue::new(Vec::new()),
             generation: StoredValue::new(0),
-            looping: StoredValue::new(false),
-            stepping: StoredValue::new(false),
+            bridge: StoredValue::new_local(None),
+            last_redraw: StoredValue::new_local(None),
+            redraw_pending: StoredValue::new(false),
         };
-        spawn_local(async move {
-            let chosen = backend::choose(true).await;
-            session.backend.set(Some(chosen.info.clone()));
-            session.device.set_value(Some(chosen));
-            session.rebuild().await;
-        });
+        let bridge = TrainingWorker::spawner()
+            .encoding::<JsonCodec>()
+            .callback(move |message| session.receive(message))
+            .with_loader(true)
+            .spawn(WORKER_LOADER);
+        session.bridge.set_value(Some(bridge));
+        session.send(ToWorker::SetPace(session.pace.get_untracked()));
+        session.reconfigure();
         session
     }
 
-    /// (Re)creates the trainer from the current config on the chosen backend.
-    async fn rebuild(self) {
-        let Some(device) = self.device.get_value() else { return };
-        self.generation.update_value(|g| *g += 1);
-        let generation = self.generation.get_value();
-        self.ready.set(false);
-        self.trainer.set_value(None);
-        match Trainer::new(self.config.get_untracked(), device).await {
-            Ok(trainer) if self.generation.get_value() == generation => {
-                self.trainer.set_value(Some(trainer));
-                self.ready.set(true);
+    fn send(self, command: ToWorker) {
+        self.bridge.with_value(|bridge| {
+            if let Some(bridge) = bridge {
+                bridge.send(command);
             }
-            Ok(_) => {}
-            Err(err) => self.message.set(Some(format!("Cannot start training: {err}"))),
-        }
+        });
     }
 
-    /// Does one update; `Ok(None)` when the run is finished or the trainer is not ready.
-    async fn step_once(self) -> Result<Option<StepReport>, String> {
-        let generation = self.generation.get_value();
-        let Some(mut trainer) = self.trainer.try_update_value(Option::take).flatten() else {
-            return Ok(None);
-        };
-        if trainer.is_finished() {
-            self.trainer.set_value(Some(trainer));
-            return Ok(None);
+    /// Replaces the experiment with `config` (already validated by the controls) and starts
+    /// it from update 0.
+    pub fn apply(self, config: TrainConfig) {
+        self.config.set(config);
+        self.reconfigure();
+    }
+
+    /// Sends the current config to the worker as a new generation; clears every view.
+    fn reconfigure(self) {
+        self.generation.update_value(|g| *g += 1);
+        let config = self.config.get_untracked();
+        self.history.set(History::new(&config));
+        self.reports.set_value(Vec::new());
+        self.views.set(Vec::new());
+        self.same_batch.set(None);
+        self.ready.set(false);
+        self.running.set(false);
+        self.updates_per_second.set(0.0);
+        if self.inspect_seed.get_untracked() >= config.seeds.len() {
+            self.inspect_seed.set(0);
         }
-        let result = trainer.step().await;
-        if self.generation.get_value() == generation {
-            self.trainer.set_value(Some(trainer));
-        }
-        result.map(Some).map_err(|e| e.to_string())
+        self.request_redraw(true);
+        self.send(ToWorker::Configure { generation: self.generation.get_value(), config, prefer_gpu: true });
+        self.send(ToWorker::Inspect { seed_index: self.inspect_seed.get_untracked() as u32 });
     }
 
     /// Starts (or resumes) training.
     pub fn start(self) {
-        if self.running.get_untracked() {
+        if !self.ready.get_untracked() || self.running.get_untracked() {
             return;
         }
         self.message.set(None);
         self.running.set(true);
-        if !self.looping.get_value() {
-            spawn_local(self.run_loop());
-        }
+        self.send(ToWorker::Start);
     }
 
     /// Pauses after the update in flight.
     pub fn pause(self) {
-        self.running.set(false);
+        self.send(ToWorker::Pause);
     }
 
     /// Does exactly one update while paused.
     pub fn step(self) {
-        if self.running.get_untracked() || self.stepping.get_value() {
-            return;
-        }
-        self.stepping.set_value(true);
-        spawn_local(async move {
-            match self.step_once().await {
-                Ok(Some(report)) => {
-                    self.reports.update(|r| r.push(report));
-                    self.redraw.update(|v| *v += 1);
-                }
-                Ok(None) => self.message.set(Some("The run is finished; Reset to train again.".into())),
-                Err(err) => self.message.set(Some(format!("Training stopped: {err}"))),
+        if self.ready.get_untracked() && !self.running.get_untracked() {
+            if self.is_finished() {
+                self.message.set(Some("The run is finished; Reset to train again.".into()));
+            } else {
+                self.send(ToWorker::Step);
             }
-            self.stepping.set_value(false);
-        });
+        }
     }
 
-    /// Stops, forgets every report and re-initialises the runs from their seeds.
+    /// Stops and restarts the experiment from its seeds.
     pub fn reset(self) {
-        self.running.set(false);
-        self.reports.set(Vec::new());
-        self.redraw.update(|v| *v += 1);
-        self.updates_per_second.set(0.0);
         self.message.set(None);
-        spawn_local(self.rebuild());
+        self.reconfigure();
     }
 
-    async fn run_loop(self) {
-        self.looping.set_value(true);
-        // Wall-clock rate over windows of about a second: updates, charts and idle time included.
-        let mut window_start = Instant::now();
-        let mut window_updates = 0usize;
-        let mut last_redraw = Instant::now();
-        while self.running.get_untracked() {
-            let slice_start = Instant::now();
-            let mut fresh = Vec::new();
-            let pace = self.pace.get_untracked();
-            while self.running.get_untracked() && slice_start.elapsed().as_secs_f64() * 1e3 < SLICE_MS {
-                match self.step_once().await {
-                    Ok(Some(report)) => fresh.push(report),
-                    Ok(None) => {
-                        if self.ready.get_untracked() {
-                            self.running.set(false);
-                        }
-                        break;
-                    }
-                    Err(err) => {
-                        self.message.set(Some(format!("Training stopped: {err}")));
-                        self.running.set(false);
-                        break;
-                    }
-                }
-                if pace != Pace::Full {
-                    break;
-                }
+    /// Changes the pace.
+    pub fn set_pace(self, pace: Pace) {
+        self.pace.set(pace);
+        self.send(ToWorker::SetPace(pace));
+    }
+
+    /// Shows seed `index`'s batches in the batch views.
+    pub fn inspect(self, index: usize) {
+        self.inspect_seed.set(index);
+        self.send(ToWorker::Inspect { seed_index: index as u32 });
+    }
+
+    /// Freezes run `run`'s last batch and applies every estimator to it.
+    pub fn compare(self, run: usize) {
+        self.send(ToWorker::Compare { run: run as u32 });
+    }
+
+    /// Whether every update is done.
+    pub fn is_finished(self) -> bool {
+        self.history.with_untracked(|h| h.updates >= h.total)
+    }
+
+    fn receive(self, message: FromWorker) {
+        let current = self.generation.get_value();
+        match message {
+            FromWorker::Ready { generation, backend } if generation == current => {
+                self.backend.set(Some(backend));
+                self.ready.set(true);
             }
-            if !fresh.is_empty() {
-                window_updates += fresh.len();
-                let seconds = window_start.elapsed().as_secs_f32();
-                if seconds >= 1.0 || self.updates_per_second.get_untracked() == 0.0 {
-                    self.updates_per_second.set(window_updates as f32 / seconds.max(1e-3));
-                    window_start = Instant::now();
-                    window_updates = 0;
-                }
-                self.reports.update(|r| r.extend(fresh));
-                if last_redraw.elapsed().as_secs_f64() * 1e3 >= REDRAW_MS || !self.running.get_untracked() {
-                    self.redraw.update(|v| *v += 1);
-                    last_redraw = Instant::now();
-                }
+            FromWorker::Reports { generation, reports, updates_per_second } if generation == current => {
+                self.history.update(|h| {
+                    for report in &reports {
+                        h.push(report);
+                    }
+                });
+                self.updates_per_second.set(updates_per_second);
+                self.reports.update_value(|all| all.extend(reports));
+                self.request_redraw(!self.running.get_untracked());
             }
-            // Give the browser the thread: paint, input, and the charts' redraw.
-            let wait_ms = match pace {
-                _ if !self.ready.get_untracked() => 50.0,
-                Pace::Full => 0.0,
-                Pace::PerSecond(n) => (1e3 / f64::from(n.max(1)) - slice_start.elapsed().as_secs_f64() * 1e3).max(0.0),
-            };
-            TimeoutFuture::new(wait_ms as u32).await;
+            FromWorker::Views { generation, views } if generation == current => {
+                self.views.set(views);
+            }
+            FromWorker::SameBatch { generation, same } if generation == current => {
+                self.same_batch.set(Some(*same));
+            }
+            FromWorker::Stopped { generation, reason } if generation == current => {
+                self.running.set(false);
+                if reason == StopReason::Finished && !self.is_finished() {
+                    self.message.set(Some("The run is finished; Reset to train again.".into()));
+                }
+                self.request_redraw(true);
+            }
+            FromWorker::Error { generation, message } if generation == current => {
+                self.message.set(Some(message));
+            }
+            _ => {}
         }
-        self.redraw.update(|v| *v += 1);
-        self.looping.set_value(false);
+    }
+
+    /// Bumps `redraw` now, or once after the throttle interval (at most one pending).
+    fn request_redraw(self, now: bool) {
+        let due = self.last_redraw.get_value().is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= REDRAW_MS);
+        if now || due {
+            self.last_redraw.set_value(Some(Instant::now()));
+            self.redraw.update(|v| *v += 1);
+        } else if !self.redraw_pending.get_value() {
+            self.redraw_pending.set_value(true);
+            set_timeout(
+                move || {
+                    self.redraw_pending.set_value(false);
+                    self.last_redraw.set_value(Some(Instant::now()));
+                    self.redraw.update(|v| *v += 1);
+                },
+                std::time::Duration::from_millis(REDRAW_MS as u64),
+            );
+        }
     }
 }

@@ -7,9 +7,16 @@
 
 use creditlab::backend::{self, Backend};
 use creditlab::{BackendKind, StepReport, TrainConfig, Trainer};
-use creditlab_app::charts::{self, Theme};
-use creditlab_app::components::chart_canvas::{draw_on_canvas, ChartKind};
-use creditlab_app::series::{AgentSeries, RunSeries};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use creditlab::advantage::Estimator;
+use creditlab::{BatchView, EstimatorKind, GameConfig};
+use creditlab_app::charts::{self, credit::CreditData, Theme};
+use creditlab_app::game_view::GameView;
+use creditlab_app::history::History;
+use creditlab_app::worker::{FromWorker, JsonCodec, Service, StopReason, ToWorker};
+use gloo_worker::Codec;
 use plotters::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -119,17 +126,6 @@ async fn webgpu_agrees_with_the_cpu_on_the_first_update() {
     }
 }
 
-fn synthetic_series() -> RunSeries {
-    let agents = (0..3)
-        .map(|k| AgentSeries {
-            reward_score: (1..=40).map(|u| (u, (k as f32 + 1.0) * (u as f32).ln() / 12.0)).collect(),
-            grad_norm: (1..=40).map(|u| (u, 10f32.powi(k) / (u as f32))).collect(),
-            predicted_norm_factor: (1..=40).map(|u| (u, 0.5 + k as f32)).collect(),
-        })
-        .collect();
-    RunSeries { title: "test".into(), updates: 40, total_updates: 50, agents }
-}
-
 fn document() -> web_sys::Document {
     web_sys::window().and_then(|w| w.document()).expect("a document")
 }
@@ -146,60 +142,247 @@ fn drawn_pixels(canvas: &web_sys::HtmlCanvasElement) -> usize {
     data.chunks(4).filter(|px| *px != background).count()
 }
 
+fn new_canvas(width: u32, height: u32) -> web_sys::HtmlCanvasElement {
+    let canvas: web_sys::HtmlCanvasElement =
+        document().create_element("canvas").expect("canvas").dyn_into().expect("a canvas");
+    canvas.set_width(width);
+    canvas.set_height(height);
+    document().body().expect("body").append_child(&canvas).expect("append");
+    canvas
+}
+
+/// A real experiment of `game` on the CPU: its history and the first estimator's batch view.
+async fn experiment(game: GameConfig, estimators: Vec<Estimator>, seeds: Vec<u64>) -> (TrainConfig, History, BatchView) {
+    let config = TrainConfig { game, estimators, seeds, updates: 6, groups: 2, group_size: 4, ..TrainConfig::default() };
+    let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("trainer");
+    let mut history = History::new(&config);
+    while !trainer.is_finished() {
+        history.push(&trainer.step().await.expect("step"));
+    }
+    let view = trainer.batch_view(0, 512).expect("a batch view");
+    (config, history, view)
+}
+
+/// Every chart of every game draws on a canvas (not blank) and, through the same function, to SVG.
 #[wasm_bindgen_test]
-fn both_charts_draw_on_a_canvas() {
-    for kind in [ChartKind::Reward, ChartKind::GradNorm] {
-        let canvas: web_sys::HtmlCanvasElement =
-            document().create_element("canvas").expect("canvas").dyn_into().expect("a canvas");
-        canvas.set_width(560);
-        canvas.set_height(250);
-        document().body().expect("body").append_child(&canvas).expect("append");
-        assert_eq!(drawn_pixels(&canvas), 0, "a fresh canvas is blank");
-        draw_on_canvas(canvas.clone(), kind, &synthetic_series(), &Theme::LIGHT).expect("draw");
-        let drawn = drawn_pixels(&canvas);
-        assert!(drawn > 3_000, "{kind:?} drew only {drawn} pixels");
+async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
+    use plotters_canvas::CanvasBackend;
+    for game in GameConfig::examples() {
+        let estimators = vec![Estimator::Batch(EstimatorKind::GlobalStep), Estimator::Batch(EstimatorKind::AgentWise)];
+        let (config, history, view) = experiment(game, estimators, vec![1, 2]).await;
+        let kind = config.game.kind();
+        let info = GameView::of(&config.game);
+        let column = &history.columns[0];
+        let range = (history.updates, history.total);
+        let per_agent = charts::advantages::by_agent(info.agents.len(), &view.samples, &view.advantages.values);
+        let credit = CreditData { samples: &view.samples, advantages: &view.advantages.values, cells: &view.cells };
+        let theme = Theme::LIGHT;
+        // Each chart twice: on a canvas (pixels counted) and to SVG (text checked).
+        macro_rules! both {
+            ($name:expr, $min:expr, |$root:ident| $draw:expr) => {{
+                let canvas = new_canvas(520, 300);
+                {
+                    let $root = CanvasBackend::with_canvas_object(canvas.clone()).expect("2d").into_drawing_area();
+                    $draw.unwrap_or_else(|e| panic!("{kind} {}: {e}", $name));
+                }
+                let drawn = drawn_pixels(&canvas);
+                assert!(drawn > $min, "{kind} {}: only {drawn} pixels drawn", $name);
+                let mut svg = String::new();
+                {
+                    let $root = SVGBackend::with_string(&mut svg, (520, 300)).into_drawing_area();
+                    $draw.unwrap_or_else(|e| panic!("{kind} {} (svg): {e}", $name));
+                }
+                assert!(svg.starts_with("<svg"), "{kind} {}", $name);
+                svg
+            }};
+        }
+        let svg = both!("reward", 3_000, |root| charts::reward::draw(&root, column, &info, range, &theme));
+        assert!(svg.contains("Reward per agent"));
+        let svg = both!("gradnorm", 3_000, |root| charts::gradnorm::draw(&root, column, &info, range, &theme));
+        assert!(svg.contains("predicted factor"));
+        let svg = both!("figure", 3_000, |root| charts::figure::draw(&root, column, &info, range, &theme));
+        assert!(svg.contains(info.headline.label), "{kind}: the headline figure is drawn, not a placeholder");
+        both!("policy", 3_000, |root| charts::policy::draw(&root, column, &info, range, &theme));
+        let svg = both!("advantages", 2_000, |root| charts::advantages::draw(&root, &per_agent, &info, "Advantages", &theme));
+        assert!(svg.contains("mean"), "{kind}: per-agent statistics are labelled");
+        both!("credit", 3_000, |root| charts::credit::draw(&root, credit, &info, "Credit map", &theme));
     }
 }
 
 #[wasm_bindgen_test]
-fn the_same_chart_functions_render_svg() {
-    let series = synthetic_series();
+fn empty_views_draw_a_placeholder_not_an_error() {
+    let info = GameView::of(&GameConfig::default());
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (560, 250)).into_drawing_area();
-        charts::gradnorm::draw(&root, &series, &Theme::DARK).expect("draw gradnorm");
+        let root = SVGBackend::with_string(&mut svg, (400, 200)).into_drawing_area();
+        let empty = CreditData { samples: &[], advantages: &[], cells: &[] };
+        charts::credit::draw(&root, empty, &info, "Credit map", &Theme::DARK).expect("draws");
     }
-    assert!(svg.starts_with("<svg"));
-    // A raw, a smoothed and a dashed path per agent, and the log-axis caption.
-    assert!(svg.matches("<polyline").count() >= 6, "{} polylines", svg.matches("<polyline").count());
-    assert!(svg.contains("Gradient norm per agent"));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (560, 250)).into_drawing_area();
-        charts::reward::draw(&root, &RunSeries::default(), &Theme::LIGHT).expect("an empty series draws axes");
-    }
-    assert!(svg.contains("Reward per agent"));
+    assert!(svg.contains("no batch yet"));
 }
 
+async fn wait_for(messages: &Rc<RefCell<Vec<FromWorker>>>, what: &str, done: impl Fn(&[FromWorker]) -> bool) {
+    for _ in 0..2_000 {
+        if done(&messages.borrow()) {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    panic!("the worker service never answered: {what}; got {:?}", messages.borrow().len());
+}
+
+/// The worker protocol: configure → ready, step → one report and the batch views, start →
+/// every update exactly once until finished, compare → the frozen batch; every message survives
+/// the JSON codec unchanged.
 #[wasm_bindgen_test]
-async fn the_page_mounts_with_its_controls_and_badge() {
+async fn the_worker_protocol_round_trips_reports() {
+    let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
+    let sink = messages.clone();
+    let service = Service::new(move |m| sink.borrow_mut().push(m));
+    let config = TrainConfig { updates: 7, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
+    let command = ToWorker::Configure { generation: 1, config: config.clone(), prefer_gpu: false };
+    assert_eq!(JsonCodec::decode::<ToWorker>(JsonCodec::encode(&command)), command);
+    service.handle(command);
+    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
+
+    service.handle(ToWorker::Step);
+    wait_for(&messages, "views after a step", |m| m.iter().any(|m| matches!(m, FromWorker::Views { .. }))).await;
+    service.handle(ToWorker::Start);
+    wait_for(&messages, "finished", |m| {
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { reason: StopReason::Finished, .. }))
+    })
+    .await;
+    service.handle(ToWorker::Compare { run: 2 });
+    wait_for(&messages, "same batch", |m| m.iter().any(|m| matches!(m, FromWorker::SameBatch { .. }))).await;
+
+    let messages = messages.borrow();
+    let mut updates = Vec::new();
+    for message in messages.iter() {
+        // Every message survives the codec unchanged.
+        assert_eq!(&JsonCodec::decode::<FromWorker>(JsonCodec::encode(message)), message);
+        match message {
+            FromWorker::Reports { generation, reports, .. } => {
+                assert_eq!(*generation, 1);
+                updates.extend(reports.iter().map(|r| r.update));
+                assert!(reports.iter().all(|r| r.runs.len() == config.runs()));
+            }
+            FromWorker::Views { views, .. } => assert_eq!(views.len(), config.estimators.len(), "one view per estimator"),
+            FromWorker::SameBatch { same, .. } => {
+                assert_eq!(same.run, 2);
+                assert_eq!(same.results.len(), config.estimators.len());
+            }
+            FromWorker::Error { message, .. } => panic!("unexpected error: {message}"),
+            _ => {}
+        }
+    }
+    assert_eq!(updates, (1..=7).collect::<Vec<u32>>(), "every update exactly once, in order");
+    // A report decoded from the worker's message equals the trainer's own report.
+    let direct = train(backend::cpu("test"), config).await;
+    let first = messages.iter().find_map(|m| match m {
+        FromWorker::Reports { reports, .. } => Some(reports[0].clone()),
+        _ => None,
+    });
+    let mut first = first.expect("a report");
+    first.wall_ms = 0.0;
+    assert_eq!(first, direct[0]);
+}
+
+/// A new generation drops the old experiment: nothing of generation 1 arrives after it.
+#[wasm_bindgen_test]
+async fn reconfiguring_drops_the_old_experiment() {
+    let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
+    let sink = messages.clone();
+    let service = Service::new(move |m| sink.borrow_mut().push(m));
+    let config = TrainConfig { updates: 1_000, groups: 2, group_size: 4, ..TrainConfig::default() };
+    service.handle(ToWorker::Configure { generation: 1, config: config.clone(), prefer_gpu: false });
+    wait_for(&messages, "ready 1", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
+    service.handle(ToWorker::Start);
+    wait_for(&messages, "reports 1", |m| m.iter().any(|m| matches!(m, FromWorker::Reports { .. }))).await;
+    service.handle(ToWorker::Configure { generation: 2, config: TrainConfig { updates: 3, ..config }, prefer_gpu: false });
+    let cut = messages.borrow().len();
+    wait_for(&messages, "ready 2", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 2, .. }))).await;
+    service.handle(ToWorker::Start);
+    wait_for(&messages, "finished 2", |m| {
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { generation: 2, reason: StopReason::Finished }))
+    })
+    .await;
+    let after: Vec<String> = messages.borrow()[cut..]
+        .iter()
+        .filter(|m| !matches!(m, FromWorker::Ready { generation: 2, .. } | FromWorker::Reports { generation: 2, .. } | FromWorker::Views { generation: 2, .. } | FromWorker::Stopped { generation: 2, .. }))
+        .map(|m| format!("{m:?}").chars().take(80).collect())
+        .collect();
+    // The old loop may announce that it stopped; it never reports another update.
+    assert!(after.iter().all(|m| m.starts_with("Stopped { generation: 1")), "{after:?}");
+}
+
+fn input(host: &web_sys::HtmlElement, test_id: &str) -> web_sys::HtmlInputElement {
+    host.query_selector(&format!("[data-testid={test_id}]")).expect("selector").unwrap_or_else(|| panic!("no {test_id}")).dyn_into().expect("an input")
+}
+
+fn change(element: &web_sys::HtmlInputElement, value: &str) {
+    element.set_value(value);
+    let event = web_sys::Event::new("change").expect("event");
+    element.dispatch_event(&event).expect("dispatch");
+}
+
+fn text_of(host: &web_sys::HtmlElement, test_id: &str) -> String {
+    host.query_selector(&format!("[data-testid={test_id}]")).ok().flatten().and_then(|e| e.text_content()).unwrap_or_default()
+}
+
+/// The page mounts with its controls, and the builder refuses bad values at the control with the
+/// core's message while keeping the experiment as it was.
+#[wasm_bindgen_test]
+async fn the_builder_refuses_bad_values_at_the_control() {
     let host: web_sys::HtmlElement = document().create_element("div").expect("div").dyn_into().expect("element");
     document().body().expect("body").append_child(&host).expect("append");
     let handle = leptos::mount::mount_to(host.clone(), creditlab_app::app::App);
-    for id in ["start", "pause", "step", "reset", "backend", "progress", "chart-reward", "chart-gradnorm"] {
-        let found = host.query_selector(&format!("[data-testid={id}]")).expect("selector");
-        assert!(found.is_some(), "no element with data-testid={id}");
+    gloo_timers::future::TimeoutFuture::new(50).await;
+    for id in ["start", "pause", "step", "reset", "backend", "progress", "game", "estimators", "chart-reward", "chart-gradnorm",
+        "chart-advantages", "chart-credit", "chart-policy", "ledger", "same-batch"] {
+        assert!(host.query_selector(&format!("[data-testid={id}]")).expect("selector").is_some(), "no data-testid={id}");
     }
-    // The badge resolves once the backend is chosen.
-    let badge = host.query_selector("[data-testid=backend]").expect("selector").expect("badge");
-    for _ in 0..600 {
-        if !badge.text_content().unwrap_or_default().contains("choosing") {
-            break;
-        }
-        gloo_timers::future::TimeoutFuture::new(50).await;
+    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 3, "one column per estimator");
+
+    let rate = input(&host, "field-learning_rate");
+    change(&rate, "-1");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-learning_rate").contains("learning_rate"), "{}", text_of(&host, "error-learning_rate"));
+    assert_eq!(rate.get_attribute("aria-invalid").as_deref(), Some("true"));
+    change(&rate, "fast");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-learning_rate").contains("not a number"));
+    change(&rate, "0.01");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert_eq!(text_of(&host, "error-learning_rate"), "");
+    assert_eq!(rate.value(), "0.01");
+
+    let group = input(&host, "field-group_size");
+    change(&group, "2.5");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-group_size").contains("whole number"));
+    change(&group, "100000");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-group_size").contains("group_size"), "{}", text_of(&host, "error-group_size"));
+
+    let seeds = input(&host, "field-seeds");
+    change(&seeds, "1, two");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-seeds").contains("two"));
+
+    let activation = input(&host, "field-agent1-activation");
+    change(&activation, "1.5");
+    gloo_timers::future::TimeoutFuture::new(20).await;
+    assert!(text_of(&host, "error-agent1-activation").contains("activation"), "{}", text_of(&host, "error-agent1-activation"));
+
+    // The last estimator cannot be unticked; two valid changes went through.
+    for e in ["grpo-global", "global-step", "agent-wise"] {
+        let b = input(&host, &format!("estimator-{e}"));
+        b.set_checked(false);
+        b.dispatch_event(&web_sys::Event::new("change").expect("event")).expect("dispatch");
+        gloo_timers::future::TimeoutFuture::new(20).await;
     }
-    let text = badge.text_content().unwrap_or_default();
-    assert!(text == "WebGPU" || text.starts_with("CPU — "), "badge says {text:?}");
-    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 3);
+    assert!(text_of(&host, "error-estimators").contains("at least one"));
+    assert!(input(&host, "estimator-agent-wise").checked(), "the refused box is ticked again");
+    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 1);
     drop(handle);
 }

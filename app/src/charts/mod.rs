@@ -1,15 +1,21 @@
 //! Charts: one file per chart, each one `draw` function generic over the plotters backend, so
 //! the same chart renders on a canvas in the page and to SVG in tests and exports.
 
+pub mod advantages;
+pub mod credit;
+pub mod figure;
 pub mod gradnorm;
+pub mod policy;
 pub mod reward;
 
 use plotters::chart::{ChartContext, SeriesLabelPosition};
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
-use plotters::coord::types::RangedCoordu32;
+use plotters::coord::types::RangedCoordf32;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
+
+use crate::history::Band;
 
 /// Colours of a chart, light or dark.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,6 +26,10 @@ pub struct Theme {
     pub foreground: RGBColor,
     /// Grid lines.
     pub grid: RGBColor,
+    /// Negative advantages in heatmaps.
+    pub negative: RGBColor,
+    /// Positive advantages in heatmaps.
+    pub positive: RGBColor,
 }
 
 impl Theme {
@@ -28,13 +38,25 @@ impl Theme {
         background: RGBColor(255, 255, 255),
         foreground: RGBColor(30, 30, 36),
         grid: RGBColor(226, 228, 234),
+        negative: RGBColor(33, 102, 172),
+        positive: RGBColor(178, 24, 43),
     };
     /// Dark theme.
     pub const DARK: Theme = Theme {
         background: RGBColor(24, 26, 32),
         foreground: RGBColor(222, 224, 230),
         grid: RGBColor(52, 56, 66),
+        negative: RGBColor(103, 169, 207),
+        positive: RGBColor(239, 138, 98),
     };
+
+    /// The heatmap colour of `value` on a symmetric scale of ±`max`.
+    pub fn diverging(&self, value: f32, max: f32) -> RGBColor {
+        let t = if max > 0.0 { (value / max).clamp(-1.0, 1.0) } else { 0.0 };
+        let end = if t < 0.0 { self.negative } else { self.positive };
+        let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t.abs()).round() as u8;
+        RGBColor(mix(self.background.0, end.0), mix(self.background.1, end.1), mix(self.background.2, end.2))
+    }
 }
 
 /// Agent colours (colour-blind-friendly Okabe–Ito order).
@@ -85,7 +107,7 @@ where
 
 /// Draws the axes and the grid: updates along x, `y_label` formatting the y ticks.
 pub(crate) fn draw_axes<'a, DB, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordu32, Y>>,
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf32, Y>>,
     theme: &Theme,
     y_label: &dyn Fn(&Y::ValueType) -> String,
 ) -> Result<(), String>
@@ -97,6 +119,7 @@ where
     chart
         .configure_mesh()
         .x_desc("update")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(y_label)
         .label_style(text(theme, 11))
         .axis_style(theme.foreground)
@@ -105,4 +128,53 @@ where
         .bold_line_style(theme.grid)
         .draw()
         .map_err(chart_error)
+}
+
+/// The x range of an update axis: 0 … the run's length.
+pub(crate) fn update_range(total: u32, updates: u32) -> std::ops::Range<f32> {
+    0.0..total.max(updates).max(1) as f32
+}
+
+/// The band's area (lo … hi) as a closed polygon, for a shaded range over seeds.
+pub(crate) fn band_polygon(band: &Band, map: impl Fn(f32) -> f32) -> Vec<(f32, f32)> {
+    let lo = band.lo.points();
+    let hi = band.hi.points();
+    let mut polygon: Vec<(f32, f32)> = lo.iter().map(|&(x, y)| (x, map(y))).collect();
+    polygon.extend(hi.iter().rev().map(|&(x, y)| (x, map(y))));
+    polygon
+}
+
+/// A message in the middle of an empty chart.
+pub(crate) fn draw_placeholder<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    message: &str,
+    theme: &Theme,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&theme.background).map_err(chart_error)?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(title.to_string(), (10, 8), text(theme, 14))).map_err(chart_error)?;
+    let style = text(theme, 13).pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Center,
+        plotters::style::text_anchor::VPos::Center,
+    ));
+    root.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style)).map_err(chart_error)?;
+    root.present().map_err(chart_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diverging_scale_is_symmetric_and_clamped() {
+        let t = Theme::LIGHT;
+        assert_eq!(t.diverging(0.0, 1.0), t.background);
+        assert_eq!(t.diverging(1.0, 1.0), t.positive);
+        assert_eq!(t.diverging(-5.0, 1.0), t.negative);
+        assert_eq!(t.diverging(3.0, 0.0), t.background);
+    }
 }

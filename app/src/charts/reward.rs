@@ -1,37 +1,48 @@
-//! Mean reward per agent over updates, each agent on its own scale (0 = worst arm, 1 = best arm),
-//! so that an agent with rewards a hundred times smaller is as visible as the others.
+//! Mean reward per agent over updates, each agent on its own scale (0 = its worst return,
+//! 1 = its best), so that an agent with rewards a hundred times smaller is as visible as the
+//! others. With several seeds: the mean line and the range over seeds as a band.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_axes, draw_legend, text, Theme};
-use crate::series::RunSeries;
+use super::{agent_color, band_polygon, chart_error, draw_axes, draw_legend, text, update_range, Theme};
+use crate::game_view::GameView;
+use crate::history::EstimatorHistory;
 
-/// Draws run `series`' per-agent reward score on `root`.
-pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &RunSeries, theme: &Theme) -> Result<(), String>
+/// Draws `column`'s per-agent reward score on `root`.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    column: &EstimatorHistory,
+    game: &GameView,
+    (updates, total): (u32, u32),
+    theme: &Theme,
+) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&theme.background).map_err(chart_error)?;
-    let x_max = series.total_updates.max(series.updates).max(1);
-    let text = |size| text(theme, size);
     let mut chart = ChartBuilder::on(root)
-        .caption("Reward per agent, own scale (0 = worst arm, 1 = best)", text(14))
+        .caption("Reward per agent, own scale (0 = worst, 1 = best)", text(theme, 14))
         .margin(8)
-        .x_label_area_size(34)
-        .y_label_area_size(40)
-        .build_cartesian_2d(0u32..x_max, -0.05f32..1.05f32)
+        .x_label_area_size(30)
+        .y_label_area_size(36)
+        .build_cartesian_2d(update_range(total, updates), -0.05f32..1.05f32)
         .map_err(chart_error)?;
     draw_axes(&mut chart, theme, &|v| format!("{v:.1}"))?;
-    for (k, agent) in series.agents.iter().enumerate() {
+    for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
+        if column.latest.len() > 1 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(band_polygon(&agent.reward_score, |y| y), color.mix(0.15))))
+                .map_err(chart_error)?;
+        }
         chart
-            .draw_series(LineSeries::new(agent.reward_score.iter().copied(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(agent.reward_score.mean.points(), color.stroke_width(2)))
             .map_err(chart_error)?
-            .label(format!("agent {k}"))
+            .label(game.agent(k))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
     }
-    if !series.agents.is_empty() {
+    if !column.agents.is_empty() {
         draw_legend(&mut chart, SeriesLabelPosition::LowerRight, theme)?;
     }
     root.present().map_err(chart_error)

@@ -1,8 +1,9 @@
-//! Start / Pause / Step / Reset and the progress read-out.
+//! Start / Pause / Step / Reset, the pace and the progress read-out.
 
 use leptos::prelude::*;
 
-use crate::session::{Pace, Session};
+use crate::session::Session;
+use crate::worker::Pace;
 
 /// The run controls and progress.
 #[component]
@@ -10,12 +11,13 @@ pub fn Controls(
     /// The session the buttons drive.
     session: Session,
 ) -> impl IntoView {
-    let done = move || session.reports.with(|r| r.last().map_or(0, |r| r.update));
+    let done = move || session.history.with(|h| h.updates);
     let total = move || session.config.with(|c| c.updates);
     let progress = move || {
         let rate = session.updates_per_second.get();
         let rate = if session.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
-        format!("update {} of {}{}", done(), total(), rate)
+        let state = if !session.ready.get() { " · preparing…" } else { "" };
+        format!("update {} of {}{}{}", done(), total(), rate, state)
     };
     let not_ready = move || !session.ready.get();
     view! {
@@ -33,11 +35,11 @@ pub fn Controls(
             </button>
             <button data-testid="reset" on:click=move |_| session.reset()>"Reset"</button>
             <label class="pace">"pace "
-                <select data-testid="pace" aria-label="training pace"
+                <select data-testid="pace"
                     on:change=move |ev| {
                         let index: usize = event_target_value(&ev).parse().unwrap_or(0);
                         if let Some((pace, _)) = Pace::CHOICES.get(index) {
-                            session.pace.set(*pace);
+                            session.set_pace(*pace);
                         }
                     }>
                     {Pace::CHOICES.iter().enumerate().map(|(i, (pace, label))| {
@@ -47,7 +49,7 @@ pub fn Controls(
                 </select>
             </label>
             <span class="progress" data-testid="progress" role="status" aria-live="polite">{progress}</span>
-            <progress max=total value=done></progress>
+            <progress max=total value=done aria-hidden="true"></progress>
         </div>
     }
 }

@@ -1,6 +1,9 @@
 //! Page components, one per file.
 
 pub mod backend_badge;
+pub mod builder;
 pub mod chart_canvas;
+pub mod column;
 pub mod controls;
-pub mod run_column;
+pub mod ledger;
+pub mod same_batch;

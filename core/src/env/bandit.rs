@@ -156,6 +156,11 @@ impl Bandit {
         self.config.agents.len()
     }
 
+    /// `arm_means[k][a]`: each agent's arm means before scale and offset, defaults resolved.
+    pub fn arm_means(&self) -> &[Vec<f32>] {
+        &self.arm_means
+    }
+
     /// Number of arms (actions) per agent.
     pub fn actions(&self) -> usize {
         self.config.arms as usize

@@ -1,0 +1,138 @@
+//! What the views need to know about the game being trained: names of agents and actions, the
+//! reference decision each policy chart shows, the game's headline figure and its reference
+//! lines, the payoff table of matrix games and the grid of the gridworld.
+
+use creditlab::env::matrix::MatrixGame;
+use creditlab::GameConfig;
+
+/// The game's headline figure: which report figure, its label and reference lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    /// Key in `RunReport::figures`.
+    pub figure: &'static str,
+    /// Axis label.
+    pub label: &'static str,
+    /// Reference lines (value, label).
+    pub references: Vec<(f32, &'static str)>,
+    /// The chart's `data-testid`.
+    pub test_id: &'static str,
+}
+
+/// The page's description of a game.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GameView {
+    /// The config's `kind`.
+    pub kind: &'static str,
+    /// One name per agent.
+    pub agents: Vec<String>,
+    /// Per agent, the names of its actions at the reference decision.
+    pub actions: Vec<Vec<String>>,
+    /// What the policy chart's reference decision is.
+    pub reference: &'static str,
+    /// The headline figure.
+    pub headline: Headline,
+    /// The payoff table of a matrix game (or of a one-context bandit, as a game).
+    pub matrix: Option<MatrixGame>,
+    /// The gridworld's side.
+    pub grid: Option<u32>,
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+impl GameView {
+    /// The view of `game`.
+    pub fn of(game: &GameConfig) -> Self {
+        let agents = game.agents();
+        let headline = |figure, label, references, test_id| Headline { figure, label, references, test_id };
+        match game {
+            GameConfig::Bandit(c) => GameView {
+                kind: "bandit",
+                agents: c.agents.iter().enumerate().map(|(k, a)| format!("agent {k} (×{})", a.scale)).collect(),
+                actions: vec![names("arm ", c.arms as usize); agents],
+                reference: "context 0",
+                headline: headline("optimal_action_rate", "best-arm rate", vec![(1.0, "all best arms")], "chart-figure"),
+                matrix: None,
+                grid: None,
+            },
+            GameConfig::Matrix(spec) => {
+                let matrix = MatrixGame::new(spec).ok();
+                let best = matrix.as_ref().map_or(1.0, MatrixGame::best_team_payoff);
+                let letters = |n: usize| (0..n).map(|a| ((b'A' + a as u8) as char).to_string()).collect::<Vec<_>>();
+                GameView {
+                    kind: "matrix",
+                    agents: names("player ", agents),
+                    actions: matrix.as_ref().map_or_else(Vec::new, |m| m.actions.iter().map(|&n| letters(n)).collect()),
+                    reference: "the one simultaneous move",
+                    headline: headline(
+                        "expected_team_payoff",
+                        "expected team payoff",
+                        vec![(best, "best joint action")],
+                        "chart-figure",
+                    ),
+                    matrix,
+                    grid: None,
+                }
+            }
+            GameConfig::Pipeline(c) => {
+                let mut agent_names = vec!["solver".to_string(), "verifier".to_string()];
+                let digits = names("digit ", c.digits as usize);
+                let mut actions = vec![digits.clone(), vec!["accept".into(), "send back".into()]];
+                if c.refiner {
+                    agent_names.push("refiner".into());
+                    actions.push(digits);
+                }
+                GameView {
+                    kind: "pipeline",
+                    agents: agent_names,
+                    actions,
+                    reference: "task 0's first digit / a right proposal / a refinement",
+                    headline: headline("accuracy", "accuracy", vec![(1.0, "always right")], "chart-figure"),
+                    matrix: None,
+                    grid: None,
+                }
+            }
+            GameConfig::Kuhn(_) => GameView {
+                kind: "kuhn",
+                agents: vec!["player 1".into(), "player 2".into()],
+                actions: vec![vec!["pass".into(), "bet".into()]; 2],
+                reference: "holding a jack, first decision",
+                headline: headline(
+                    "nash_conv",
+                    "NashConv",
+                    vec![(11.0 / 12.0, "uniform 11/12"), (0.0, "equilibrium")],
+                    "chart-nashconv",
+                ),
+                matrix: None,
+                grid: None,
+            },
+            GameConfig::TicTacToe(_) => GameView {
+                kind: "tic-tac-toe",
+                agents: vec!["X".into(), "O".into()],
+                actions: vec![names("cell ", 9); 2],
+                reference: "X on the empty board, O after X takes the centre",
+                headline: headline("win_vs_random", "win rate vs random", vec![(1.0, "always wins")], "chart-figure"),
+                matrix: None,
+                grid: None,
+            },
+            GameConfig::Foraging(c) => GameView {
+                kind: "foraging",
+                agents: c.agent_levels.iter().enumerate().map(|(k, l)| format!("agent {k} (level {l})")).collect(),
+                actions: vec![
+                    ["stay", "north", "south", "west", "east", "load"].iter().map(|s| s.to_string()).collect();
+                    agents
+                ],
+                reference: "its first decision",
+                headline: headline("food_collected", "food collected", vec![(1.0, "all food")], "chart-figure"),
+                matrix: None,
+                grid: Some(c.size),
+            },
+        }
+    }
+
+    /// The name of agent `k`.
+    pub fn agent(&self, k: usize) -> String {
+        self.agents.get(k).cloned().unwrap_or_else(|| format!("agent {k}"))
+    }
+}

@@ -1,0 +1,461 @@
+//! Training off the main thread: the messages between the page and its Web Worker, and the
+//! worker's training service.
+//!
+//! The worker (`src/bin/worker.rs`, built by trunk as a separate module) owns the backend and
+//! the [`Trainer`]; the page sends [`ToWorker`] commands and receives [`FromWorker`] results:
+//! the core's [`StepReport`]s, in batches of one slice of updates, and the batch views.
+//! Every message carries the *generation* of the experiment it belongs to; the page ignores
+//! answers to an experiment it has since replaced.
+//!
+//! [`Service`] is the whole protocol behind a callback, so the browser tests drive it directly;
+//! [`TrainingWorker`] is the thin gloo-worker actor around it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use creditlab::backend::{self, Backend};
+use creditlab::inspect::VIEW_SAMPLES;
+use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig, Trainer};
+use gloo_timers::future::TimeoutFuture;
+use gloo_worker::{HandlerId, Worker, WorkerScope};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
+use web_time::Instant;
+
+/// How long the worker trains before it reports and looks at its messages.
+const SLICE_MS: f64 = 30.0;
+/// Least time between two batch views sent while training (they are larger than reports).
+const VIEW_MS: f64 = 250.0;
+
+/// How fast the worker trains: as fast as it can, or slowed down to watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pace {
+    /// As many updates as the backend allows.
+    Full,
+    /// At most this many updates per second.
+    PerSecond(u32),
+}
+
+impl Pace {
+    /// The paces offered in the page, with their labels.
+    pub const CHOICES: [(Pace, &'static str); 4] = [
+        (Pace::Full, "full speed"),
+        (Pace::PerSecond(30), "up to 30 updates/s"),
+        (Pace::PerSecond(5), "up to 5 updates/s"),
+        (Pace::PerSecond(1), "up to 1 update/s"),
+    ];
+}
+
+/// A command from the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Drops any current experiment and initialises `config` (answered by `Ready` or `Error`).
+    Configure {
+        /// The experiment's generation, echoed in every answer about it.
+        generation: u64,
+        /// The experiment (validated again by the trainer).
+        config: TrainConfig,
+        /// Try WebGPU first.
+        prefer_gpu: bool,
+    },
+    /// Trains until paused or finished.
+    Start,
+    /// Stops after the update in flight (answered by `Stopped`).
+    Pause,
+    /// Does one update while paused.
+    Step,
+    /// Changes the pace.
+    SetPace(Pace),
+    /// Which seed (index into `config.seeds`) the batch views show; answered by `Views`.
+    Inspect {
+        /// Seed index.
+        seed_index: u32,
+    },
+    /// Applies every estimator to run `run`'s last batch (answered by `SameBatch`).
+    Compare {
+        /// Run index.
+        run: u32,
+    },
+}
+
+/// Why the worker stopped training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// Paused by the page.
+    Paused,
+    /// Every update is done.
+    Finished,
+    /// An update failed (an `Error` message says why).
+    Failed,
+}
+
+/// A result for the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The experiment is initialised on `backend`.
+    Ready {
+        /// The experiment.
+        generation: u64,
+        /// The backend and why.
+        backend: BackendInfo,
+    },
+    /// New updates, in order.
+    Reports {
+        /// The experiment.
+        generation: u64,
+        /// The updates' reports.
+        reports: Vec<StepReport>,
+        /// Updates per second over the last second of training.
+        updates_per_second: f32,
+    },
+    /// The batch views of the last update: the inspected seed's run of every estimator.
+    Views {
+        /// The experiment.
+        generation: u64,
+        /// One per estimator, in config order.
+        views: Vec<BatchView>,
+    },
+    /// Every estimator on one frozen batch.
+    SameBatch {
+        /// The experiment.
+        generation: u64,
+        /// The comparison.
+        same: Box<SameBatch>,
+    },
+    /// Training stopped.
+    Stopped {
+        /// The experiment.
+        generation: u64,
+        /// Why.
+        reason: StopReason,
+    },
+    /// Something went wrong; the message is for the user.
+    Error {
+        /// The experiment.
+        generation: u64,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Worker messages as JSON text: the core's types use serde features (internally tagged enums)
+/// that gloo-worker's default bincode cannot decode.
+#[derive(Debug)]
+pub struct JsonCodec;
+
+impl gloo_worker::Codec for JsonCodec {
+    fn encode<I: Serialize>(input: I) -> JsValue {
+        match serde_json::to_string(&input) {
+            Ok(text) => JsValue::from_str(&text),
+            Err(err) => JsValue::from_str(&format!("{{\"codec error\":{:?}}}", err.to_string())),
+        }
+    }
+
+    fn decode<O: for<'de> Deserialize<'de>>(input: JsValue) -> O {
+        let text = input.as_string().unwrap_or_default();
+        match serde_json::from_str(&text) {
+            Ok(value) => value,
+            // Both ends are this build; a message that does not decode is a bug, reported loudly.
+            Err(err) => panic!("a worker message did not decode: {err}: {text:.200}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    generation: u64,
+    /// Chosen once per worker: WebGPU initialises at most once per process.
+    backend: Option<Backend>,
+    /// Taken out while an update is in flight.
+    trainer: Option<Trainer>,
+    running: bool,
+    looping: bool,
+    stepping: bool,
+    pace: Pace,
+    seed_index: usize,
+}
+
+/// The worker's training service: handles [`ToWorker`] commands and answers through `out`.
+#[derive(Clone)]
+pub struct Service {
+    state: Rc<RefCell<State>>,
+    out: Rc<dyn Fn(FromWorker)>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// A service that answers through `out`.
+    pub fn new(out: impl Fn(FromWorker) + 'static) -> Self {
+        let state = State {
+            generation: 0,
+            backend: None,
+            trainer: None,
+            running: false,
+            looping: false,
+            stepping: false,
+            pace: Pace::Full,
+            seed_index: 0,
+        };
+        Self { state: Rc::new(RefCell::new(state)), out: Rc::new(out) }
+    }
+
+    fn send(&self, message: FromWorker) {
+        (self.out)(message);
+    }
+
+    fn generation(&self) -> u64 {
+        self.state.borrow().generation
+    }
+
+    /// Handles one command.
+    pub fn handle(&self, command: ToWorker) {
+        match command {
+            ToWorker::Configure { generation, config, prefer_gpu } => {
+                {
+                    let mut state = self.state.borrow_mut();
+                    state.generation = generation;
+                    state.trainer = None;
+                    state.running = false;
+                }
+                let service = self.clone();
+                spawn_local(async move { service.configure(generation, config, prefer_gpu).await });
+            }
+            ToWorker::Start => {
+                let start_loop = {
+                    let mut state = self.state.borrow_mut();
+                    state.running = true;
+                    !std::mem::replace(&mut state.looping, true)
+                };
+                if start_loop {
+                    let service = self.clone();
+                    spawn_local(async move { service.run_loop().await });
+                }
+            }
+            ToWorker::Pause => self.state.borrow_mut().running = false,
+            ToWorker::Step => {
+                let go = {
+                    let mut state = self.state.borrow_mut();
+                    let idle = !state.running && !state.looping && !state.stepping && state.trainer.is_some();
+                    if idle {
+                        state.stepping = true;
+                    }
+                    idle
+                };
+                if go {
+                    let service = self.clone();
+                    spawn_local(async move {
+                        let generation = service.generation();
+                        let start = Instant::now();
+                        let outcome = service.step_once().await;
+                        service.state.borrow_mut().stepping = false;
+                        match outcome {
+                            Step::Report(report) => {
+                                let rate = 1.0 / start.elapsed().as_secs_f32().max(1e-6);
+                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: rate });
+                                service.send_views();
+                            }
+                            Step::Finished => service.send(FromWorker::Stopped { generation, reason: StopReason::Finished }),
+                            Step::Failed(message) => {
+                                service.send(FromWorker::Error { generation, message });
+                                service.send(FromWorker::Stopped { generation, reason: StopReason::Failed });
+                            }
+                            Step::Stale => {}
+                        }
+                    });
+                }
+            }
+            ToWorker::SetPace(pace) => self.state.borrow_mut().pace = pace,
+            ToWorker::Inspect { seed_index } => {
+                self.state.borrow_mut().seed_index = seed_index as usize;
+                self.send_views();
+            }
+            ToWorker::Compare { run } => self.send_compare(run),
+        }
+    }
+
+    async fn configure(&self, generation: u64, config: TrainConfig, prefer_gpu: bool) {
+        let cached = self.state.borrow().backend.clone();
+        let backend = match cached {
+            Some(backend) if prefer_gpu || backend.info.kind == creditlab::BackendKind::Cpu => backend,
+            _ => {
+                let chosen = backend::choose(prefer_gpu).await;
+                self.state.borrow_mut().backend = Some(chosen.clone());
+                chosen
+            }
+        };
+        let info = backend.info.clone();
+        let trainer = Trainer::new(config, backend).await;
+        if self.generation() != generation {
+            return;
+        }
+        match trainer {
+            Ok(trainer) => {
+                self.state.borrow_mut().trainer = Some(trainer);
+                self.send(FromWorker::Ready { generation, backend: info });
+            }
+            Err(err) => self.send(FromWorker::Error { generation, message: format!("Cannot start training: {err}") }),
+        }
+    }
+
+    /// One update of the current experiment.
+    async fn step_once(&self) -> Step {
+        let generation = self.generation();
+        let Some(mut trainer) = self.state.borrow_mut().trainer.take() else { return Step::Stale };
+        if trainer.is_finished() {
+            self.state.borrow_mut().trainer = Some(trainer);
+            return Step::Finished;
+        }
+        let result = trainer.step().await;
+        if self.generation() != generation {
+            return Step::Stale;
+        }
+        self.state.borrow_mut().trainer = Some(trainer);
+        match result {
+            Ok(report) => Step::Report(Box::new(report)),
+            Err(err) => Step::Failed(format!("Training stopped: {err}")),
+        }
+    }
+
+    async fn run_loop(&self) {
+        let generation = self.generation();
+        let mut window_start = Instant::now();
+        let mut window_updates = 0usize;
+        let mut rate = 0.0f32;
+        let mut last_views: Option<Instant> = None;
+        let mut reason = StopReason::Paused;
+        loop {
+            let (running, pace) = {
+                let state = self.state.borrow();
+                (state.running && state.generation == generation, state.pace)
+            };
+            if !running {
+                break;
+            }
+            let slice_start = Instant::now();
+            let mut reports = Vec::new();
+            let mut stop = None;
+            loop {
+                match self.step_once().await {
+                    Step::Report(report) => reports.push(*report),
+                    Step::Finished => stop = Some(StopReason::Finished),
+                    Step::Failed(message) => {
+                        self.send(FromWorker::Error { generation, message });
+                        stop = Some(StopReason::Failed);
+                    }
+                    Step::Stale => stop = Some(StopReason::Paused),
+                }
+                let running = self.state.borrow().running;
+                if stop.is_some() || !running || pace != Pace::Full || slice_start.elapsed().as_secs_f64() * 1e3 >= SLICE_MS {
+                    break;
+                }
+            }
+            if !reports.is_empty() && self.generation() == generation {
+                window_updates += reports.len();
+                let seconds = window_start.elapsed().as_secs_f32();
+                if seconds >= 1.0 || rate == 0.0 {
+                    rate = window_updates as f32 / seconds.max(1e-3);
+                    window_start = Instant::now();
+                    window_updates = 0;
+                }
+                self.send(FromWorker::Reports { generation, reports, updates_per_second: rate });
+                if stop.is_some() || last_views.is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= VIEW_MS) {
+                    self.send_views();
+                    last_views = Some(Instant::now());
+                }
+            }
+            if let Some(stop) = stop {
+                reason = stop;
+                break;
+            }
+            // Let the worker's message queue run (Pause, Inspect …), then go on at the pace.
+            let wait_ms = match pace {
+                Pace::Full => 0.0,
+                Pace::PerSecond(n) => (1e3 / f64::from(n.max(1)) - slice_start.elapsed().as_secs_f64() * 1e3).max(0.0),
+            };
+            TimeoutFuture::new(wait_ms as u32).await;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            state.looping = false;
+            if state.generation == generation {
+                state.running = false;
+            }
+        }
+        if self.generation() == generation {
+            self.send_views();
+            self.send(FromWorker::Stopped { generation, reason });
+        }
+    }
+
+    /// Sends the batch views of the inspected seed (one per estimator), when there are any.
+    fn send_views(&self) {
+        let views = {
+            let state = self.state.borrow();
+            let Some(trainer) = state.trainer.as_ref() else { return };
+            let seeds = trainer.config().seeds.len();
+            let seed = state.seed_index.min(seeds.saturating_sub(1));
+            (0..trainer.config().estimators.len())
+                .filter_map(|e| trainer.batch_view(e * seeds + seed, VIEW_SAMPLES))
+                .collect::<Vec<_>>()
+        };
+        if !views.is_empty() {
+            self.send(FromWorker::Views { generation: self.generation(), views });
+        }
+    }
+
+    fn send_compare(&self, run: u32) {
+        let same = self.state.borrow().trainer.as_ref().and_then(|t| t.same_batch(run as usize, VIEW_SAMPLES));
+        match same {
+            Some(same) => self.send(FromWorker::SameBatch { generation: self.generation(), same: Box::new(same) }),
+            None => self.send(FromWorker::Error {
+                generation: self.generation(),
+                message: "No batch to compare yet: do one update first.".into(),
+            }),
+        }
+    }
+}
+
+enum Step {
+    Report(Box<StepReport>),
+    Finished,
+    Failed(String),
+    /// The experiment was replaced (or is not ready) while the update ran.
+    Stale,
+}
+
+/// The gloo-worker actor around [`Service`]: one page, one service.
+#[derive(Debug)]
+pub struct TrainingWorker {
+    service: Service,
+    page: Rc<RefCell<Option<HandlerId>>>,
+}
+
+impl Worker for TrainingWorker {
+    type Message = ();
+    type Input = ToWorker;
+    type Output = FromWorker;
+
+    fn create(scope: &WorkerScope<Self>) -> Self {
+        let page: Rc<RefCell<Option<HandlerId>>> = Rc::default();
+        let (scope, to) = (scope.clone(), page.clone());
+        let service = Service::new(move |message| {
+            if let Some(id) = *to.borrow() {
+                scope.respond(id, message);
+            }
+        });
+        Self { service, page }
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
+
+    fn received(&mut self, _scope: &WorkerScope<Self>, msg: ToWorker, id: HandlerId) {
+        *self.page.borrow_mut() = Some(id);
+        self.service.handle(msg);
+    }
+}
