@@ -80,6 +80,7 @@ impl Session {
             .encoding::<JsonCodec>()
             .callback(move |message| session.receive(message))
             .with_loader(true)
+            .as_module(false)
             .spawn(WORKER_LOADER);
         session.bridge.set_value(Some(bridge));
         session.send(ToWorker::SetPace(session.pace.get_untracked()));

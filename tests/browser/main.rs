@@ -255,7 +255,7 @@ async fn the_worker_protocol_round_trips_reports() {
     service.handle(ToWorker::Compare { run: 2 });
     wait_for(&messages, "same batch", |m| m.iter().any(|m| matches!(m, FromWorker::SameBatch { .. }))).await;
 
-    let messages = messages.borrow();
+    let messages: Vec<FromWorker> = messages.borrow().clone();
     let mut updates = Vec::new();
     for message in messages.iter() {
         // Every message survives the codec unchanged.

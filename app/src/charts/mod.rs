@@ -121,6 +121,8 @@ where
         .x_desc("update")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(y_label)
+        .y_labels(6)
+        .x_labels(6)
         .label_style(text(theme, 11))
         .axis_style(theme.foreground)
         // Light points capped at the bold ones: no extra grid strokes (0 makes plotters loop forever).

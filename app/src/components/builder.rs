@@ -225,7 +225,7 @@ fn Sculptor(session: Session) -> impl IntoView {
         _ => 0,
     }));
     let knobs = move |k: usize| {
-        let f = |label: &str, name: &str| (format!("{label}"), format!("agent{k}-{name}"));
+        let f = |label: &str, name: &str| (label.to_string(), format!("agent{k}-{name}"));
         let (l1, n1) = f("mean", "mean");
         let (l2, n2) = f("spread (noise σ)", "spread");
         let (l3, n3) = f("scale ×", "scale");

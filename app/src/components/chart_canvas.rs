@@ -38,10 +38,10 @@ pub fn ChartCanvas(
     /// `data-testid` of the canvas.
     test_id: &'static str,
     /// Canvas width in pixels.
-    #[prop(default = 520)]
+    #[prop(default = 440)]
     width: u32,
     /// Canvas height in pixels.
-    #[prop(default = 240)]
+    #[prop(default = 230)]
     height: u32,
     /// Draws the chart; reads its data untracked when it runs.
     draw: DrawFn,

@@ -20,6 +20,9 @@ fn summary(column: &EstimatorHistory, game: &GameView, what: &str, value: impl F
     format!("{}: {what}: {}", column.estimator.label(), parts.join(", "))
 }
 
+/// Draws from one column's history and the update range (done, total); returns the summary.
+type ColumnDraw<'a> = dyn Fn(&EstimatorHistory, (u32, u32)) -> Result<String, String> + 'a;
+
 /// The column of estimator `index`.
 #[component]
 pub fn Column(
@@ -30,7 +33,7 @@ pub fn Column(
 ) -> impl IntoView {
     let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
     let title = move || session.config.with(|c| c.estimators.get(index).map(|e| e.label().to_string()).unwrap_or_default());
-    let with_column = move |f: &dyn Fn(&EstimatorHistory, (u32, u32)) -> Result<String, String>| {
+    let with_column = move |f: &ColumnDraw<'_>| {
         session.history.with_untracked(|h| match h.columns.get(index) {
             Some(column) => f(column, (h.updates, h.total)),
             None => Ok(String::new()),
