@@ -47,6 +47,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a run record (as written by `train` or exported by the page) and print its
+    /// per-update metrics as CSV: one row per update, run and agent.
+    Csv {
+        /// The run record ("-" reads standard input).
+        #[arg(value_name = "RUN.json")]
+        record: PathBuf,
+    },
     /// Measure training speed (updates per second) for several games and batch sizes on the CPU.
     Bench {
         /// Updates timed per case (after 3 warm-up updates).
@@ -207,6 +214,12 @@ fn read_input(path: &PathBuf) -> Result<String, String> {
     }
 }
 
+fn csv(path: &PathBuf) -> Result<(), String> {
+    let record = RunRecord::from_json(&read_input(path)?).map_err(|e| format!("invalid run record: {e}"))?;
+    let text = record.metrics_csv().map_err(|e| e.to_string())?;
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write standard output: {e}"))
+}
+
 fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), String> {
     let config = match &config {
         Some(path) => TrainConfig::from_json(&read_input(path)?).map_err(|e| format!("invalid config: {e}"))?,
@@ -229,7 +242,7 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
         }
         Ok::<_, String>(record)
     })?;
-    let json = serde_json::to_string_pretty(&record).map_err(|e| format!("cannot encode the run: {e}"))?;
+    let json = record.to_json();
     if out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))?;
@@ -280,6 +293,7 @@ fn main() -> ExitCode {
         Command::Train { config, out, quiet } => train(config, out, quiet),
         Command::Eval { game, policy, json } => eval(game, &policy, json),
         Command::Bench { updates } => bench(updates),
+        Command::Csv { record } => csv(&record),
         Command::Advantages {
             estimator,
             eps,

@@ -232,3 +232,31 @@ fn eval_kuhn_prints_known_nash_conv_values() {
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("information set `Q` is missing"));
 }
+
+#[test]
+fn csv_prints_one_row_per_update_run_and_agent_and_refuses_bad_records() {
+    let config = temp_path("csv-config.json");
+    let out = temp_path("csv-run.json");
+    std::fs::write(&config, r#"{"updates": 3, "seeds": [5], "group_size": 2, "groups": 1}"#).expect("write");
+    let status = creditlab().args(["train", "--quiet", "--config"]).arg(&config).arg("--out").arg(&out).status().expect("run");
+    assert!(status.success());
+    let output = creditlab().arg("csv").arg(&out).output().expect("run creditlab csv");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("update,wall_ms,estimator,seed,agent,"), "{}", lines[0]);
+    assert!(lines[0].contains("figure:optimal_action_rate"));
+    // 3 updates × 3 runs × 3 agents, plus the header.
+    assert_eq!(lines.len(), 1 + 3 * 3 * 3);
+
+    // A hand-edited record: a report is missing.
+    let mut record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
+    record["reports"].as_array_mut().expect("reports").remove(0);
+    let broken = temp_path("csv-broken.json");
+    std::fs::write(&broken, record.to_string()).expect("write");
+    let output = creditlab().arg("csv").arg(&broken).output().expect("run creditlab csv");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("reports[0].update"), "{stderr}");
+}

@@ -87,7 +87,7 @@ impl RunRecord {
     /// An empty record for `config` on `backend`.
     pub fn new(config: TrainConfig, backend: BackendInfo) -> Self {
         Self {
-            format: "creditlab-run".to_string(),
+            format: crate::record::RECORD_FORMAT.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             backend,
             config,

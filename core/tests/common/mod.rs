@@ -1,4 +1,5 @@
 //! Helpers shared by the core's integration tests.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
 
 use creditlab::backend;
 use creditlab::{StepReport, TrainConfig, Trainer};

@@ -1,0 +1,144 @@
+//! A run's full record as a portable file: JSON export and a validating import, and the
+//! per-update metrics as CSV.
+//!
+//! Import checks everything a hand-edited or truncated file could get wrong (format, the config
+//! by the same rules as every other config, the reports' order and shapes) and names the field;
+//! it never panics and changes nothing on failure.
+
+use std::collections::BTreeSet;
+
+use crate::train::RunRecord;
+
+/// The `format` of every run record.
+pub const RECORD_FORMAT: &str = "creditlab-run";
+
+/// Why a run record was refused, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct RecordError {
+    /// Path of the offending field, e.g. `reports[3].runs`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
+    RecordError { field: field.into(), message: message.into() }
+}
+
+/// Columns of [`RunRecord::metrics_csv`] before the game's figures.
+pub const CSV_COLUMNS: [&str; 18] = [
+    "update",
+    "wall_ms",
+    "estimator",
+    "seed",
+    "agent",
+    "samples",
+    "reward_mean",
+    "reward_std",
+    "reward_score",
+    "advantage_mean",
+    "advantage_std",
+    "advantage_min",
+    "advantage_max",
+    "grad_norm",
+    "entropy",
+    "predicted_inflation",
+    "team_reward_mean",
+    "run_grad_norm",
+];
+
+impl RunRecord {
+    /// The record as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+    }
+
+    /// Parses and checks a record (see [`RunRecord::check`]).
+    pub fn from_json(text: &str) -> Result<Self, RecordError> {
+        let record: RunRecord = serde_json::from_str(text).map_err(|e| refuse("record", format!("not a Credit Lab run record: {e}")))?;
+        record.check()?;
+        Ok(record)
+    }
+
+    /// Checks that the record is one this build can show: its format, its config (the same
+    /// rules as every config), and reports that are updates 1, 2, … of exactly the config's
+    /// runs (estimators outer, seeds inner) and agents.
+    pub fn check(&self) -> Result<(), RecordError> {
+        if self.format != RECORD_FORMAT {
+            return Err(refuse("format", format!("is {:?}, expected {RECORD_FORMAT:?}", self.format)));
+        }
+        self.config.validate().map_err(|e| refuse(format!("config.{}", e.field), e.message))?;
+        if self.reports.len() > self.config.updates as usize {
+            return Err(refuse("reports", format!("{} reports for a run of {} updates", self.reports.len(), self.config.updates)));
+        }
+        let agents = self.config.game.agents();
+        let seeds = &self.config.seeds;
+        for (i, report) in self.reports.iter().enumerate() {
+            let at = |field: &str| format!("reports[{i}].{field}");
+            if report.update as usize != i + 1 {
+                return Err(refuse(at("update"), format!("is {}, expected {}", report.update, i + 1)));
+            }
+            if report.runs.len() != self.config.runs() {
+                return Err(refuse(at("runs"), format!("has {} runs, the config has {}", report.runs.len(), self.config.runs())));
+            }
+            for (r, run) in report.runs.iter().enumerate() {
+                let (estimator, seed) = (self.config.estimators[r / seeds.len()], seeds[r % seeds.len()]);
+                if run.estimator != estimator || run.seed != seed {
+                    return Err(refuse(
+                        at(&format!("runs[{r}]")),
+                        format!("is {} seed {}, the config says {} seed {seed}", run.estimator, run.seed, estimator),
+                    ));
+                }
+                if run.agents.len() != agents {
+                    return Err(refuse(at(&format!("runs[{r}].agents")), format!("has {} agents, the game has {agents}", run.agents.len())));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The per-update metrics as CSV: one row per (update, run, agent), the columns of
+    /// [`CSV_COLUMNS`] then one `figure:<name>` column per game figure (empty where a run did
+    /// not report it).
+    pub fn metrics_csv(&self) -> Result<String, RecordError> {
+        let figures: BTreeSet<&str> =
+            self.reports.iter().flat_map(|r| r.runs.iter().flat_map(|run| run.figures.keys().map(String::as_str))).collect();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let csv_error = |e: csv::Error| refuse("csv", e.to_string());
+        let header: Vec<String> =
+            CSV_COLUMNS.iter().map(|c| c.to_string()).chain(figures.iter().map(|f| format!("figure:{f}"))).collect();
+        writer.write_record(&header).map_err(csv_error)?;
+        let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
+        for report in &self.reports {
+            for run in &report.runs {
+                for (k, a) in run.agents.iter().enumerate() {
+                    let mut row = vec![
+                        report.update.to_string(),
+                        report.wall_ms.to_string(),
+                        run.estimator.name().to_string(),
+                        run.seed.to_string(),
+                        k.to_string(),
+                        a.samples.to_string(),
+                        a.reward_mean.to_string(),
+                        a.reward_std.to_string(),
+                        a.reward_score.to_string(),
+                        a.advantage_mean.to_string(),
+                        a.advantage_std.to_string(),
+                        a.advantage_min.to_string(),
+                        a.advantage_max.to_string(),
+                        opt(a.grad_norm),
+                        a.entropy.to_string(),
+                        opt(a.predicted_inflation),
+                        run.team_reward_mean.to_string(),
+                        opt(run.grad_norm),
+                    ];
+                    row.extend(figures.iter().map(|f| opt(run.figures.get(*f).copied())));
+                    writer.write_record(&row).map_err(csv_error)?;
+                }
+            }
+        }
+        let bytes = writer.into_inner().map_err(|e| refuse("csv", e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| refuse("csv", e.to_string()))
+    }
+}
