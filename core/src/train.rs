@@ -328,10 +328,7 @@ impl Trainer {
             samples: b.rollout.batch.samples[..keep].to_vec(),
             step_rewards: b.rollout.step_rewards[..keep].to_vec(),
             cells: b.rollout.cells.get(..keep).map(<[_]>::to_vec).unwrap_or_default(),
-            advantages: Advantages {
-                values: b.advantages.values[..keep].to_vec(),
-                ledger: b.advantages.ledger[..keep].to_vec(),
-            },
+            advantages: b.advantages.prefix(keep),
         })
     }
 
@@ -347,11 +344,7 @@ impl Trainer {
             .estimators
             .iter()
             .map(|&estimator| match self.estimate(estimator, &b.rollout, b.policies.as_ref()) {
-                Ok(a) => SameBatchResult {
-                    estimator,
-                    advantages: Some(Advantages { values: a.values[..keep].to_vec(), ledger: a.ledger[..keep].to_vec() }),
-                    error: None,
-                },
+                Ok(a) => SameBatchResult { estimator, advantages: Some(a.prefix(keep)), error: None },
                 Err(err) => SameBatchResult { estimator, advantages: None, error: Some(err.to_string()) },
             })
             .collect();

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_placeholder, text, Theme};
+use super::{agent_color, chart_error, draw_placeholder, text, titled, Theme};
 use crate::game_view::GameView;
 
 /// Bins per histogram.
@@ -50,8 +50,7 @@ where
     }
     root.fill(&theme.background).map_err(chart_error)?;
     let max = per_agent.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-3) * 1.05;
-    let (titled, body) = root.split_vertically(22);
-    titled.draw(&Text::new(caption.to_string(), (8, 4), text(theme, 14))).map_err(chart_error)?;
+    let body = titled(root, caption, theme)?;
     let rows = body.split_evenly((per_agent.len().max(1), 1));
     let last = rows.len().saturating_sub(1);
     for (k, (area, values)) in rows.iter().zip(per_agent).enumerate() {

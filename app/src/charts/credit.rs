@@ -13,7 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{agent_color, chart_error, draw_placeholder, text, Theme};
+use super::{agent_color, chart_error, draw_placeholder, text, titled, Theme};
 use crate::game_view::GameView;
 
 /// Episodes shown in the turn map.
@@ -47,8 +47,7 @@ where
     }
     root.fill(&theme.background).map_err(chart_error)?;
     let max = data.advantages.iter().filter(|a| a.is_finite()).fold(0.0f32, |m, a| m.max(a.abs())).max(1e-6);
-    let (titled, rest) = root.split_vertically(22);
-    titled.draw(&Text::new(caption.to_string(), (8, 4), text(theme, 14))).map_err(chart_error)?;
+    let rest = titled(root, caption, theme)?;
     let (_, h) = rest.dim_in_pixel();
     let (body, scale) = rest.split_vertically(h.saturating_sub(24));
     if let (Some(size), false) = (game.grid, data.cells.is_empty()) {

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{band_polygon, chart_error, draw_axes, draw_legend, draw_placeholder, text, update_range, Theme};
+use super::{band_polygon, chart_error, draw_legend, draw_placeholder, text, update_chart, update_range, Theme};
 use crate::game_view::GameView;
 use crate::history::EstimatorHistory;
 
@@ -25,18 +25,10 @@ where
     let Some(band) = column.figures.get(headline.figure) else {
         return draw_placeholder(root, &caption, "no updates yet", theme);
     };
-    root.fill(&theme.background).map_err(chart_error)?;
     let values = band.lo.points().into_iter().chain(band.hi.points()).map(|p| p.1).chain(headline.references.iter().map(|r| r.0));
     let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = ((hi - lo) * 0.08).max(0.02);
-    let mut chart = ChartBuilder::on(root)
-        .caption(caption, text(theme, 14))
-        .margin(8)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(update_range(total, updates), (lo - pad)..(hi + pad))
-        .map_err(chart_error)?;
-    draw_axes(&mut chart, theme, &|v| format!("{v:.2}"))?;
+    let mut chart = update_chart(root, &caption, (lo - pad)..(hi + pad), (updates, total), theme, &|v| format!("{v:.2}"))?;
     let x_end = update_range(total, updates).end;
     for &(value, label) in &headline.references {
         chart

@@ -146,6 +146,46 @@ pub(crate) fn band_polygon(band: &Band, map: impl Fn(f32) -> f32) -> Vec<(f32, f
     polygon
 }
 
+/// The plot of a value over updates: the background filled, a caption, the x axis of the run's
+/// updates against a linear `y` axis, axes and grid drawn.
+#[allow(clippy::type_complexity)]
+pub(crate) fn update_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y: std::ops::Range<f32>,
+    (updates, total): (u32, u32),
+    theme: &Theme,
+    y_label: &dyn Fn(&f32) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>, String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&theme.background).map_err(chart_error)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, text(theme, 14))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(update_range(total, updates), y)
+        .map_err(chart_error)?;
+    draw_axes(&mut chart, theme, y_label)?;
+    Ok(chart)
+}
+
+/// Draws `caption` in a strip at the top of `root` and returns the area below it.
+pub(crate) fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    theme: &Theme,
+) -> Result<DrawingArea<DB, plotters::coord::Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let (title, body) = root.split_vertically(22);
+    title.draw(&Text::new(caption.to_string(), (8, 4), text(theme, 14))).map_err(chart_error)?;
+    Ok(body)
+}
+
 /// A message in the middle of an empty chart.
 pub(crate) fn draw_placeholder<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,

@@ -10,10 +10,11 @@
 //!
 //! Paths of the first seed are drawn bold, other seeds faint.
 
+use plotters::coord::types::RangedCoordf32;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_axes, text, update_range, Theme, AGENT_COLORS};
+use super::{agent_color, chart_error, draw_axes, text, titled, update_chart, update_range, Theme, AGENT_COLORS};
 use crate::game_view::GameView;
 use crate::history::{Bounded, EstimatorHistory};
 
@@ -52,6 +53,24 @@ fn pair(column: &EstimatorHistory, s: usize, (kx, ax): (usize, usize), (ky, ay):
         (Some(x), Some(y)) => x.iter().zip(&y).map(|(p, q)| (p.1, q.1)).collect(),
         _ => Vec::new(),
     }
+}
+
+/// One seed's path: bold for the first seed, faint for the others; a dot where it starts and a
+/// ring where it is now.
+fn draw_path<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
+    path: Vec<(f32, f32)>,
+    color: RGBColor,
+    bold: bool,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let (Some(&first), Some(&last)) = (path.first(), path.last()) else { return Ok(()) };
+    let style = if bold { color.stroke_width(2) } else { color.mix(0.3).stroke_width(1) };
+    chart.draw_series(LineSeries::new(path, style)).map_err(chart_error)?;
+    chart.draw_series([Circle::new(first, 3, color.filled()), Circle::new(last, 5, color.stroke_width(2))]).map_err(chart_error)?;
+    Ok(())
 }
 
 fn seeds(column: &EstimatorHistory) -> usize {
@@ -105,12 +124,7 @@ where
     for s in (0..seeds(column)).rev() {
         let path = pair(column, s, (0, 0), (1, 0));
         let color = agent_color(0);
-        let style = if s == 0 { color.stroke_width(2) } else { color.mix(0.3).stroke_width(1) };
-        if let (Some(&first), Some(&last)) = (path.first(), path.last()) {
-            chart.draw_series(LineSeries::new(path, style)).map_err(chart_error)?;
-            chart.draw_series([Circle::new(first, 3, color.filled()), Circle::new(last, 5, color.stroke_width(2))])
-                .map_err(chart_error)?;
-        }
+        draw_path(&mut chart, path, color, s == 0)?;
     }
     Ok(())
 }
@@ -130,8 +144,7 @@ fn simplex<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (titled, body) = root.split_vertically(22);
-    titled.draw(&Text::new("Policy paths on each player's simplex".to_string(), (8, 4), text(theme, 14))).map_err(chart_error)?;
+    let body = titled(root, "Policy paths on each player's simplex", theme)?;
     let equilibria = matrix.pure_equilibria();
     for (k, panel) in body.split_evenly((1, 2)).iter().enumerate() {
         let mut chart = ChartBuilder::on(panel)
@@ -161,12 +174,7 @@ where
             let series: Vec<Vec<(f32, f32)>> = probs.iter().take(3).map(Bounded::points).collect();
             let path: Vec<(f32, f32)> =
                 (0..series[0].len()).map(|i| ternary([series[0][i].1, series[1][i].1, series[2][i].1])).collect();
-            let style = if s == 0 { color.stroke_width(2) } else { color.mix(0.3).stroke_width(1) };
-            if let (Some(&first), Some(&last)) = (path.first(), path.last()) {
-                chart.draw_series(LineSeries::new(path, style)).map_err(chart_error)?;
-                chart.draw_series([Circle::new(first, 3, color.filled()), Circle::new(last, 5, color.stroke_width(2))])
-                    .map_err(chart_error)?;
-            }
+            draw_path(&mut chart, path, color, s == 0)?;
         }
         panel.draw(&Text::new(game.agent(k), (4, 0), text(theme, 11).color(&color))).map_err(chart_error)?;
     }
@@ -183,9 +191,7 @@ fn lines<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (titled, body) = root.split_vertically(22);
-    let caption = format!("Action probabilities at {}", game.reference);
-    titled.draw(&Text::new(caption, (8, 4), text(theme, 13))).map_err(chart_error)?;
+    let body = titled(root, &format!("Action probabilities at {}", game.reference), theme)?;
     let agents = column.agents.len().max(1);
     for (k, panel) in body.split_evenly((1, agents)).iter().enumerate() {
         let mut chart = ChartBuilder::on(panel)
@@ -219,21 +225,15 @@ fn entropy<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     column: &EstimatorHistory,
     game: &GameView,
-    (updates, total): (u32, u32),
+    range: (u32, u32),
     theme: &Theme,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     let top = column.agents.iter().flat_map(|a| a.entropy.hi.points()).map(|p| p.1).fold(0.1f32, f32::max) * 1.1;
-    let mut chart = ChartBuilder::on(root)
-        .caption("Policy entropy per agent (nats; no single reference decision)", text(theme, 13))
-        .margin(8)
-        .x_label_area_size(30)
-        .y_label_area_size(36)
-        .build_cartesian_2d(update_range(total, updates), 0f32..top)
-        .map_err(chart_error)?;
-    draw_axes(&mut chart, theme, &|v| format!("{v:.1}"))?;
+    let caption = "Policy entropy per agent (nats; no single reference decision)";
+    let mut chart = update_chart(root, caption, 0.0..top, range, theme, &|v| format!("{v:.1}"))?;
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         chart

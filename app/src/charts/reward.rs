@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, band_polygon, chart_error, draw_axes, draw_legend, text, update_range, Theme};
+use super::{agent_color, band_polygon, chart_error, draw_legend, update_chart, Theme};
 use crate::game_view::GameView;
 use crate::history::EstimatorHistory;
 
@@ -14,21 +14,14 @@ pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     column: &EstimatorHistory,
     game: &GameView,
-    (updates, total): (u32, u32),
+    range: (u32, u32),
     theme: &Theme,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&theme.background).map_err(chart_error)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption("Reward per agent, own scale (0 = worst, 1 = best)", text(theme, 14))
-        .margin(8)
-        .x_label_area_size(30)
-        .y_label_area_size(36)
-        .build_cartesian_2d(update_range(total, updates), -0.05f32..1.05f32)
-        .map_err(chart_error)?;
-    draw_axes(&mut chart, theme, &|v| format!("{v:.1}"))?;
+    let caption = "Reward per agent, own scale (0 = worst, 1 = best)";
+    let mut chart = update_chart(root, caption, -0.05..1.05, range, theme, &|v| format!("{v:.1}"))?;
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         if column.latest.len() > 1 {

@@ -221,6 +221,14 @@ pub struct Advantages {
     pub ledger: Vec<LedgerEntry>,
 }
 
+impl Advantages {
+    /// The first `len` samples' advantages and ledger entries.
+    pub fn prefix(&self, len: usize) -> Advantages {
+        let len = len.min(self.values.len()).min(self.ledger.len());
+        Advantages { values: self.values[..len].to_vec(), ledger: self.ledger[..len].to_vec() }
+    }
+}
+
 /// Statistics of one key, after the edge conventions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct KeyStats {
