@@ -4,8 +4,10 @@ pub mod app;
 pub mod charts;
 pub mod game_view;
 pub mod history;
+pub mod lessons;
 pub mod components;
 pub mod session;
+pub mod url;
 pub mod worker;
 
 /// Mounts the page (called by the binary's `main`).

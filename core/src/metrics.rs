@@ -39,6 +39,10 @@ pub struct AgentReport {
     /// Action probabilities at the game's reference decision for this agent, after the update
     /// (bandit: context 0; matrix: the one state; see each game); empty where there is none.
     pub action_probs: Vec<f32>,
+    /// L2 norm of the change of the agent's parameters made by this update (with a shared
+    /// policy: of the run's shared MLP); `None` in records written before it was measured.
+    #[serde(default)]
+    pub update_norm: Option<f32>,
     /// Predicted gradient second-moment factor under one global baseline,
     /// (σ_k² + (μ_k − μ)²) / σ², averaged over the groups where it is defined.
     pub predicted_inflation: Option<f32>,

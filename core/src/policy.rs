@@ -141,6 +141,19 @@ impl HostPolicy {
         Self { shape, agents, sharing, params }
     }
 
+    /// L2 norm of the change of parameter model `model` from `before` to `self` (every
+    /// weight and bias of that MLP).
+    pub fn model_change(&self, before: &HostPolicy, model: usize) -> f32 {
+        let mut sum = 0.0f64;
+        for (after, before) in self.params.iter().zip(&before.params) {
+            let len = after.len() / self.shape.models;
+            for (a, b) in after[model * len..][..len].iter().zip(&before[model * len..][..len]) {
+                sum += f64::from(a - b).powi(2);
+            }
+        }
+        sum.sqrt() as f32
+    }
+
     /// The parameter model of (run, agent).
     pub fn model(&self, run: usize, agent: usize) -> usize {
         match self.sharing {

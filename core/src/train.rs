@@ -520,7 +520,7 @@ impl Trainer {
         let host = read_back(Tensor::cat(parts, 0)).await?;
         let param_len: usize = self.shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
         let (flat, norm_sq) = host.split_at(param_len);
-        self.host = HostPolicy::from_flat(self.shape, agents, self.config.policy, flat);
+        let before = std::mem::replace(&mut self.host, HostPolicy::from_flat(self.shape, agents, self.config.policy, flat));
         self.update += 1;
 
         // First epoch's norms: the estimator's gradient before any optimizer step.
@@ -528,13 +528,13 @@ impl Trainer {
         let reports = batches
             .iter()
             .enumerate()
-            .map(|(r, b)| self.run_report(r, b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r]))
+            .map(|(r, b)| self.run_report(r, b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r], &before))
             .collect();
         self.last = batches;
         Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
     }
 
-    fn run_report(&self, r: usize, b: &RunBatch, agent_norm_sq: &[f32], run_norm_sq: f32) -> RunReport {
+    fn run_report(&self, r: usize, b: &RunBatch, agent_norm_sq: &[f32], run_norm_sq: f32, before: &HostPolicy) -> RunReport {
         let rollout = &b.rollout;
         let batch: &Batch = &rollout.batch;
         let actions = rollout.actions;
@@ -575,6 +575,7 @@ impl Trainer {
                     grad_norm: finite(agent_norm_sq[k].sqrt()),
                     entropy: mean_std(&entropies).0,
                     action_probs,
+                    update_norm: finite(self.host.model_change(before, self.host.model(r, k))),
                     predicted_inflation: predicted_inflation(batch, k as u32),
                 }
             })

@@ -1,0 +1,220 @@
+//! The guided lessons: each step is a preset experiment (a query string, read like a link), a
+//! short text for a student who knows basic policy gradients, what to look at, and a question
+//! whose answer is revealed on demand. The claims follow `shared/REFERENCE.md`; the tests below
+//! check that every preset is a valid experiment and that each lesson uses what it talks about.
+
+use creditlab::TrainConfig;
+
+/// One step of a lesson.
+#[derive(Debug, Clone, Copy)]
+pub struct LessonStep {
+    /// The experiment, as a link's query string (read against the defaults).
+    pub preset: &'static str,
+    /// What the step is about.
+    pub text: &'static str,
+    /// Where to look on the page.
+    pub look: &'static str,
+    /// The question to think about before revealing the answer.
+    pub question: &'static str,
+    /// The answer.
+    pub answer: &'static str,
+}
+
+/// A guided lesson.
+#[derive(Debug, Clone, Copy)]
+pub struct Lesson {
+    /// Id used in links (`?lesson=scales`).
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// The steps, in order.
+    pub steps: &'static [LessonStep],
+}
+
+/// Every lesson, in course order.
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        id: "scales",
+        title: "One baseline for agents with different reward scales",
+        steps: &[
+            LessonStep {
+                preset: "game=bandit&estimators=global-step,agent-wise&seeds=1,2,3&updates=150",
+                text: "Three agents play the same 4-armed bandit, but their rewards are scaled ×1, ×10 and ×100 \
+                    (team reward = their sum). Global step level normalises every sample of a group with one mean μ \
+                    and std σ computed over all agents' rewards; agent-wise (Dr. MAS) uses each agent's own μ_k and σ_k.",
+                look: "The reward-score chart (0 = worst arm, 1 = best arm, per agent) and the advantage histograms of \
+                    both columns. The dashed lines of the gradient-norm chart are the predicted factor \
+                    √((σ_k² + (μ_k − μ)²)/σ²).",
+                question: "Under the global step baseline, which agent's advantages tell it least about its own arm choice?",
+                answer: "Agent ×1. Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 50), so \
+                    nearly every one of its samples gets the same negative advantage ≈ (μ_1 − μ)/σ whatever arm it pulled: \
+                    the signal of its choice is ~1/100 of σ. Its score stays near where it started while agent-wise \
+                    normalisation (mean 0, std 1 per agent) lets all three learn at the same pace.",
+            },
+            LessonStep {
+                preset: "game=bandit&game.agents.2.scale=1000&estimators=global-step,agent-wise&seeds=1,2,3&updates=150",
+                text: "Now the third agent's rewards are ×1000. Dr. MAS shows that under one global baseline agent k's \
+                    gradient second moment grows like (σ_k² + (μ_k − μ)²)/σ².",
+                look: "The gradient-norm chart: the solid lines are measured per-agent norms, the dashed lines the \
+                    predicted factor on the right axis. Compare with the agent-wise column.",
+                question: "Predict before you press Start: under the global baseline, is the ×1000 agent's gradient norm \
+                    larger or smaller than the other agents'? What happens to the factor under agent-wise normalisation?",
+                answer: "Larger: the ×1000 agent owns most of the group's variance, so its factor is above 1 while the \
+                    small agents' factors are near 0 — their norms are dwarfed. Agent-wise normalisation makes every \
+                    agent's advantages mean 0, std 1 (factor 1), so the norms are of the same order for all agents.",
+            },
+        ],
+    },
+    Lesson {
+        id: "frequencies",
+        title: "Agents that act at different frequencies",
+        steps: &[LessonStep {
+            preset: "game=pipeline&estimators=grpo-global,global-step,trajectory-per-agent,agent-wise&seeds=1,2&updates=150",
+            text: "In the solver–verifier pipeline the solver writes every digit of every proposal (answer length × \
+                rounds decisions) and the verifier decides once per round. Trajectory-level GRPO gives every sample of an \
+                episode the episode's mean reward; global step level pools all samples of a group, so the solver's many \
+                samples dominate μ and σ; agent-wise keeps one key per (group, agent).",
+            look: "The advantage ledger (choose an estimator tab): the keys, their counts, μ and σ. The per-agent \
+                advantage histograms of each column.",
+            question: "Under which estimators does the verifier's advantage have mean 0 in every group?",
+            answer: "Agent-wise: its key (group, verifier) is normalised on its own, so its advantages have mean 0 and \
+                std 1 in each group. Trajectory-per-agent centres the verifier's per-episode mean. Under global step level \
+                its mean advantage is (μ_verifier − μ)/σ, generally not 0: a push on every verdict, whatever it was, set by \
+                how the verifier's rewards compare with the solver's.",
+        }],
+    },
+    Lesson {
+        id: "overgeneralization",
+        title: "Relative overgeneralisation in climbing and penalty games",
+        steps: &[
+            LessonStep {
+                preset: "game=matrix&estimators=grpo-global,agent-wise,coma&seeds=1,2,3&updates=200",
+                text: "The climbing game pays both players the same: [[11, −30, 0], [−30, 7, 0], [0, 6, 5]]. (A, A) = 11 is \
+                    the optimum, but against a partner who still explores uniformly, A earns (11 − 30 + 0)/3 ≈ −6.3 on \
+                    average, B ≈ −7.7 and C ≈ +3.7. Independent learners judge an action by its average over the \
+                    partner's exploration: relative overgeneralisation.",
+                look: "The policy paths on each player's simplex (vertices A, B, C; ■ marks pure equilibria) and the \
+                    headline figure.",
+                question: "Where do the players end up: at (A, A) = 11?",
+                answer: "Usually not. The early pull is towards C, where the partner's mistakes cost least, and the pair \
+                    settles on a lower equilibrium — in our runs (B, B) = 7 — under every estimator here. Counterfactual \
+                    credit (COMA) fixes who gets credit, not the exploration averaging that hides the optimum.",
+            },
+            LessonStep {
+                preset: "game=matrix&game.name=penalty&game.k=100&estimators=grpo-global,agent-wise,coma&seeds=1,2,3&updates=200",
+                text: "The penalty game [[−k, 0, 10], [0, 2, 0], [10, 0, −k]] has two optimal joint actions worth 10 and a \
+                    safe one, (B, B) = 2; miscoordinating on the optimum costs k. Against a uniform partner A earns \
+                    (10 − k)/3 on average and B 2/3.",
+                look: "The policy paths, then change penalty k in the builder to 0 and compare.",
+                question: "For which k do you expect the players to give up the optimum for the safe action B?",
+                answer: "When (10 − k)/3 < 2/3, i.e. k > 8: with k = 100 the safe (B, B) = 2 attracts independent \
+                    learners; with k = 0 the optimum's average is higher than B's and they can coordinate on 10.",
+            },
+        ],
+    },
+    Lesson {
+        id: "counterfactual",
+        title: "Counterfactual credit: COMA, difference rewards and Shapley on the same batch",
+        steps: &[LessonStep {
+            preset: "game=matrix&estimators=grpo-global,coma,difference,shapley&seeds=1&updates=60",
+            text: "Three ways to ask \"what did agent k's action change?\" with the exact payoff of a one-step game. COMA: \
+                A^k = Q(s, u) − Σ_u' π^k(u') Q(s, (u^−k, u')), the payoff against the expectation over agent k's own \
+                policy. Difference rewards: D_k = G(z) − G(z_−k) with k's action replaced by a default. Shapley: \
+                φ_k averages k's marginal contribution over every coalition of the others.",
+            look: "Train a few updates, then in \"Same batch\" press Freeze: one batch under every estimator, sample by \
+                sample. Then open \"Step through one update\".",
+            question: "In a common-payoff game, global GRPO gives both players of an episode the same advantage. Can the \
+                counterfactual estimators give them different credit for the same joint action?",
+            answer: "Yes — all three hold the partner fixed and vary only agent k's action, so a player whose action \
+                did not matter gets little credit while its partner gets more. With two players Shapley is \
+                φ_k = ½[v({k}) − v(∅)] + ½[v(N) − v(N∖{k})], and the players' values add up to v(N) − v(∅).",
+        }],
+    },
+    Lesson {
+        id: "turns",
+        title: "Turn-level credit in self-play: Kuhn poker with MARS",
+        steps: &[LessonStep {
+            preset: "game=kuhn&estimators=grpo-global,mars&seeds=1,2&updates=150",
+            text: "Kuhn poker: 3 cards, 2 players, up to 3 decisions. The same policy network plays both seats. MARS \
+                normalises per (game, player): it centres each player's turn rewards, sums them into a turn-level return \
+                and subtracts the mean of that player's unique advantage values. NashConv measures exploitability: 11/12 \
+                for uniform play, 0 at an equilibrium (game value −1/18 for player 1).",
+            look: "The NashConv chart with its two reference lines, and the policy's probabilities at the reference \
+                decision.",
+            question: "Does exploitability fall under both estimators?",
+            answer: "Not necessarily. Self-play with one global baseline can chase its own tail: in our runs NashConv \
+                rose above 1 under global GRPO while MARS brought it down towards the 0.1–0.3 plateau that independent \
+                policy gradient typically reaches. Compare seeds: the band shows how much they differ.",
+        }],
+    },
+    Lesson {
+        id: "anchors",
+        title: "Step-level credit in the foraging gridworld: GiGPO's anchor states",
+        steps: &[LessonStep {
+            preset: "game=foraging&estimators=grpo-global,gigpo&seeds=1,2&updates=80",
+            text: "Agents walk a grid and load food together (a food loads when the adjacent agents' levels add up to its \
+                level). Episode-level GRPO gives every step of an episode the same advantage. GiGPO adds a step term: \
+                steps of the same group that start from an identical state (an anchor state) form a step group, and \
+                A = A^E + ω·A^S compares their discounted returns (γ = 0.95).",
+            look: "The credit map (mean advantage per cell and agent) and the GiGPO tab of the ledger: one key per \
+                anchor state.",
+            question: "What step-level credit does a state visited only once in the group get?",
+            answer: "None: a singleton step group gives A^S = 0, so only the episode term A^E remains. Step-level credit \
+                appears where episodes revisit the same states — near the start and around the food.",
+        }],
+    },
+];
+
+/// The lesson with id `id`.
+pub fn find(id: &str) -> Option<&'static Lesson> {
+    LESSONS.iter().find(|l| l.id == id)
+}
+
+/// Step `step` of lesson `id`'s preset experiment.
+pub fn preset(id: &str, step: usize) -> Option<TrainConfig> {
+    let step = find(id)?.steps.get(step)?;
+    let decoded = crate::url::decode(step.preset, 0);
+    Some(decoded.state.config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn there_are_six_lessons_with_valid_presets() {
+        assert!(LESSONS.len() >= 6);
+        for lesson in LESSONS {
+            assert!(!lesson.steps.is_empty());
+            for step in lesson.steps {
+                let decoded = crate::url::decode(step.preset, 0);
+                assert!(decoded.ignored.is_empty(), "{}: {:?}", lesson.id, decoded.ignored);
+                assert!(!decoded.seeded, "{}: a preset fixes its seeds", lesson.id);
+                decoded.state.config.validate().expect("valid");
+                for text in [step.text, step.look, step.question, step.answer] {
+                    assert!(text.len() > 40, "{}: a step's texts are sentences", lesson.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_lesson_trains_what_it_talks_about() {
+        let uses = |id: &str, step: usize| -> Vec<&'static str> {
+            preset(id, step).map(|c| c.estimators.iter().map(|e| e.name()).collect()).unwrap_or_default()
+        };
+        assert!(uses("scales", 0).contains(&"agent-wise") && uses("scales", 0).contains(&"global-step"));
+        assert!(uses("frequencies", 0).contains(&"trajectory-per-agent"));
+        assert!(uses("turns", 0).contains(&"mars"));
+        assert!(uses("anchors", 0).contains(&"gigpo"));
+        for e in ["coma", "difference", "shapley"] {
+            assert!(uses("counterfactual", 0).contains(&e));
+        }
+        let games: Vec<&str> = LESSONS.iter().filter_map(|l| preset(l.id, 0)).map(|c| c.game.kind()).collect();
+        assert_eq!(games, ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging"]);
+        match preset("overgeneralization", 1).map(|c| c.game) {
+            Some(creditlab::GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k })) => assert_eq!(k, 100.0),
+            other => panic!("the second step is penalty-100, got {other:?}"),
+        }
+    }
+}
