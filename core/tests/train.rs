@@ -188,3 +188,27 @@ fn clipping_leaves_reported_norms_pre_clip() {
         assert_eq!(a.grad_norm, b.grad_norm);
     }
 }
+
+/// Adam's first step moves every parameter with a non-zero gradient by the learning rate (its
+/// bias-corrected m̂/√v̂ is ±1), so each agent's parameter change is at most lr·√(parameters) and
+/// positive when its gradient is.
+#[test]
+fn update_norm_is_the_size_of_adams_step() {
+    let config = TrainConfig { updates: 1, seeds: vec![4, 5], ..TrainConfig::default() };
+    let reports = common::run(&config);
+    // Input one-hot context (1) and agent count are the bandit's; 4 arms; hidden 32.
+    let (input, hidden, actions) = (1.0f32, config.hidden as f32, 4.0f32);
+    let params = input * hidden + hidden + hidden * actions + actions;
+    let bound = config.learning_rate * params.sqrt() * 1.001;
+    for report in &reports {
+        for run in &report.runs {
+            for agent in &run.agents {
+                let change = agent.update_norm.expect("measured");
+                assert!(change <= bound, "{change} > {bound}");
+                if agent.grad_norm.is_some_and(|g| g > 1e-6) {
+                    assert!(change > 0.0);
+                }
+            }
+        }
+    }
+}
