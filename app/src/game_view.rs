@@ -135,4 +135,9 @@ impl GameView {
     pub fn agent(&self, k: usize) -> String {
         self.agents.get(k).cloned().unwrap_or_else(|| format!("agent {k}"))
     }
+
+    /// The name of agent `k`'s action `a` (its index where the game has no name for it).
+    pub fn action(&self, k: usize, a: usize) -> String {
+        self.actions.get(k).and_then(|names| names.get(a)).cloned().unwrap_or_else(|| a.to_string())
+    }
 }

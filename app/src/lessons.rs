@@ -6,7 +6,7 @@
 use creditlab::TrainConfig;
 
 /// One step of a lesson.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LessonStep {
     /// The experiment, as a link's query string (read against the defaults).
     pub preset: &'static str,
@@ -21,7 +21,7 @@ pub struct LessonStep {
 }
 
 /// A guided lesson.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lesson {
     /// Id used in links (`?lesson=scales`).
     pub id: &'static str,

@@ -6,7 +6,9 @@ pub mod game_view;
 pub mod history;
 pub mod lessons;
 pub mod components;
+pub mod download;
 pub mod session;
+pub mod storage;
 pub mod url;
 pub mod worker;
 

@@ -5,12 +5,13 @@
 //! batch views come back as messages → signals → charts. Each experiment has a generation
 //! number; messages about an older one are dropped.
 
-use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig};
+use creditlab::{BackendInfo, BatchView, RunRecord, SameBatch, StepReport, TrainConfig};
 use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
 use web_time::Instant;
 
 use crate::history::History;
+use crate::url::Teacher;
 use crate::worker::{FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
 
 /// Least time between two chart redraws while training (read-outs update on every message).
@@ -48,6 +49,16 @@ pub struct Session {
     pub pace: RwSignal<Pace>,
     /// Every report of the experiment, in update order (for exports).
     pub reports: StoredValue<Vec<StepReport>>,
+    /// Bumped whenever `reports` changes (exports and read-outs track it).
+    pub reports_changed: RwSignal<u64>,
+    /// What a teacher's link hides and locks, and the open lesson.
+    pub teacher: RwSignal<Teacher>,
+    /// The run on show was imported (or opened from the history), not trained here.
+    pub imported: RwSignal<bool>,
+    /// Bumped when a run finishes (the run history saves it).
+    pub finished: RwSignal<u64>,
+    /// The next URL change is a new experiment (a new history entry) rather than a knob.
+    pub push_url: StoredValue<bool>,
     generation: StoredValue<u64>,
     bridge: StoredValue<Option<WorkerBridge<TrainingWorker>>, LocalStorage>,
     last_redraw: StoredValue<Option<Instant>, LocalStorage>,
@@ -56,14 +67,14 @@ pub struct Session {
 
 impl Session {
     /// Creates the session, starts the training worker and configures `config` on it.
-    pub fn new(config: TrainConfig) -> Self {
+    pub fn new(config: TrainConfig, inspect: usize, teacher: Teacher) -> Self {
         let session = Self {
             history: RwSignal::new(History::new(&config)),
             config: RwSignal::new(config),
             backend: RwSignal::new(None),
             views: RwSignal::new(Vec::new()),
             same_batch: RwSignal::new(None),
-            inspect_seed: RwSignal::new(0),
+            inspect_seed: RwSignal::new(inspect),
             running: RwSignal::new(false),
             ready: RwSignal::new(false),
             updates_per_second: RwSignal::new(0.0),
@@ -71,6 +82,11 @@ impl Session {
             redraw: RwSignal::new(0),
             pace: RwSignal::new(Pace::PerSecond(30)),
             reports: StoredValue::new(Vec::new()),
+            reports_changed: RwSignal::new(0),
+            teacher: RwSignal::new(teacher),
+            imported: RwSignal::new(false),
+            finished: RwSignal::new(0),
+            push_url: StoredValue::new(false),
             generation: StoredValue::new(0),
             bridge: StoredValue::new_local(None),
             last_redraw: StoredValue::new_local(None),
@@ -109,6 +125,8 @@ impl Session {
         let config = self.config.get_untracked();
         self.history.set(History::new(&config));
         self.reports.set_value(Vec::new());
+        self.reports_changed.update(|v| *v += 1);
+        self.imported.set(false);
         self.views.set(Vec::new());
         self.same_batch.set(None);
         self.ready.set(false);
@@ -122,8 +140,54 @@ impl Session {
         self.send(ToWorker::Inspect { seed_index: self.inspect_seed.get_untracked() as u32 });
     }
 
+    /// Opens a finished run (imported or from the history) without training: the charts show
+    /// its reports; Reset trains the same config again.
+    pub fn open_record(self, record: RunRecord) {
+        self.send(ToWorker::Pause);
+        self.generation.update_value(|g| *g += 1);
+        self.push_url.set_value(true);
+        let mut history = History::new(&record.config);
+        for report in &record.reports {
+            history.push(report);
+        }
+        self.config.set(record.config);
+        self.history.set(history);
+        self.reports.set_value(record.reports);
+        self.reports_changed.update(|v| *v += 1);
+        self.views.set(Vec::new());
+        self.same_batch.set(None);
+        self.ready.set(false);
+        self.running.set(false);
+        self.imported.set(true);
+        self.updates_per_second.set(0.0);
+        if self.inspect_seed.get_untracked() >= self.config.with_untracked(|c| c.seeds.len()) {
+            self.inspect_seed.set(0);
+        }
+        self.backend.set(Some(record.backend));
+        self.request_redraw(true);
+    }
+
+    /// The run on show as a portable record (config, every report so far, build version).
+    pub fn record(self) -> RunRecord {
+        let backend = self.backend.get_untracked().unwrap_or_else(|| BackendInfo { kind: creditlab::BackendKind::Cpu, reason: "not chosen yet".into() });
+        let mut record = RunRecord::new(self.config.get_untracked(), backend);
+        record.reports = self.reports.get_value();
+        record
+    }
+
+    /// Replaces the experiment with `config` as a new experiment (a new browser history
+    /// entry rather than a knob change).
+    pub fn apply_new(self, config: TrainConfig) {
+        self.push_url.set_value(true);
+        self.apply(config);
+    }
+
     /// Starts (or resumes) training.
     pub fn start(self) {
+        if self.imported.get_untracked() {
+            self.message.set(Some("This run was opened from a file or the history; Reset trains it again.".into()));
+            return;
+        }
         if !self.ready.get_untracked() || self.running.get_untracked() {
             return;
         }
@@ -191,6 +255,7 @@ impl Session {
                 });
                 self.updates_per_second.set(updates_per_second);
                 self.reports.update_value(|all| all.extend(reports));
+                self.reports_changed.update(|v| *v += 1);
                 self.request_redraw(!self.running.get_untracked());
             }
             FromWorker::Views { generation, views } if generation == current => {
@@ -203,6 +268,9 @@ impl Session {
                 self.running.set(false);
                 if reason == StopReason::Finished && !self.is_finished() {
                     self.message.set(Some("The run is finished; Reset to train again.".into()));
+                }
+                if reason == StopReason::Finished && self.is_finished() {
+                    self.finished.update(|v| *v += 1);
                 }
                 self.request_redraw(true);
             }

@@ -27,7 +27,7 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
 }
 
 /// Columns of [`RunRecord::metrics_csv`] before the game's figures.
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "update",
     "wall_ms",
     "estimator",
@@ -42,6 +42,7 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "advantage_min",
     "advantage_max",
     "grad_norm",
+    "update_norm",
     "entropy",
     "predicted_inflation",
     "team_reward_mean",
@@ -128,6 +129,7 @@ impl RunRecord {
                         a.advantage_min.to_string(),
                         a.advantage_max.to_string(),
                         opt(a.grad_norm),
+                        opt(a.update_norm),
                         a.entropy.to_string(),
                         opt(a.predicted_inflation),
                         run.team_reward_mean.to_string(),

@@ -1,79 +1,9 @@
 // End-to-end: the release page built by trunk (dist/), in Debian's Chromium, driven by playwright-core.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { dirname, join, resolve } from "node:path";
-import { chromium } from "playwright-core";
-import { serveDist } from "./serve.mjs";
+import { useLab, drawnPixels, updateOf, openLab, waitForUpdate, setField, watchLongTasks } from "./helpers.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const dist = resolve(join(here, "..", "..", "dist"));
-let server;
-let browser;
-
-before(async () => {
-    server = await serveDist(dist);
-    browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-        args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
-});
-
-after(async () => {
-    await browser?.close();
-    server?.close();
-});
-
-/** Per canvas with `testId`: the number of pixels that differ from its top-left (background) pixel. */
-function drawnPixels(page, testId) {
-    return page.$$eval(`[data-testid=${testId}]`, (canvases) => canvases.map((canvas) => {
-        const ctx = canvas.getContext("2d");
-        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        let drawn = 0;
-        for (let i = 0; i < data.length; i += 4) {
-            if (data[i] !== data[0] || data[i + 1] !== data[1] || data[i + 2] !== data[2] || data[i + 3] !== data[3]) drawn++;
-        }
-        return drawn;
-    }));
-}
-
-const updateOf = (text) => Number(/update (\d+) of/.exec(text)?.[1] ?? NaN);
-
-async function openLab() {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    const errors = [];
-    page.on("pageerror", (err) => errors.push(err.message));
-    page.on("worker", (worker) => worker.on("console", (m) => { if (m.type() === "error") errors.push(`worker: ${m.text()}`); }));
-    await page.goto(server.url);
-    await page.waitForFunction(
-        () => !document.querySelector("[data-testid=backend]")?.textContent.includes("choosing"), null, { timeout: 60_000 });
-    return { page, errors };
-}
-
-async function waitForUpdate(page, n, timeout = 300_000) {
-    await page.waitForFunction((n) => {
-        const m = /update (\d+) of/.exec(document.querySelector("[data-testid=progress]").textContent);
-        return m && Number(m[1]) === n;
-    }, n, { timeout });
-}
-
-/** Types `value` into the number field `name` and commits it (change event). */
-async function setField(page, name, value) {
-    const field = page.getByTestId(`field-${name}`);
-    await field.fill(String(value));
-    await field.press("Enter");
-    await field.blur();
-}
-
-async function watchLongTasks(page) {
-    await page.evaluate(() => {
-        window.__longest = 0;
-        new PerformanceObserver((list) => {
-            for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
-        }).observe({ type: "longtask", buffered: false });
-    });
-}
+useLab();
 
 const CHARTS = ["chart-reward", "chart-gradnorm", "chart-policy", "chart-advantages", "chart-credit"];
 

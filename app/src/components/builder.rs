@@ -34,6 +34,18 @@ pub fn try_edit(session: Session, edit: impl FnOnce(&mut TrainConfig) -> Result<
     Ok(())
 }
 
+/// Whether a teacher's link locks control `name` (its field name, or its section).
+pub fn locked(session: Session, name: &str) -> bool {
+    let training = TRAINING_FIELDS.contains(&name);
+    session.teacher.with(|t| {
+        t.locks(name) || (training && t.locks("training")) || (!training && name != "estimators" && t.locks("game"))
+    })
+}
+
+/// The controls of the "Training" section (locked together by `lock=training`).
+const TRAINING_FIELDS: &[&str] =
+    &["policy", "seeds", "learning_rate", "group_size", "groups", "updates", "hidden", "entropy_coef", "ppo", "ppo_clip", "clipping", "max_grad_norm"];
+
 /// Parses a number typed into a control.
 pub fn parse_number(text: &str) -> Result<f64, String> {
     let value: f64 = text.trim().parse().map_err(|_| format!("“{}” is not a number", text.trim()))?;
@@ -90,6 +102,11 @@ pub fn NumberField(
         }
     };
     let commit_slider = commit.clone();
+    let is_locked = {
+        let name = name.clone();
+        move || locked(session, &name)
+    };
+    let slider_locked = is_locked.clone();
     let id = format!("field-{name}");
     let error_id = format!("error-{name}");
     view! {
@@ -97,11 +114,11 @@ pub fn NumberField(
             <label for=id.clone()>{label}</label>
             <div class="inputs">
                 {slider.then(|| view! {
-                    <input type="range" min=min max=max step=step aria-hidden="true" tabindex="-1"
+                    <input type="range" min=min max=max step=step aria-hidden="true" tabindex="-1" disabled=slider_locked.clone()
                         prop:value=move || text.get()
                         on:change=move |ev| commit_slider(event_target_value(&ev)) />
                 })}
-                <input type="number" id=id.clone() data-testid=id.clone() min=min max=max step="any"
+                <input type="number" id=id.clone() data-testid=id.clone() min=min max=max step="any" disabled=is_locked
                     prop:value=move || text.get()
                     aria-invalid=move || error.get().is_some().to_string()
                     aria-describedby=error_id.clone()
@@ -134,7 +151,7 @@ fn SelectField(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <select id=id.clone() data-testid=test_id
+            <select id=id.clone() data-testid=test_id disabled=move || locked(session, name)
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
                     error.set(try_edit(session, |c| set(c, &v)).err());
@@ -164,6 +181,7 @@ fn CheckField(
     view! {
         <div class="field check">
             <input type="checkbox" id=id.clone() data-testid=id.clone() prop:checked=move || checked.get()
+                disabled=move || locked(session, name)
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
                     error.set(try_edit(session, |c| set(c, on)).err());
@@ -483,6 +501,7 @@ pub fn Builder(
             view! {
                 <label class="estimator" for=id.clone()>
                     <input type="checkbox" id=id.clone() data-testid=id.clone() prop:checked=checked
+                        disabled=move || locked(session, "estimators")
                         on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             let result = try_edit(session, |c| {
@@ -514,9 +533,14 @@ pub fn Builder(
     let (e_l, e_n) = num("entropy bonus β", "entropy_coef");
     let (c_l, c_n) = num("PPO clip ε", "ppo_clip");
     let (m_l, m_n) = num("max gradient norm", "max_grad_norm");
+    let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     view! {
         <aside class="builder" aria-label="experiment builder">
             <h2>"Experiment"</h2>
+            {move || session.teacher.with(|t| !t.lock.is_empty()).then(|| view! {
+                <p class="hint locked-note" data-testid="locked-note">"Some settings are fixed by the lesson link."</p>
+            })}
+            <div hidden=move || hides("game")>
             <SelectField session label="game" name="game" test_id="game" options=games
                 get=|c| c.game.kind().to_string()
                 set=|c, kind| {
@@ -525,16 +549,22 @@ pub fn Builder(
                     c.game = game;
                     Ok(())
                 } />
+            </div>
+            <div hidden=move || hides("game")>
             <details open>
                 <summary>"Game parameters"</summary>
                 <GameParams session />
             </details>
+            </div>
+            <div hidden=move || hides("estimators")>
             <fieldset class="estimators" data-testid="estimators">
                 <legend>"Estimators to compare"</legend>
                 {estimator_boxes}
                 <span class="field-error" role="alert" data-testid="error-estimators">{move || estimator_error.get()}</span>
             </fieldset>
-            <details open>
+            </div>
+            <div hidden=move || hides("training")>
+            <details open data-testid="training">
                 <summary>"Training"</summary>
                 <SelectField session label="policy" name="policy"
                     options=vec![("separate".into(), "separate (one MLP per agent)".into()), ("shared".into(), "shared (one MLP, agent id)".into())]
@@ -543,6 +573,7 @@ pub fn Builder(
                 <div class="field" class:invalid=move || seeds_error.get().is_some()>
                     <label for="field-seeds">"seeds"</label>
                     <input id="field-seeds" data-testid="field-seeds" type="text" prop:value=move || seeds_text.get()
+                        disabled=move || locked(session, "seeds")
                         aria-invalid=move || seeds_error.get().is_some().to_string() aria-describedby="error-seeds"
                         on:change=move |ev| {
                             let raw = event_target_value(&ev);
@@ -577,6 +608,7 @@ pub fn Builder(
                         get=|c| c.max_grad_norm.map_or(1.0, f64::from) set=|c, v| { c.max_grad_norm = Some(v as f32); Ok(()) } />
                 </Show>
             </details>
+            </div>
         </aside>
     }
 }

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
 use crate::charts::Theme;
+use crate::download;
 use crate::session::Session;
 
 /// The page's colour scheme, read from the browser.
@@ -21,13 +23,53 @@ pub fn current_theme() -> Theme {
 }
 
 /// Draws a chart on a plotters canvas area and returns its text summary.
-pub type DrawFn = Arc<dyn Fn(&DrawingArea<CanvasBackend, plotters::coord::Shift>, &Theme) -> Result<String, String> + Send + Sync>;
+pub type CanvasDraw = Arc<dyn Fn(&DrawingArea<CanvasBackend, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
+/// The same chart drawn as SVG (for the SVG export).
+pub type SvgDraw = Arc<dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
+
+/// A chart: one drawing, for the canvas and for SVG. Made by [`chart_fn!`](crate::chart_fn).
+#[derive(Clone)]
+pub struct DrawFn {
+    /// Draws on the page's canvas.
+    pub canvas: CanvasDraw,
+    /// Draws as SVG.
+    pub svg: SvgDraw,
+}
+
+impl std::fmt::Debug for DrawFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DrawFn")
+    }
+}
+
+/// Makes a [`DrawFn`] from one closure body, written once and compiled for both backends:
+/// `chart_fn!(clone a, b; move |root, theme| { … })` (the `clone` list is optional).
+#[macro_export]
+macro_rules! chart_fn {
+    ($(clone $($c:ident),+ ;)? move |$root:ident, $theme:ident| $body:expr) => {
+        $crate::components::chart_canvas::DrawFn {
+            canvas: { $($(let $c = $c.clone();)+)? std::sync::Arc::new(move |$root, $theme| $body) },
+            svg: { $($(let $c = $c.clone();)+)? std::sync::Arc::new(move |$root, $theme| $body) },
+        }
+    };
+}
 
 /// Draws `draw` onto `canvas`; returns the summary.
 pub fn draw_on_canvas(canvas: web_sys::HtmlCanvasElement, draw: &DrawFn, theme: &Theme) -> Result<String, String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
-    draw(&root, theme)
+    (draw.canvas)(&root, theme)
+}
+
+/// The chart as an SVG document of `size` pixels.
+pub fn draw_svg(draw: &DrawFn, size: (u32, u32), theme: &Theme) -> Result<String, String> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        (draw.svg)(&root, theme)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(text)
 }
 
 /// One chart on a canvas.
@@ -51,6 +93,28 @@ pub fn ChartCanvas(
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let summary = RwSignal::new(String::new());
+    let svg_draw = draw.clone();
+    let name = move |ext: &str| {
+        let config = session.config.get_untracked();
+        format!("creditlab-{}-{}-update{}.{ext}", config.game.kind(), test_id.trim_start_matches("chart-"), session.history.with_untracked(|h| h.updates))
+    };
+    let export_png = move |_| {
+        let Some(element) = canvas.get_untracked() else { return };
+        let result = element
+            .to_data_url()
+            .map_err(|_| "the browser refused to export the canvas".to_string())
+            .and_then(|url| download::link(&name("png"), &url));
+        if let Err(e) = result {
+            session.message.set(Some(format!("PNG export failed: {e}")));
+        }
+    };
+    let export_svg = move |_| {
+        let result = draw_svg(&svg_draw, (width, height), &current_theme())
+            .and_then(|svg| download::text(&name("svg"), "image/svg+xml", &svg));
+        if let Err(e) = result {
+            session.message.set(Some(format!("SVG export failed: {e}")));
+        }
+    };
     Effect::new(move |_| {
         session.redraw.track();
         if let Some(also) = also {
@@ -73,6 +137,10 @@ pub fn ChartCanvas(
             <canvas node_ref=canvas width=width.to_string() height=height.to_string() data-testid=test_id
                 role="img" aria-label=move || summary.get()></canvas>
             <figcaption class="sr-only">{move || summary.get()}</figcaption>
+            <div class="chart-export">
+                <button class="link" data-testid=format!("png-{test_id}") title="download this chart as PNG" on:click=export_png>"PNG"</button>
+                <button class="link" data-testid=format!("svg-{test_id}") title="download this chart as SVG" on:click=export_svg>"SVG"</button>
+            </div>
         </figure>
     }
 }

@@ -1,6 +1,5 @@
 //! One estimator's column: its live charts (seeds aggregated) and a per-agent read-out.
 
-use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -41,21 +40,21 @@ pub fn Column(
     };
     let views_changed = Signal::derive(move || session.views.with(|v| v.first().map_or(0, |v| u64::from(v.update))));
 
-    let reward: DrawFn = Arc::new(move |root, theme| {
+    let reward: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::reward::draw(root, c, &game, range, theme)?;
             Ok(summary(c, &game, "reward score", |k| c.agents[k].reward_score.mean.last()))
         })
     });
-    let gradnorm: DrawFn = Arc::new(move |root, theme| {
+    let gradnorm: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::gradnorm::draw(root, c, &game, range, theme)?;
             Ok(summary(c, &game, "gradient norm", |k| c.agents[k].grad_norm.mean.last()))
         })
     });
-    let figure: DrawFn = Arc::new(move |root, theme| {
+    let figure: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::figure::draw(root, c, &game, range, theme)?;
@@ -63,7 +62,7 @@ pub fn Column(
             Ok(format!("{}: {} {}", c.estimator.label(), game.headline.label, fmt(latest, 3)))
         })
     });
-    let policy: DrawFn = Arc::new(move |root, theme| {
+    let policy: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::policy::draw(root, c, &game, range, theme)?;
@@ -73,7 +72,7 @@ pub fn Column(
         })
     });
     let view_of = move || session.views.with_untracked(|v| v.get(index).cloned());
-    let histograms: DrawFn = Arc::new(move |root, theme| {
+    let histograms: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         let caption = "Advantages of the last batch, per agent";
         match view_of() {
@@ -96,7 +95,7 @@ pub fn Column(
             }
         }
     });
-    let credit_map: DrawFn = Arc::new(move |root, theme| {
+    let credit_map: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         let caption = match (&game.grid, &game.matrix) {
             (Some(_), _) => "Credit map: mean advantage per cell and agent",

@@ -16,10 +16,16 @@ pub fn Controls(
     let progress = move || {
         let rate = session.updates_per_second.get();
         let rate = if session.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
-        let state = if !session.ready.get() { " · preparing…" } else { "" };
+        let state = if session.imported.get() {
+            " · opened run (Reset trains it again)"
+        } else if !session.ready.get() {
+            " · preparing…"
+        } else {
+            ""
+        };
         format!("update {} of {}{}{}", done(), total(), rate, state)
     };
-    let not_ready = move || !session.ready.get();
+    let not_ready = move || !session.ready.get() || session.imported.get();
     view! {
         <div class="controls" role="group" aria-label="run controls">
             <button data-testid="start" on:click=move |_| session.start()

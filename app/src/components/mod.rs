@@ -7,3 +7,7 @@ pub mod column;
 pub mod controls;
 pub mod ledger;
 pub mod same_batch;
+pub mod lesson_panel;
+pub mod predict;
+pub mod share;
+pub mod step_through;

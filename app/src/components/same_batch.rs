@@ -55,9 +55,8 @@ pub fn SameBatchView(
                 let label = r.estimator.label();
                 match (&r.advantages, &r.error) {
                     (Some(_), _) => {
-                        let same = same.clone();
                         let game = game_now.clone();
-                        let draw: DrawFn = Arc::new(move |root, theme| {
+                        let draw: DrawFn = crate::chart_fn!(clone same, game; move |root, theme| {
                             let Some(a) = same.results[i].advantages.as_ref() else { return Ok(String::new()) };
                             let per_agent = advantages::by_agent(game.agents.len(), &same.samples, &a.values);
                             advantages::draw(root, &per_agent, &game, label, theme)?;

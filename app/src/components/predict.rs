@@ -1,0 +1,167 @@
+//! Predict, then reveal: before the next update is applied the student guesses, for one
+//! estimator, whose gradient norm will be largest and the sign of one agent's mean advantage;
+//! "Step and reveal" trains that update and shows the measured answer beside the guess.
+
+use creditlab::StepReport;
+use leptos::prelude::*;
+
+use crate::game_view::GameView;
+use crate::session::Session;
+
+/// |mean advantage| below this fraction of its std counts as "about zero".
+const ZERO_BAND: f32 = 0.05;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Guess {
+    update: u32,
+    estimator: usize,
+    largest: usize,
+    agent: usize,
+    sign: &'static str,
+}
+
+/// Per agent: (mean grad norm, mean advantage mean, mean advantage std) over the estimator's seeds.
+fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, agents: usize) -> Vec<(f32, f32, f32)> {
+    let runs: Vec<_> = report.runs.iter().filter(|r| r.estimator == estimator).collect();
+    let n = runs.len().max(1) as f32;
+    (0..agents)
+        .map(|k| {
+            let sum = |f: &dyn Fn(&creditlab::AgentReport) -> f32| {
+                runs.iter().filter_map(|r| r.agents.get(k)).map(f).sum::<f32>() / n
+            };
+            (sum(&|a| a.grad_norm.unwrap_or(0.0)), sum(&|a| a.advantage_mean), sum(&|a| a.advantage_std))
+        })
+        .collect()
+}
+
+fn sign_of(mean: f32, std: f32) -> &'static str {
+    if mean.abs() <= ZERO_BAND * std.max(1e-6) {
+        "about zero"
+    } else if mean > 0.0 {
+        "positive"
+    } else {
+        "negative"
+    }
+}
+
+/// The prediction panel.
+#[component]
+pub fn Predict(
+    /// The session.
+    session: Session,
+) -> impl IntoView {
+    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let estimator = RwSignal::new(0usize);
+    let largest = RwSignal::new(0usize);
+    let agent = RwSignal::new(0usize);
+    let sign = RwSignal::new("about zero");
+    let pending = RwSignal::new(None::<Guess>);
+    let revealed = RwSignal::new(None::<(Guess, Vec<(f32, f32, f32)>)>);
+    let score = RwSignal::new((0u32, 0u32));
+    Effect::new(move |_| {
+        session.config.track();
+        pending.set(None);
+        revealed.set(None);
+        estimator.set(0);
+        largest.set(0);
+        agent.set(0);
+    });
+    // Reveal once the guessed update's report is in.
+    Effect::new(move |_| {
+        session.reports_changed.track();
+        let Some(guess) = pending.get_untracked() else { return };
+        let Some(e) = session.config.with_untracked(|c| c.estimators.get(guess.estimator).copied()) else { return };
+        let agents = game.with_untracked(|g| g.agents.len());
+        let found = session.reports.with_value(|r| r.get(guess.update as usize - 1).map(|rep| measured(rep, e, agents)));
+        if let Some(values) = found {
+            let actual_largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
+            let (m, s) = (values[guess.agent].1, values[guess.agent].2);
+            let right = u32::from(actual_largest == guess.largest) + u32::from(sign_of(m, s) == guess.sign);
+            score.update(|(r, t)| {
+                *r += right;
+                *t += 2;
+            });
+            pending.set(None);
+            revealed.set(Some((guess, values)));
+        }
+    });
+    let can_step = move || {
+        session.ready.get() && !session.running.get() && !session.imported.get() && pending.get().is_none() && {
+            session.history.with(|h| h.updates < h.total)
+        }
+    };
+    let go = move |_| {
+        let update = session.history.with_untracked(|h| h.updates) + 1;
+        pending.set(Some(Guess {
+            update,
+            estimator: estimator.get_untracked(),
+            largest: largest.get_untracked(),
+            agent: agent.get_untracked(),
+            sign: sign.get_untracked(),
+        }));
+        revealed.set(None);
+        session.step();
+    };
+    let agent_options = move |selected: RwSignal<usize>| {
+        game.get().agents.into_iter().enumerate().map(move |(k, name)| view! {
+            <option value=k.to_string() selected=move || selected.get() == k>{name}</option>
+        }).collect_view()
+    };
+    let reveal = move || {
+        revealed.get().map(|(guess, values)| {
+            let game = game.get();
+            let actual_largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
+            let (m, s) = (values[guess.agent].1, values[guess.agent].2);
+            let actual_sign = sign_of(m, s);
+            let mark = |ok: bool| if ok { "✓" } else { "✗" };
+            let norms: Vec<String> = values.iter().enumerate().map(|(k, v)| format!("{} {:.4}", game.agent(k), v.0)).collect();
+            view! {
+                <div class="reveal" data-testid="predict-reveal">
+                    <p>{format!("{} Largest gradient norm at update {}: {} (you said {}). Norms: {}.",
+                        mark(actual_largest == guess.largest), guess.update, game.agent(actual_largest), game.agent(guess.largest), norms.join(", "))}</p>
+                    <p>{format!("{} {}'s mean advantage: {m:.3} (std {s:.3}) — {actual_sign} (you said {}).",
+                        mark(actual_sign == guess.sign), game.agent(guess.agent), guess.sign)}</p>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="predict" data-testid="predict" aria-label="predict, then reveal">
+            <h2>"Predict, then reveal"</h2>
+            <p class="hint">"Pause, make your guess about the next update, then let the lab train it and compare."</p>
+            <div class="row">
+                <label>"estimator "
+                    <select data-testid="predict-estimator" on:change=move |ev| estimator.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {move || session.config.with(|c| c.estimators.clone()).into_iter().enumerate().map(|(i, e)| view! {
+                            <option value=i.to_string() selected=move || estimator.get() == i>{e.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"largest gradient norm: "
+                    <select data-testid="predict-largest" on:change=move |ev| largest.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {move || agent_options(largest)}
+                    </select>
+                </label>
+                <label>"mean advantage of "
+                    <select data-testid="predict-agent" on:change=move |ev| agent.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {move || agent_options(agent)}
+                    </select>
+                </label>
+                <label>" will be "
+                    <select data-testid="predict-sign" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        sign.set(match v.as_str() { "positive" => "positive", "negative" => "negative", _ => "about zero" });
+                    }>
+                        {["positive", "about zero", "negative"].map(|s| view! { <option value=s selected=move || sign.get() == s>{s}</option> })}
+                    </select>
+                </label>
+                <button data-testid="predict-go" disabled=move || !can_step() on:click=go>"Step and reveal"</button>
+                <span class="hint" data-testid="predict-score">{move || {
+                    let (r, t) = score.get();
+                    (t > 0).then(|| format!("score {r} / {t}"))
+                }}</span>
+            </div>
+            {reveal}
+        </section>
+    }
+}
