@@ -41,9 +41,14 @@ export function drawnPixels(page, testId) {
 
 export const updateOf = (text) => Number(/update (\d+) of/.exec(text)?.[1] ?? NaN);
 
+/** A new page (own browser context) at the lab's viewport. */
+export function newPage() {
+    return browser.newPage({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+}
+
 /** Opens the lab (with `query`, e.g. "?game=kuhn") in a new page; collects uncaught errors. */
 export async function openLab(query = "", page = undefined) {
-    page ??= await browser.newPage({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+    page ??= await newPage();
     const errors = [];
     page.on("pageerror", (err) => errors.push(err.message));
     page.on("worker", (worker) => worker.on("console", (m) => { if (m.type() === "error") errors.push(`worker: ${m.text()}`); }));

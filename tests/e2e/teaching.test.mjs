@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { useLab, drawnPixels, updateOf, openLab, waitForUpdate, setField } from "./helpers.mjs";
+import { useLab, drawnPixels, updateOf, newPage, openLab, waitForUpdate, setField } from "./helpers.mjs";
 
 useLab();
 
@@ -169,4 +169,21 @@ test("export and re-import a run; a finished run survives a reload in the histor
     assert.deepEqual(errors, []);
     await page.close();
     await other.close();
+});
+
+test("without browser storage the lab says so and keeps working", async () => {
+    const page = await newPage();
+    await page.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: null, configurable: true }));
+    const { errors } = await openLab("?updates=3&seeds=2", page);
+    await page.waitForSelector("[data-testid=storage-note]", { timeout: 30_000 });
+    assert.match(await page.getByTestId("storage-note").textContent(), /history is unavailable.*works without it/);
+    await page.getByTestId("pace").selectOption({ label: "full speed" });
+    await page.getByTestId("start").click({ timeout: 60_000 });
+    await waitForUpdate(page, 3);
+    await page.waitForFunction(() => document.querySelector("[data-testid=message]")?.textContent.includes("not saved in the history"));
+    // The finished run is still on the page and exports.
+    const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-json").click()]);
+    assert.equal(JSON.parse(await readFile(await file.path(), "utf8")).reports.length, 3);
+    assert.deepEqual(errors, []);
+    await page.close();
 });
