@@ -90,12 +90,14 @@ pub fn App() -> impl IntoView {
         let step = state.teacher.step;
         let pushed = session.push_url.get_value();
         session.push_url.set_value(false);
+        // After Back/Forward the address already shows this state: nothing to write.
+        let shown = location_query().trim_start_matches('?') == query;
         if let Some((old_query, old_kind, old_lesson, old_step)) = &previous {
-            if *old_query != query {
+            if *old_query != query && !shown {
                 let new_experiment = pushed || *old_kind != kind || *old_lesson != lesson || *old_step != step;
                 write_address(&query, new_experiment);
             }
-        } else if location_query().trim_start_matches('?') != query {
+        } else if !shown {
             write_address(&query, false);
         }
         (query, kind, lesson, step)

@@ -72,6 +72,9 @@ test("a hand-edited link falls back field by field, says which fields were ignor
     await page.goBack();
     await page.waitForFunction(() => document.querySelector("[data-testid=game]").value === "kuhn");
     assert.equal(await page.getByTestId("field-hidden").inputValue(), "16");
+    assert.equal(await page.evaluate(() => history.length), length + 1, "Back does not add an entry");
+    await page.goForward();
+    await page.waitForFunction(() => document.querySelector("[data-testid=game]").value === "matrix");
     assert.deepEqual(errors, []);
     await page.close();
     await again.close();

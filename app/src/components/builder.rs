@@ -151,7 +151,9 @@ fn SelectField(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <select id=id.clone() data-testid=test_id disabled=move || locked(session, name)
+            // `prop:value` as well as each option's `selected`: once the user has picked an
+            // option, only the property moves the shown choice (Back/Forward, a lesson step).
+            <select id=id.clone() data-testid=test_id disabled=move || locked(session, name) prop:value=move || current.get()
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
                     error.set(try_edit(session, |c| set(c, &v)).err());

@@ -37,7 +37,7 @@ pub fn LessonPanel(
         (!menu_hidden()).then(|| {
             view! {
                 <label class="lesson-menu">"Lessons "
-                    <select data-testid="lesson-menu" on:change=move |ev| {
+                    <select data-testid="lesson-menu" prop:value=move || open.get().map_or("", |(l, _)| l.id) on:change=move |ev| {
                         let id = event_target_value(&ev);
                         if id.is_empty() {
                             session.teacher.update(|t| t.lesson = None);

@@ -80,6 +80,9 @@ pub fn StepThrough(
                 keeps that batch and walks through how it became one policy update."</p> }.into_any();
         };
         let game = game.get();
+        if f.view.samples.is_empty() {
+            return view! { <p class="hint">"This batch has no samples (no agent acted): nothing to step through."</p> }.into_any();
+        }
         let samples = &f.view.samples;
         let ledger = &f.view.advantages.ledger;
         let shown = samples.len().min(ROWS);
