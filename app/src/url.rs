@@ -661,8 +661,13 @@ mod properties {
         ]
     }
 
+    /// Cases per property (`CREDITLAB_FUZZ_CASES` for a long run; 256 in the test command).
+    fn cases() -> u32 {
+        std::env::var("CREDITLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
         /// A hand-edited link never panics the reader and never loses a valid field: each valid
         /// parameter is applied whatever junk surrounds it, and each bad one is reported.

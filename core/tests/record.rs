@@ -97,8 +97,13 @@ fn malformed_records_are_refused_naming_the_field() {
     assert!(RunRecord::from_json(&with_unknown).expect_err("unknown field").message.contains("colour"));
 }
 
+/// Cases (`CREDITLAB_FUZZ_CASES` for a long run; 256 in the test command).
+fn cases() -> u32 {
+    std::env::var("CREDITLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
     /// Cutting, splicing and overwriting a valid record's text never panics the importer, and
     /// whatever it accepts passes its own checks.
     #[test]
