@@ -212,3 +212,19 @@ fn update_norm_is_the_size_of_adams_step() {
         }
     }
 }
+
+/// The CPU backend's reports for a fixed config, checked in: the browser test layer compares the
+/// wasm build's reports with the same file, so native and wasm must agree bit for bit.
+/// `CREDITLAB_BLESS=1` rewrites the file after an intended change of the training arithmetic.
+#[test]
+fn cpu_reports_match_the_checked_in_fixture() {
+    let config = TrainConfig { updates: 5, groups: 2, group_size: 8, ..TrainConfig::default() };
+    let reports = without_timing(run(&config));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cpu-reports.json");
+    let text = serde_json::to_string_pretty(&reports).expect("json");
+    if std::env::var_os("CREDITLAB_BLESS").is_some() {
+        std::fs::write(path, &text).expect("write the fixture");
+    }
+    let expected: Vec<StepReport> = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parse");
+    assert_eq!(reports, expected, "native CPU reports differ from {path}");
+}

@@ -125,9 +125,17 @@ pub fn ChartCanvas(
         // Each chart draws in a task of its own, so that a redraw of every chart never holds the
         // main thread for the sum of their times; the data is read when the task runs.
         set_timeout(
-            move || match draw_on_canvas(element, &draw, &current_theme()) {
-                Ok(text) => summary.set(text),
-                Err(err) => session.message.set(Some(err)),
+            move || {
+                // The chart may be gone by now (its column removed — its canvas can even be
+                // reused by the next column — or the page unmounted): its reactive data is
+                // disposed with it, so draw nothing.
+                if summary.is_disposed() || !element.is_connected() {
+                    return;
+                }
+                match draw_on_canvas(element, &draw, &current_theme()) {
+                    Ok(text) => summary.set(text),
+                    Err(err) => session.message.set(Some(err)),
+                }
             },
             Duration::ZERO,
         );
