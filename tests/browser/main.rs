@@ -151,32 +151,10 @@ async fn bench_training_in_wasm() {
     }
 }
 
-/// WebGPU and the CPU start from the same parameters and the same first batch, so the first
-/// update's figures agree up to float rounding (tolerance 1e-3 relative).
-#[wasm_bindgen_test]
-async fn webgpu_agrees_with_the_cpu_on_the_first_update() {
-    let chosen = backend::choose(true).await;
-    if chosen.info.kind != BackendKind::WebGpu {
-        assert_ne!(EXPECTED_BACKEND, Some("webgpu"), "WebGPU was expected: {}", chosen.info.reason);
-        return;
-    }
-    let gpu = train(chosen, small_config(1)).await;
-    let cpu = train(backend::cpu("test"), small_config(1)).await;
-    for (g, c) in gpu[0].runs.iter().zip(&cpu[0].runs) {
-        assert_eq!(g.team_reward_mean, c.team_reward_mean, "same first batch");
-        for (ga, ca) in g.agents.iter().zip(&c.agents) {
-            let (gn, cn) = (ga.grad_norm.expect("finite"), ca.grad_norm.expect("finite"));
-            assert!((gn - cn).abs() <= 1e-3 * cn.max(1e-3), "gradient norm {gn} (WebGPU) vs {cn} (CPU)");
-            for (gp, cp) in ga.action_probs.iter().zip(&ca.action_probs) {
-                assert!((gp - cp).abs() < 1e-4, "probability {gp} vs {cp}");
-            }
-        }
-    }
-}
-
-/// Over the first 20 updates WebGPU stays with the CPU: the same batches (the sampled actions
-/// and team rewards agree exactly while the policies agree to 1e-3), action probabilities within
-/// 1e-3 and per-agent gradient norms within 1 % (float summation order differs on the device).
+/// WebGPU and the CPU start from the same parameters and the same first batch, and over the
+/// first 20 updates WebGPU stays with the CPU: team rewards within 1e-5 (the same sampled
+/// batches), action probabilities within 1e-4 and gradient norms within 0.1 % at update 1, then
+/// 1e-3 and 1 % (float summation order differs on the device).
 #[wasm_bindgen_test]
 async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
     let chosen = backend::choose(true).await;
@@ -191,11 +169,12 @@ async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
         for (g, c) in g_report.runs.iter().zip(&c_report.runs) {
             let close = |a: f32, b: f32, rel: f32| (a - b).abs() <= rel * b.abs().max(1e-3);
             assert!(close(g.team_reward_mean, c.team_reward_mean, 1e-5), "update {u}: team reward {} vs {}", g.team_reward_mean, c.team_reward_mean);
+            let (grad_tol, prob_tol) = if u == 1 { (1e-3, 1e-4) } else { (1e-2, 1e-3) };
             for (ga, ca) in g.agents.iter().zip(&c.agents) {
                 let (gn, cn) = (ga.grad_norm.expect("finite"), ca.grad_norm.expect("finite"));
-                assert!(close(gn, cn, 1e-2), "update {u}: gradient norm {gn} (WebGPU) vs {cn} (CPU)");
+                assert!(close(gn, cn, grad_tol), "update {u}: gradient norm {gn} (WebGPU) vs {cn} (CPU)");
                 for (gp, cp) in ga.action_probs.iter().zip(&ca.action_probs) {
-                    assert!((gp - cp).abs() < 1e-3, "update {u}: probability {gp} vs {cp}");
+                    assert!((gp - cp).abs() < prob_tol, "update {u}: probability {gp} vs {cp}");
                 }
             }
         }
