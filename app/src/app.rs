@@ -2,8 +2,8 @@
 //! one column per estimator (seeds aggregated), the ledger and the same-batch view.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
+use crate::address;
 use crate::components::backend_badge::BackendBadge;
 use crate::components::builder::Builder;
 use crate::components::column::Column;
@@ -15,37 +15,7 @@ use crate::components::same_batch::SameBatchView;
 use crate::components::share::Share;
 use crate::components::step_through::StepThrough;
 use crate::session::Session;
-use crate::url::{self, PageState};
-
-/// The query string of the page's address.
-fn location_query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
-}
-
-/// A seed for a link that gives none (written back into the address).
-fn fresh_seed() -> u64 {
-    (js_sys::Math::random() * 1e6).floor() as u64
-}
-
-/// Writes `query` into the address bar: a new history entry, or in place of the current one.
-fn write_address(query: &str, push: bool) {
-    let Some(window) = web_sys::window() else { return };
-    let Ok(history) = window.history() else { return };
-    let path = window.location().pathname().unwrap_or_default();
-    let address = format!("{path}?{query}");
-    let _ = if push {
-        history.push_state_with_url(&JsValue::NULL, "", Some(&address))
-    } else {
-        history.replace_state_with_url(&JsValue::NULL, "", Some(&address))
-    };
-}
-
-/// Applies a decoded address to the session (on load and on Back/Forward).
-fn show_ignored(session: Session, decoded: &url::Decoded) {
-    if let Some(message) = decoded.ignored_message() {
-        session.message.set(Some(message));
-    }
-}
+use crate::url::PageState;
 
 /// What to look at in each game, under the controls.
 pub fn explanation(kind: &str) -> &'static str {
@@ -72,47 +42,11 @@ pub fn explanation(kind: &str) -> &'static str {
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
-    let decoded = url::decode(&location_query(), fresh_seed());
+    let decoded = address::read();
     let PageState { config, inspect, teacher } = decoded.state.clone();
     let session = Session::new(config, inspect, teacher);
-    show_ignored(session, &decoded);
-    // The address follows the page: knob changes replace the entry, a new experiment (another
-    // game or lesson step, an opened run) pushes one. A drawn seed is written back at once.
-    Effect::new(move |previous: Option<(String, String, Option<String>, usize)>| {
-        let state = PageState {
-            config: session.config.get(),
-            inspect: session.inspect_seed.get(),
-            teacher: session.teacher.get(),
-        };
-        let query = url::encode(&state);
-        let kind = state.config.game.kind().to_string();
-        let lesson = state.teacher.lesson.clone();
-        let step = state.teacher.step;
-        let pushed = session.push_url.get_value();
-        session.push_url.set_value(false);
-        // After Back/Forward the address already shows this state: nothing to write.
-        let shown = location_query().trim_start_matches('?') == query;
-        if let Some((old_query, old_kind, old_lesson, old_step)) = &previous {
-            if *old_query != query && !shown {
-                let new_experiment = pushed || *old_kind != kind || *old_lesson != lesson || *old_step != step;
-                write_address(&query, new_experiment);
-            }
-        } else if !shown {
-            write_address(&query, false);
-        }
-        (query, kind, lesson, step)
-    });
-    // Back and Forward reopen the experiment of that entry.
-    let _ = window_event_listener(leptos::ev::popstate, move |_| {
-        let decoded = url::decode(&location_query(), fresh_seed());
-        show_ignored(session, &decoded);
-        let PageState { config, inspect, teacher } = decoded.state;
-        session.teacher.set(teacher);
-        session.inspect(inspect);
-        if config != session.config.get_untracked() {
-            session.apply(config);
-        }
-    });
+    address::show_ignored(session, &decoded);
+    address::follow(session);
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     let columns = move || {
         let estimators = session.config.with(|c| c.estimators.len());

@@ -1,5 +1,6 @@
 //! Credit Lab's page: a Leptos 0.8 client-side app around the `creditlab` core.
 
+pub mod address;
 pub mod app;
 pub mod charts;
 pub mod game_view;

@@ -119,14 +119,19 @@ impl Session {
         self.reconfigure();
     }
 
-    /// Sends the current config to the worker as a new generation; clears every view.
-    fn reconfigure(self) {
+    /// Starts a new generation (answers about the old one are dropped) showing `reports` of the
+    /// current config: the charts, the read-outs and empty batch views.
+    fn new_generation(self, reports: Vec<StepReport>, imported: bool) {
         self.generation.update_value(|g| *g += 1);
         let config = self.config.get_untracked();
-        self.history.set(History::new(&config));
-        self.reports.set_value(Vec::new());
+        let mut history = History::new(&config);
+        for report in &reports {
+            history.push(report);
+        }
+        self.history.set(history);
+        self.reports.set_value(reports);
         self.reports_changed.update(|v| *v += 1);
-        self.imported.set(false);
+        self.imported.set(imported);
         self.views.set(Vec::new());
         self.same_batch.set(None);
         self.ready.set(false);
@@ -136,6 +141,12 @@ impl Session {
             self.inspect_seed.set(0);
         }
         self.request_redraw(true);
+    }
+
+    /// Sends the current config to the worker as a new generation; clears every view.
+    fn reconfigure(self) {
+        self.new_generation(Vec::new(), false);
+        let config = self.config.get_untracked();
         self.send(ToWorker::Configure { generation: self.generation.get_value(), config, prefer_gpu: true });
         self.send(ToWorker::Inspect { seed_index: self.inspect_seed.get_untracked() as u32 });
     }
@@ -144,27 +155,10 @@ impl Session {
     /// its reports; Reset trains the same config again.
     pub fn open_record(self, record: RunRecord) {
         self.send(ToWorker::Pause);
-        self.generation.update_value(|g| *g += 1);
         self.push_url.set_value(true);
-        let mut history = History::new(&record.config);
-        for report in &record.reports {
-            history.push(report);
-        }
         self.config.set(record.config);
-        self.history.set(history);
-        self.reports.set_value(record.reports);
-        self.reports_changed.update(|v| *v += 1);
-        self.views.set(Vec::new());
-        self.same_batch.set(None);
-        self.ready.set(false);
-        self.running.set(false);
-        self.imported.set(true);
-        self.updates_per_second.set(0.0);
-        if self.inspect_seed.get_untracked() >= self.config.with_untracked(|c| c.seeds.len()) {
-            self.inspect_seed.set(0);
-        }
         self.backend.set(Some(record.backend));
-        self.request_redraw(true);
+        self.new_generation(record.reports, true);
     }
 
     /// The run on show as a portable record (config, every report so far, build version).

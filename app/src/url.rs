@@ -33,9 +33,6 @@ pub const HIDEABLE: &[(&str, &str)] = &[
     ("lessons", "the lesson menu"),
 ];
 
-/// Parameters that are not config fields.
-const PAGE_KEYS: &[&str] = &["lesson", "step", "hide", "lock", "inspect"];
-
 /// What a teacher's link sets beside the experiment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Teacher {
@@ -447,7 +444,6 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                 Ok(i) => inspect = i,
                 Err(_) => ignore(key, format!("“{text}” is not a seed index")),
             },
-            key if PAGE_KEYS.contains(&key) => {}
             key => match apply(&mut config, key, text) {
                 Ok(()) => seeds_given |= key == "seeds",
                 Err(reason) => ignore(key, reason),

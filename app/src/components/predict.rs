@@ -34,6 +34,14 @@ fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, age
         .collect()
 }
 
+/// The measured answers to `guess`: the agent with the largest gradient norm, and the sign of
+/// the guessed agent's mean advantage with that mean and std.
+fn answers(guess: &Guess, values: &[(f32, f32, f32)]) -> (usize, &'static str, f32, f32) {
+    let largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
+    let (mean, std) = values.get(guess.agent).map_or((0.0, 0.0), |v| (v.1, v.2));
+    (largest, sign_of(mean, std), mean, std)
+}
+
 fn sign_of(mean: f32, std: f32) -> &'static str {
     if mean.abs() <= ZERO_BAND * std.max(1e-6) {
         "about zero"
@@ -74,9 +82,8 @@ pub fn Predict(
         let agents = game.with_untracked(|g| g.agents.len());
         let found = session.reports.with_value(|r| r.get(guess.update as usize - 1).map(|rep| measured(rep, e, agents)));
         if let Some(values) = found {
-            let actual_largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
-            let (m, s) = (values[guess.agent].1, values[guess.agent].2);
-            let right = u32::from(actual_largest == guess.largest) + u32::from(sign_of(m, s) == guess.sign);
+            let (largest, sign, _, _) = answers(&guess, &values);
+            let right = u32::from(largest == guess.largest) + u32::from(sign == guess.sign);
             score.update(|(r, t)| {
                 *r += right;
                 *t += 2;
@@ -110,9 +117,7 @@ pub fn Predict(
     let reveal = move || {
         revealed.get().map(|(guess, values)| {
             let game = game.get();
-            let actual_largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
-            let (m, s) = (values[guess.agent].1, values[guess.agent].2);
-            let actual_sign = sign_of(m, s);
+            let (actual_largest, actual_sign, m, s) = answers(&guess, &values);
             let mark = |ok: bool| if ok { "✓" } else { "✗" };
             let norms: Vec<String> = values.iter().enumerate().map(|(k, v)| format!("{} {:.4}", game.agent(k), v.0)).collect();
             view! {
