@@ -55,6 +55,13 @@ test("the bandit trains in the worker: start, pause, step, full speed; charts dr
     const shared = await page.locator("[data-testid=ledger] tbody tr.shared").count();
     const sameKey = await page.locator(`[data-testid=ledger] tbody tr[data-key="${key}"]`).count();
     assert.ok(shared >= 1 && shared === sameKey, `${shared} highlighted, ${sameKey} share ${key}`);
+    // The pager: 96 samples are two pages; "▶" moves to the last one and is then disabled.
+    assert.equal(await page.getByTestId("ledger-next").textContent(), "▶");
+    assert.match(await page.getByTestId("ledger-page").textContent(), /page 1 of 2/);
+    await page.getByTestId("ledger-next").click();
+    assert.match(await page.getByTestId("ledger-page").textContent(), /page 2 of 2/);
+    assert.ok(await page.getByTestId("ledger-next").isDisabled());
+    await page.getByTestId("ledger-prev").click();
     // The same-batch view: every estimator on one frozen batch.
     await page.getByTestId("freeze").click();
     await page.waitForSelector("[data-testid=chart-same-batch]", { timeout: 30_000 });

@@ -108,6 +108,8 @@ pub fn Ledger(
             )
         })
     };
+    // (A closure, not inline: a `>` inside an attribute would end the tag for `view!`.)
+    let on_last_page = move || page.get() + 1 >= pages();
     view! {
         <section class="ledger-panel" aria-label="advantage ledger">
             <h2>"Advantage ledger"</h2>
@@ -119,9 +121,11 @@ pub fn Ledger(
                     }>{seeds}</select>
                 </label>
                 <span class="pager">
-                    <button on:click=move |_| page.update(|p| *p = p.saturating_sub(1)) disabled=move || page.get() == 0>"◀"</button>
-                    {move || format!(" page {} of {} ", page.get() + 1, pages())}
-                    <button on:click=move |_| page.update(|p| *p += 1) disabled=move || page.get() + 1 >= pages()>"▶"</button>
+                    <button data-testid="ledger-prev" aria-label="previous page"
+                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1)) disabled=move || page.get() == 0>"◀"</button>
+                    <span data-testid="ledger-page">{move || format!(" page {} of {} ", page.get() + 1, pages())}</span>
+                    <button data-testid="ledger-next" aria-label="next page"
+                        on:click=move |_| page.update(|p| *p += 1) disabled=on_last_page>"▶"</button>
                 </span>
             </div>
             <p class="hint" role="status">{move || shared_count().unwrap_or_else(|| "Click a row to highlight the samples that share its statistics.".into())}</p>
