@@ -230,6 +230,17 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
         let mut record = RunRecord::new(config, trainer.backend().clone());
         while !trainer.is_finished() {
             let report = trainer.step().await.map_err(|e| e.to_string())?;
+            for run in &report.runs {
+                if let Some(d) = run.diverged.as_ref().filter(|d| d.update == report.update) {
+                    eprintln!(
+                        "{}/seed {} diverged at {}; it is stopped at its last finite update ({}), the other runs go on",
+                        run.estimator,
+                        run.seed,
+                        d.describe(),
+                        d.update - 1
+                    );
+                }
+            }
             if !quiet && (report.update % 50 == 0 || trainer.is_finished()) {
                 let summary: Vec<String> = report
                     .runs
@@ -248,6 +259,20 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
         writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))?;
     } else {
         std::fs::write(&out, json + "\n").map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    // The record is written either way; a diverged run still makes the command fail.
+    let last = record.reports.last().map(|r| r.runs.as_slice()).unwrap_or_default();
+    let diverged: Vec<String> = last
+        .iter()
+        .filter_map(|run| run.diverged.as_ref().map(|d| format!("{}/seed {} at {}", run.estimator, run.seed, d.describe())))
+        .collect();
+    if !diverged.is_empty() {
+        return Err(format!(
+            "{} of {} runs diverged ({}); the record with every report was written",
+            diverged.len(),
+            last.len(),
+            diverged.join("; ")
+        ));
     }
     Ok(())
 }

@@ -37,6 +37,31 @@ fn train_writes_every_report() {
 }
 
 #[test]
+fn a_diverging_run_writes_the_record_names_the_run_and_fails() {
+    let config = temp_path("diverging.json");
+    let out = temp_path("diverging-run.json");
+    // Agent 3's rewards on a scale of 4e19: difference rewards' gradient norm leaves f32.
+    std::fs::write(
+        &config,
+        r#"{"game": {"kind": "bandit", "agents": [{"scale": 1}, {"scale": 10}, {"scale": 4e19}]},
+            "estimators": ["agent-wise", "difference"], "seeds": [1, 2, 3, 4], "updates": 6}"#,
+    )
+    .expect("write");
+    let output = creditlab().args(["train", "--config"]).arg(&config).arg("--out").arg(&out).output().expect("run");
+    assert!(!output.status.success(), "a diverged run fails the command");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("difference/seed"), "{stderr}");
+    assert!(stderr.contains("diverged at update"), "{stderr}");
+    assert!(stderr.contains("agent 3's gradient norm is"), "{stderr}");
+    assert!(stderr.contains("runs diverged"), "{stderr}");
+    assert!(!stderr.contains("agent-wise/seed 1 diverged"), "{stderr}");
+    // Every report is kept, and the record reads back.
+    let record = creditlab::RunRecord::from_json(&std::fs::read_to_string(&out).expect("record written")).expect("valid");
+    assert_eq!(record.reports.len(), 6);
+    assert!(record.reports.iter().all(|r| r.runs[..4].iter().all(creditlab::RunReport::is_measured)));
+}
+
+#[test]
 fn help_documents_every_config_field() {
     let output = creditlab().args(["train", "--help"]).output().expect("run creditlab");
     assert!(output.status.success());

@@ -23,7 +23,7 @@ pub use advantage::{Advantages, EstimatorKind, EstimatorOptions, LedgerEntry};
 pub use backend::{Backend, BackendInfo, BackendKind};
 pub use config::{ConfigError, GameConfig, TrainConfig};
 pub use inspect::{BatchView, SameBatch, SameBatchResult};
-pub use metrics::{AgentReport, RunReport, StepReport};
+pub use metrics::{AgentReport, Divergence, Resume, RunReport, StepReport};
 pub use rollout::{Batch, Sample};
 pub use train::{RunRecord, TrainError, Trainer};
 pub use record::{RecordError, RECORD_FORMAT};

@@ -68,6 +68,58 @@ pub struct RunReport {
     pub grad_norm: Option<f32>,
     /// Per-agent figures.
     pub agents: Vec<AgentReport>,
+    /// Set from the update where the run diverged on: the run is stopped, its figures in this
+    /// and every later report are copies of its last finite report (zeros if it had none), not
+    /// measurements; plots and the CSV leave them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<Divergence>,
+    /// Set on the first report after the run was rolled back and resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<Resume>,
+}
+
+impl RunReport {
+    /// Whether the figures are measurements of this update (not a stopped run's copies).
+    pub fn is_measured(&self) -> bool {
+        self.diverged.is_none()
+    }
+}
+
+/// Where and how a run diverged: the first update at which one of its numbers was not finite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Divergence {
+    /// The update that produced the non-finite number (1-based); the run's state is that after
+    /// update `update − 1`, its last finite one.
+    pub update: u32,
+    /// The agent whose number it was, where it belongs to one.
+    pub agent: Option<u32>,
+    /// What was not finite: `reward`, `step reward`, `team return`, `reward statistics`,
+    /// `advantage`, `baseline`, `game figure`, `gradient norm` or `parameter norm`.
+    pub quantity: String,
+    /// The value as text (`NaN`, `inf`, `-inf`, or how a norm left f32's range).
+    pub value: String,
+}
+
+impl Divergence {
+    /// "update 3: agent 2's advantage is NaN" (agents counted from 1, as the page shows them).
+    pub fn describe(&self) -> String {
+        let whose = match self.agent {
+            Some(k) => format!("agent {}'s {}", k + 1, self.quantity),
+            None => format!("the {}", self.quantity),
+        };
+        format!("update {}: {whose} is {}", self.update, self.value)
+    }
+}
+
+/// A rolled-back run going on from its last finite state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    /// The last finite update it went on from.
+    pub from_update: u32,
+    /// The factor its learning rate was multiplied by from then on.
+    pub learning_rate_factor: f32,
 }
 
 /// Everything one update produced: one per update, in order.

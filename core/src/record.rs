@@ -27,7 +27,7 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
 }
 
 /// Columns of [`RunRecord::metrics_csv`] before the game's figures.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "update",
     "wall_ms",
     "estimator",
@@ -47,6 +47,7 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "predicted_inflation",
     "team_reward_mean",
     "run_grad_norm",
+    "diverged",
 ];
 
 impl RunRecord {
@@ -113,6 +114,26 @@ impl RunRecord {
         let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
         for report in &self.reports {
             for run in &report.runs {
+                if let Some(divergence) = &run.diverged {
+                    // A stopped run: one row per agent where it diverged, no figures (they are
+                    // copies), nothing afterwards.
+                    if divergence.update == report.update {
+                        for k in 0..run.agents.len() {
+                            let mut row = vec![
+                                report.update.to_string(),
+                                report.wall_ms.to_string(),
+                                run.estimator.name().to_string(),
+                                run.seed.to_string(),
+                                k.to_string(),
+                            ];
+                            row.resize(CSV_COLUMNS.len() - 1, String::new());
+                            row.push(divergence.describe());
+                            row.extend(figures.iter().map(|_| String::new()));
+                            writer.write_record(&row).map_err(csv_error)?;
+                        }
+                    }
+                    continue;
+                }
                 for (k, a) in run.agents.iter().enumerate() {
                     let mut row = vec![
                         report.update.to_string(),
@@ -134,6 +155,7 @@ impl RunRecord {
                         opt(a.predicted_inflation),
                         run.team_reward_mean.to_string(),
                         opt(run.grad_norm),
+                        String::new(),
                     ];
                     row.extend(figures.iter().map(|f| opt(run.figures.get(*f).copied())));
                     writer.write_record(&row).map_err(csv_error)?;

@@ -21,8 +21,7 @@
 //! 4. **Gradient norms** (device): the pre-clip L2 norm of each agent's gradient, and per run the
 //!    norm of its whole gradient. Burn's own clipping is per tensor, so we compute the global
 //!    norm ourselves (and plot it anyway). Optional clipping scales a run's gradient by
-//!    `min(1, max_norm / (‖g‖ + 1e-6))`. A non-finite norm skips that parameter model's step
-//!    (with clipping on or a shared policy: the whole run's step).
+//!    `min(1, max_norm / (‖g‖ + 1e-6))`.
 //! 5. **Adam** (device), written out because every parameter model needs its own learning rate,
 //!    step count and skip mask, which burn's optimizer, treating a stacked tensor as one
 //!    parameter, cannot express; step counts live on the device so that nothing is read back
@@ -30,6 +29,14 @@
 //!    p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`. Steps 3–5 repeat for `epochs`.
 //! 6. **Readback**: the new parameters and every epoch's norms are concatenated and read back
 //!    once, asynchronously (a synchronous read panics on WebGPU in the browser).
+//!
+//! **Divergence.** A run whose batch holds a non-finite number (reward, return, advantage,
+//! baseline; checked on the host before the loss) or whose update would (gradient norm, new
+//! parameters; checked on the device in every epoch) is *stopped*: its rows are zeroed out of the
+//! loss, its parameters and Adam state stay those of its last finite update (a multi-epoch
+//! update is undone as a whole), and its reports carry a [`Divergence`] naming the update,
+//! agent and quantity. Other runs train on. [`Trainer::resume`] takes a stopped run on from
+//! that last finite state, optionally with a smaller learning rate.
 
 use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -41,7 +48,7 @@ use crate::inspect::{BatchView, SameBatch, SameBatchResult};
 use crate::backend::{Backend, BackendInfo};
 use crate::config::{ConfigError, TrainConfig};
 use crate::env::AnyGame;
-use crate::metrics::{mean_std, predicted_inflation, AgentReport, RunReport, StepReport};
+use crate::metrics::{mean_std, predicted_inflation, AgentReport, Divergence, Resume, RunReport, StepReport};
 use crate::policy::{HostPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
 use crate::rng::RunStreams;
 use crate::rollout::{Batch, Rollout};
@@ -62,6 +69,9 @@ pub enum TrainError {
     /// The run has done all its updates.
     #[error("the run is finished ({0} updates)")]
     Finished(u32),
+    /// A run cannot be resumed (not stopped, no such run, a bad factor).
+    #[error("cannot resume: {0}")]
+    Resume(String),
     /// An estimator refused the batch.
     #[error("estimator: {0}")]
     Estimator(String),
@@ -101,6 +111,12 @@ struct RunState {
     estimator: Estimator,
     seed: u64,
     streams: RunStreams,
+    /// Set when the run diverged; it no longer trains.
+    stopped: Option<Divergence>,
+    /// Its last report with measured (finite) figures.
+    last_good: Option<RunReport>,
+    /// Set by [`Trainer::resume`] until the next report carries it.
+    resumed: Option<Resume>,
 }
 
 /// Adam moments and per-parameter-model step counts, on the device.
@@ -119,6 +135,57 @@ struct RunBatch {
     advantages: Advantages,
     /// The collecting policies at the game's one state (games with a payoff oracle).
     policies: Option<Vec<Vec<f64>>>,
+    /// The update that collected it (1-based).
+    update: u32,
+}
+
+/// `v` as a divergence names it.
+fn value_text(v: f32) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        format!("{v:e}, beyond f32's range")
+    }
+}
+
+/// The first non-finite number of a run's batch: (agent, quantity, value).
+fn batch_problem(b: &RunBatch, agents: usize) -> Option<(Option<u32>, &'static str, f32)> {
+    let rollout = &b.rollout;
+    let samples = &rollout.batch.samples;
+    for (i, s) in samples.iter().enumerate() {
+        if !s.reward.is_finite() {
+            return Some((Some(s.agent), "reward", s.reward));
+        }
+        if let Some(v) = rollout.step_rewards.get(i).filter(|v| !v.is_finite()) {
+            return Some((Some(s.agent), "step reward", *v));
+        }
+    }
+    let (team_mean, _) = mean_std(&rollout.team_returns);
+    if let Some(v) = rollout.team_returns.iter().copied().chain([team_mean]).find(|v| !v.is_finite()) {
+        return Some((None, "team return", v));
+    }
+    for k in 0..agents {
+        let rewards: Vec<f32> = samples.iter().filter(|s| s.agent as usize == k).map(|s| s.reward).collect();
+        let (mean, std) = mean_std(&rewards);
+        if let Some(v) = [mean, std].into_iter().find(|v| !v.is_finite()) {
+            return Some((Some(k as u32), "reward statistics", v));
+        }
+    }
+    for (i, (value, entry)) in b.advantages.values.iter().zip(&b.advantages.ledger).enumerate() {
+        let agent = samples.get(i).map(|s| s.agent);
+        if !value.is_finite() {
+            return Some((agent, "advantage", *value));
+        }
+        if let Some(v) = [entry.mean, entry.std, entry.value, entry.advantage].into_iter().find(|v| !v.is_finite()) {
+            return Some((agent, "baseline", v));
+        }
+    }
+    if let Some(v) = rollout.figures.values().find(|v| !v.is_finite()) {
+        return Some((None, "game figure", *v));
+    }
+    None
 }
 
 /// The length of the longest prefix of `batch` made of whole groups with at most `max`
@@ -156,8 +223,8 @@ pub struct Trainer {
     /// The parameters as last read back, for rollouts and evaluations.
     host: HostPolicy,
     update: u32,
-    /// Every run's batch of the last update (for the page's batch views).
-    last: Vec<RunBatch>,
+    /// Every run's last finite batch (for the page's batch views); `None` before the first.
+    last: Vec<Option<RunBatch>>,
 }
 
 impl Trainer {
@@ -166,10 +233,18 @@ impl Trainer {
     pub async fn new(config: TrainConfig, backend: Backend) -> Result<Self, TrainError> {
         config.validate()?;
         let game = AnyGame::new(&config.game)?;
+        let config_runs = config.runs();
         let mut runs = Vec::with_capacity(config.runs());
         for &estimator in &config.estimators {
             for &seed in &config.seeds {
-                runs.push(RunState { estimator, seed, streams: RunStreams::from_seed(seed) });
+                runs.push(RunState {
+                    estimator,
+                    seed,
+                    streams: RunStreams::from_seed(seed),
+                    stopped: None,
+                    last_good: None,
+                    resumed: None,
+                });
             }
         }
         let agents = game.agents();
@@ -207,7 +282,7 @@ impl Trainer {
             learning_rates,
             host,
             update: 0,
-            last: Vec::new(),
+            last: (0..config_runs).map(|_| None).collect(),
         })
     }
 
@@ -239,6 +314,37 @@ impl Trainer {
     /// Whether every configured update has been done.
     pub fn is_finished(&self) -> bool {
         self.update >= self.config.updates
+    }
+
+    /// Run `run`'s divergence, while it is stopped.
+    pub fn divergence(&self, run: usize) -> Option<&Divergence> {
+        self.runs.get(run)?.stopped.as_ref()
+    }
+
+    /// Whether every run has diverged (nothing would train).
+    pub fn all_stopped(&self) -> bool {
+        self.runs.iter().all(|r| r.stopped.is_some())
+    }
+
+    /// Takes stopped run `run` on from its last finite state (parameters, Adam moments and
+    /// steps as after its last finite update), its learning rate multiplied by
+    /// `learning_rate_factor` (0 < factor <= 1) from now on. The next report says so.
+    pub fn resume(&mut self, run: usize, learning_rate_factor: f32) -> Result<(), TrainError> {
+        if !(learning_rate_factor > 0.0 && learning_rate_factor <= 1.0) {
+            return Err(TrainError::Resume(format!("the learning-rate factor {learning_rate_factor} is not in (0, 1]")));
+        }
+        let runs = self.runs.len();
+        let state = self.runs.get_mut(run).ok_or_else(|| TrainError::Resume(format!("there is no run {run}")))?;
+        let divergence = state.stopped.take().ok_or_else(|| TrainError::Resume(format!("run {run} has not diverged")))?;
+        state.resumed = Some(Resume { from_update: divergence.update - 1, learning_rate_factor });
+        if learning_rate_factor != 1.0 {
+            let per_run = self.shape.models / runs;
+            let factors: Vec<f32> =
+                (0..self.shape.models).map(|p| if p / per_run == run { learning_rate_factor } else { 1.0 }).collect();
+            let factors = Tensor::from_data(TensorData::new(factors, [self.shape.models, 1, 1]), &self.backend.device);
+            self.learning_rates = self.learning_rates.clone() * factors;
+        }
+        Ok(())
     }
 
     /// The parameters each forward model uses, [M = runs × agents, ·, ·]: with a shared policy,
@@ -307,7 +413,7 @@ impl Trainer {
             let rollout = self.game.play(&policy, groups, group_size, &mut self.runs[r].streams, anchors);
             let policies = self.counterfactual_policies(r);
             let advantages = self.estimate(estimator, &rollout, policies.as_ref())?;
-            batches.push(RunBatch { rollout, advantages, policies });
+            batches.push(RunBatch { rollout, advantages, policies, update: self.update + 1 });
         }
         Ok(batches)
     }
@@ -316,11 +422,11 @@ impl Trainer {
     /// most `max_samples` samples, whole groups only, at least one group) with the advantages
     /// and ledger its estimator gave them. `None` before the first update.
     pub fn batch_view(&self, run: usize, max_samples: usize) -> Option<BatchView> {
-        let b = self.last.get(run)?;
+        let b = self.last.get(run)?.as_ref()?;
         let keep = whole_groups(&b.rollout.batch, max_samples);
         let info = &self.runs[run];
         Some(BatchView {
-            update: self.update,
+            update: b.update,
             run: run as u32,
             estimator: info.estimator,
             seed: info.seed,
@@ -336,7 +442,7 @@ impl Trainer {
     /// (the counterfactual ones with the policies that collected it); the samples are cut to
     /// whole groups as in [`Trainer::batch_view`], the statistics use the whole batch.
     pub fn same_batch(&self, run: usize, max_samples: usize) -> Option<SameBatch> {
-        let b = self.last.get(run)?;
+        let b = self.last.get(run)?.as_ref()?;
         let keep = whole_groups(&b.rollout.batch, max_samples);
         let info = &self.runs[run];
         let results = self
@@ -349,7 +455,7 @@ impl Trainer {
             })
             .collect();
         Some(SameBatch {
-            update: self.update,
+            update: b.update,
             run: run as u32,
             collected_by: info.estimator,
             seed: info.seed,
@@ -368,6 +474,22 @@ impl Trainer {
         let batches = self.collect()?;
         let agents = self.game.agents();
         let runs = self.runs.len();
+        let next = self.update + 1;
+        // Runs whose batch holds a non-finite number stop here; stopped runs sit out.
+        let mut diverged: Vec<Option<Divergence>> = (0..runs)
+            .map(|r| {
+                if self.runs[r].stopped.is_some() {
+                    return None;
+                }
+                batch_problem(&batches[r], agents).map(|(agent, quantity, v)| Divergence {
+                    update: next,
+                    agent,
+                    quantity: quantity.into(),
+                    value: value_text(v),
+                })
+            })
+            .collect();
+        let active: Vec<bool> = (0..runs).map(|r| self.runs[r].stopped.is_none() && diverged[r].is_none()).collect();
         let models = runs * agents; // forward models M
         let params_models = self.shape.models; // parameter models P
         let (obs, actions, input) = (self.game.observation_size(), self.shape.actions, self.shape.input);
@@ -389,6 +511,7 @@ impl Trainer {
         let mut filled = vec![0usize; models];
         for (r, b) in batches.iter().enumerate() {
             let rollout = &b.rollout;
+            let on = active[r];
             for (i, sample) in rollout.batch.samples.iter().enumerate() {
                 let k = sample.agent as usize;
                 let m = r * agents + k;
@@ -402,8 +525,11 @@ impl Trainer {
                     legal[row * actions + a] = if rollout.legal[i * actions + a] { 1.0 } else { 0.0 };
                 }
                 chosen[row * actions + sample.action.unwrap_or(0) as usize] = 1.0;
-                advantage[row] = b.advantages.values[i];
-                weight[row] = 1.0 / counts[m] as f32;
+                // A run that sits out contributes nothing (zero, not NaN × 0).
+                if on {
+                    advantage[row] = b.advantages.values[i];
+                    weight[row] = 1.0 / counts[m] as f32;
+                }
             }
         }
         let device = self.backend.device.clone();
@@ -422,7 +548,16 @@ impl Trainer {
         let init_log_probs = (self.config.kl_coef > 0.0)
             .then(|| StackedMlp::log_probs(&self.forward_params(&self.init_params), x.clone(), Some(legal.clone())));
 
-        let mut norms: Vec<Tensor<1>> = Vec::with_capacity(2 * self.config.epochs as usize);
+        // Which runs are still finite, on the device: active ones, then every epoch ANDs in
+        // "gradient norm and new parameters finite".
+        let active_flags: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+        let mut run_ok: Tensor<1, Bool> =
+            Tensor::<1>::from_data(TensorData::new(active_flags, [runs]), &device).greater_elem(0.5);
+        let (start_params, start_adam) = (self.params.clone(), self.adam.clone());
+        let per_run = params_models / runs; // parameter models per run
+        let to_models = |t: Tensor<1>| t.reshape([runs, 1]).expand([runs, per_run]).reshape([params_models]);
+        let models_mask = |ok: &Tensor<1, Bool>| to_models(ok.clone().float()).greater_elem(0.5).reshape([params_models, 1, 1]);
+        let mut norms: Vec<Tensor<1>> = Vec::with_capacity(3 * self.config.epochs as usize + 1);
         for _ in 0..self.config.epochs {
             // 3. Loss and backward, on per-agent copies of the parameters.
             let tracked: [Tensor<3>; 4] = self.forward_params(&self.params).map(|p| p.autodiff().require_grad());
@@ -476,62 +611,126 @@ impl Trainer {
             } else {
                 agent_norm_sq.clone().reshape([runs, agents]).sum_dim(1).reshape([runs])
             };
-            let per_run = params_models / runs; // parameter models per run
-            let to_models = |t: Tensor<1>| t.reshape([runs, 1]).expand([runs, per_run]).reshape([params_models]);
             let scale: Tensor<1> = match self.config.max_grad_norm {
                 Some(max) => to_models(run_norm_sq.clone().sqrt().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0)),
                 None => Tensor::ones([params_models], &device),
             };
-            let finite: Tensor<1, Bool> = if self.config.max_grad_norm.is_some() || shared {
-                to_models(run_norm_sq.clone()).is_finite()
-            } else {
-                agent_norm_sq.clone().is_finite()
-            };
 
-            // 5. Adam, per parameter model.
-            let finite3 = finite.reshape([params_models, 1, 1]);
-            let steps = self.adam.steps.clone() + finite3.clone().float();
+            // 5. Adam, per parameter model: the candidate step of every model, then only the
+            // runs whose gradient and new parameters are finite take it.
+            let steps = self.adam.steps.clone().add_scalar(1.0);
             let bias1 = steps.clone().mul_scalar(ADAM_BETA1.ln()).exp().neg().add_scalar(1.0);
             let bias2 = steps.clone().mul_scalar(ADAM_BETA2.ln()).exp().neg().add_scalar(1.0);
             let step_size = self.learning_rates.clone() / bias1;
             let sqrt_bias2 = bias2.sqrt();
             let scale = scale.reshape([params_models, 1, 1]);
+            let mut candidates = Vec::with_capacity(4);
             for (i, grad) in param_grads.into_iter().enumerate() {
-                let dims = self.params[i].dims();
-                let mask = finite3.clone().expand(dims);
                 let grad = grad * scale.clone();
                 let first = self.adam.first[i].clone().mul_scalar(ADAM_BETA1) + grad.clone().mul_scalar(1.0 - ADAM_BETA1);
                 let second =
                     self.adam.second[i].clone().mul_scalar(ADAM_BETA2) + grad.square().mul_scalar(1.0 - ADAM_BETA2);
                 let denom = second.clone().sqrt().div(sqrt_bias2.clone()).add_scalar(ADAM_EPS);
                 let param = self.params[i].clone() - first.clone().div(denom) * step_size.clone();
+                candidates.push((param, first, second));
+            }
+            let param_sq = sum_sq(&candidates.iter().map(|c| c.0.clone()).collect::<Vec<_>>(), params_models)?; // [P]
+            let run_param_sq = param_sq.clone().reshape([runs, per_run]).sum_dim(1).reshape([runs]);
+            run_ok = run_ok.bool_and(run_norm_sq.clone().is_finite()).bool_and(run_param_sq.is_finite());
+            let ok3 = models_mask(&run_ok);
+            for (i, (param, first, second)) in candidates.into_iter().enumerate() {
+                let mask = ok3.clone().expand(self.params[i].dims());
                 self.params[i] = self.params[i].clone().mask_where(mask.clone(), param);
                 self.adam.first[i] = self.adam.first[i].clone().mask_where(mask.clone(), first);
                 self.adam.second[i] = self.adam.second[i].clone().mask_where(mask, second);
             }
-            self.adam.steps = steps;
+            self.adam.steps = self.adam.steps.clone().mask_where(ok3, steps);
             norms.push(agent_norm_sq);
             norms.push(run_norm_sq);
+            norms.push(param_sq);
         }
+        if self.config.epochs > 1 {
+            // A run that went bad in a later epoch goes back to where this update started.
+            let ok3 = models_mask(&run_ok);
+            for i in 0..4 {
+                let mask = ok3.clone().expand(self.params[i].dims());
+                self.params[i] = start_params[i].clone().mask_where(mask.clone(), self.params[i].clone());
+                self.adam.first[i] = start_adam.first[i].clone().mask_where(mask.clone(), self.adam.first[i].clone());
+                self.adam.second[i] = start_adam.second[i].clone().mask_where(mask, self.adam.second[i].clone());
+            }
+            self.adam.steps = start_adam.steps.clone().mask_where(ok3, self.adam.steps.clone());
+        }
+        norms.push(run_ok.float());
 
-        // 6. One readback: the new parameters, then every epoch's squared norms.
+        // 6. One readback: the new parameters, then every epoch's squared norms (agents, runs,
+        // new parameters), then which runs stayed finite.
         let mut parts = vec![flatten(&self.params)];
         parts.extend(norms);
         let host = read_back(Tensor::cat(parts, 0)).await?;
         let param_len: usize = self.shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
         let (flat, norm_sq) = host.split_at(param_len);
+        let per_epoch = models + runs + params_models;
+        let (epoch_norms, run_ok) = norm_sq.split_at(per_epoch * self.config.epochs as usize);
         let before = std::mem::replace(&mut self.host, HostPolicy::from_flat(self.shape, agents, self.config.policy, flat));
         self.update += 1;
 
         // First epoch's norms: the estimator's gradient before any optimizer step.
-        let (agent_norm_sq, run_norm_sq) = (&norm_sq[..models], &norm_sq[models..models + runs]);
-        let reports = batches
-            .iter()
-            .enumerate()
-            .map(|(r, b)| self.run_report(r, b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r], &before))
-            .collect();
-        self.last = batches;
+        let (agent_norm_sq, run_norm_sq) = (&epoch_norms[..models], &epoch_norms[models..models + runs]);
+        let mut reports = Vec::with_capacity(runs);
+        for (r, b) in batches.into_iter().enumerate() {
+            if active[r] && run_ok[r] > 0.5 {
+                let mut report = self.run_report(r, &b, &agent_norm_sq[r * agents..][..agents], run_norm_sq[r], &before);
+                report.resumed = self.runs[r].resumed.take();
+                self.runs[r].last_good = Some(RunReport { resumed: None, ..report.clone() });
+                self.last[r] = Some(b);
+                reports.push(report);
+                continue;
+            }
+            if self.runs[r].stopped.is_none() {
+                let divergence = diverged[r].take().unwrap_or_else(|| {
+                    let (agent, quantity, value) = update_problem(epoch_norms, r, [models, runs, params_models], agents, shared);
+                    Divergence { update: self.update, agent, quantity: quantity.into(), value }
+                });
+                self.runs[r].stopped = Some(divergence);
+                self.runs[r].resumed = None;
+            }
+            reports.push(self.stopped_report(r));
+        }
         Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
+    }
+
+    /// A stopped run's report: its last finite figures (zeros if it had none) and its divergence.
+    fn stopped_report(&self, r: usize) -> RunReport {
+        let state = &self.runs[r];
+        let mut report = state.last_good.clone().unwrap_or_else(|| RunReport {
+            estimator: state.estimator,
+            seed: state.seed,
+            team_reward_mean: 0.0,
+            figures: Default::default(),
+            grad_norm: None,
+            agents: (0..self.game.agents())
+                .map(|_| AgentReport {
+                    samples: 0,
+                    reward_mean: 0.0,
+                    reward_std: 0.0,
+                    reward_score: 0.0,
+                    advantage_mean: 0.0,
+                    advantage_std: 0.0,
+                    advantage_min: 0.0,
+                    advantage_max: 0.0,
+                    grad_norm: None,
+                    entropy: 0.0,
+                    action_probs: Vec::new(),
+                    update_norm: None,
+                    predicted_inflation: None,
+                })
+                .collect(),
+            diverged: None,
+            resumed: None,
+        });
+        report.diverged = state.stopped.clone();
+        report.resumed = None;
+        report
     }
 
     fn run_report(&self, r: usize, b: &RunBatch, agent_norm_sq: &[f32], run_norm_sq: f32, before: &HostPolicy) -> RunReport {
@@ -591,8 +790,40 @@ impl Trainer {
             figures,
             grad_norm: finite(run_norm_sq.sqrt()),
             agents: agent_reports,
+            diverged: None,
+            resumed: None,
         }
     }
+}
+
+/// Which number of run `r`'s update was not finite, from the read-back squared norms of every
+/// epoch (`sizes` = [forward models, runs, parameter models] per epoch): the first agent
+/// gradient, else the run's gradient, else the first parameter model's new parameters.
+fn update_problem(
+    epoch_norms: &[f32],
+    r: usize,
+    sizes: [usize; 3],
+    agents: usize,
+    shared: bool,
+) -> (Option<u32>, &'static str, String) {
+    // A squared norm of +inf with finite entries means the norm itself passed ~1.8e19.
+    let norm_text = |sq: f32| if sq.is_nan() { "NaN".to_string() } else { "beyond 1.8e19 (its square overflows f32)".to_string() };
+    let [models, runs, params_models] = sizes;
+    let per_run = params_models / runs;
+    for block in epoch_norms.chunks_exact(models + runs + params_models) {
+        let (agent_sq, rest) = block.split_at(models);
+        let (run_sq, param_sq) = rest.split_at(runs);
+        if let Some(k) = (0..agents).find(|&k| !agent_sq[r * agents + k].is_finite()) {
+            return (Some(k as u32), "gradient norm", norm_text(agent_sq[r * agents + k]));
+        }
+        if !run_sq[r].is_finite() {
+            return (None, "gradient norm", norm_text(run_sq[r]));
+        }
+        if let Some(j) = (0..per_run).find(|&j| !param_sq[r * per_run + j].is_finite()) {
+            return ((!shared).then_some(j as u32), "parameter norm", norm_text(param_sq[r * per_run + j]));
+        }
+    }
+    (None, "update", "not finite".to_string())
 }
 
 /// The four parameter tensors flattened and concatenated (W1, b1, W2, b2).
