@@ -168,8 +168,13 @@ impl History {
         self.updates = report.update;
         let u = report.update;
         for (e, column) in self.columns.iter_mut().enumerate() {
-            let runs: Vec<&creditlab::RunReport> = report.runs.iter().skip(e * self.seeds).take(self.seeds).collect();
+            // A diverged run's figures are copies, not measurements: its curves end where it
+            // stopped (and its seed's policy path with them).
+            let seeds: Vec<(usize, &creditlab::RunReport)> =
+                report.runs.iter().skip(e * self.seeds).take(self.seeds).enumerate().filter(|(_, r)| r.is_measured()).collect();
+            let runs: Vec<&creditlab::RunReport> = seeds.iter().map(|(_, r)| *r).collect();
             if runs.is_empty() {
+                column.latest.clear();
                 continue;
             }
             column.team.push(u, &runs.iter().map(|r| r.team_reward_mean).collect::<Vec<_>>(), false);
@@ -189,7 +194,7 @@ impl History {
                 if !factors.is_empty() {
                     agent.predicted_factor.push(u, factors.iter().sum::<f32>() / factors.len() as f32);
                 }
-                for (s, run) in runs.iter().enumerate() {
+                for &(s, run) in &seeds {
                     let Some(probs) = run.agents.get(k).map(|a| &a.action_probs) else { continue };
                     if agent.action_probs.len() <= s {
                         agent.action_probs.resize(s + 1, Vec::new());
@@ -222,5 +227,43 @@ mod tests {
         assert!(points[0].0 < 20.0 && points[points.len() - 1].0 > 9_900.0);
         assert!(points.iter().all(|(x, y)| (x - y).abs() < 1e-2));
         assert_eq!(s.last(), points.last().map(|p| p.1));
+    }
+
+    #[test]
+    fn a_diverged_runs_copied_figures_stay_out_of_the_curves() {
+        use creditlab::env::bandit::{BanditAgent, BanditConfig};
+        // Agent 3's scale of 4e19 makes some difference-reward runs diverge (core/tests/divergence.rs).
+        let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
+        let config = TrainConfig {
+            game: creditlab::GameConfig::Bandit(BanditConfig { agents, ..BanditConfig::default() }),
+            estimators: vec![creditlab::advantage::Estimator::Batch(creditlab::EstimatorKind::AgentWise), creditlab::advantage::Estimator::Difference],
+            seeds: vec![1, 2, 3, 4],
+            updates: 12,
+            ..TrainConfig::default()
+        };
+        let reports = pollster::block_on(async {
+            let mut trainer = creditlab::Trainer::new(config.clone(), creditlab::backend::cpu("test")).await.expect("valid");
+            let mut reports = Vec::new();
+            while !trainer.is_finished() {
+                reports.push(trainer.step().await.expect("step"));
+            }
+            reports
+        });
+        let mut history = History::new(&config);
+        for report in &reports {
+            history.push(report);
+        }
+        let last = reports.last().expect("reports");
+        let measured = |e: usize| last.runs[e * 4..(e + 1) * 4].iter().filter(|r| r.is_measured()).count();
+        assert_eq!(measured(0), 4);
+        assert!(measured(1) < 4, "some difference run diverged");
+        assert_eq!(history.columns[1].latest.len(), measured(1));
+        assert!(history.columns[1].latest.iter().all(creditlab::RunReport::is_measured));
+        // A stopped seed's policy path ends at its last measured update; a healthy one runs on.
+        let paths = &history.columns[1].agents[0].action_probs;
+        let stopped = (0..4).find(|&s| !last.runs[4 + s].is_measured()).expect("a stopped seed");
+        let measured_updates = reports.iter().filter(|r| r.runs[4 + stopped].is_measured()).count();
+        assert_eq!(paths.get(stopped).map_or(0, |p| p.first().map_or(0, Bounded::len)), measured_updates);
+        assert_eq!(history.columns[0].agents[0].action_probs[0][0].len(), reports.len());
     }
 }

@@ -37,6 +37,11 @@
 //! update is undone as a whole), and its reports carry a [`Divergence`] naming the update,
 //! agent and quantity. Other runs train on. [`Trainer::resume`] takes a stopped run on from
 //! that last finite state, optionally with a smaller learning rate.
+//!
+//! **Device loss.** With checkpointing on (the page's worker), each readback also brings the
+//! Adam state home, and the random streams are kept as they were after the last finished
+//! update; when the device fails, [`Trainer::recover`] rebuilds the trainer on another backend
+//! from that state and training goes on from the last report, as if nothing had happened.
 
 use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -126,6 +131,16 @@ struct AdamState {
     second: [Tensor<3>; 4],
     /// Steps taken per parameter model, [P, 1, 1] (as floats).
     steps: Tensor<3>,
+}
+
+/// The state after the last finished update that the device holds, read back to the host.
+#[derive(Debug, Clone)]
+struct Checkpoint {
+    first: Vec<f32>,
+    second: Vec<f32>,
+    steps: Vec<f32>,
+    /// Every run's random streams as they were after that update.
+    streams: Vec<RunStreams>,
 }
 
 /// One run's batch after the estimator.
@@ -225,6 +240,13 @@ pub struct Trainer {
     update: u32,
     /// Every run's last finite batch (for the page's batch views); `None` before the first.
     last: Vec<Option<RunBatch>>,
+    /// The learning rate per parameter model, as `learning_rates` holds it.
+    host_learning_rates: Vec<f32>,
+    /// Whether each readback brings the Adam state home (see [`Trainer::set_checkpointing`]).
+    checkpointing: bool,
+    checkpoint: Option<Checkpoint>,
+    /// A simulated device failure at this update (fault injection for tests).
+    fault: Option<u32>,
 }
 
 impl Trainer {
@@ -267,7 +289,7 @@ impl Trainer {
                 _ => config.learning_rate,
             })
             .collect();
-        let learning_rates = Tensor::from_data(TensorData::new(rates, [shape.models, 1, 1]), &device);
+        let learning_rates = Tensor::from_data(TensorData::new(rates.clone(), [shape.models, 1, 1]), &device);
         let flat = read_back(flatten(&policy.params)).await?;
         let host = HostPolicy::from_flat(shape, agents, config.policy, &flat);
         Ok(Self {
@@ -283,6 +305,10 @@ impl Trainer {
             host,
             update: 0,
             last: (0..config_runs).map(|_| None).collect(),
+            host_learning_rates: rates,
+            checkpointing: false,
+            checkpoint: None,
+            fault: None,
         })
     }
 
@@ -343,8 +369,92 @@ impl Trainer {
                 (0..self.shape.models).map(|p| if p / per_run == run { learning_rate_factor } else { 1.0 }).collect();
             let factors = Tensor::from_data(TensorData::new(factors, [self.shape.models, 1, 1]), &self.backend.device);
             self.learning_rates = self.learning_rates.clone() * factors;
+            for (p, rate) in self.host_learning_rates.iter_mut().enumerate() {
+                if p / per_run == run {
+                    *rate *= learning_rate_factor;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// With checkpointing on, every update also reads the Adam state back (three times the
+    /// parameters' size) so that [`Trainer::recover`] can go on elsewhere after a device
+    /// failure. Off by default (the CLI and the benchmarks do not need it).
+    pub fn set_checkpointing(&mut self, on: bool) {
+        self.checkpointing = on;
+        self.checkpoint = None;
+        if on && self.update == 0 {
+            let len = self.host.params.iter().map(Vec::len).sum();
+            self.checkpoint = Some(Checkpoint {
+                first: vec![0.0; len],
+                second: vec![0.0; len],
+                steps: vec![0.0; self.shape.models],
+                streams: self.runs.iter().map(|r| r.streams.clone()).collect(),
+            });
+        }
+    }
+
+    /// Whether [`Trainer::recover`] can go on from the last report.
+    pub fn can_recover(&self) -> bool {
+        self.checkpoint.is_some()
+    }
+
+    /// Fault injection for tests: the readback of update `update` fails as a lost device would.
+    pub fn inject_device_failure(&mut self, update: u32) {
+        self.fault = Some(update);
+    }
+
+    /// After a failed step (a lost device), the same trainer on `backend`, at the state of its
+    /// last report: parameters, Adam moments and steps, learning rates, random streams, stopped
+    /// runs and batch views. Its next update is the one that failed.
+    pub async fn recover(self, backend: Backend) -> Result<Trainer, TrainError> {
+        let checkpoint = self.checkpoint.clone().ok_or_else(|| TrainError::Device("no checkpoint to recover from".into()))?;
+        let device = backend.device.clone();
+        let shapes = self.shape.param_shapes();
+        let split = |flat: &[f32]| -> [Tensor<3>; 4] {
+            let mut offset = 0;
+            std::array::from_fn(|i| {
+                let len = shapes[i].iter().product::<usize>();
+                let part = flat[offset..offset + len].to_vec();
+                offset += len;
+                Tensor::from_data(TensorData::new(part, shapes[i]), &device)
+            })
+        };
+        let params: [Tensor<3>; 4] =
+            std::array::from_fn(|i| Tensor::from_data(TensorData::new(self.host.params[i].clone(), shapes[i]), &device));
+        let per_run = self.shape.models / self.runs.len();
+        let mut init_rngs: Vec<_> = self.runs.iter().map(|r| RunStreams::from_seed(r.seed).init).collect();
+        let init_params = StackedMlp::init(self.shape, per_run, &mut init_rngs, &device).params;
+        let models = self.shape.models;
+        let adam = AdamState {
+            first: split(&checkpoint.first),
+            second: split(&checkpoint.second),
+            steps: Tensor::from_data(TensorData::new(checkpoint.steps.clone(), [models, 1, 1]), &device),
+        };
+        let learning_rates = Tensor::from_data(TensorData::new(self.host_learning_rates.clone(), [models, 1, 1]), &device);
+        let mut runs = self.runs;
+        for (run, streams) in runs.iter_mut().zip(&checkpoint.streams) {
+            run.streams = streams.clone();
+        }
+        Ok(Trainer {
+            config: self.config,
+            game: self.game,
+            backend,
+            runs,
+            shape: self.shape,
+            params,
+            init_params,
+            adam,
+            learning_rates,
+            host: self.host,
+            update: self.update,
+            last: self.last,
+            host_learning_rates: self.host_learning_rates,
+            checkpointing: true,
+            checkpoint: Some(checkpoint),
+            fault: None,
+        })
     }
 
     /// The parameters each forward model uses, [M = runs × agents, ·, ·]: with a shared policy,
@@ -661,6 +771,15 @@ impl Trainer {
             self.adam.steps = start_adam.steps.clone().mask_where(ok3, self.adam.steps.clone());
         }
         norms.push(run_ok.float());
+        if self.checkpointing {
+            norms.push(flatten(&self.adam.first));
+            norms.push(flatten(&self.adam.second));
+            norms.push(self.adam.steps.clone().reshape([-1]));
+        }
+        if self.fault == Some(next) {
+            self.fault = None;
+            return Err(TrainError::Device(format!("device lost (simulated at update {next})")));
+        }
 
         // 6. One readback: the new parameters, then every epoch's squared norms (agents, runs,
         // new parameters), then which runs stayed finite.
@@ -670,7 +789,18 @@ impl Trainer {
         let param_len: usize = self.shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
         let (flat, norm_sq) = host.split_at(param_len);
         let per_epoch = models + runs + params_models;
-        let (epoch_norms, run_ok) = norm_sq.split_at(per_epoch * self.config.epochs as usize);
+        let (epoch_norms, rest) = norm_sq.split_at(per_epoch * self.config.epochs as usize);
+        let (run_ok, adam_state) = rest.split_at(runs);
+        if self.checkpointing {
+            let (first, rest) = adam_state.split_at(param_len);
+            let (second, steps) = rest.split_at(param_len);
+            self.checkpoint = Some(Checkpoint {
+                first: first.to_vec(),
+                second: second.to_vec(),
+                steps: steps.to_vec(),
+                streams: self.runs.iter().map(|r| r.streams.clone()).collect(),
+            });
+        }
         let before = std::mem::replace(&mut self.host, HostPolicy::from_flat(self.shape, agents, self.config.policy, flat));
         self.update += 1;
 

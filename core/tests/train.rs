@@ -228,3 +228,40 @@ fn cpu_reports_match_the_checked_in_fixture() {
     let expected: Vec<StepReport> = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parse");
     assert_eq!(reports, expected, "native CPU reports differ from {path}");
 }
+
+/// A lost device: with checkpointing on, the trainer rebuilt on another backend from the last
+/// report goes on exactly as the uninterrupted run (PPO with two epochs and a KL anchor, so the
+/// Adam state, the random streams and the initial policy all have to come back).
+#[test]
+fn a_lost_device_recovers_from_the_last_report_bit_for_bit() {
+    let config = TrainConfig {
+        updates: 10,
+        seeds: vec![1, 2],
+        ppo_clip: Some(0.2),
+        epochs: 2,
+        kl_coef: 0.05,
+        ..TrainConfig::default()
+    };
+    let plain = without_timing(run(&config));
+    let recovered = pollster::block_on(async {
+        let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid");
+        trainer.set_checkpointing(true);
+        trainer.inject_device_failure(6);
+        let mut reports = Vec::new();
+        while !trainer.is_finished() {
+            match trainer.step().await {
+                Ok(report) => reports.push(report),
+                Err(creditlab::TrainError::Device(message)) => {
+                    assert!(message.contains("update 6"), "{message}");
+                    assert_eq!(trainer.updates_done(), 5, "the failed update did not count");
+                    assert!(trainer.can_recover());
+                    trainer = trainer.recover(backend::cpu("recovered")).await.expect("recover");
+                    assert_eq!(trainer.backend().reason, "recovered");
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+        reports
+    });
+    assert_eq!(without_timing(recovered), plain, "the recovered run differs from the uninterrupted one");
+}
