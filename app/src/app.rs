@@ -8,6 +8,7 @@ use crate::components::backend_badge::BackendBadge;
 use crate::components::builder::Builder;
 use crate::components::column::Column;
 use crate::components::controls::Controls;
+use crate::components::health::Health;
 use crate::components::ledger::Ledger;
 use crate::components::lesson_panel::LessonPanel;
 use crate::components::predict::Predict;
@@ -44,7 +45,7 @@ pub fn explanation(kind: &str) -> &'static str {
 pub fn App() -> impl IntoView {
     let decoded = address::read();
     let PageState { config, inspect, teacher } = decoded.state.clone();
-    let session = Session::new(config, inspect, teacher);
+    let session = Session::new(config, inspect, teacher, decoded.fault);
     address::show_ignored(session, &decoded);
     address::follow(session);
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <button class="dismiss" aria-label="dismiss message" on:click=move |_| session.message.set(None)>"×"</button>
                     </p>
                 })}
+                <Health session />
                 <div class="columns">{columns}</div>
                 <Show when=move || !hides("predict")><Predict session /></Show>
                 <Show when=move || !hides("ledger")><Ledger session /></Show>

@@ -21,3 +21,16 @@ pub fn start() {
     }
     leptos::mount::mount_to_body(app::App);
 }
+
+/// Bytes of this module's linear memory (the page's, or the worker's: both link this crate).
+/// The long-run memory check reads it as `wasmBindings.wasm_memory_bytes()` in the page and
+/// `wasm_bindgen.wasm_memory_bytes()` in the worker.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0.0, |b| f64::from(b.byte_length()))
+}

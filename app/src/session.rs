@@ -12,7 +12,7 @@ use web_time::Instant;
 
 use crate::history::History;
 use crate::url::Teacher;
-use crate::worker::{FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
+use crate::worker::{Fault, FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
 
 /// Least time between two chart redraws while training (read-outs update on every message).
 const REDRAW_MS: f64 = 200.0;
@@ -59,6 +59,10 @@ pub struct Session {
     pub finished: RwSignal<u64>,
     /// The next URL change is a new experiment (a new history entry) rather than a knob.
     pub push_url: StoredValue<bool>,
+    /// The worker's panic message, once it has crashed (until a new worker is started).
+    pub crashed: RwSignal<Option<String>>,
+    /// Runs whose roll-back was asked for and not yet answered by a report.
+    pub resuming: RwSignal<Vec<usize>>,
     generation: StoredValue<u64>,
     bridge: StoredValue<Option<WorkerBridge<TrainingWorker>>, LocalStorage>,
     last_redraw: StoredValue<Option<Instant>, LocalStorage>,
@@ -66,8 +70,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Creates the session, starts the training worker and configures `config` on it.
-    pub fn new(config: TrainConfig, inspect: usize, teacher: Teacher) -> Self {
+    /// Creates the session, starts the training worker (with `fault` injected, if any) and
+    /// configures `config` on it.
+    pub fn new(config: TrainConfig, inspect: usize, teacher: Teacher, fault: Option<Fault>) -> Self {
         let session = Self {
             history: RwSignal::new(History::new(&config)),
             config: RwSignal::new(config),
@@ -87,21 +92,48 @@ impl Session {
             imported: RwSignal::new(false),
             finished: RwSignal::new(0),
             push_url: StoredValue::new(false),
+            crashed: RwSignal::new(None),
+            resuming: RwSignal::new(Vec::new()),
             generation: StoredValue::new(0),
             bridge: StoredValue::new_local(None),
             last_redraw: StoredValue::new_local(None),
             redraw_pending: StoredValue::new(false),
         };
+        session.spawn_worker();
+        if let Some(fault) = fault {
+            session.send(ToWorker::Inject(fault));
+        }
+        session.reconfigure();
+        session
+    }
+
+    /// Starts a training worker (dropping the old one) and sets its pace.
+    fn spawn_worker(self) {
+        self.bridge.set_value(None);
         let bridge = TrainingWorker::spawner()
             .encoding::<JsonCodec>()
-            .callback(move |message| session.receive(message))
+            .callback(move |message| self.receive(message))
             .with_loader(true)
             .as_module(false)
             .spawn(WORKER_LOADER);
-        session.bridge.set_value(Some(bridge));
-        session.send(ToWorker::SetPace(session.pace.get_untracked()));
-        session.reconfigure();
-        session
+        self.bridge.set_value(Some(bridge));
+        self.send(ToWorker::SetPace(self.pace.get_untracked()));
+    }
+
+    /// After a crash: a new worker, and the experiment trained again from its seeds (the
+    /// crashed run's reports were saved in the run history).
+    pub fn restart_worker(self) {
+        self.crashed.set(None);
+        self.message.set(None);
+        self.spawn_worker();
+        self.reconfigure();
+    }
+
+    /// Rolls diverged run `run` back to its last finite state and lets it train on with its
+    /// learning rate multiplied by `learning_rate_factor`.
+    pub fn resume_run(self, run: usize, learning_rate_factor: f32) {
+        self.resuming.update(|r| r.push(run));
+        self.send(ToWorker::Resume { run: run as u32, learning_rate_factor });
     }
 
     fn send(self, command: ToWorker) {
@@ -132,6 +164,7 @@ impl Session {
         self.reports.set_value(reports);
         self.reports_changed.update(|v| *v += 1);
         self.imported.set(imported);
+        self.resuming.set(Vec::new());
         self.views.set(Vec::new());
         self.same_batch.set(None);
         self.ready.set(false);
@@ -248,6 +281,11 @@ impl Session {
                     }
                 });
                 self.updates_per_second.set(updates_per_second);
+                if let Some(last) = reports.last() {
+                    if !self.resuming.with_untracked(Vec::is_empty) {
+                        self.resuming.update(|r| r.retain(|&run| last.runs.get(run).is_some_and(|x| x.diverged.is_some() && x.resumed.is_none())));
+                    }
+                }
                 self.reports.update_value(|all| all.extend(reports));
                 self.reports_changed.update(|v| *v += 1);
                 self.request_redraw(!self.running.get_untracked());
@@ -266,10 +304,31 @@ impl Session {
                 if reason == StopReason::Finished && self.is_finished() {
                     self.finished.update(|v| *v += 1);
                 }
+                if reason == StopReason::Diverged {
+                    self.message.set(Some(
+                        "Every run has diverged, so training stopped. Roll a run back below to go on, or change the settings.".into(),
+                    ));
+                    self.finished.update(|v| *v += 1);
+                }
                 self.request_redraw(true);
             }
             FromWorker::Error { generation, message } if generation == current => {
                 self.message.set(Some(message));
+            }
+            FromWorker::Crashed { message } => {
+                self.running.set(false);
+                self.ready.set(false);
+                self.crashed.set(Some(message));
+                // Keep what was trained: the run history saves the reports received so far.
+                if self.reports.with_value(|r| !r.is_empty()) && !self.imported.get_untracked() {
+                    self.finished.update(|v| *v += 1);
+                }
+                self.request_redraw(true);
+            }
+            FromWorker::Unreadable { error } => {
+                self.message.set(Some(format!(
+                    "A message from the training worker could not be read ({error}). This is a bug in the lab; the runs so far are kept."
+                )));
             }
             _ => {}
         }

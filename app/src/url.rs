@@ -88,6 +88,9 @@ pub struct Decoded {
     pub ignored: Vec<Ignored>,
     /// Whether the link gave no usable seeds and a fresh one was drawn (write the URL back).
     pub seeded: bool,
+    /// A failure to provoke (`fault=device-loss@N` or `worker-panic@N`; tests and
+    /// demonstrations); used once, not written back.
+    pub fault: Option<crate::worker::Fault>,
 }
 
 impl Decoded {
@@ -231,7 +234,7 @@ fn order(key: &str) -> (u8, usize) {
         "game" => (1, 0),
         "game.name" => (2, 0),
         k if k.starts_with("game.") => (3, k.split('.').count()),
-        "hide" | "lock" | "inspect" => (5, 0),
+        "hide" | "lock" | "inspect" | "fault" => (5, 0),
         k => (4, k.split('.').count()),
     }
 }
@@ -423,6 +426,7 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     let mut config = base(&teacher, kind);
     let mut seeds_given = teacher.lesson.is_some();
     let mut inspect = 0;
+    let mut fault = None;
     for (key, text) in &params {
         match key.as_str() {
             "lesson" | "step" | "game" => {}
@@ -444,6 +448,10 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                 Ok(i) => inspect = i,
                 Err(_) => ignore(key, format!("“{text}” is not a seed index")),
             },
+            "fault" => match crate::worker::Fault::parse(text.trim()) {
+                Ok(f) => fault = Some(f),
+                Err(reason) => ignore(key, reason),
+            },
             key => match apply(&mut config, key, text) {
                 Ok(()) => seeds_given |= key == "seeds",
                 Err(reason) => ignore(key, reason),
@@ -458,7 +466,7 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
         ignore("inspect", format!("there are {} seeds", config.seeds.len()));
         inspect = 0;
     }
-    Decoded { state: PageState { config, inspect, teacher }, ignored, seeded }
+    Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault }
 }
 
 #[cfg(test)]
@@ -473,6 +481,21 @@ mod tests {
 
     fn round_trip(state: &PageState) -> Decoded {
         decode(&encode(state), 999)
+    }
+
+    #[test]
+    fn a_fault_is_read_once_and_never_written_back() {
+        use crate::worker::Fault;
+        let d = decode("game=bandit&seeds=1&fault=device-loss@6", 9);
+        assert_eq!(d.fault, Some(Fault::DeviceLoss(6)));
+        assert!(d.ignored.is_empty());
+        assert_eq!(decode("seeds=1&fault=worker-panic@1", 9).fault, Some(Fault::WorkerPanic(1)));
+        assert_eq!(encode(&d.state), "game=bandit&seeds=1");
+        for bad in ["boom@3", "device-loss@0", "device-loss", "worker-panic@x"] {
+            let d = decode(&format!("seeds=1&fault={bad}"), 9);
+            assert_eq!(d.fault, None, "{bad}");
+            assert_eq!(d.ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["fault"], "{bad}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use creditlab::backend::{self, Backend};
 use creditlab::inspect::VIEW_SAMPLES;
-use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig, Trainer};
+use creditlab::{BackendInfo, BackendKind, BatchView, SameBatch, StepReport, TrainConfig, TrainError, Trainer};
 use gloo_timers::future::TimeoutFuture;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,37 @@ pub enum ToWorker {
         /// Run index.
         run: u32,
     },
+    /// Takes diverged run `run` on from its last finite state (answered by its next report).
+    Resume {
+        /// Run index.
+        run: u32,
+        /// Its learning rate is multiplied by this from now on (0 < factor <= 1).
+        learning_rate_factor: f32,
+    },
+    /// Fault injection (the address's `fault=`, for tests and demonstrations).
+    Inject(Fault),
+}
+
+/// A failure to provoke, to see the lab handle it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// The device fails during this update (as a lost WebGPU device would).
+    DeviceLoss(u32),
+    /// The worker panics before this update.
+    WorkerPanic(u32),
+}
+
+impl Fault {
+    /// Reads `device-loss@N` or `worker-panic@N` (N ≥ 1).
+    pub fn parse(text: &str) -> Result<Fault, String> {
+        let (kind, at) = text.split_once('@').ok_or_else(|| format!("“{text}” is not kind@update"))?;
+        let at: u32 = at.parse().ok().filter(|&n| n >= 1).ok_or_else(|| format!("“{at}” is not an update number ≥ 1"))?;
+        match kind {
+            "device-loss" => Ok(Fault::DeviceLoss(at)),
+            "worker-panic" => Ok(Fault::WorkerPanic(at)),
+            _ => Err(format!("“{kind}” is not device-loss or worker-panic")),
+        }
+    }
 }
 
 /// Why the worker stopped training.
@@ -88,6 +119,8 @@ pub enum StopReason {
     Finished,
     /// An update failed (an `Error` message says why).
     Failed,
+    /// Every run has diverged: nothing is left to train until one is resumed.
+    Diverged,
 }
 
 /// A result for the page.
@@ -137,6 +170,16 @@ pub enum FromWorker {
         /// What happened.
         message: String,
     },
+    /// The worker panicked: it is dead and must be replaced (sent from the panic hook).
+    Crashed {
+        /// The panic message.
+        message: String,
+    },
+    /// A message from the worker that the page could not read (a bug, reported, not a crash).
+    Unreadable {
+        /// The decoding error.
+        error: String,
+    },
 }
 
 /// Worker messages as JSON text: the core's types use serde features (internally tagged enums)
@@ -156,8 +199,16 @@ impl gloo_worker::Codec for JsonCodec {
         let text = input.as_string().unwrap_or_default();
         match serde_json::from_str(&text) {
             Ok(value) => value,
-            // Both ends are this build; a message that does not decode is a bug, reported loudly.
-            Err(err) => panic!("a worker message did not decode: {err}: {text:.200}"),
+            // Both ends are this build, so this is a bug; the page gets `Unreadable` (its own
+            // type has that variant) and says so rather than dying.
+            Err(err) => {
+                let error = format!("{err}: {text:.200}");
+                let fallback = serde_json::json!({ "Unreadable": { "error": error } });
+                match serde_json::from_value(fallback) {
+                    Ok(value) => value,
+                    Err(_) => panic!("a message to the worker did not decode: {error}"),
+                }
+            }
         }
     }
 }
@@ -174,6 +225,9 @@ struct State {
     stepping: bool,
     pace: Pace,
     seed_index: usize,
+    /// Resumes asked for while an update was in flight.
+    resumes: Vec<(u32, f32)>,
+    fault: Option<Fault>,
 }
 
 /// The worker's training service: handles [`ToWorker`] commands and answers through `out`.
@@ -201,6 +255,8 @@ impl Service {
             stepping: false,
             pace: Pace::Full,
             seed_index: 0,
+            resumes: Vec::new(),
+            fault: None,
         };
         Self { state: Rc::new(RefCell::new(state)), out: Rc::new(out) }
     }
@@ -265,7 +321,12 @@ impl Service {
                                 service.send(FromWorker::Error { generation, message });
                                 service.send(FromWorker::Stopped { generation, reason: StopReason::Failed });
                             }
-                            Step::Stale => {}
+                            Step::Diverged(report) => {
+                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: 0.0 });
+                                service.send_views();
+                                service.send(FromWorker::Stopped { generation, reason: StopReason::Diverged });
+                            }
+                            Step::Recovered | Step::Stale => {}
                         }
                     });
                 }
@@ -276,6 +337,39 @@ impl Service {
                 self.send_views();
             }
             ToWorker::Compare { run } => self.send_compare(run),
+            ToWorker::Resume { run, learning_rate_factor } => {
+                self.state.borrow_mut().resumes.push((run, learning_rate_factor));
+                self.apply_resumes();
+            }
+            ToWorker::Inject(fault) => {
+                let mut state = self.state.borrow_mut();
+                state.fault = Some(fault);
+                if let (Fault::DeviceLoss(at), Some(trainer)) = (fault, state.trainer.as_mut()) {
+                    trainer.inject_device_failure(at);
+                }
+            }
+        }
+    }
+
+    /// Applies the resumes asked for, when the trainer is not busy with an update.
+    fn apply_resumes(&self) {
+        let generation = self.generation();
+        let errors: Vec<String> = {
+            let mut state = self.state.borrow_mut();
+            let resumes = std::mem::take(&mut state.resumes);
+            match state.trainer.as_mut() {
+                Some(trainer) => resumes
+                    .into_iter()
+                    .filter_map(|(run, factor)| trainer.resume(run as usize, factor).err().map(|e| e.to_string()))
+                    .collect(),
+                None => {
+                    state.resumes = resumes;
+                    Vec::new()
+                }
+            }
+        };
+        for message in errors {
+            self.send(FromWorker::Error { generation, message });
         }
     }
 
@@ -295,8 +389,15 @@ impl Service {
             return;
         }
         match trainer {
-            Ok(trainer) => {
-                self.state.borrow_mut().trainer = Some(trainer);
+            Ok(mut trainer) => {
+                // The page's trainer can always go on from its last report if the device fails.
+                trainer.set_checkpointing(true);
+                let mut state = self.state.borrow_mut();
+                if let Some(Fault::DeviceLoss(at)) = state.fault {
+                    trainer.inject_device_failure(at);
+                }
+                state.trainer = Some(trainer);
+                drop(state);
                 self.send(FromWorker::Ready { generation, backend: info });
             }
             Err(err) => self.send(FromWorker::Error { generation, message: format!("Cannot start training: {err}") }),
@@ -306,19 +407,63 @@ impl Service {
     /// One update of the current experiment.
     async fn step_once(&self) -> Step {
         let generation = self.generation();
+        self.apply_resumes();
         let Some(mut trainer) = self.state.borrow_mut().trainer.take() else { return Step::Stale };
         if trainer.is_finished() {
             self.state.borrow_mut().trainer = Some(trainer);
             return Step::Finished;
         }
+        let next = trainer.updates_done() + 1;
+        if self.state.borrow().fault == Some(Fault::WorkerPanic(next)) {
+            panic!("simulated worker panic before update {next} (fault=worker-panic@{next} in the address)");
+        }
         let result = trainer.step().await;
         if self.generation() != generation {
             return Step::Stale;
         }
-        self.state.borrow_mut().trainer = Some(trainer);
         match result {
-            Ok(report) => Step::Report(Box::new(report)),
-            Err(err) => Step::Failed(format!("Training stopped: {err}")),
+            Ok(report) => {
+                let all_stopped = trainer.all_stopped();
+                self.state.borrow_mut().trainer = Some(trainer);
+                if all_stopped {
+                    Step::Diverged(Box::new(report))
+                } else {
+                    Step::Report(Box::new(report))
+                }
+            }
+            Err(TrainError::Device(err)) if trainer.can_recover() => {
+                // The device is gone: go on on the CPU from the last report.
+                let was = match trainer.backend().kind {
+                    BackendKind::WebGpu => "WebGPU",
+                    BackendKind::Cpu => "CPU",
+                };
+                let cpu = backend::cpu(format!("the {was} device failed at update {next} ({err}); training went on on the CPU"));
+                let info = cpu.info.clone();
+                match trainer.recover(cpu.clone()).await {
+                    Ok(recovered) if self.generation() == generation => {
+                        {
+                            let mut state = self.state.borrow_mut();
+                            state.trainer = Some(recovered);
+                            state.backend = Some(cpu);
+                        }
+                        self.send(FromWorker::Ready { generation, backend: info });
+                        self.send(FromWorker::Error {
+                            generation,
+                            message: format!(
+                                "The {was} device failed during update {next} ({err}). Training goes on on the CPU from update {}; nothing was lost.",
+                                next - 1
+                            ),
+                        });
+                        Step::Recovered
+                    }
+                    Ok(_) => Step::Stale,
+                    Err(err) => Step::Failed(format!("Training stopped: the device failed and the CPU could not take over: {err}")),
+                }
+            }
+            Err(err) => {
+                self.state.borrow_mut().trainer = Some(trainer);
+                Step::Failed(format!("Training stopped: {err}"))
+            }
         }
     }
 
@@ -343,6 +488,11 @@ impl Service {
             loop {
                 match self.step_once().await {
                     Step::Report(report) => reports.push(*report),
+                    Step::Diverged(report) => {
+                        reports.push(*report);
+                        stop = Some(StopReason::Diverged);
+                    }
+                    Step::Recovered => {}
                     Step::Finished => stop = Some(StopReason::Finished),
                     Step::Failed(message) => {
                         self.send(FromWorker::Error { generation, message });
@@ -423,10 +573,57 @@ impl Service {
 
 enum Step {
     Report(Box<StepReport>),
+    /// A report after which every run has diverged.
+    Diverged(Box<StepReport>),
+    /// The device failed; the trainer goes on on the CPU (no report this time).
+    Recovered,
     Finished,
     Failed(String),
     /// The experiment was replaced (or is not ready) while the update ran.
     Stale,
+}
+
+/// Sends a crash message to the page.
+type CrashReport = Rc<dyn Fn(String)>;
+
+thread_local! {
+    /// Where the panic hook sends `Crashed` (set once the worker has heard from the page).
+    static CRASH_REPORT: RefCell<Option<CrashReport>> = RefCell::new(None);
+}
+
+/// Installs the worker's panic hook: the panic goes to the console and, as `Crashed`, to the
+/// page (the release build aborts right after, so this is the page's only word of it). The
+/// trap that follows is handled in the worker (the page has already been told), and any other
+/// uncaught error of the worker is reported as a crash too.
+pub fn report_panics() {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(|event: web_sys::ErrorEvent| {
+        event.prevent_default();
+        if !REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
+            if let Some(report) = report {
+                report(format!("the worker stopped: {}", event.message()));
+            }
+        }
+    });
+    if let Ok(scope) = js_sys::global().dyn_into::<web_sys::EventTarget>() {
+        let _ = scope.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+    }
+    on_error.forget();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        REPORTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
+        if let Some(report) = report {
+            let message = match info.payload().downcast_ref::<String>() {
+                Some(text) => text.clone(),
+                None => info.payload().downcast_ref::<&str>().map_or_else(|| info.to_string(), |s| (*s).to_string()),
+            };
+            report(message);
+        }
+    }));
 }
 
 /// The gloo-worker actor around [`Service`]: one page, one service.
@@ -443,6 +640,13 @@ impl Worker for TrainingWorker {
 
     fn create(scope: &WorkerScope<Self>) -> Self {
         let page: Rc<RefCell<Option<HandlerId>>> = Rc::default();
+        let (crash_scope, crash_to) = (scope.clone(), page.clone());
+        let report: CrashReport = Rc::new(move |message| {
+            if let Some(id) = crash_to.try_borrow().ok().and_then(|id| *id) {
+                crash_scope.respond(id, FromWorker::Crashed { message });
+            }
+        });
+        CRASH_REPORT.with(|slot| *slot.borrow_mut() = Some(report));
         let (scope, to) = (scope.clone(), page.clone());
         let service = Service::new(move |message| {
             if let Some(id) = *to.borrow() {

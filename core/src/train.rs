@@ -762,11 +762,12 @@ impl Trainer {
         if self.config.epochs > 1 {
             // A run that went bad in a later epoch goes back to where this update started.
             let ok3 = models_mask(&run_ok);
-            for i in 0..4 {
+            let starts = start_params.into_iter().zip(start_adam.first).zip(start_adam.second);
+            for (i, ((param, first), second)) in starts.enumerate() {
                 let mask = ok3.clone().expand(self.params[i].dims());
-                self.params[i] = start_params[i].clone().mask_where(mask.clone(), self.params[i].clone());
-                self.adam.first[i] = start_adam.first[i].clone().mask_where(mask.clone(), self.adam.first[i].clone());
-                self.adam.second[i] = start_adam.second[i].clone().mask_where(mask, self.adam.second[i].clone());
+                self.params[i] = param.mask_where(mask.clone(), self.params[i].clone());
+                self.adam.first[i] = first.mask_where(mask.clone(), self.adam.first[i].clone());
+                self.adam.second[i] = second.mask_where(mask, self.adam.second[i].clone());
             }
             self.adam.steps = start_adam.steps.clone().mask_where(ok3, self.adam.steps.clone());
         }

@@ -15,7 +15,7 @@ use creditlab::{BatchView, EstimatorKind, GameConfig};
 use creditlab_app::charts::{self, credit::CreditData, Theme};
 use creditlab_app::game_view::GameView;
 use creditlab_app::history::History;
-use creditlab_app::worker::{FromWorker, JsonCodec, Service, StopReason, ToWorker};
+use creditlab_app::worker::{Fault, FromWorker, JsonCodec, Service, StopReason, ToWorker};
 use gloo_worker::Codec;
 use plotters::prelude::*;
 use wasm_bindgen::JsCast;
@@ -340,6 +340,56 @@ async fn the_worker_protocol_round_trips_reports() {
     let mut first = first.expect("a report");
     first.wall_ms = 0.0;
     assert_eq!(first, direct[0]);
+}
+
+/// A lost device (forced at update 3): the service rebuilds the trainer on the CPU from the last
+/// report, says so (a second `Ready` with the CPU and why, and a message), and every update
+/// arrives exactly once. In the WebGPU leg this is the WebGPU → CPU fallback itself.
+#[wasm_bindgen_test]
+async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
+    let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
+    let sink = messages.clone();
+    let service = Service::new(move |m| sink.borrow_mut().push(m));
+    let config = TrainConfig { updates: 8, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
+    service.handle(ToWorker::Inject(Fault::DeviceLoss(3)));
+    service.handle(ToWorker::Configure { generation: 1, config, prefer_gpu: true });
+    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))).await;
+    service.handle(ToWorker::Start);
+    wait_for(&messages, "finished", |m| {
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { reason: StopReason::Finished, .. }))
+    })
+    .await;
+    let messages = messages.borrow().clone();
+    let backends: Vec<_> = messages
+        .iter()
+        .filter_map(|m| match m {
+            FromWorker::Ready { backend, .. } => Some(backend.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(backends.len(), 2, "{backends:?}");
+    if let Some(expected) = EXPECTED_BACKEND {
+        let kind = if expected == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
+        assert_eq!(backends[0].kind, kind);
+    }
+    assert_eq!(backends[1].kind, BackendKind::Cpu);
+    assert!(backends[1].reason.contains("device failed at update 3"), "{}", backends[1].reason);
+    assert!(messages.iter().any(|m| matches!(m, FromWorker::Error { message, .. } if message.contains("from update 2; nothing was lost"))));
+    let updates: Vec<u32> = messages
+        .iter()
+        .flat_map(|m| match m {
+            FromWorker::Reports { reports, .. } => reports.iter().map(|r| r.update).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(updates, (1..=8).collect::<Vec<u32>>(), "every update exactly once, in order");
+}
+
+/// A message the page cannot read becomes `Unreadable` (said in the page), not a panic.
+#[wasm_bindgen_test]
+fn an_unreadable_worker_message_is_reported_not_a_panic() {
+    let decoded = JsonCodec::decode::<FromWorker>(wasm_bindgen::JsValue::from_str("{\"Reports\": {\"generation\": null}}"));
+    assert!(matches!(decoded, FromWorker::Unreadable { ref error } if error.contains("generation")), "{decoded:?}");
 }
 
 /// A new generation drops the old experiment: nothing of generation 1 arrives after it.

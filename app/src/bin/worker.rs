@@ -1,10 +1,10 @@
 //! The training worker: a separate module that the page starts as a Web Worker (trunk builds it
 //! with `data-type="worker"`). It holds burn and the trainer; the page holds the views.
 
-use creditlab_app::worker::{JsonCodec, TrainingWorker};
+use creditlab_app::worker::{report_panics, JsonCodec, TrainingWorker};
 use gloo_worker::Registrable;
 
 fn main() {
-    console_error_panic_hook::set_once();
+    report_panics();
     TrainingWorker::registrar().encoding::<JsonCodec>().register();
 }

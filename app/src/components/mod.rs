@@ -5,6 +5,7 @@ pub mod builder;
 pub mod chart_canvas;
 pub mod column;
 pub mod controls;
+pub mod health;
 pub mod ledger;
 pub mod same_batch;
 pub mod lesson_panel;
