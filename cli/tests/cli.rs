@@ -40,7 +40,7 @@ fn train_writes_every_report() {
 fn a_diverging_run_writes_the_record_names_the_run_and_fails() {
     let config = temp_path("diverging.json");
     let out = temp_path("diverging-run.json");
-    // Agent 3's rewards on a scale of 4e19: difference rewards' gradient norm leaves f32.
+    // Agent 2's rewards on a scale of 4e19: difference rewards' gradient norm leaves f32.
     std::fs::write(
         &config,
         r#"{"game": {"kind": "bandit", "agents": [{"scale": 1}, {"scale": 10}, {"scale": 4e19}]},
@@ -52,7 +52,7 @@ fn a_diverging_run_writes_the_record_names_the_run_and_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("difference/seed"), "{stderr}");
     assert!(stderr.contains("diverged at update"), "{stderr}");
-    assert!(stderr.contains("agent 3's gradient norm is"), "{stderr}");
+    assert!(stderr.contains("agent 2's gradient norm is"), "{stderr}");
     assert!(stderr.contains("runs diverged"), "{stderr}");
     assert!(!stderr.contains("agent-wise/seed 1 diverged"), "{stderr}");
     // Every report is kept, and the record reads back.

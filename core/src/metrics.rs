@@ -102,10 +102,11 @@ pub struct Divergence {
 }
 
 impl Divergence {
-    /// "update 3: agent 2's advantage is NaN" (agents counted from 1, as the page shows them).
+    /// "update 3: agent 2's advantage is NaN" (agents counted from 0, as the page and the CSV
+    /// count them).
     pub fn describe(&self) -> String {
         let whose = match self.agent {
-            Some(k) => format!("agent {}'s {}", k + 1, self.quantity),
+            Some(k) => format!("agent {k}'s {}", self.quantity),
             None => format!("the {}", self.quantity),
         };
         format!("update {}: {whose} is {}", self.update, self.value)

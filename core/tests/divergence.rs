@@ -7,7 +7,7 @@ use creditlab::config::GameConfig;
 use creditlab::env::bandit::{BanditAgent, BanditConfig};
 use creditlab::{EstimatorKind, RunRecord, StepReport, TrainConfig, Trainer};
 
-/// Agent 3's rewards on a scale of 4e19: difference rewards' gradient norms leave f32's range
+/// Agent 2's rewards on a scale of 4e19: difference rewards' gradient norms leave f32's range
 /// on some seeds (at different updates), agent-wise GRPO's never do.
 fn overflowing() -> TrainConfig {
     let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
@@ -58,9 +58,9 @@ fn a_diverging_run_stops_named_and_finite_while_the_others_train_on() {
         assert_eq!(estimator, Estimator::Difference, "only difference rewards overflow here");
         let divergence = reports[first].runs[r].diverged.clone().expect("diverged");
         assert_eq!(divergence.update, reports[first].update, "named at the update where it happened");
-        assert_eq!(divergence.agent, Some(2), "agent 3's scale overflows");
+        assert_eq!(divergence.agent, Some(2), "agent 2's scale (4e19) overflows");
         assert_eq!(divergence.quantity, "gradient norm");
-        assert!(divergence.describe().starts_with(&format!("update {}: agent 3's gradient norm is", divergence.update)));
+        assert!(divergence.describe().starts_with(&format!("update {}: agent 2's gradient norm is", divergence.update)));
         // Reports before it are measurements; from it on the run's figures are the last finite
         // ones (or zeros), marked, and the same divergence.
         assert!(reports[..first].iter().all(|rep| rep.runs[r].is_measured()));
@@ -91,7 +91,7 @@ fn a_diverging_run_stops_named_and_finite_while_the_others_train_on() {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     let marked: Vec<&csv::StringRecord> = rows.iter().filter(|row| !row[diverged].is_empty()).collect();
     assert_eq!(marked.len(), 3 * stopped_runs(&record.reports));
-    assert!(marked.iter().all(|row| row[diverged].contains("agent 3's gradient norm is") && row[reward].is_empty()));
+    assert!(marked.iter().all(|row| row[diverged].contains("agent 2's gradient norm is") && row[reward].is_empty()));
     let measured: usize = record.reports.iter().map(|rep| rep.runs.iter().filter(|r| r.is_measured()).count() * 3).sum();
     assert_eq!(rows.len(), measured + marked.len());
     assert!(rows.iter().all(|row| row[update].parse::<u32>().is_ok()));
@@ -143,7 +143,7 @@ fn a_stopped_run_keeps_its_last_finite_state_and_resumes_from_it() {
     assert_eq!(resume.from_update, bad_update - 1);
     assert_eq!(resume.learning_rate_factor, 0.1);
     // Adam's step is at most lr·√params per model (one-hot context, 32 hidden units, 4 arms);
-    // a tenth of that now. Agent 3, whose scale swamps the team reward, moves.
+    // a tenth of that now. Agent 2, whose scale swamps the team reward, moves.
     let bound = 0.1 * config.learning_rate * (32.0 + 32.0 + 32.0 * 4.0 + 4.0f32).sqrt() * 1.01;
     let host = trainer.host_policy();
     let moved: Vec<f32> = (0..3).map(|k| host.model_change(&before, host.model(run, k))).collect();

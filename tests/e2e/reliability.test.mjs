@@ -36,7 +36,7 @@ async function exportRecord(page) {
 }
 
 test("a diverging run is stopped and named, the others train on, and it can be rolled back", async () => {
-    // Agent 3's rewards on a scale of 4e19: difference rewards' gradient norm leaves f32 on
+    // Agent 2's rewards on a scale of 4e19: difference rewards' gradient norm leaves f32 on
     // some seeds (core/tests/divergence.rs), agent-wise GRPO's never does.
     const { page, errors } = await openLab(
         "?game=bandit&game.agents.2.scale=4e19&estimators=agent-wise,difference&seeds=1,2,3,4&updates=40&hide=predict,step-through");
@@ -45,7 +45,7 @@ test("a diverging run is stopped and named, the others train on, and it can be r
     const item = page.locator("[data-testid^=diverged-]").first();
     await item.waitFor({ timeout: 60_000 });
     const text = await item.textContent();
-    assert.match(text, /Difference rewards · seed \d+ diverged at update \d+: agent 3's gradient norm is/);
+    assert.match(text, /Difference rewards · seed \d+ diverged at update \d+: agent 2's gradient norm is/);
     assert.match(text, /It stopped at update \d+, its last finite state/);
     const run = Number((await item.getAttribute("data-testid")).replace("diverged-", ""));
     assert.ok(run >= 4, `only difference-reward runs (4..7) diverge, not run ${run}`);
