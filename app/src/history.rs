@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn a_diverged_runs_copied_figures_stay_out_of_the_curves() {
         use creditlab::env::bandit::{BanditAgent, BanditConfig};
-        // Agent 3's scale of 4e19 makes some difference-reward runs diverge (core/tests/divergence.rs).
+        // Agent 2's scale of 4e19 makes some difference-reward runs diverge (core/tests/divergence.rs).
         let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
         let config = TrainConfig {
             game: creditlab::GameConfig::Bandit(BanditConfig { agents, ..BanditConfig::default() }),
