@@ -16,7 +16,9 @@ pub fn Controls(
     let progress = move || {
         let rate = session.updates_per_second.get();
         let rate = if session.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
-        let state = if session.imported.get() {
+        let state = if session.crashed.with(Option::is_some) {
+            " · the worker crashed"
+        } else if session.imported.get() {
             " · opened run (Reset trains it again)"
         } else if !session.ready.get() {
             " · preparing…"
