@@ -114,18 +114,22 @@ impl RunRecord {
         let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
         for report in &self.reports {
             for run in &report.runs {
+                // update, wall_ms, estimator, seed, agent: every row starts so.
+                let key = |k: usize| {
+                    vec![
+                        report.update.to_string(),
+                        report.wall_ms.to_string(),
+                        run.estimator.name().to_string(),
+                        run.seed.to_string(),
+                        k.to_string(),
+                    ]
+                };
                 if let Some(divergence) = &run.diverged {
                     // A stopped run: one row per agent where it diverged, no figures (they are
                     // copies), nothing afterwards.
                     if divergence.update == report.update {
                         for k in 0..run.agents.len() {
-                            let mut row = vec![
-                                report.update.to_string(),
-                                report.wall_ms.to_string(),
-                                run.estimator.name().to_string(),
-                                run.seed.to_string(),
-                                k.to_string(),
-                            ];
+                            let mut row = key(k);
                             row.resize(CSV_COLUMNS.len() - 1, String::new());
                             row.push(divergence.describe());
                             row.extend(figures.iter().map(|_| String::new()));
@@ -135,12 +139,8 @@ impl RunRecord {
                     continue;
                 }
                 for (k, a) in run.agents.iter().enumerate() {
-                    let mut row = vec![
-                        report.update.to_string(),
-                        report.wall_ms.to_string(),
-                        run.estimator.name().to_string(),
-                        run.seed.to_string(),
-                        k.to_string(),
+                    let mut row = key(k);
+                    row.extend([
                         a.samples.to_string(),
                         a.reward_mean.to_string(),
                         a.reward_std.to_string(),
@@ -156,7 +156,7 @@ impl RunRecord {
                         run.team_reward_mean.to_string(),
                         opt(run.grad_norm),
                         String::new(),
-                    ];
+                    ]);
                     row.extend(figures.iter().map(|f| opt(run.figures.get(*f).copied())));
                     writer.write_record(&row).map_err(csv_error)?;
                 }
