@@ -10,6 +10,7 @@ use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
 use web_time::Instant;
 
+use crate::game_view::GameView;
 use crate::history::History;
 use crate::url::Teacher;
 use crate::worker::{Fault, FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
@@ -174,6 +175,12 @@ impl Session {
             self.inspect_seed.set(0);
         }
         self.request_redraw(true);
+    }
+
+    /// The current game's names and reference decisions, as a memo owned by the caller (each
+    /// component keeps its own, disposed with it).
+    pub fn game_view(self) -> Memo<GameView> {
+        Memo::new(move |_| GameView::of(&self.config.with(|c| c.game.clone())))
     }
 
     /// Sends the current config to the worker as a new generation; clears every view.

@@ -591,6 +591,14 @@ thread_local! {
     static CRASH_REPORT: RefCell<Option<CrashReport>> = RefCell::new(None);
 }
 
+/// Tells the page that the worker crashed, if the page is known yet.
+fn report_crash(message: String) {
+    let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
+    if let Some(report) = report {
+        report(message);
+    }
+}
+
 /// Installs the worker's panic hook: the panic goes to the console and, as `Crashed`, to the
 /// page (the release build aborts right after, so this is the page's only word of it). The
 /// trap that follows is handled in the worker (the page has already been told), and any other
@@ -602,10 +610,7 @@ pub fn report_panics() {
     let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(|event: web_sys::ErrorEvent| {
         event.prevent_default();
         if !REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
-            if let Some(report) = report {
-                report(format!("the worker stopped: {}", event.message()));
-            }
+            report_crash(format!("the worker stopped: {}", event.message()));
         }
     });
     if let Ok(scope) = js_sys::global().dyn_into::<web_sys::EventTarget>() {
@@ -615,14 +620,11 @@ pub fn report_panics() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         REPORTED.store(true, std::sync::atomic::Ordering::SeqCst);
-        let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
-        if let Some(report) = report {
-            let message = match info.payload().downcast_ref::<String>() {
-                Some(text) => text.clone(),
-                None => info.payload().downcast_ref::<&str>().map_or_else(|| info.to_string(), |s| (*s).to_string()),
-            };
-            report(message);
-        }
+        let message = match info.payload().downcast_ref::<String>() {
+            Some(text) => text.clone(),
+            None => info.payload().downcast_ref::<&str>().map_or_else(|| info.to_string(), |s| (*s).to_string()),
+        };
+        report_crash(message);
     }));
 }
 

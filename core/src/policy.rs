@@ -59,6 +59,17 @@ impl PolicyShape {
     pub fn params_per_model(&self) -> usize {
         self.param_shapes().iter().map(|s| s[1] * s[2]).sum()
     }
+
+    /// Splits tensors flattened and concatenated in (W1, b1, W2, b2) order into the four.
+    pub fn split_flat(&self, flat: &[f32]) -> [Vec<f32>; 4] {
+        let mut offset = 0;
+        self.param_shapes().map(|s| {
+            let len = s[0] * s[1] * s[2];
+            let part = flat[offset..offset + len].to_vec();
+            offset += len;
+            part
+        })
+    }
 }
 
 /// The stacked parameters (W1, b1, W2, b2), on the training device, without autodiff.
@@ -131,14 +142,7 @@ pub struct HostPolicy {
 impl HostPolicy {
     /// Splits the concatenated flattened parameters (W1, b1, W2, b2) read back from the device.
     pub fn from_flat(shape: PolicyShape, agents: usize, sharing: PolicySharing, flat: &[f32]) -> Self {
-        let mut offset = 0;
-        let params = shape.param_shapes().map(|s| {
-            let len = s[0] * s[1] * s[2];
-            let part = flat[offset..offset + len].to_vec();
-            offset += len;
-            part
-        });
-        Self { shape, agents, sharing, params }
+        Self { shape, agents, sharing, params: shape.split_flat(flat) }
     }
 
     /// L2 norm of the change of parameter model `model` from `before` to `self` (every

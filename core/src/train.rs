@@ -136,8 +136,9 @@ struct AdamState {
 /// The state after the last finished update that the device holds, read back to the host.
 #[derive(Debug, Clone)]
 struct Checkpoint {
-    first: Vec<f32>,
-    second: Vec<f32>,
+    /// Adam's moments, (W1, b1, W2, b2) each flattened as on the device.
+    first: [Vec<f32>; 4],
+    second: [Vec<f32>; 4],
     steps: Vec<f32>,
     /// Every run's random streams as they were after that update.
     streams: Vec<RunStreams>,
@@ -256,7 +257,7 @@ impl Trainer {
         config.validate()?;
         let game = AnyGame::new(&config.game)?;
         let config_runs = config.runs();
-        let mut runs = Vec::with_capacity(config.runs());
+        let mut runs = Vec::with_capacity(config_runs);
         for &estimator in &config.estimators {
             for &seed in &config.seeds {
                 runs.push(RunState {
@@ -289,7 +290,7 @@ impl Trainer {
                 _ => config.learning_rate,
             })
             .collect();
-        let learning_rates = Tensor::from_data(TensorData::new(rates.clone(), [shape.models, 1, 1]), &device);
+        let learning_rates = per_model(&rates, &device);
         let flat = read_back(flatten(&policy.params)).await?;
         let host = HostPolicy::from_flat(shape, agents, config.policy, &flat);
         Ok(Self {
@@ -365,15 +366,10 @@ impl Trainer {
         state.resumed = Some(Resume { from_update: divergence.update - 1, learning_rate_factor });
         if learning_rate_factor != 1.0 {
             let per_run = self.shape.models / runs;
-            let factors: Vec<f32> =
-                (0..self.shape.models).map(|p| if p / per_run == run { learning_rate_factor } else { 1.0 }).collect();
-            let factors = Tensor::from_data(TensorData::new(factors, [self.shape.models, 1, 1]), &self.backend.device);
-            self.learning_rates = self.learning_rates.clone() * factors;
-            for (p, rate) in self.host_learning_rates.iter_mut().enumerate() {
-                if p / per_run == run {
-                    *rate *= learning_rate_factor;
-                }
+            for rate in &mut self.host_learning_rates[run * per_run..][..per_run] {
+                *rate *= learning_rate_factor;
             }
+            self.learning_rates = per_model(&self.host_learning_rates, &self.backend.device);
         }
         Ok(())
     }
@@ -385,10 +381,10 @@ impl Trainer {
         self.checkpointing = on;
         self.checkpoint = None;
         if on && self.update == 0 {
-            let len = self.host.params.iter().map(Vec::len).sum();
+            let zeros = self.host.params.clone().map(|p| vec![0.0; p.len()]);
             self.checkpoint = Some(Checkpoint {
-                first: vec![0.0; len],
-                second: vec![0.0; len],
+                first: zeros.clone(),
+                second: zeros,
                 steps: vec![0.0; self.shape.models],
                 streams: self.runs.iter().map(|r| r.streams.clone()).collect(),
             });
@@ -412,27 +408,19 @@ impl Trainer {
         let checkpoint = self.checkpoint.clone().ok_or_else(|| TrainError::Device("no checkpoint to recover from".into()))?;
         let device = backend.device.clone();
         let shapes = self.shape.param_shapes();
-        let split = |flat: &[f32]| -> [Tensor<3>; 4] {
-            let mut offset = 0;
-            std::array::from_fn(|i| {
-                let len = shapes[i].iter().product::<usize>();
-                let part = flat[offset..offset + len].to_vec();
-                offset += len;
-                Tensor::from_data(TensorData::new(part, shapes[i]), &device)
-            })
+        let to_device = |parts: &[Vec<f32>; 4]| -> [Tensor<3>; 4] {
+            std::array::from_fn(|i| Tensor::from_data(TensorData::new(parts[i].clone(), shapes[i]), &device))
         };
-        let params: [Tensor<3>; 4] =
-            std::array::from_fn(|i| Tensor::from_data(TensorData::new(self.host.params[i].clone(), shapes[i]), &device));
+        let params = to_device(&self.host.params);
         let per_run = self.shape.models / self.runs.len();
         let mut init_rngs: Vec<_> = self.runs.iter().map(|r| RunStreams::from_seed(r.seed).init).collect();
         let init_params = StackedMlp::init(self.shape, per_run, &mut init_rngs, &device).params;
-        let models = self.shape.models;
         let adam = AdamState {
-            first: split(&checkpoint.first),
-            second: split(&checkpoint.second),
-            steps: Tensor::from_data(TensorData::new(checkpoint.steps.clone(), [models, 1, 1]), &device),
+            first: to_device(&checkpoint.first),
+            second: to_device(&checkpoint.second),
+            steps: per_model(&checkpoint.steps, &device),
         };
-        let learning_rates = Tensor::from_data(TensorData::new(self.host_learning_rates.clone(), [models, 1, 1]), &device);
+        let learning_rates = per_model(&self.host_learning_rates, &device);
         let mut runs = self.runs;
         for (run, streams) in runs.iter_mut().zip(&checkpoint.streams) {
             run.streams = streams.clone();
@@ -796,8 +784,8 @@ impl Trainer {
             let (first, rest) = adam_state.split_at(param_len);
             let (second, steps) = rest.split_at(param_len);
             self.checkpoint = Some(Checkpoint {
-                first: first.to_vec(),
-                second: second.to_vec(),
+                first: self.shape.split_flat(first),
+                second: self.shape.split_flat(second),
                 steps: steps.to_vec(),
                 streams: self.runs.iter().map(|r| r.streams.clone()).collect(),
             });
@@ -955,6 +943,11 @@ fn update_problem(
         }
     }
     (None, "update", "not finite".to_string())
+}
+
+/// One value per parameter model as a [P, 1, 1] tensor (learning rates, Adam step counts).
+fn per_model(values: &[f32], device: &burn::tensor::Device) -> Tensor<3> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [values.len(), 1, 1]), device)
 }
 
 /// The four parameter tensors flattened and concatenated (W1, b1, W2, b2).

@@ -30,7 +30,7 @@ pub fn Column(
     /// Index of the estimator in the config.
     index: usize,
 ) -> impl IntoView {
-    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let game = session.game_view();
     let title = move || session.config.with(|c| c.estimators.get(index).map(|e| e.label().to_string()).unwrap_or_default());
     let with_column = move |f: &ColumnDraw<'_>| {
         session.history.with_untracked(|h| match h.columns.get(index) {

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::game_view::GameView;
 use crate::session::Session;
 
 /// Rows shown per page.
@@ -19,7 +18,7 @@ pub fn Ledger(
     let estimator = RwSignal::new(0usize);
     let page = RwSignal::new(0usize);
     let selected_key = RwSignal::new(None::<String>);
-    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let game = session.game_view();
     let view_now = move || session.views.with(|v| v.get(estimator.get()).cloned());
     let tabs = move || {
         session

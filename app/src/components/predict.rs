@@ -5,7 +5,6 @@
 use creditlab::StepReport;
 use leptos::prelude::*;
 
-use crate::game_view::GameView;
 use crate::session::Session;
 
 /// |mean advantage| below this fraction of its std counts as "about zero".
@@ -58,7 +57,7 @@ pub fn Predict(
     /// The session.
     session: Session,
 ) -> impl IntoView {
-    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let game = session.game_view();
     let estimator = RwSignal::new(0usize);
     let largest = RwSignal::new(0usize);
     let agent = RwSignal::new(0usize);

@@ -7,7 +7,6 @@ use leptos::prelude::*;
 
 use super::chart_canvas::{ChartCanvas, DrawFn};
 use crate::charts::advantages;
-use crate::game_view::GameView;
 use crate::session::Session;
 
 /// Rows of the comparison table.
@@ -20,7 +19,7 @@ pub fn SameBatchView(
     session: Session,
 ) -> impl IntoView {
     let run = RwSignal::new(0usize);
-    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let game = session.game_view();
     let has_batch = move || !session.views.with(Vec::is_empty);
     let runs = move || {
         session.config.with(|c| {

@@ -6,7 +6,6 @@
 use creditlab::{BatchView, RunReport};
 use leptos::prelude::*;
 
-use crate::game_view::GameView;
 use crate::session::Session;
 
 /// Samples shown in the stage tables.
@@ -53,7 +52,7 @@ pub fn StepThrough(
     let stage = RwSignal::new(0usize);
     let frozen = RwSignal::new(None::<Frozen>);
     let guess = RwSignal::new(None::<&'static str>);
-    let game = Memo::new(move |_| GameView::of(&session.config.with(|c| c.game.clone())));
+    let game = session.game_view();
     // A new experiment drops the frozen batch.
     Effect::new(move |_| {
         session.config.track();
