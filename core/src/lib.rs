@@ -26,4 +26,4 @@ pub use inspect::{BatchView, SameBatch, SameBatchResult};
 pub use metrics::{AgentReport, Divergence, Resume, RunReport, StepReport};
 pub use rollout::{Batch, Sample};
 pub use train::{RunRecord, TrainError, Trainer};
-pub use record::{RecordError, RECORD_FORMAT};
+pub use record::{figure_names, MetricsCsv, RecordError, RECORD_FORMAT};

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::metrics::StepReport;
 use crate::train::RunRecord;
 
 /// The `format` of every run record.
@@ -102,67 +103,113 @@ impl RunRecord {
 
     /// The per-update metrics as CSV: one row per (update, run, agent), the columns of
     /// [`CSV_COLUMNS`] then one `figure:<name>` column per game figure (empty where a run did
-    /// not report it).
+    /// not report it). See [`MetricsCsv`] for writing it a part at a time.
     pub fn metrics_csv(&self) -> Result<String, RecordError> {
-        let figures: BTreeSet<&str> =
-            self.reports.iter().flat_map(|r| r.runs.iter().flat_map(|run| run.figures.keys().map(String::as_str))).collect();
+        let csv = MetricsCsv::new(figure_names(&self.reports));
+        Ok(csv.header()? + &csv.rows(&self.reports)?)
+    }
+
+    /// The record's JSON (compact) around its reports: `before` ends with `"reports":[` and
+    /// `after` closes the array and the record, so `before + r1 + "," + r2 + … + after` is the
+    /// record holding reports r1, r2, … — a long run's record can be written a part at a time.
+    pub fn json_frame(&self) -> (String, String) {
+        let empty = RunRecord { reports: Vec::new(), ..self.clone() };
+        let json = serde_json::to_string(&empty).unwrap_or_else(|e| format!("{{\"error\": {:?},\"reports\":[]}}", e.to_string()));
+        // `reports` is the struct's last field, so the JSON ends with its empty array.
+        let cut = json.len() - "]}".len();
+        debug_assert!(json.ends_with("\"reports\":[]}"));
+        (json[..cut].to_string(), json[cut..].to_string())
+    }
+}
+
+/// The game figures' names in `reports` (the CSV's last columns).
+pub fn figure_names(reports: &[StepReport]) -> BTreeSet<String> {
+    reports.iter().flat_map(|r| r.runs.iter().flat_map(|run| run.figures.keys().cloned())).collect()
+}
+
+/// The metrics CSV of [`RunRecord::metrics_csv`], written a part at a time: the header, then the
+/// rows of any run of consecutive reports (so a long run need not be in memory at once).
+#[derive(Debug, Clone)]
+pub struct MetricsCsv {
+    figures: Vec<String>,
+}
+
+impl MetricsCsv {
+    /// The CSV for a run whose reports hold the figures `figures`.
+    pub fn new(figures: BTreeSet<String>) -> Self {
+        Self { figures: figures.into_iter().collect() }
+    }
+
+    fn write(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>) -> Result<String, RecordError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let csv_error = |e: csv::Error| refuse("csv", e.to_string());
-        let header: Vec<String> =
-            CSV_COLUMNS.iter().map(|c| c.to_string()).chain(figures.iter().map(|f| format!("figure:{f}"))).collect();
-        writer.write_record(&header).map_err(csv_error)?;
-        let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
-        for report in &self.reports {
-            for run in &report.runs {
-                // update, wall_ms, estimator, seed, agent: every row starts so.
-                let key = |k: usize| {
-                    vec![
-                        report.update.to_string(),
-                        report.wall_ms.to_string(),
-                        run.estimator.name().to_string(),
-                        run.seed.to_string(),
-                        k.to_string(),
-                    ]
-                };
-                if let Some(divergence) = &run.diverged {
-                    // A stopped run: one row per agent where it diverged, no figures (they are
-                    // copies), nothing afterwards.
-                    if divergence.update == report.update {
-                        for k in 0..run.agents.len() {
-                            let mut row = key(k);
-                            row.resize(CSV_COLUMNS.len() - 1, String::new());
-                            row.push(divergence.describe());
-                            row.extend(figures.iter().map(|_| String::new()));
-                            writer.write_record(&row).map_err(csv_error)?;
-                        }
-                    }
-                    continue;
-                }
-                for (k, a) in run.agents.iter().enumerate() {
-                    let mut row = key(k);
-                    row.extend([
-                        a.samples.to_string(),
-                        a.reward_mean.to_string(),
-                        a.reward_std.to_string(),
-                        a.reward_score.to_string(),
-                        a.advantage_mean.to_string(),
-                        a.advantage_std.to_string(),
-                        a.advantage_min.to_string(),
-                        a.advantage_max.to_string(),
-                        opt(a.grad_norm),
-                        opt(a.update_norm),
-                        a.entropy.to_string(),
-                        opt(a.predicted_inflation),
-                        run.team_reward_mean.to_string(),
-                        opt(run.grad_norm),
-                        String::new(),
-                    ]);
-                    row.extend(figures.iter().map(|f| opt(run.figures.get(*f).copied())));
-                    writer.write_record(&row).map_err(csv_error)?;
-                }
-            }
-        }
+        rows(&mut writer).map_err(|e| refuse("csv", e.to_string()))?;
         let bytes = writer.into_inner().map_err(|e| refuse("csv", e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| refuse("csv", e.to_string()))
+    }
+
+    /// The header line.
+    pub fn header(&self) -> Result<String, RecordError> {
+        Self::write(|writer| {
+            writer.write_record(CSV_COLUMNS.iter().map(|c| c.to_string()).chain(self.figures.iter().map(|f| format!("figure:{f}"))))
+        })
+    }
+
+    /// The rows of `reports`.
+    pub fn rows(&self, reports: &[StepReport]) -> Result<String, RecordError> {
+        let figures = &self.figures;
+        Self::write(|writer| {
+            let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
+            for report in reports {
+                for run in &report.runs {
+                    // update, wall_ms, estimator, seed, agent: every row starts so.
+                    let key = |k: usize| {
+                        vec![
+                            report.update.to_string(),
+                            report.wall_ms.to_string(),
+                            run.estimator.name().to_string(),
+                            run.seed.to_string(),
+                            k.to_string(),
+                        ]
+                    };
+                    if let Some(divergence) = &run.diverged {
+                        // A stopped run: one row per agent where it diverged, no figures (they
+                        // are copies), nothing afterwards.
+                        if divergence.update == report.update {
+                            for k in 0..run.agents.len() {
+                                let mut row = key(k);
+                                row.resize(CSV_COLUMNS.len() - 1, String::new());
+                                row.push(divergence.describe());
+                                row.extend(figures.iter().map(|_| String::new()));
+                                writer.write_record(&row)?;
+                            }
+                        }
+                        continue;
+                    }
+                    for (k, a) in run.agents.iter().enumerate() {
+                        let mut row = key(k);
+                        row.extend([
+                            a.samples.to_string(),
+                            a.reward_mean.to_string(),
+                            a.reward_std.to_string(),
+                            a.reward_score.to_string(),
+                            a.advantage_mean.to_string(),
+                            a.advantage_std.to_string(),
+                            a.advantage_min.to_string(),
+                            a.advantage_max.to_string(),
+                            opt(a.grad_norm),
+                            opt(a.update_norm),
+                            a.entropy.to_string(),
+                            opt(a.predicted_inflation),
+                            run.team_reward_mean.to_string(),
+                            opt(run.grad_norm),
+                            String::new(),
+                        ]);
+                        row.extend(figures.iter().map(|f| opt(run.figures.get(f).copied())));
+                        writer.write_record(&row)?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 }

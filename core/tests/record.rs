@@ -4,7 +4,7 @@
 use creditlab::backend;
 use creditlab::env::pipeline::PipelineConfig;
 use creditlab::record::CSV_COLUMNS;
-use creditlab::{GameConfig, RunRecord, TrainConfig};
+use creditlab::{figure_names, GameConfig, MetricsCsv, RunRecord, TrainConfig};
 use proptest::prelude::*;
 
 mod common;
@@ -37,6 +37,25 @@ fn export_then_import_gives_the_same_record() {
     let mut partial = original.clone();
     partial.reports.truncate(2);
     assert_eq!(RunRecord::from_json(&partial.to_json()).expect("valid"), partial);
+}
+
+#[test]
+fn a_record_written_a_part_at_a_time_is_the_same_record_and_csv() {
+    let original = pipeline_record();
+    // JSON: the frame around reports serialized in two parts (as the page writes a long run).
+    let (before, after) = original.json_frame();
+    let part = |reports: &[creditlab::StepReport]| {
+        let json = serde_json::to_string(reports).expect("reports");
+        json[1..json.len() - 1].to_string()
+    };
+    let text = format!("{before}{},{}{after}", part(&original.reports[..1]), part(&original.reports[1..]));
+    assert_eq!(RunRecord::from_json(&text).expect("a valid record"), original);
+    let empty = RunRecord { reports: Vec::new(), ..original.clone() };
+    assert_eq!(RunRecord::from_json(&format!("{before}{after}")).expect("valid"), empty);
+    // CSV: header, then the rows of each part, is the whole CSV.
+    let csv = MetricsCsv::new(figure_names(&original.reports));
+    let parts = csv.header().expect("header") + &csv.rows(&original.reports[..3]).expect("rows") + &csv.rows(&original.reports[3..]).expect("rows");
+    assert_eq!(parts, original.metrics_csv().expect("csv"));
 }
 
 #[test]
