@@ -25,3 +25,15 @@ pub fn text(name: &str, mime: &str, content: &str) -> Result<(), String> {
     gloo_timers::callback::Timeout::new(60_000, move || drop(url)).forget();
     Ok(())
 }
+
+/// Downloads the concatenation of `parts` (JS strings) as a file `name` of type `mime`: a long
+/// run's export never has to be one string in the wasm memory.
+pub fn parts(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options).map_err(|_| "the browser could not build the file")?;
+    let url = gloo_file::ObjectUrl::from(gloo_file::Blob::from(blob));
+    link(name, &url)?;
+    gloo_timers::callback::Timeout::new(60_000, move || drop(url)).forget();
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod game_view;
 pub mod history;
 pub mod lessons;
+pub mod report_log;
 pub mod components;
 pub mod download;
 pub mod session;

@@ -16,7 +16,7 @@ pub fn Health(
 ) -> impl IntoView {
     let crash = move || {
         session.crashed.get().map(|message| {
-            let kept = session.reports.with_value(Vec::len);
+            let kept = session.reports.with_value(|r| r.len());
             view! {
                 <div class="health crash" role="alert" data-testid="crash">
                     <strong>"The training worker crashed: "</strong>

@@ -79,7 +79,7 @@ pub fn Predict(
         let Some(guess) = pending.get_untracked() else { return };
         let Some(e) = session.config.with_untracked(|c| c.estimators.get(guess.estimator).copied()) else { return };
         let agents = game.with_untracked(|g| g.agents.len());
-        let found = session.reports.with_value(|r| r.get(guess.update as usize - 1).map(|rep| measured(rep, e, agents)));
+        let found = session.reports.with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
         if let Some(values) = found {
             let (largest, sign, _, _) = answers(&guess, &values);
             let right = u32::from(largest == guess.largest) + u32::from(sign == guess.sign);

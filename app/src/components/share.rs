@@ -1,11 +1,13 @@
 //! Export and import: the run record (JSON), its per-update metrics (CSV), the current batch and
 //! its ledger (JSON), importing a run file, and the run history kept in the browser.
 
-use creditlab::RunRecord;
+use creditlab::{MetricsCsv, RunRecord};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
 
 use crate::download;
+use crate::report_log::{parse_items, Part};
 use crate::session::Session;
 use crate::storage::{self, SavedRun};
 
@@ -20,6 +22,45 @@ fn file_stem(session: Session) -> String {
 fn when(ms: f64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
     String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// The run on show as record JSON, in parts (JS strings, joined as they are): the record's
+/// frame around its reports, whose older chunks are read back from browser storage one at a
+/// time, so a long run is never one string in the wasm memory. Also the number of updates.
+async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
+    let (before, after) = session.record_frame().json_frame();
+    let (parts, updates) = session.reports.with_value(|log| (log.parts(), log.len() as u32));
+    let array = js_sys::Array::new();
+    array.push(&JsValue::from_str(&before));
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            array.push(&JsValue::from_str(","));
+        }
+        match part {
+            Part::Chunk(json) => array.push(&json),
+            Part::Tail(json) => array.push(&JsValue::from_str(&json)),
+            Part::Stored(key) => array.push(&storage::chunk(&key).await?.into()),
+        };
+    }
+    array.push(&JsValue::from_str(&after));
+    Ok((array, updates))
+}
+
+/// The run on show's metrics CSV, in parts (header, then each chunk's rows).
+async fn metrics_csv(session: Session) -> Result<js_sys::Array, String> {
+    let (parts, figures) = session.reports.with_value(|log| (log.parts(), log.figures().clone()));
+    let csv = MetricsCsv::new(figures);
+    let array = js_sys::Array::new();
+    array.push(&JsValue::from_str(&csv.header().map_err(|e| e.to_string())?));
+    for part in parts {
+        let reports = match part {
+            Part::Chunk(json) => parse_items(&String::from(json))?,
+            Part::Tail(json) => parse_items(&json)?,
+            Part::Stored(key) => parse_items(&String::from(storage::chunk(&key).await?))?,
+        };
+        array.push(&JsValue::from_str(&csv.rows(&reports).map_err(|e| e.to_string())?));
+    }
+    Ok(array)
 }
 
 /// The export, import and history panel.
@@ -46,9 +87,13 @@ pub fn Share(
     Effect::new(move |previous: Option<u64>| {
         let finished = session.finished.get();
         if previous.is_some_and(|p| p != finished) {
-            let record = session.record();
+            let config = session.config.get_untracked();
             spawn_local(async move {
-                match storage::save(&record).await {
+                let saved = match record_json(session).await {
+                    Ok((parts, updates)) => storage::save(&config, updates, &parts.join("")).await,
+                    Err(e) => Err(e),
+                };
+                match saved {
                     Ok(()) => refresh(),
                     Err(e) => session.message.set(Some(format!(
                         "The finished run was not saved in the history: {e}. Export it as JSON to keep it."
@@ -64,20 +109,22 @@ pub fn Share(
         session.reports.with_value(|r| !r.is_empty())
     };
     let export_json = move |_| {
-        let record = session.record();
-        if let Err(e) = download::text(&format!("{}.json", file_stem(session)), "application/json", &record.to_json()) {
-            session.message.set(Some(format!("Export failed: {e}")));
-        }
+        let name = format!("{}.json", file_stem(session));
+        spawn_local(async move {
+            let result = record_json(session).await.and_then(|(parts, _)| download::parts(&name, "application/json", &parts));
+            if let Err(e) = result {
+                session.message.set(Some(format!("Export failed: {e}")));
+            }
+        });
     };
     let export_csv = move |_| {
-        let result = session
-            .record()
-            .metrics_csv()
-            .map_err(|e| e.to_string())
-            .and_then(|csv| download::text(&format!("{}.csv", file_stem(session)), "text/csv", &csv));
-        if let Err(e) = result {
-            session.message.set(Some(format!("CSV export failed: {e}")));
-        }
+        let name = format!("{}.csv", file_stem(session));
+        spawn_local(async move {
+            let result = metrics_csv(session).await.and_then(|parts| download::parts(&name, "text/csv", &parts));
+            if let Err(e) = result {
+                session.message.set(Some(format!("CSV export failed: {e}")));
+            }
+        });
     };
     let export_batch = move |_| {
         let views = session.views.get_untracked();

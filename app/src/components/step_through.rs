@@ -31,7 +31,7 @@ fn freeze(session: Session, estimator: usize) -> Option<Frozen> {
     let run = view.run as usize;
     let update = view.update as usize;
     let (after, before) = session.reports.with_value(|reports| {
-        let at = |u: usize| reports.get(u.checked_sub(1)?).and_then(|r| r.runs.get(run)).cloned();
+        let at = |u: usize| reports.get(u as u32).and_then(|r| r.runs.get(run)).cloned();
         (at(update), at(update.saturating_sub(1)))
     });
     let config = session.config.get_untracked();
