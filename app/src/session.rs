@@ -12,11 +12,26 @@ use web_time::Instant;
 
 use crate::game_view::GameView;
 use crate::history::History;
+use crate::report_log::ReportLog;
+use crate::storage;
 use crate::url::Teacher;
 use crate::worker::{Fault, FromWorker, JsonCodec, Pace, StopReason, ToWorker, TrainingWorker};
 
 /// Least time between two chart redraws while training (read-outs update on every message).
 const REDRAW_MS: f64 = 200.0;
+
+/// The charts' drawing, measured, so that while training it takes at most about half of the
+/// main thread (input, timers and storage keep the other half): a redraw waits until the last
+/// one's drawing is done and at least as long again has passed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DrawLoad {
+    /// Chart drawings scheduled and not yet done.
+    pub pending: u32,
+    /// Drawing time (ms) of the round in progress.
+    pub round_ms: f64,
+    /// Drawing time (ms) of the last finished round.
+    pub last_round_ms: f64,
+}
 
 /// Where trunk puts the worker's loader (`data-type="worker"` files are not hashed).
 pub const WORKER_LOADER: &str = "./creditlab-worker_loader.js";
@@ -48,8 +63,9 @@ pub struct Session {
     pub redraw: RwSignal<u64>,
     /// How fast the worker trains.
     pub pace: RwSignal<Pace>,
-    /// Every report of the experiment, in update order (for exports).
-    pub reports: StoredValue<Vec<StepReport>>,
+    /// Every report of the experiment, in update order (for exports): the newest in memory,
+    /// older ones in browser storage.
+    pub reports: StoredValue<ReportLog<js_sys::JsString>, LocalStorage>,
     /// Bumped whenever `reports` changes (exports and read-outs track it).
     pub reports_changed: RwSignal<u64>,
     /// What a teacher's link hides and locks, and the open lesson.
@@ -68,6 +84,8 @@ pub struct Session {
     bridge: StoredValue<Option<WorkerBridge<TrainingWorker>>, LocalStorage>,
     last_redraw: StoredValue<Option<Instant>, LocalStorage>,
     redraw_pending: StoredValue<bool>,
+    /// What the charts' drawing costs (see [`DrawLoad`]).
+    pub draw_load: StoredValue<DrawLoad>,
 }
 
 impl Session {
@@ -87,7 +105,7 @@ impl Session {
             message: RwSignal::new(None),
             redraw: RwSignal::new(0),
             pace: RwSignal::new(Pace::PerSecond(30)),
-            reports: StoredValue::new(Vec::new()),
+            reports: StoredValue::new_local(ReportLog::default()),
             reports_changed: RwSignal::new(0),
             teacher: RwSignal::new(teacher),
             imported: RwSignal::new(false),
@@ -99,7 +117,14 @@ impl Session {
             bridge: StoredValue::new_local(None),
             last_redraw: StoredValue::new_local(None),
             redraw_pending: StoredValue::new(false),
+            draw_load: StoredValue::new(DrawLoad::default()),
         };
+        // A closed tab's stored reports go a day later (this page's go with each experiment).
+        leptos::task::spawn_local(async {
+            if let Err(e) = storage::drop_old_chunks().await {
+                leptos::logging::warn!("old reports were not cleared: {e}");
+            }
+        });
         session.spawn_worker();
         if let Some(fault) = fault {
             session.send(ToWorker::Inject(fault));
@@ -162,8 +187,19 @@ impl Session {
             history.push(report);
         }
         self.history.set(history);
-        self.reports.set_value(reports);
-        self.reports_changed.update(|v| *v += 1);
+        // A new log under a new key prefix: the experiment's start time (so a closed tab's
+        // chunks can be told by age) and a random tag (two tabs never share one).
+        let prefix = format!("{:013}.{:08x}", js_sys::Date::now() as u64, (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
+        let old = self.reports.try_update_value(|log| std::mem::replace(log, ReportLog::new(prefix, true)));
+        if let Some(old) = old.filter(|old| !old.prefix().is_empty()) {
+            leptos::task::spawn_local(async move {
+                let (lower, upper) = (format!("{}/", old.prefix()), format!("{}0", old.prefix()));
+                if let Err(e) = storage::drop_chunks(&lower, &upper).await {
+                    leptos::logging::warn!("an old experiment's reports were not cleared: {e}");
+                }
+            });
+        }
+        self.keep(reports);
         self.imported.set(imported);
         self.resuming.set(Vec::new());
         self.views.set(Vec::new());
@@ -201,12 +237,35 @@ impl Session {
         self.new_generation(record.reports, true);
     }
 
-    /// The run on show as a portable record (config, every report so far, build version).
-    pub fn record(self) -> RunRecord {
+    /// The run on show as a portable record without its reports (config, backend, build
+    /// version); [`Session::reports`] holds them.
+    pub fn record_frame(self) -> RunRecord {
         let backend = self.backend.get_untracked().unwrap_or_else(|| BackendInfo { kind: creditlab::BackendKind::Cpu, reason: "not chosen yet".into() });
-        let mut record = RunRecord::new(self.config.get_untracked(), backend);
-        record.reports = self.reports.get_value();
-        record
+        RunRecord::new(self.config.get_untracked(), backend)
+    }
+
+    /// Adds the next `reports` to the log and writes the chunks that leave memory.
+    fn keep(self, reports: Vec<StepReport>) {
+        // A chunk's JSON becomes a JS string at once: the wasm memory never shrinks, so it must
+        // not hold chunks waiting for IndexedDB.
+        let spills = self.reports.try_update_value(|log| log.push(reports, js_sys::JsString::from)).unwrap_or_default();
+        self.reports_changed.update(|v| *v += 1);
+        for spill in spills {
+            leptos::task::spawn_local(async move {
+                let result = storage::put_chunk(&spill.key, &spill.json).await;
+                let first_refusal = self.reports.try_update_value(|log| log.written(&spill.key, result.is_ok())).unwrap_or(false);
+                let replaced = self.reports.with_value(|log| !spill.key.starts_with(log.prefix()));
+                if result.is_ok() && replaced {
+                    // Written after its experiment was replaced (and its chunks deleted).
+                    let _ = storage::drop_chunks(&spill.key, &format!("{}\0", spill.key)).await;
+                }
+                if let (true, Err(e)) = (first_refusal, result) {
+                    self.message.set(Some(format!(
+                        "Older reports could not be moved to browser storage ({e}), so this run is kept in memory: a very long run will use more memory. Exports are unaffected."
+                    )));
+                }
+            });
+        }
     }
 
     /// Replaces the experiment with `config` as a new experiment (a new browser history
@@ -276,6 +335,8 @@ impl Session {
 
     fn receive(self, message: FromWorker) {
         let current = self.generation.get_value();
+        // Handled (or dropped as stale): the worker may send the next reports.
+        let acknowledge = matches!(message, FromWorker::Reports { .. });
         match message {
             FromWorker::Ready { generation, backend } if generation == current => {
                 self.backend.set(Some(backend));
@@ -293,12 +354,13 @@ impl Session {
                         self.resuming.update(|r| r.retain(|&run| last.runs.get(run).is_some_and(|x| x.diverged.is_some() && x.resumed.is_none())));
                     }
                 }
-                self.reports.update_value(|all| all.extend(reports));
-                self.reports_changed.update(|v| *v += 1);
+                self.keep(reports);
                 self.request_redraw(!self.running.get_untracked());
             }
             FromWorker::Views { generation, views } if generation == current => {
                 self.views.set(views);
+                // The batch charts redraw with the others, under the same throttle.
+                self.request_redraw(!self.running.get_untracked());
             }
             FromWorker::SameBatch { generation, same } if generation == current => {
                 self.same_batch.set(Some(*same));
@@ -339,11 +401,16 @@ impl Session {
             }
             _ => {}
         }
+        if acknowledge {
+            self.send(ToWorker::Received);
+        }
     }
 
     /// Bumps `redraw` now, or once after the throttle interval (at most one pending).
     fn request_redraw(self, now: bool) {
-        let due = self.last_redraw.get_value().is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= REDRAW_MS);
+        let load = self.draw_load.get_value();
+        let gap = REDRAW_MS.max(2.0 * load.last_round_ms);
+        let due = load.pending == 0 && self.last_redraw.get_value().is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= gap);
         if now || due {
             self.last_redraw.set_value(Some(Instant::now()));
             self.redraw.update(|v| *v += 1);
@@ -352,10 +419,9 @@ impl Session {
             set_timeout(
                 move || {
                     self.redraw_pending.set_value(false);
-                    self.last_redraw.set_value(Some(Instant::now()));
-                    self.redraw.update(|v| *v += 1);
+                    self.request_redraw(false);
                 },
-                std::time::Duration::from_millis(REDRAW_MS as u64),
+                std::time::Duration::from_millis(gap as u64),
             );
         }
     }

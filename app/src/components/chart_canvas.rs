@@ -87,9 +87,6 @@ pub fn ChartCanvas(
     height: u32,
     /// Draws the chart; reads its data untracked when it runs.
     draw: DrawFn,
-    /// Extra signal that should also trigger a redraw (e.g. the batch views).
-    #[prop(optional)]
-    also: Option<Signal<u64>>,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let summary = RwSignal::new(String::new());
@@ -117,25 +114,30 @@ pub fn ChartCanvas(
     };
     Effect::new(move |_| {
         session.redraw.track();
-        if let Some(also) = also {
-            also.track();
-        }
         let Some(element) = canvas.get() else { return };
         let draw = draw.clone();
+        session.draw_load.update_value(|load| load.pending += 1);
         // Each chart draws in a task of its own, so that a redraw of every chart never holds the
         // main thread for the sum of their times; the data is read when the task runs.
         set_timeout(
             move || {
+                let started = web_time::Instant::now();
                 // The chart may be gone by now (its column removed — its canvas can even be
                 // reused by the next column — or the page unmounted): its reactive data is
                 // disposed with it, so draw nothing.
-                if summary.is_disposed() || !element.is_connected() {
-                    return;
+                if !summary.is_disposed() && element.is_connected() {
+                    match draw_on_canvas(element, &draw, &current_theme()) {
+                        Ok(text) => summary.set(text),
+                        Err(err) => session.message.set(Some(err)),
+                    }
                 }
-                match draw_on_canvas(element, &draw, &current_theme()) {
-                    Ok(text) => summary.set(text),
-                    Err(err) => session.message.set(Some(err)),
-                }
+                session.draw_load.try_update_value(|load| {
+                    load.pending = load.pending.saturating_sub(1);
+                    load.round_ms += started.elapsed().as_secs_f64() * 1e3;
+                    if load.pending == 0 {
+                        load.last_round_ms = std::mem::take(&mut load.round_ms);
+                    }
+                });
             },
             Duration::ZERO,
         );

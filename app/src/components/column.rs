@@ -38,7 +38,6 @@ pub fn Column(
             None => Ok(String::new()),
         })
     };
-    let views_changed = Signal::derive(move || session.views.with(|v| v.first().map_or(0, |v| u64::from(v.update))));
 
     let reward: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
@@ -156,9 +155,9 @@ pub fn Column(
             <ChartCanvas session test_id="chart-policy" height=260 draw=policy />
             {move || {
                 let histograms = histograms.clone();
-                view! { <ChartCanvas session test_id="chart-advantages" height=advantages_height() draw=histograms also=views_changed /> }
+                view! { <ChartCanvas session test_id="chart-advantages" height=advantages_height() draw=histograms /> }
             }}
-            <ChartCanvas session test_id="chart-credit" height=300 draw=credit_map also=views_changed />
+            <ChartCanvas session test_id="chart-credit" height=300 draw=credit_map />
             <table class="readout">
                 <caption class="sr-only">"Latest figures per agent (mean over seeds)"</caption>
                 <thead><tr><th scope="col">"agent"</th><th scope="col">"reward"</th>
