@@ -335,8 +335,6 @@ impl Session {
 
     fn receive(self, message: FromWorker) {
         let current = self.generation.get_value();
-        // Handled (or dropped as stale): the worker may send the next reports.
-        let acknowledge = matches!(message, FromWorker::Reports { .. });
         match message {
             FromWorker::Ready { generation, backend } if generation == current => {
                 self.backend.set(Some(backend));
@@ -400,9 +398,6 @@ impl Session {
                 )));
             }
             _ => {}
-        }
-        if acknowledge {
-            self.send(ToWorker::Received);
         }
     }
 

@@ -86,10 +86,6 @@ pub enum ToWorker {
     },
     /// Fault injection (the address's `fault=`, for tests and demonstrations).
     Inject(Fault),
-    /// The page has handled a `Reports` message. While training, the worker sends its next
-    /// reports only after this (one message in flight), so it never runs ahead of a busy page:
-    /// the page keeps time for input, timers and storage, and no backlog of messages piles up.
-    Received,
 }
 
 /// A failure to provoke, to see the lab handle it.
@@ -232,10 +228,6 @@ struct State {
     /// Resumes asked for while an update was in flight.
     resumes: Vec<(u32, f32)>,
     fault: Option<Fault>,
-    /// Reports trained while the page had not yet handled the last `Reports` message.
-    unsent: Vec<StepReport>,
-    /// A `Reports` message is in flight (not yet `Received`).
-    awaiting: bool,
 }
 
 /// The worker's training service: handles [`ToWorker`] commands and answers through `out`.
@@ -265,22 +257,12 @@ impl Service {
             seed_index: 0,
             resumes: Vec::new(),
             fault: None,
-            unsent: Vec::new(),
-            awaiting: false,
         };
         Self { state: Rc::new(RefCell::new(state)), out: Rc::new(out) }
     }
 
     fn send(&self, message: FromWorker) {
         (self.out)(message);
-    }
-
-    /// The reports trained and not yet sent, with their generation (for a crash report; `None`
-    /// when there are none or the state is busy).
-    pub fn take_unsent(&self) -> Option<(u64, Vec<StepReport>)> {
-        let mut state = self.state.try_borrow_mut().ok()?;
-        let reports = std::mem::take(&mut state.unsent);
-        (!reports.is_empty()).then_some((state.generation, reports))
     }
 
     fn generation(&self) -> u64 {
@@ -296,8 +278,6 @@ impl Service {
                     state.generation = generation;
                     state.trainer = None;
                     state.running = false;
-                    state.unsent.clear();
-                    state.awaiting = false;
                 }
                 let service = self.clone();
                 spawn_local(async move { service.configure(generation, config, prefer_gpu).await });
@@ -361,7 +341,6 @@ impl Service {
                 self.state.borrow_mut().resumes.push((run, learning_rate_factor));
                 self.apply_resumes();
             }
-            ToWorker::Received => self.state.borrow_mut().awaiting = false,
             ToWorker::Inject(fault) => {
                 let mut state = self.state.borrow_mut();
                 state.fault = Some(fault);
@@ -534,22 +513,10 @@ impl Service {
                     window_start = Instant::now();
                     window_updates = 0;
                 }
-                // One message in flight: what the page has not taken yet waits here (a stop
-                // sends it all).
-                let batch = {
-                    let mut state = self.state.borrow_mut();
-                    state.unsent.extend(reports);
-                    (stop.is_some() || !state.awaiting).then(|| {
-                        state.awaiting = true;
-                        std::mem::take(&mut state.unsent)
-                    })
-                };
-                if let Some(reports) = batch {
-                    self.send(FromWorker::Reports { generation, reports, updates_per_second: rate });
-                    if stop.is_some() || last_views.is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= VIEW_MS) {
-                        self.send_views();
-                        last_views = Some(Instant::now());
-                    }
+                self.send(FromWorker::Reports { generation, reports, updates_per_second: rate });
+                if stop.is_some() || last_views.is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= VIEW_MS) {
+                    self.send_views();
+                    last_views = Some(Instant::now());
                 }
             }
             if let Some(stop) = stop {
@@ -571,12 +538,6 @@ impl Service {
             }
         }
         if self.generation() == generation {
-            // Paused: what the page has not taken yet goes now, before `Stopped`.
-            let unsent = std::mem::take(&mut self.state.borrow_mut().unsent);
-            if !unsent.is_empty() {
-                self.state.borrow_mut().awaiting = true;
-                self.send(FromWorker::Reports { generation, reports: unsent, updates_per_second: rate });
-            }
             self.send_views();
             self.send(FromWorker::Stopped { generation, reason });
         }
@@ -681,23 +642,19 @@ impl Worker for TrainingWorker {
 
     fn create(scope: &WorkerScope<Self>) -> Self {
         let page: Rc<RefCell<Option<HandlerId>>> = Rc::default();
-        let (out_scope, to) = (scope.clone(), page.clone());
-        let service = Service::new(move |message| {
-            if let Some(id) = *to.borrow() {
-                out_scope.respond(id, message);
-            }
-        });
-        let (crash_scope, crash_to, crashed) = (scope.clone(), page.clone(), service.clone());
+        let (crash_scope, crash_to) = (scope.clone(), page.clone());
         let report: CrashReport = Rc::new(move |message| {
             if let Some(id) = crash_to.try_borrow().ok().and_then(|id| *id) {
-                // Reports the page had not taken yet go first: nothing trained is lost.
-                if let Some((generation, reports)) = crashed.take_unsent() {
-                    crash_scope.respond(id, FromWorker::Reports { generation, reports, updates_per_second: 0.0 });
-                }
                 crash_scope.respond(id, FromWorker::Crashed { message });
             }
         });
         CRASH_REPORT.with(|slot| *slot.borrow_mut() = Some(report));
+        let (scope, to) = (scope.clone(), page.clone());
+        let service = Service::new(move |message| {
+            if let Some(id) = *to.borrow() {
+                scope.respond(id, message);
+            }
+        });
         Self { service, page }
     }
 

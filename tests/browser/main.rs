@@ -149,6 +149,11 @@ async fn bench_training_in_wasm() {
         let m = bench::measure(config, backend::cpu("bench"), 30).await.expect("bench");
         console_log!("{}", bench::table_row(&name, &m));
     }
+    // The update step alone, as `creditlab bench --update-step` times it natively.
+    for (rows, config) in bench::update_step_cases() {
+        let m = bench::measure_update_step(rows, config, backend::cpu("bench"), 30).await.expect("bench");
+        console_log!("update-step {}", serde_json::to_string(&m).expect("json"));
+    }
 }
 
 /// WebGPU and the CPU start from the same parameters and the same first batch, and over the
@@ -383,61 +388,6 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
         })
         .collect();
     assert_eq!(updates, (1..=8).collect::<Vec<u32>>(), "every update exactly once, in order");
-}
-
-/// Flow control: while training, the worker keeps one `Reports` message in flight and sends the
-/// next only once the page has handled it (`Received`), so a slow page never builds a backlog;
-/// what it trains meanwhile waits and is sent together, every update exactly once.
-#[wasm_bindgen_test]
-async fn the_worker_waits_for_the_page_before_sending_more_reports() {
-    let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
-    let sink = messages.clone();
-    let service = Service::new(move |m| sink.borrow_mut().push(m));
-    let config = TrainConfig { updates: 300, groups: 2, group_size: 4, seeds: vec![1], ..TrainConfig::default() };
-    service.handle(ToWorker::Configure { generation: 1, config, prefer_gpu: false });
-    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))).await;
-    service.handle(ToWorker::Start);
-    let finished = |m: &[FromWorker]| m.iter().any(|m| matches!(m, FromWorker::Stopped { reason: StopReason::Finished, .. }));
-    // A page that never answers: the first slice's reports, then the rest when the run stops.
-    wait_for(&messages, "finished", finished).await;
-    let batches: Vec<Vec<u32>> = messages
-        .borrow()
-        .iter()
-        .filter_map(|m| match m {
-            FromWorker::Reports { reports, .. } => Some(reports.iter().map(|r| r.update).collect()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(batches.len(), 2, "one message in flight, then the rest at the stop: {:?}", batches.iter().map(Vec::len).collect::<Vec<_>>());
-    assert_eq!(batches.concat(), (1..=300).collect::<Vec<u32>>(), "every update exactly once, in order");
-    // A page that answers each message gets the reports a slice at a time again.
-    messages.borrow_mut().clear();
-    let config = TrainConfig { updates: 300, groups: 2, group_size: 4, seeds: vec![1], ..TrainConfig::default() };
-    service.handle(ToWorker::Configure { generation: 2, config, prefer_gpu: false });
-    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))).await;
-    service.handle(ToWorker::Start);
-    let mut answered = 0;
-    for _ in 0..20_000 {
-        if finished(&messages.borrow()) {
-            break;
-        }
-        let sent = messages.borrow().iter().filter(|m| matches!(m, FromWorker::Reports { .. })).count();
-        if sent > answered {
-            answered = sent;
-            service.handle(ToWorker::Received);
-        }
-        gloo_timers::future::TimeoutFuture::new(1).await;
-    }
-    let updates: Vec<u32> = messages
-        .borrow()
-        .iter()
-        .flat_map(|m| match m {
-            FromWorker::Reports { reports, .. } => reports.iter().map(|r| r.update).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    assert!(answered > 2, "{answered} messages");
-    assert_eq!(updates, (1..=300).collect::<Vec<u32>>());
 }
 
 /// A message the page cannot read becomes `Unreadable` (said in the page), not a panic.
