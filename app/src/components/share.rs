@@ -88,7 +88,8 @@ pub fn Share(
         let finished = session.finished.get();
         if previous.is_some_and(|p| p != finished) {
             let config = session.config.get_untracked();
-            spawn_local(async move {
+            // In a task of its own, after the redraws that the finish causes.
+            set_timeout(move || spawn_local(async move {
                 let saved = match record_json(session).await {
                     Ok((parts, updates)) => storage::save(&config, updates, &parts.join("")).await,
                     Err(e) => Err(e),
@@ -99,7 +100,7 @@ pub fn Share(
                         "The finished run was not saved in the history: {e}. Export it as JSON to keep it."
                     ))),
                 }
-            });
+            }), std::time::Duration::ZERO);
         }
         finished
     });
