@@ -59,6 +59,10 @@ enum Command {
         /// Updates timed per case (after 3 warm-up updates).
         #[arg(long, default_value_t = 30)]
         updates: u32,
+        /// Time only the update step (loss, backward, Adam, readback) of the default policy at
+        /// 8, 64, 256 and 1024 rows per agent, one JSON object per line (the peers read it).
+        #[arg(long)]
+        update_step: bool,
     },
     /// Compute one estimator's advantages and ledger for a batch read from standard input.
     #[command(after_long_help = ADVANTAGES_HELP)]
@@ -167,9 +171,16 @@ fn eval(game: EvalGame, policy: &str, json: bool) -> Result<(), String> {
     writeln!(stdout, "{text}").map_err(|e| format!("cannot write standard output: {e}"))
 }
 
-fn bench(updates: u32) -> Result<(), String> {
+fn bench(updates: u32, update_step: bool) -> Result<(), String> {
     use creditlab::bench;
     let mut stdout = std::io::stdout().lock();
+    if update_step {
+        for (rows, config) in bench::update_step_cases() {
+            let m = pollster::block_on(bench::measure_update_step(rows, config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
+            writeln!(stdout, "{}", serde_json::to_string(&m).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
     writeln!(stdout, "{}", bench::TABLE_HEADER).map_err(|e| e.to_string())?;
     for (name, config) in bench::cases() {
         let m = pollster::block_on(bench::measure(config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
@@ -317,7 +328,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train { config, out, quiet } => train(config, out, quiet),
         Command::Eval { game, policy, json } => eval(game, &policy, json),
-        Command::Bench { updates } => bench(updates),
+        Command::Bench { updates, update_step } => bench(updates, update_step),
         Command::Csv { record } => csv(&record),
         Command::Advantages {
             estimator,

@@ -62,6 +62,71 @@ pub async fn measure(config: TrainConfig, backend: Backend, updates: u32) -> Res
     })
 }
 
+/// Rows per agent in the update-step benchmark (the batch sizes).
+pub const UPDATE_STEP_ROWS: [u32; 4] = [8, 64, 256, 1024];
+
+/// The update-step cases: the lab's default policy (the default bandit's agents, one MLP each,
+/// 32 hidden units) and one run, with `rows` rows per agent (groups of 8 one-step episodes).
+pub fn update_step_cases() -> Vec<(u32, TrainConfig)> {
+    UPDATE_STEP_ROWS
+        .iter()
+        .map(|&rows| {
+            let config = TrainConfig {
+                estimators: vec![EstimatorKind::AgentWise.into()],
+                groups: rows / 8,
+                group_size: 8,
+                updates: 1_000_000,
+                ..TrainConfig::default()
+            };
+            (rows, config)
+        })
+        .collect()
+}
+
+/// What one update-step case measured, with the policy's shape (for the peers).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UpdateStep {
+    /// Rows per agent (model).
+    pub rows: u32,
+    /// Parameter models (agents).
+    pub models: usize,
+    /// Observation size.
+    pub input: usize,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Actions.
+    pub actions: usize,
+    /// Timed updates.
+    pub updates: u32,
+    /// Median update-step time (ms).
+    pub lab_ms: f64,
+}
+
+/// Times the update step proper ([`Trainer::last_update_ms`]) of `config`: the median of
+/// `updates` updates after 3 warm-up updates.
+pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backend, updates: u32) -> Result<UpdateStep, TrainError> {
+    let mut trainer = Trainer::new(config, backend).await?;
+    for _ in 0..3 {
+        trainer.step().await?;
+    }
+    let mut times = Vec::with_capacity(updates as usize);
+    for _ in 0..updates {
+        trainer.step().await?;
+        times.push(trainer.last_update_ms());
+    }
+    times.sort_by(f64::total_cmp);
+    let shape = trainer.policy_shape();
+    Ok(UpdateStep {
+        rows,
+        models: shape.models,
+        input: shape.input,
+        hidden: shape.hidden,
+        actions: shape.actions,
+        updates,
+        lab_ms: times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
+    })
+}
+
 /// The table header the benchmark prints (markdown).
 pub const TABLE_HEADER: &str = "| case | samples per update | updates/s | ms/update |\n|---|---|---|---|";
 

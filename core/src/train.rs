@@ -248,6 +248,8 @@ pub struct Trainer {
     checkpoint: Option<Checkpoint>,
     /// A simulated device failure at this update (fault injection for tests).
     fault: Option<u32>,
+    /// Wall time (ms) of the last update step proper (see [`Trainer::last_update_ms`]).
+    last_update_ms: f64,
 }
 
 impl Trainer {
@@ -310,6 +312,7 @@ impl Trainer {
             checkpointing: false,
             checkpoint: None,
             fault: None,
+            last_update_ms: 0.0,
         })
     }
 
@@ -336,6 +339,18 @@ impl Trainer {
     /// Updates done so far.
     pub fn updates_done(&self) -> u32 {
         self.update
+    }
+
+    /// The policy's shape (models, observation size, hidden units, actions).
+    pub fn policy_shape(&self) -> PolicyShape {
+        self.shape
+    }
+
+    /// Wall time (ms) of the last update step proper: the rows to the device, the loss, the
+    /// backward pass, Adam and the one readback (not the rollouts or the estimators). The
+    /// update-step benchmark compares it with the same update in numpy and PyTorch.
+    pub fn last_update_ms(&self) -> f64 {
+        self.last_update_ms
     }
 
     /// Whether every configured update has been done.
@@ -442,6 +457,7 @@ impl Trainer {
             checkpointing: true,
             checkpoint: Some(checkpoint),
             fault: None,
+            last_update_ms: 0.0,
         })
     }
 
@@ -588,6 +604,9 @@ impl Trainer {
             })
             .collect();
         let active: Vec<bool> = (0..runs).map(|r| self.runs[r].stopped.is_none() && diverged[r].is_none()).collect();
+        // The update step proper (rows to the device, loss, backward, Adam, readback) is timed
+        // for the benchmark: everything after the rollouts and estimators.
+        let update_start = Instant::now();
         let models = runs * agents; // forward models M
         let params_models = self.shape.models; // parameter models P
         let (obs, actions, input) = (self.game.observation_size(), self.shape.actions, self.shape.input);
@@ -775,6 +794,7 @@ impl Trainer {
         let mut parts = vec![flatten(&self.params)];
         parts.extend(norms);
         let host = read_back(Tensor::cat(parts, 0)).await?;
+        self.last_update_ms = update_start.elapsed().as_secs_f64() * 1e3;
         let param_len: usize = self.shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
         let (flat, norm_sq) = host.split_at(param_len);
         let per_epoch = models + runs + params_models;
