@@ -220,19 +220,18 @@ mod tests {
         (config, reports)
     }
 
-    /// Joins parts into a record's JSON the way the page does, reading stored chunks from `db`.
-    fn assemble(log: &ReportLog<Arc<str>>, record: &RunRecord, db: &std::collections::HashMap<String, Arc<str>>) -> String {
-        let (before, after) = record.json_frame();
+    /// The log's parts joined as the page joins them, with `stored` reading a stored chunk.
+    fn joined(log: &ReportLog<Arc<str>>, stored: impl Fn(&str) -> String) -> String {
         let items: Vec<String> = log
             .parts()
             .into_iter()
             .map(|p| match p {
                 Part::Chunk(json) => json.to_string(),
                 Part::Tail(json) => json,
-                Part::Stored(key) => db[&key].to_string(),
+                Part::Stored(key) => stored(&key),
             })
             .collect();
-        format!("{before}{}{after}", items.join(","))
+        items.join(",")
     }
 
     #[test]
@@ -263,7 +262,8 @@ mod tests {
         // Stored, still writing, and the tail together are the whole run, in order.
         assert!(log.parts().iter().any(|p| matches!(p, Part::Stored(_))));
         let mut record = RunRecord::new(config, backend::cpu("test").info);
-        let text = assemble(&log, &record, &db);
+        let (before, after) = record.json_frame();
+        let text = format!("{before}{}{after}", joined(&log, |key| db[key].to_string()));
         record.reports = all;
         assert_eq!(RunRecord::from_json(&text).expect("valid record"), record);
         assert_eq!(log.figures(), &creditlab::figure_names(&record.reports));
@@ -284,16 +284,8 @@ mod tests {
         assert!(log.in_memory());
         assert!(log.push(all[TAIL + 2 * CHUNK..].iter().cloned(), Arc::from).is_empty(), "no more spilling");
         assert_eq!(log.in_memory_reports(), all.len());
-        let items: Vec<String> = log
-            .parts()
-            .into_iter()
-            .map(|p| match p {
-                Part::Chunk(json) => json.to_string(),
-                Part::Tail(json) => json,
-                Part::Stored(key) => panic!("{key} was never stored"),
-            })
-            .collect();
-        assert_eq!(parse_items(&items.join(",")).expect("reports"), all);
+        let items = joined(&log, |key| panic!("{key} was never stored"));
+        assert_eq!(parse_items(&items).expect("reports"), all);
         // A log that never spills keeps everything from the start.
         let mut memory = ReportLog::<Arc<str>>::new("p/3".into(), false);
         assert!(memory.push(all.iter().cloned(), Arc::from).is_empty());

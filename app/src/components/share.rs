@@ -24,6 +24,16 @@ fn when(ms: f64) -> String {
     String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
 }
 
+/// A part's reports as JSON text (the array's items), read back from browser storage where the
+/// part was stored.
+async fn part_text(part: Part<js_sys::JsString>) -> Result<js_sys::JsString, String> {
+    match part {
+        Part::Chunk(json) => Ok(json),
+        Part::Tail(json) => Ok(json.into()),
+        Part::Stored(key) => storage::chunk(&key).await,
+    }
+}
+
 /// The run on show as record JSON, in parts (JS strings, joined as they are): the record's
 /// frame around its reports, whose older chunks are read back from browser storage one at a
 /// time, so a long run is never one string in the wasm memory. Also the number of updates.
@@ -36,11 +46,7 @@ async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
         if i > 0 {
             array.push(&JsValue::from_str(","));
         }
-        match part {
-            Part::Chunk(json) => array.push(&json),
-            Part::Tail(json) => array.push(&JsValue::from_str(&json)),
-            Part::Stored(key) => array.push(&storage::chunk(&key).await?.into()),
-        };
+        array.push(&part_text(part).await?.into());
     }
     array.push(&JsValue::from_str(&after));
     Ok((array, updates))
@@ -53,11 +59,7 @@ async fn metrics_csv(session: Session) -> Result<js_sys::Array, String> {
     let array = js_sys::Array::new();
     array.push(&JsValue::from_str(&csv.header().map_err(|e| e.to_string())?));
     for part in parts {
-        let reports = match part {
-            Part::Chunk(json) => parse_items(&String::from(json))?,
-            Part::Tail(json) => parse_items(&json)?,
-            Part::Stored(key) => parse_items(&String::from(storage::chunk(&key).await?))?,
-        };
+        let reports = parse_items(&String::from(part_text(part).await?))?;
         array.push(&JsValue::from_str(&csv.rows(&reports).map_err(|e| e.to_string())?));
     }
     Ok(array)
