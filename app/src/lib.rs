@@ -14,6 +14,31 @@ pub mod storage;
 pub mod url;
 pub mod worker;
 
+/// Runs the module's static constructors (cubecl registers its IR dialects with `inventory`)
+/// once, explicitly. Called first by both binaries' `main`.
+///
+/// Without a call to `__wasm_call_ctors` anywhere in the module, wasm-ld treats the binary as a
+/// "command" and wraps *every* export in a call to it, so every call from JavaScript into wasm
+/// (each closure, event handler, timer and `externref` slot) re-ran all the constructors:
+/// measured in the page at ~0.4 ms per call and most of the main thread while training. The
+/// explicit call below makes the linker drop those wrappers.
+pub fn run_constructors() {
+    #[cfg(target_family = "wasm")]
+    {
+        extern "C" {
+            fn __wasm_call_ctors();
+        }
+        // SAFETY: `__wasm_call_ctors` is synthesised by wasm-ld; it runs the constructors in
+        // `.init_array`. `main` calls it once, first, before any other Rust code of this module
+        // runs (the linker no longer calls it anywhere else); inventory's constructors are
+        // idempotent in any case.
+        #[allow(unsafe_code)]
+        unsafe {
+            __wasm_call_ctors();
+        }
+    }
+}
+
 /// Mounts the page (called by the binary's `main`).
 pub fn start() {
     console_error_panic_hook::set_once();

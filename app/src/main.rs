@@ -1,3 +1,4 @@
 fn main() {
+    creditlab_app::run_constructors();
     creditlab_app::start();
 }

@@ -5,6 +5,7 @@ use creditlab_app::worker::{report_panics, JsonCodec, TrainingWorker};
 use gloo_worker::Registrable;
 
 fn main() {
+    creditlab_app::run_constructors();
     report_panics();
     TrainingWorker::registrar().encoding::<JsonCodec>().register();
 }
