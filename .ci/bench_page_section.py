@@ -1,0 +1,78 @@
+"""Writes the "Page" section of BENCHMARKS.md from tests/e2e/bench.mjs's JSON lines and the
+sizes of dist/'s wasm files (argv: bench output, sizes as JSON lines, day, cores, cpu)."""
+import json
+import sys
+
+bench, sizes = ([json.loads(l) for l in arg.splitlines() if l.strip().startswith("{")] for arg in sys.argv[1:3])
+day, cores, cpu = sys.argv[3:6]
+startup = next(b for b in bench if b["kind"] == "startup")
+e2e = [b for b in bench if b["kind"] == "e2e"]
+resp = next(b for b in bench if b["kind"] == "responsiveness")
+
+
+def size_of(prefix):
+    return next((s for s in sizes if s["file"].startswith(prefix)), None)
+
+
+page, cpu_worker, gpu_worker = size_of("creditlab-app"), size_of("creditlab-worker_bg"), size_of("creditlab-gpu-worker_bg")
+mb = lambda n: f"{n / 1e6:.2f} MB"
+first_fetch = page["gzip"] + (cpu_worker["gzip"] if cpu_worker else 0)
+
+out = [
+    "## Page (`.ci/bench`, `tests/e2e/bench.mjs`)",
+    "",
+    f"Measured {day} on {cores} cores ({cpu}): the release page from `dist/` (trunk, `wasm-release` profile, "
+    "wasm-opt), served on localhost to headless Chromium, CPU backend (no WebGPU adapter). "
+    "An *update* is one step of every run on the page (runs = estimators × seeds); updates/s over 4 s at "
+    "full speed after a 1 s warm-up, read from the page's progress line (env steps, forward, estimator, "
+    "backward, Adam, the report to the page and its charts).",
+    "",
+    "### Download (gzip -9)",
+    "",
+    "| module | wasm | gzipped |",
+    "|---|---|---|",
+]
+for s in sizes:
+    out.append(f"| `{s['file']}` | {mb(s['bytes'])} | {mb(s['gzip'])} |")
+out += [
+    "",
+    "### Start-up (cold cache, median of 3)",
+    "",
+    f"- navigation → Start enabled (worker up, backend chosen): {startup['ready_ms']:.0f} ms",
+    f"- navigation → first update drawn (Start clicked when enabled; the reward chart shows update 1): "
+    f"{startup['first_update_ms']:.0f} ms (samples {startup['samples']})",
+    "",
+    "### End to end",
+    "",
+    "| config | link | runs | updates/s | run-updates/s |",
+    "|---|---|---|---|---|",
+]
+for b in e2e:
+    runs = b["columns"] * len(b["seeds"].split(","))
+    link = b["query"] if len(b["query"]) < 80 else b["query"][:60] + "…"
+    out.append(f"| {b['name']} | `{link}` | {runs} | {b['updates_per_second']:.0f} | {b['updates_per_second'] * runs:.0f} |")
+longest = resp["longest_task_ms"]
+out += [
+    "",
+    "### Responsiveness (default page: bandit, three estimators, full speed, 6 s)",
+    "",
+    f"- longest main-thread task: {'none over 50 ms (the browser reports tasks over 50 ms only)' if not longest else f'{longest:.0f} ms'}",
+    f"- frame rate: {resp['fps']:.1f} frames/s while training at {resp['updates_per_second']:.0f} updates/s",
+    "",
+    "Budgets:",
+    "",
+]
+
+
+def line(name, ok, text):
+    out.append(f"- {name}: {text} — **{'PASS' if ok else 'FAIL'}**")
+
+
+one_run = next(b for b in e2e if b["name"].startswith("bandit, 1 run"))
+line("gzipped wasm fetched before the first update (page + CPU worker)", first_fetch <= 1.5e6, f"{mb(first_fetch)} (budget ≤ 1.5 MB)")
+line("first update drawn after navigation", startup["first_update_ms"] < 2000, f"{startup['first_update_ms']:.0f} ms (budget < 2 s)")
+line("bandit lesson at 256 rows per agent, one run", one_run["updates_per_second"] >= 500,
+     f"{one_run['updates_per_second']:.0f} updates/s (budget ≥ 500)")
+line("longest main-thread task while training", not longest or longest <= 50,
+     "none over 50 ms" if not longest else f"{longest:.0f} ms (budget ≤ 50 ms)")
+print("\n".join(out))

@@ -1,0 +1,116 @@
+// The page benchmark (run by .ci/bench, not a test): the release page in dist/, in headless
+// Chromium, measured the way a user meets it. Prints one JSON line per figure:
+//   {"kind":"startup", ...}   navigation → Start enabled → first update drawn, cold cache (median of 3)
+//   {"kind":"e2e", ...}       updates/s at full speed for a config (every run of it steps once per update)
+//   {"kind":"responsiveness", ...}  longest main-thread task and frame rate while training at full speed
+// Usage: node tests/e2e/bench.mjs [dist]
+import { chromium } from "playwright-core";
+import { resolve } from "node:path";
+import { serveDist } from "./serve.mjs";
+
+const dist = resolve(process.argv[2] ?? "dist");
+const server = await serveDist(dist);
+const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update"],
+});
+
+// In the page from its first script on: clicks Start the moment it is enabled (when asked to),
+// and records when the first update is drawn (its progress and the reward chart's summary).
+const PROBE = () => {
+    const marks = (window.__marks = {});
+    const autostart = new URLSearchParams(location.search).has("bench-autostart");
+    const poll = () => {
+        const start = document.querySelector("[data-testid=start]");
+        if (marks.ready === undefined && start && !start.disabled) {
+            marks.ready = performance.now();
+            if (autostart) start.click();
+        }
+        const progress = document.querySelector("[data-testid=progress]")?.textContent ?? "";
+        const chart = document.querySelector("[data-testid=chart-reward]");
+        const m = /update (\d+) of/.exec(progress);
+        if (marks.first === undefined && m && Number(m[1]) >= 1 && chart && !chart.getAttribute("aria-label").includes("—")) {
+            marks.first = performance.now();
+        }
+        if (marks.first === undefined) requestAnimationFrame(poll);
+    };
+    requestAnimationFrame(poll);
+};
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const emit = (o) => console.log(JSON.stringify(o));
+
+async function startup() {
+    const ready = [];
+    const first = [];
+    for (let i = 0; i < 3; i++) {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+        await context.addInitScript(PROBE);
+        const page = await context.newPage();
+        await page.goto(`${server.url}?bench-autostart`);
+        await page.waitForFunction(() => window.__marks?.first !== undefined, null, { timeout: 60_000 });
+        const marks = await page.evaluate(() => window.__marks);
+        ready.push(marks.ready);
+        first.push(marks.first);
+        await context.close();
+    }
+    emit({ kind: "startup", ready_ms: median(ready), first_update_ms: median(first), samples: first.map(Math.round) });
+}
+
+/** Opens `query` at full speed and measures updates/s over `seconds` after one warm-up second. */
+async function e2e(name, query, seconds = 4) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(server.url + query);
+    await page.waitForFunction(() => document.querySelector("[data-testid=start]")?.disabled === false, null, { timeout: 60_000 });
+    const runs = await page.locator("section.column").count();
+    await page.getByTestId("pace").selectOption({ label: "full speed" });
+    await page.getByTestId("start").click();
+    await page.waitForTimeout(1000);
+    const figures = await page.evaluate(async (seconds) => {
+        const update = () => Number(/update (\d+) of/.exec(document.querySelector("[data-testid=progress]").textContent)?.[1] ?? 0);
+        let longest = 0;
+        const observer = new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+        });
+        observer.observe({ type: "longtask" });
+        let frames = 0;
+        let counting = true;
+        const frame = () => { frames++; if (counting) requestAnimationFrame(frame); };
+        requestAnimationFrame(frame);
+        const u0 = update();
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        counting = false;
+        const u1 = update();
+        const t1 = performance.now();
+        observer.disconnect();
+        return { updates: u1 - u0, seconds: (t1 - t0) / 1e3, frames, longest };
+    }, seconds);
+    const seeds = await page.evaluate(() => new URLSearchParams(location.search).get("seeds"));
+    await page.close();
+    return { name, query, columns: runs, seeds, ...figures, updates_per_second: figures.updates / figures.seconds,
+        fps: figures.frames / figures.seconds };
+}
+
+await startup();
+// Each lesson's first step as its link opens it (its estimators and seeds), with room to run.
+for (const lesson of ["scales", "frequencies", "overgeneralization", "counterfactual", "turns", "anchors"]) {
+    const r = await e2e(lesson, `?lesson=${lesson}&updates=100000`);
+    emit({ kind: "e2e", ...r });
+}
+// The bandit lesson at 256 rows per agent (16 groups of 16), as the lesson has it (2 estimators ×
+// 3 seeds) and as one run; and many seeds: 32 seeds × 256 rows, one estimator.
+const seeds32 = Array.from({ length: 32 }, (_, i) => i + 1).join(",");
+for (const [name, query] of [
+    ["bandit lesson, 256 rows", "?lesson=scales&groups=16&group_size=16&updates=100000"],
+    ["bandit, 1 run, 256 rows", "?lesson=scales&estimators=agent-wise&seeds=1&groups=16&group_size=16&updates=100000"],
+    ["bandit, 32 seeds × 256 rows", `?lesson=scales&estimators=agent-wise&seeds=${seeds32}&groups=16&group_size=16&updates=100000`],
+]) {
+    emit({ kind: "e2e", ...(await e2e(name, query)) });
+}
+// Responsiveness: the default page (bandit, three estimators) at full speed.
+const r = await e2e("default page", "?updates=100000", 6);
+emit({ kind: "responsiveness", longest_task_ms: r.longest, fps: r.fps, updates_per_second: r.updates_per_second });
+
+await browser.close();
+server.close();
