@@ -15,27 +15,27 @@ pub mod url;
 pub mod worker;
 
 /// Runs the module's static constructors (cubecl registers its IR dialects with `inventory`)
-/// once, explicitly. Called first by both binaries' `main`.
+/// once, explicitly; later calls do nothing. The binaries call it first thing in `main`; the
+/// browser tests (which have no `main`) first thing in every test.
 ///
-/// Without a call to `__wasm_call_ctors` anywhere in the module, wasm-ld treats the binary as a
+/// Without a call to `__wasm_call_ctors` anywhere in a module, wasm-ld treats it as a
 /// "command" and wraps *every* export in a call to it, so every call from JavaScript into wasm
 /// (each closure, event handler, timer and `externref` slot) re-ran all the constructors:
-/// measured in the page at ~0.4 ms per call and most of the main thread while training. The
-/// explicit call below makes the linker drop those wrappers.
+/// measured in the page at ~0.4 ms per call and most of the main thread while training. With
+/// the call below linked in, the linker drops those wrappers — so every module that links this
+/// crate must call this function before it uses WebGPU.
 pub fn run_constructors() {
     #[cfg(target_family = "wasm")]
     {
+        static ONCE: std::sync::Once = std::sync::Once::new();
         extern "C" {
             fn __wasm_call_ctors();
         }
         // SAFETY: `__wasm_call_ctors` is synthesised by wasm-ld; it runs the constructors in
-        // `.init_array`. `main` calls it once, first, before any other Rust code of this module
-        // runs (the linker no longer calls it anywhere else); inventory's constructors are
-        // idempotent in any case.
+        // `.init_array`. It runs once per module instance (the `Once`), before the code that
+        // needs the registrations; inventory's constructors are idempotent in any case.
         #[allow(unsafe_code)]
-        unsafe {
-            __wasm_call_ctors();
-        }
+        ONCE.call_once(|| unsafe { __wasm_call_ctors() });
     }
 }
 

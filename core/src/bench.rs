@@ -83,6 +83,17 @@ pub fn update_step_cases() -> Vec<(u32, TrainConfig)> {
         .collect()
 }
 
+/// Rows per agent in the backend comparison (WebGPU against the CPU): the update-step sizes and
+/// larger ones, to find where WebGPU starts to win.
+pub const BACKEND_ROWS: [u32; 6] = [8, 64, 256, 1024, 4096, 16384];
+
+/// One backend-comparison case: the update-step config at `rows` rows per agent (groups of 8
+/// episodes, larger groups past 1,024 groups).
+pub fn backend_case(rows: u32) -> TrainConfig {
+    let group_size = (rows / 1024).max(8);
+    TrainConfig { groups: rows / group_size, group_size, ..update_step_cases().remove(0).1 }
+}
+
 /// What one update-step case measured, with the policy's shape (for the peers).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UpdateStep {

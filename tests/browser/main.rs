@@ -55,6 +55,7 @@ fn assert_sane(reports: &[StepReport]) {
 
 #[wasm_bindgen_test]
 async fn backend_choice_matches_the_browser_and_that_backend_trains() {
+    creditlab_app::run_constructors();
     let chosen = backend::choose(true).await;
     web_sys::console::log_1(&format!("backend: {:?} ({})", chosen.info.kind, chosen.info.reason).into());
     match EXPECTED_BACKEND {
@@ -73,6 +74,7 @@ async fn backend_choice_matches_the_browser_and_that_backend_trains() {
 
 #[wasm_bindgen_test]
 async fn cpu_training_in_wasm_is_deterministic() {
+    creditlab_app::run_constructors();
     let a = train(backend::cpu("test"), small_config(5)).await;
     let b = train(backend::cpu("test"), small_config(5)).await;
     assert_eq!(a, b);
@@ -110,6 +112,7 @@ fn json_close(got: &serde_json::Value, want: &serde_json::Value, rel: f64, path:
 /// can differ (measured: at most a few ulp over 5 updates).
 #[wasm_bindgen_test]
 async fn cpu_reports_in_wasm_match_the_native_ones() {
+    creditlab_app::run_constructors();
     let config = TrainConfig { updates: 5, groups: 2, group_size: 8, ..TrainConfig::default() };
     let reports = train(backend::cpu("test"), config).await;
     let expected: serde_json::Value =
@@ -129,6 +132,7 @@ async fn cpu_reports_in_wasm_match_the_native_ones() {
 /// Every game trains in wasm, and twice the same seed gives identical reports.
 #[wasm_bindgen_test]
 async fn every_game_trains_in_wasm_deterministically() {
+    creditlab_app::run_constructors();
     for game in creditlab::config::GameConfig::examples() {
         let config = TrainConfig { game, updates: 2, groups: 2, group_size: 4, ..TrainConfig::default() };
         let a = train(backend::cpu("test"), config.clone()).await;
@@ -144,6 +148,20 @@ async fn every_game_trains_in_wasm_deterministically() {
 #[ignore]
 async fn bench_training_in_wasm() {
     use creditlab::bench;
+    creditlab_app::run_constructors();
+    // WebGPU against the CPU, whole updates (rollouts on the backend too), where an adapter exists.
+    let gpu = backend::choose(true).await;
+    if gpu.info.kind == BackendKind::WebGpu {
+        for rows in bench::BACKEND_ROWS {
+            let updates = if rows >= 4096 { 5 } else { 15 };
+            for (name, chosen) in [("webgpu", gpu.clone()), ("cpu", backend::cpu("bench"))] {
+                let m = bench::measure(bench::backend_case(rows), chosen, updates).await.expect("bench");
+                console_log!("backend {{\"backend\":\"{name}\",\"rows\":{rows},\"ms\":{:.3}}}", 1e3 / m.updates_per_second);
+            }
+        }
+    } else {
+        console_log!("backend none: {}", gpu.info.reason);
+    }
     console_log!("{}", bench::TABLE_HEADER);
     for (name, config) in bench::cases() {
         let m = bench::measure(config, backend::cpu("bench"), 30).await.expect("bench");
@@ -162,6 +180,7 @@ async fn bench_training_in_wasm() {
 /// 1e-3 and 1 % (float summation order differs on the device).
 #[wasm_bindgen_test]
 async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
+    creditlab_app::run_constructors();
     let chosen = backend::choose(true).await;
     if chosen.info.kind != BackendKind::WebGpu {
         assert_ne!(EXPECTED_BACKEND, Some("webgpu"), "WebGPU was expected: {}", chosen.info.reason);
@@ -226,6 +245,7 @@ async fn experiment(game: GameConfig, estimators: Vec<Estimator>, seeds: Vec<u64
 /// Every chart of every game draws on a canvas (not blank) and, through the same function, to SVG.
 #[wasm_bindgen_test]
 async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
+    creditlab_app::run_constructors();
     use plotters_canvas::CanvasBackend;
     for game in GameConfig::examples() {
         let estimators = vec![Estimator::Batch(EstimatorKind::GlobalStep), Estimator::Batch(EstimatorKind::AgentWise)];
@@ -271,6 +291,7 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
 
 #[wasm_bindgen_test]
 fn empty_views_draw_a_placeholder_not_an_error() {
+    creditlab_app::run_constructors();
     let info = GameView::of(&GameConfig::default());
     let mut svg = String::new();
     {
@@ -296,6 +317,7 @@ async fn wait_for(messages: &Rc<RefCell<Vec<FromWorker>>>, what: &str, done: imp
 /// the JSON codec unchanged.
 #[wasm_bindgen_test]
 async fn the_worker_protocol_round_trips_reports() {
+    creditlab_app::run_constructors();
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
@@ -352,6 +374,7 @@ async fn the_worker_protocol_round_trips_reports() {
 /// arrives exactly once. In the WebGPU leg this is the WebGPU → CPU fallback itself.
 #[wasm_bindgen_test]
 async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
+    creditlab_app::run_constructors();
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
@@ -393,6 +416,7 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
 /// A message the page cannot read becomes `Unreadable` (said in the page), not a panic.
 #[wasm_bindgen_test]
 fn an_unreadable_worker_message_is_reported_not_a_panic() {
+    creditlab_app::run_constructors();
     let decoded = JsonCodec::decode::<FromWorker>(wasm_bindgen::JsValue::from_str("{\"Reports\": {\"generation\": null}}"));
     assert!(matches!(decoded, FromWorker::Unreadable { ref error } if error.contains("generation")), "{decoded:?}");
 }
@@ -400,6 +424,7 @@ fn an_unreadable_worker_message_is_reported_not_a_panic() {
 /// A new generation drops the old experiment: nothing of generation 1 arrives after it.
 #[wasm_bindgen_test]
 async fn reconfiguring_drops_the_old_experiment() {
+    creditlab_app::run_constructors();
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
@@ -443,6 +468,7 @@ fn text_of(host: &web_sys::HtmlElement, test_id: &str) -> String {
 /// core's message while keeping the experiment as it was.
 #[wasm_bindgen_test]
 async fn the_builder_refuses_bad_values_at_the_control() {
+    creditlab_app::run_constructors();
     let host: web_sys::HtmlElement = document().create_element("div").expect("div").dyn_into().expect("element");
     document().body().expect("body").append_child(&host).expect("append");
     // Uncaught errors of timers and tasks (e.g. a chart drawing after its column was disposed).
