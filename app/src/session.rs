@@ -33,8 +33,17 @@ pub struct DrawLoad {
     pub last_round_ms: f64,
 }
 
-/// Where trunk puts the worker's loader (`data-type="worker"` files are not hashed).
+/// Where trunk puts the CPU worker's loader (`data-type="worker"` files are not hashed).
 pub const WORKER_LOADER: &str = "./creditlab-worker_loader.js";
+/// The WebGPU worker's loader (the same worker built with WebGPU; fetched only on request).
+pub const GPU_WORKER_LOADER: &str = "./creditlab-gpu-worker_loader.js";
+
+/// Why the page trains on the CPU by default (the badge shows the part before the parenthesis).
+/// Measured by `.ci/bench` (BENCHMARKS.md, "WebGPU against the CPU"): the lab's policies are
+/// small MLPs, and WebGPU's dispatch and read-back cost more than the arithmetic they save.
+pub const CPU_BY_DEFAULT: &str = "faster than WebGPU for these small policies (measured: WebGPU 5–25× slower per update \
+    at 8–16,384 rows per agent on a software adapter; no GPU machine was available to measure real hardware). \
+    “try WebGPU” fetches the WebGPU trainer";
 
 /// Reactive state of the page, shared by every component (a `Copy` handle).
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +52,9 @@ pub struct Session {
     pub config: RwSignal<TrainConfig>,
     /// The backend the worker chose.
     pub backend: RwSignal<Option<BackendInfo>>,
+    /// Whether the user asked for WebGPU (the WebGPU worker runs; it falls back to the CPU
+    /// where there is no adapter).
+    pub use_gpu: RwSignal<bool>,
     /// Chart data of the current experiment.
     pub history: RwSignal<History>,
     /// The last batch of the inspected seed, one view per estimator.
@@ -96,6 +108,7 @@ impl Session {
             history: RwSignal::new(History::new(&config)),
             config: RwSignal::new(config),
             backend: RwSignal::new(None),
+            use_gpu: RwSignal::new(false),
             views: RwSignal::new(Vec::new()),
             same_batch: RwSignal::new(None),
             inspect_seed: RwSignal::new(inspect),
@@ -133,15 +146,17 @@ impl Session {
         session
     }
 
-    /// Starts a training worker (dropping the old one) and sets its pace.
+    /// Starts a training worker (dropping the old one) and sets its pace: the WebGPU one if
+    /// the user asked for it, else the CPU one.
     fn spawn_worker(self) {
         self.bridge.set_value(None);
+        let loader = if self.use_gpu.get_untracked() { GPU_WORKER_LOADER } else { WORKER_LOADER };
         let bridge = TrainingWorker::spawner()
             .encoding::<JsonCodec>()
             .callback(move |message| self.receive(message))
             .with_loader(true)
             .as_module(false)
-            .spawn(WORKER_LOADER);
+            .spawn(loader);
         self.bridge.set_value(Some(bridge));
         self.send(ToWorker::SetPace(self.pace.get_untracked()));
     }
@@ -153,6 +168,17 @@ impl Session {
         self.message.set(None);
         self.spawn_worker();
         self.reconfigure();
+    }
+
+    /// Switches between the CPU worker and the WebGPU one; the experiment starts again from
+    /// its seeds on the new worker.
+    pub fn set_use_gpu(self, on: bool) {
+        if self.use_gpu.get_untracked() == on {
+            return;
+        }
+        self.use_gpu.set(on);
+        self.backend.set(None);
+        self.restart_worker();
     }
 
     /// Rolls diverged run `run` back to its last finite state and lets it train on with its
@@ -223,7 +249,8 @@ impl Session {
     fn reconfigure(self) {
         self.new_generation(Vec::new(), false);
         let config = self.config.get_untracked();
-        self.send(ToWorker::Configure { generation: self.generation.get_value(), config, prefer_gpu: true });
+        let prefer_gpu = self.use_gpu.get_untracked();
+        self.send(ToWorker::Configure { generation: self.generation.get_value(), config, prefer_gpu });
         self.send(ToWorker::Inspect { seed_index: self.inspect_seed.get_untracked() as u32 });
     }
 
@@ -336,7 +363,10 @@ impl Session {
     fn receive(self, message: FromWorker) {
         let current = self.generation.get_value();
         match message {
-            FromWorker::Ready { generation, backend } if generation == current => {
+            FromWorker::Ready { generation, mut backend } if generation == current => {
+                if !self.use_gpu.get_untracked() && backend.kind == creditlab::BackendKind::Cpu && backend.reason == creditlab::backend::CPU_CHOSEN {
+                    backend.reason = CPU_BY_DEFAULT.to_string();
+                }
                 self.backend.set(Some(backend));
                 self.ready.set(true);
             }

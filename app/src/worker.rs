@@ -665,3 +665,11 @@ impl Worker for TrainingWorker {
         self.service.handle(msg);
     }
 }
+
+/// The worker binaries' `main`: constructors, panic reports, then serve the page.
+pub fn run() {
+    use gloo_worker::Registrable;
+    crate::run_constructors();
+    report_panics();
+    TrainingWorker::registrar().encoding::<JsonCodec>().register();
+}

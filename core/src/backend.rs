@@ -58,12 +58,15 @@ pub fn cpu(reason: impl Into<String>) -> Backend {
 #[cfg(feature = "webgpu")]
 static WEBGPU: std::sync::Mutex<Option<Result<Device, String>>> = std::sync::Mutex::new(None);
 
+/// The reason [`choose`] gives when the CPU was asked for (the page words it for the user).
+pub const CPU_CHOSEN: &str = "CPU chosen";
+
 /// Tries WebGPU (when compiled with the `webgpu` feature), else the CPU with the reason.
 ///
 /// WebGPU is initialised at most once; later calls reuse the device (or the failure reason).
 pub async fn choose(prefer_gpu: bool) -> Backend {
     if !prefer_gpu {
-        return cpu("CPU chosen");
+        return cpu(CPU_CHOSEN);
     }
     #[cfg(feature = "webgpu")]
     {

@@ -10,14 +10,15 @@ const dist = resolve(join(here, "..", "..", "dist"));
 let server;
 let browser;
 
-/** Registers the before/after hooks of a test file: serve dist/ and launch Chromium. */
-export function useLab() {
+/** Registers the before/after hooks of a test file: serve dist/ and launch Chromium (with
+ *  `extraArgs`, e.g. WebGPU's software adapter). */
+export function useLab(extraArgs = []) {
     before(async () => {
         server = await serveDist(dist);
         browser = await chromium.launch({
             executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
             args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-                   "--disable-component-update", "--disable-sync", "--no-first-run"],
+                   "--disable-component-update", "--disable-sync", "--no-first-run", ...extraArgs],
         });
     });
     after(async () => {
