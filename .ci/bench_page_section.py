@@ -1,10 +1,12 @@
 """Writes the "Page" section of BENCHMARKS.md from tests/e2e/bench.mjs's JSON lines and the
-sizes of dist/'s wasm files (argv: bench output, sizes as JSON lines, day, cores, cpu)."""
+sizes of dist/'s wasm files, and the WebGPU-against-CPU lines of the wasm bench (argv: bench
+output, sizes as JSON lines, day, cores, cpu, backend lines)."""
 import json
 import sys
 
 bench, sizes = ([json.loads(l) for l in arg.splitlines() if l.strip().startswith("{")] for arg in sys.argv[1:3])
 day, cores, cpu = sys.argv[3:6]
+backends = [json.loads(l) for l in (sys.argv[6] if len(sys.argv) > 6 else "").splitlines() if l.strip().startswith("{")]
 startup = next(b for b in bench if b["kind"] == "startup")
 e2e = [b for b in bench if b["kind"] == "e2e"]
 resp = next(b for b in bench if b["kind"] == "responsiveness")
@@ -51,6 +53,28 @@ for b in e2e:
     runs = b["columns"] * len(b["seeds"].split(","))
     link = b["query"] if len(b["query"]) < 80 else b["query"][:60] + "…"
     out.append(f"| {b['name']} | `{link}` | {runs} | {b['updates_per_second']:.0f} | {b['updates_per_second'] * runs:.0f} |")
+out += [
+    "",
+    "### WebGPU against the CPU (wasm, headless Chromium with `--enable-unsafe-webgpu`)",
+    "",
+    "Whole updates (rollouts and the update step on the backend) of the update-step policy, one run, "
+    "mean over 15 updates (5 at ≥ 4,096 rows) after 3 warm-ups, from `bench_training_in_wasm`.",
+    "",
+]
+if backends:
+    rows = sorted({b["rows"] for b in backends})
+    ms = {(b["backend"], b["rows"]): b["ms"] for b in backends}
+    out += ["| rows per agent | WebGPU (ms/update) | CPU (ms/update) | WebGPU ÷ CPU |", "|---|---|---|---|"]
+    for r in rows:
+        g, c = ms.get(("webgpu", r)), ms.get(("cpu", r))
+        out.append(f"| {r} | {g:.1f} | {c:.1f} | {g / c:.1f}× |" if g and c else f"| {r} | — | — | — |")
+    wins = [r for r in rows if ms.get(("webgpu", r), 1e9) < ms.get(("cpu", r), 0)]
+    out += ["", f"WebGPU starts to win at: {f'{wins[0]} rows per agent' if wins else f'never up to {rows[-1]} rows per agent'} "
+            "on this software adapter (Chromium's SwiftShader: the CPU standing in for a GPU). No GPU machine was lent to this task, so "
+            "real hardware is not measured; the page therefore trains on the CPU by default, says why in its badge, "
+            "and fetches the WebGPU worker only on \"try WebGPU\"."]
+else:
+    out.append("Not measured: the browser offered no WebGPU adapter.")
 longest = resp["longest_task_ms"]
 out += [
     "",

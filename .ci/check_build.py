@@ -1,0 +1,56 @@
+"""Checks that the build settings that matter for speed and size are on, in the sources and in
+the built page (dist/): burn's `simd` feature, `+simd128` for wasm (and SIMD instructions in
+the CPU worker), the page's release profile with LTO, wasm-opt on every wasm module. Prints one
+markdown line per setting (PASS/FAIL) and exits 1 if any is off. Run from the repository root
+after the page is built (the test command's end-to-end layer and `.ci/bench` run it)."""
+import glob
+import re
+import subprocess
+import sys
+import tomllib
+
+lines, failed = [], False
+
+
+def check(name, ok, detail):
+    global failed
+    failed |= not ok
+    lines.append(f"- {name}: {detail} — **{'PASS' if ok else 'FAIL'}**")
+
+
+cargo = tomllib.load(open("Cargo.toml", "rb"))
+burn = cargo["workspace"]["dependencies"]["burn"]
+tree = subprocess.run(
+    ["cargo", "tree", "-q", "--offline", "-p", "creditlab", "-e", "features", "--target", "wasm32-unknown-unknown", "-i", "burn-flex"],
+    capture_output=True, text=True).stdout
+flex_simd = 'burn-flex feature "simd"' in tree
+check("burn's `simd` feature", "simd" in burn.get("features", []) and flex_simd,
+      f"burn {burn['version']} with features {burn['features']}; burn-flex built with `simd`: {flex_simd}")
+
+config = tomllib.load(open(".cargo/config.toml", "rb"))
+flags = " ".join(config.get("target", {}).get("wasm32-unknown-unknown", {}).get("rustflags", []))
+wasm_opt = (glob.glob(".ci/tools/node_modules/.bin/wasm-opt") or ["wasm-opt"])[0]
+worker = "dist/creditlab-worker_bg.wasm"
+try:
+    text = subprocess.run([wasm_opt, worker, "--all-features", "--print"], capture_output=True, text=True, check=True).stdout
+    simd_ops = len(re.findall(r"\b(?:f32x4|i32x4|v128)\.", text))
+except (OSError, subprocess.CalledProcessError) as e:
+    simd_ops = 0
+    print(f"could not read {worker}: {e}", file=sys.stderr)
+check("`+simd128` for wasm", "+simd128" in flags and simd_ops > 1000,
+      f"rustflags `{flags}`; {simd_ops} SIMD instructions in the CPU worker")
+
+profile = cargo["profile"]["wasm-release"]
+check("the page's release profile", profile.get("lto") is True and profile.get("codegen-units") == 1,
+      f"`wasm-release`: lto = {profile.get('lto')}, codegen-units = {profile.get('codegen-units')}, opt-level = {profile.get('opt-level')!r}, panic = {profile.get('panic')!r}")
+
+html = open("app/index.html").read()
+links = re.findall(r'<link data-trunk rel="rust"[^>]*>', html)
+opts = [re.search(r'data-wasm-opt="([^"]*)"', l) for l in links]
+levels = [m.group(1) if m else "none" for m in opts]
+profiles = ['data-cargo-profile-release="wasm-release"' in l for l in links]
+check("wasm-opt on every module", bool(links) and all(l not in ("none", "0") for l in levels) and all(profiles),
+      f"{len(links)} wasm modules, wasm-opt levels {levels}, all from `wasm-release`: {all(profiles)}")
+
+print("\n".join(lines))
+sys.exit(1 if failed else 0)
