@@ -100,7 +100,7 @@ pub const LESSONS: &[Lesson] = &[
                 question: "Where do the players end up: at (A, A) = 11?",
                 answer: "No. The early pull is towards C, where the partner's mistakes cost least, and the pair settles \
                     lower: in our runs (seeds 1–3, 200 updates) global GRPO and agent-wise ended at or next to \
-                    (B, B) = 7 (one seed at (C, B) = 6) and COMA at (C, C) = 5 — never at (A, A) = 11. Counterfactual \
+                    (B, B) = 7 (one seed at (C, B) = 6) and COMA at or next to (C, C) = 5 (seed 1 at (C, B)) — never at (A, A) = 11. Counterfactual \
                     credit fixes who gets credit, not the exploration averaging that hides the optimum.",
             },
             LessonStep {
