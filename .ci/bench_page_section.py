@@ -76,11 +76,15 @@ if backends:
 else:
     out.append("Not measured: the browser offered no WebGPU adapter.")
 longest = resp["longest_task_ms"]
+start_longest = resp.get("start_longest_task_ms", 0)
+over = lambda ms: "none over 50 ms (the browser reports tasks over 50 ms only)" if not ms else f"{ms:.0f} ms"
 out += [
     "",
     "### Responsiveness (default page: bandit, three estimators, full speed, 6 s)",
     "",
-    f"- longest main-thread task: {'none over 50 ms (the browser reports tasks over 50 ms only)' if not longest else f'{longest:.0f} ms'}",
+    f"- longest main-thread task in the first second after Start (the first batch views mount and lay out; the "
+    f"charts' code runs for the first time): {over(start_longest)}",
+    f"- longest main-thread task after that (6 s at full speed): {over(longest)}",
     f"- frame rate: {resp['fps']:.1f} frames/s while training at {resp['updates_per_second']:.0f} updates/s",
     "",
     "Budgets:",
@@ -97,6 +101,7 @@ line("gzipped wasm fetched before the first update (page + CPU worker)", first_f
 line("first update drawn after navigation", startup["first_update_ms"] < 2000, f"{startup['first_update_ms']:.0f} ms (budget < 2 s)")
 line("bandit lesson at 256 rows per agent, one run", one_run["updates_per_second"] >= 500,
      f"{one_run['updates_per_second']:.0f} updates/s (budget ≥ 500)")
-line("longest main-thread task while training", not longest or longest <= 50,
-     "none over 50 ms" if not longest else f"{longest:.0f} ms (budget ≤ 50 ms)")
+worst = max(longest or 0, start_longest or 0)
+line("longest main-thread task while training, from the click on Start", worst <= 50,
+     "none over 50 ms" if not worst else f"{worst:.0f} ms (budget ≤ 50 ms; after the first second: {over(longest)})")
 print("\n".join(out))
