@@ -68,30 +68,24 @@ pub const UPDATE_STEP_ROWS: [u32; 4] = [8, 64, 256, 1024];
 /// The update-step cases: the lab's default policy (the default bandit's agents, one MLP each,
 /// 32 hidden units) and one run, with `rows` rows per agent (groups of 8 one-step episodes).
 pub fn update_step_cases() -> Vec<(u32, TrainConfig)> {
-    UPDATE_STEP_ROWS
-        .iter()
-        .map(|&rows| {
-            let config = TrainConfig {
-                estimators: vec![EstimatorKind::AgentWise.into()],
-                groups: rows / 8,
-                group_size: 8,
-                updates: 1_000_000,
-                ..TrainConfig::default()
-            };
-            (rows, config)
-        })
-        .collect()
+    UPDATE_STEP_ROWS.iter().map(|&rows| (rows, rows_case(rows))).collect()
 }
 
 /// Rows per agent in the backend comparison (WebGPU against the CPU): the update-step sizes and
 /// larger ones, to find where WebGPU starts to win.
 pub const BACKEND_ROWS: [u32; 6] = [8, 64, 256, 1024, 4096, 16384];
 
-/// One backend-comparison case: the update-step config at `rows` rows per agent (groups of 8
-/// episodes, larger groups past 1,024 groups).
-pub fn backend_case(rows: u32) -> TrainConfig {
+/// The default policy and one run (agent-wise) with `rows` rows per agent: groups of 8 one-step
+/// episodes, larger groups past 1,024 groups. The update-step and backend-comparison cases.
+pub fn rows_case(rows: u32) -> TrainConfig {
     let group_size = (rows / 1024).max(8);
-    TrainConfig { groups: rows / group_size, group_size, ..update_step_cases().remove(0).1 }
+    TrainConfig {
+        estimators: vec![EstimatorKind::AgentWise.into()],
+        groups: rows / group_size,
+        group_size,
+        updates: 1_000_000,
+        ..TrainConfig::default()
+    }
 }
 
 /// What one update-step case measured, with the policy's shape (for the peers).

@@ -155,7 +155,7 @@ async fn bench_training_in_wasm() {
         for rows in bench::BACKEND_ROWS {
             let updates = if rows >= 4096 { 5 } else { 15 };
             for (name, chosen) in [("webgpu", gpu.clone()), ("cpu", backend::cpu("bench"))] {
-                let m = bench::measure(bench::backend_case(rows), chosen, updates).await.expect("bench");
+                let m = bench::measure(bench::rows_case(rows), chosen, updates).await.expect("bench");
                 console_log!("backend {{\"backend\":\"{name}\",\"rows\":{rows},\"ms\":{:.3}}}", 1e3 / m.updates_per_second);
             }
         }
