@@ -46,6 +46,8 @@ pub fn start() {
         loading.remove();
     }
     leptos::mount::mount_to_body(app::App);
+    // After the first paint, while nothing trains yet (see `warm_chart_fonts`).
+    leptos::prelude::set_timeout(components::chart_canvas::warm_chart_fonts, std::time::Duration::ZERO);
 }
 
 /// Bytes of this module's linear memory (the page's, or the worker's: both link this crate).

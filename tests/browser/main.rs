@@ -13,6 +13,7 @@ use std::rc::Rc;
 use creditlab::advantage::Estimator;
 use creditlab::{BatchView, EstimatorKind, GameConfig};
 use creditlab_app::charts::{self, credit::CreditData, Theme};
+use creditlab_app::components::chart_canvas::PageCanvas;
 use creditlab_app::game_view::GameView;
 use creditlab_app::history::History;
 use creditlab_app::worker::{Fault, FromWorker, JsonCodec, Service, StopReason, ToWorker};
@@ -242,11 +243,37 @@ async fn experiment(game: GameConfig, estimators: Vec<Estimator>, seeds: Vec<u64
     (config, history, view)
 }
 
-/// Every chart of every game draws on a canvas (not blank) and, through the same function, to SVG.
+/// The page's canvas backend measures text with the canvas (no layout of the page) and agrees
+/// with plotters' own measurement (a `<span>` in the document) for the charts' font: the same
+/// width to a pixel, the same height within a few pixels (font ascent + descent against the
+/// span's line box). Bold is measured bold, as it is drawn (plotters' span sets the invalid
+/// `font-style: bold` and so measures bold text at the normal weight).
+#[wasm_bindgen_test]
+fn the_page_canvas_measures_text_like_the_document() {
+    creditlab_app::run_constructors();
+    use plotters::style::{FontFamily, FontStyle, IntoFont, TextStyle};
+    let backend = PageCanvas::new(new_canvas(200, 100)).expect("2d");
+    let family = FontFamily::Name(charts::FONT_FAMILY);
+    for size in charts::TEXT_SIZES {
+        let font = (family, f64::from(size)).into_font();
+        for text in ["0", "update 150", "μ = −0.253, σ = 1.00", "agent 2 (×100) ‖g‖"] {
+            let (w, h) = backend.estimate_text_size(text, &TextStyle::from(font.clone())).expect("measured");
+            let ((x0, y0), (x1, y1)) = font.layout_box(text).expect("plotters' measurement");
+            let (dom_w, dom_h) = (i64::from(x1 - x0), i64::from(y1 - y0));
+            assert!((i64::from(w) - dom_w).abs() <= 1, "{text:?} at {size}px: width {w} against the document's {dom_w}");
+            assert!((i64::from(h) - dom_h).abs() <= 3, "{text:?} at {size}px: height {h} against the document's {dom_h}");
+            assert!(w > 0 && h > 0, "{text:?}: a real size");
+            let (bold_w, _) = backend.estimate_text_size(text, &TextStyle::from(font.clone().style(FontStyle::Bold))).expect("measured");
+            assert!(bold_w >= w, "{text:?} at {size}px: bold ({bold_w}) is not narrower than normal ({w})");
+        }
+    }
+}
+
+/// Every chart of every game draws on the page's canvas backend (not blank) and, through the
+/// same function, to SVG.
 #[wasm_bindgen_test]
 async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
     creditlab_app::run_constructors();
-    use plotters_canvas::CanvasBackend;
     for game in GameConfig::examples() {
         let estimators = vec![Estimator::Batch(EstimatorKind::GlobalStep), Estimator::Batch(EstimatorKind::AgentWise)];
         let (config, history, view) = experiment(game, estimators, vec![1, 2]).await;
@@ -262,7 +289,7 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
             ($name:expr, $min:expr, |$root:ident| $draw:expr) => {{
                 let canvas = new_canvas(520, 300);
                 {
-                    let $root = CanvasBackend::with_canvas_object(canvas.clone()).expect("2d").into_drawing_area();
+                    let $root = PageCanvas::new(canvas.clone()).expect("2d").into_drawing_area();
                     $draw.unwrap_or_else(|e| panic!("{kind} {}: {e}", $name));
                 }
                 let drawn = drawn_pixels(&canvas);

@@ -44,9 +44,7 @@ where
     }
     chart
         .draw_series(LineSeries::new(band.mean.points(), color.stroke_width(2)))
-        .map_err(chart_error)?
-        .label(headline.label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, theme)?;
+        .map_err(chart_error)?;
+    draw_legend(&chart, &[(headline.label.to_string(), color)], SeriesLabelPosition::UpperRight, theme)?;
     root.present().map_err(chart_error)
 }

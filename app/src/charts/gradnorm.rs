@@ -81,6 +81,7 @@ where
         .axis_style(theme.foreground)
         .draw()
         .map_err(chart_error)?;
+    let mut legend = Vec::with_capacity(column.agents.len());
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         if column.latest.len() > 1 {
@@ -97,9 +98,8 @@ where
                 moving_average(&mean, SMOOTHING).into_iter().map(|(u, v)| (u, v.max(FLOOR))),
                 color.stroke_width(2),
             ))
-            .map_err(chart_error)?
-            .label(format!("{} ‖g‖", game.agent(k)))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+            .map_err(chart_error)?;
+        legend.push((format!("{} ‖g‖", game.agent(k)), color));
         chart
             .draw_secondary_series(DashedLineSeries::new(
                 moving_average(&agent.predicted_factor.points(), SMOOTHING),
@@ -109,8 +109,6 @@ where
             ))
             .map_err(chart_error)?;
     }
-    if !column.agents.is_empty() {
-        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, theme)?;
-    }
+    draw_legend(&chart, &legend, SeriesLabelPosition::LowerLeft, theme)?;
     root.present().map_err(chart_error)
 }

@@ -13,6 +13,7 @@ use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf32;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
 
 use crate::history::Band;
@@ -81,28 +82,66 @@ pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(
     format!("chart drawing failed: {err}")
 }
 
+/// The charts' font family.
+pub const FONT_FAMILY: &str = "sans-serif";
+/// Every size (px) the charts' texts use; the page resolves each at start-up
+/// (`chart_canvas::warm_chart_fonts`), so a new size must be added here.
+pub const TEXT_SIZES: [u32; 6] = [9, 10, 11, 12, 13, 14];
+
 /// The font of a chart's texts, in the theme's colour.
 pub(crate) fn text(theme: &Theme, size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&theme.foreground)
+    debug_assert!(TEXT_SIZES.contains(&size), "chart text at {size} px: add it to TEXT_SIZES");
+    (FONT_FAMILY, size).into_font().color(&theme.foreground)
 }
 
-/// Draws the series legend at `position`, in the theme's colours.
+/// One legend entry: a series' label and its line colour.
+pub(crate) type LegendEntry = (String, RGBColor);
+
+/// Draws a legend in a corner (`position`) of the chart's plotting area: a short line in each
+/// entry's colour and its label, on the theme's background.
+///
+/// Not plotters' series labels: those measure every label by adding a `<span>` to the document
+/// and reading its size, which on the page forces a layout of the whole page per label. This
+/// measures through the backend: on the page, the canvas's own `measureText` (`PageCanvas`).
 pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
+    chart: &ChartContext<'a, DB, CT>,
+    entries: &[LegendEntry],
     position: SeriesLabelPosition,
     theme: &Theme,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(theme.background.mix(0.85))
-        .border_style(theme.grid)
-        .label_font(text(theme, 11))
-        .draw()
-        .map_err(chart_error)
+    const LINE: i32 = 14;
+    const GAP: i32 = 5;
+    const PAD: i32 = 5;
+    const MARGIN: i32 = 6;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let area = chart.plotting_area().strip_coord_spec();
+    let (width, height) = area.dim_in_pixel();
+    let style = text(theme, 11);
+    let sizes = entries.iter().map(|(label, _)| area.estimate_text_size(label, &style)).collect::<Result<Vec<_>, _>>().map_err(chart_error)?;
+    let row = sizes.iter().map(|s| s.1 as i32).max().unwrap_or(0).max(12) + 2;
+    let text_width = sizes.iter().map(|s| s.0 as i32).max().unwrap_or(0);
+    let (w, h) = (2 * PAD + LINE + GAP + text_width, 2 * PAD + row * entries.len() as i32);
+    let (right, bottom) = (width as i32 - w - MARGIN, height as i32 - h - MARGIN);
+    let (x, y) = match position {
+        SeriesLabelPosition::UpperLeft => (MARGIN, MARGIN),
+        SeriesLabelPosition::LowerLeft => (MARGIN, bottom),
+        SeriesLabelPosition::LowerRight => (right, bottom),
+        _ => (right, MARGIN),
+    };
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], theme.background.mix(0.85).filled())).map_err(chart_error)?;
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], theme.grid)).map_err(chart_error)?;
+    let label_style = style.pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (label, color)) in entries.iter().enumerate() {
+        let mid = y + PAD + row * i as i32 + row / 2;
+        area.draw(&PathElement::new(vec![(x + PAD, mid), (x + PAD + LINE, mid)], color.stroke_width(2))).map_err(chart_error)?;
+        area.draw(&Text::new(label.as_str(), (x + PAD + LINE + GAP, mid), label_style.clone())).map_err(chart_error)?;
+    }
+    Ok(())
 }
 
 /// Draws the axes and the grid: updates along x, `y_label` formatting the y ticks.

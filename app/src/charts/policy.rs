@@ -203,20 +203,19 @@ where
             .map_err(chart_error)?;
         draw_axes(&mut chart, theme, &|v| if k == 0 { format!("{v:.1}") } else { String::new() })?;
         let Some(agent) = column.agents.get(k) else { continue };
+        let mut legend = Vec::new();
         for s in (0..agent.action_probs.len()).rev() {
             for (a, series) in agent.action_probs[s].iter().enumerate() {
                 let color = action_color(a);
                 let style = if s == 0 { color.stroke_width(2) } else { color.mix(0.25).stroke_width(1) };
-                let drawn = chart.draw_series(LineSeries::new(series.points(), style)).map_err(chart_error)?;
+                chart.draw_series(LineSeries::new(series.points(), style)).map_err(chart_error)?;
                 if s == 0 && agent.action_probs[s].len() <= 6 {
                     let name = game.actions.get(k).and_then(|n| n.get(a)).cloned().unwrap_or_else(|| format!("{a}"));
-                    drawn.label(name).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+                    legend.push((name, color));
                 }
             }
         }
-        if agent.action_probs.first().is_some_and(|p| p.len() <= 6) {
-            super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, theme)?;
-        }
+        super::draw_legend(&chart, &legend, SeriesLabelPosition::UpperRight, theme)?;
     }
     Ok(())
 }
@@ -234,16 +233,12 @@ where
     let top = column.agents.iter().flat_map(|a| a.entropy.hi.points()).map(|p| p.1).fold(0.1f32, f32::max) * 1.1;
     let caption = "Policy entropy per agent (nats; no single reference decision)";
     let mut chart = update_chart(root, caption, 0.0..top, range, theme, &|v| format!("{v:.1}"))?;
+    let mut legend = Vec::with_capacity(column.agents.len());
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
-        chart
-            .draw_series(LineSeries::new(agent.entropy.mean.points(), color.stroke_width(2)))
-            .map_err(chart_error)?
-            .label(game.agent(k))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+        chart.draw_series(LineSeries::new(agent.entropy.mean.points(), color.stroke_width(2))).map_err(chart_error)?;
+        legend.push((game.agent(k).to_string(), color));
     }
-    if !column.agents.is_empty() {
-        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, theme)?;
-    }
+    super::draw_legend(&chart, &legend, SeriesLabelPosition::UpperRight, theme)?;
     Ok(())
 }

@@ -22,6 +22,7 @@ where
 {
     let caption = "Reward per agent, own scale (0 = worst, 1 = best)";
     let mut chart = update_chart(root, caption, -0.05..1.05, range, theme, &|v| format!("{v:.1}"))?;
+    let mut legend = Vec::with_capacity(column.agents.len());
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         if column.latest.len() > 1 {
@@ -31,12 +32,9 @@ where
         }
         chart
             .draw_series(LineSeries::new(agent.reward_score.mean.points(), color.stroke_width(2)))
-            .map_err(chart_error)?
-            .label(game.agent(k))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+            .map_err(chart_error)?;
+        legend.push((game.agent(k).to_string(), color));
     }
-    if !column.agents.is_empty() {
-        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, theme)?;
-    }
+    draw_legend(&chart, &legend, SeriesLabelPosition::LowerRight, theme)?;
     root.present().map_err(chart_error)
 }

@@ -8,7 +8,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::charts::Theme;
 use crate::download;
@@ -22,8 +25,120 @@ pub fn current_theme() -> Theme {
     if dark { Theme::DARK } else { Theme::LIGHT }
 }
 
+/// The page's plotters backend: plotters' canvas backend, with text measured by the canvas.
+///
+/// On wasm plotters measures every label by adding a `<span>` to the document and reading its
+/// `offsetWidth`/`offsetHeight`, which forces a style and layout pass of the whole page per label:
+/// the first chart drawn after the batch views mount spent 70–110 ms there (a trace of the first
+/// second after Start). `measureText` on the chart's own 2D context measures the same font
+/// without touching the page's layout. Everything else is plotters-canvas's.
+pub struct PageCanvas {
+    canvas: CanvasBackend,
+    context: CanvasRenderingContext2d,
+}
+
+impl std::fmt::Debug for PageCanvas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageCanvas")
+    }
+}
+
+impl PageCanvas {
+    /// The backend for `element`, or `None` if it has no 2D context.
+    pub fn new(element: HtmlCanvasElement) -> Option<Self> {
+        let context = element.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()?;
+        let canvas = CanvasBackend::with_canvas_object(element)?;
+        Some(Self { canvas, context })
+    }
+}
+
+impl DrawingBackend for PageCanvas {
+    type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.canvas.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.present()
+    }
+
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_path(path, style)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.fill_polygon(vert, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_circle(center, radius, style, fill)
+    }
+
+    fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.canvas.draw_text(text, style, pos)
+    }
+
+    /// The text's advance width (rounded, as the DOM's `offsetWidth`) and its font's ascent +
+    /// descent, in the font string `draw_text` sets. Falls back to plotters' own measurement if
+    /// the context refuses.
+    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
+        match self.context.measure_text(text) {
+            Ok(m) => Ok((m.width().round() as u32, (m.font_bounding_box_ascent() + m.font_bounding_box_descent()).round() as u32)),
+            Err(_) => {
+                let ((x0, y0), (x1, y1)) = style.layout_box(text).map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
+                Ok(((x1 - x0) as u32, (y1 - y0) as u32))
+            }
+        }
+    }
+}
+
+/// Resolves the charts' fonts once, at start-up, before anything trains.
+///
+/// The first text drawn at a new size asks the browser process for the font's rendering
+/// settings (a synchronous IPC: `FontCache::GetFontPlatformData` →
+/// `GetWebFontRenderStyleForStrike` in a trace). With a run training at full speed on two cores
+/// that answer took ~100 ms, one long task in the first second after Start, when the batch
+/// views drew their first 9- and 10-px labels. One glyph at every size the charts use, drawn
+/// while the page is idle, moves that cost to start-up (a few ms in all).
+pub fn warm_chart_fonts() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(canvas) = document.create_element("canvas").ok().and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()) else { return };
+    canvas.set_width(1);
+    canvas.set_height(1);
+    let Some(context) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
+    for size in crate::charts::TEXT_SIZES {
+        // The font string `draw_text` sets (plotters-canvas: "{style} {size}px {family}").
+        context.set_font(&format!("normal {size}px {}", crate::charts::FONT_FAMILY));
+        let _ = context.fill_text("0", 0.0, 0.0);
+    }
+}
+
 /// Draws a chart on a plotters canvas area and returns its text summary.
-pub type CanvasDraw = Arc<dyn Fn(&DrawingArea<CanvasBackend, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
+pub type CanvasDraw = Arc<dyn Fn(&DrawingArea<PageCanvas, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
 /// The same chart drawn as SVG (for the SVG export).
 pub type SvgDraw = Arc<dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
 
@@ -55,8 +170,8 @@ macro_rules! chart_fn {
 }
 
 /// Draws `draw` onto `canvas`; returns the summary.
-pub fn draw_on_canvas(canvas: web_sys::HtmlCanvasElement, draw: &DrawFn, theme: &Theme) -> Result<String, String> {
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
+pub fn draw_on_canvas(canvas: HtmlCanvasElement, draw: &DrawFn, theme: &Theme) -> Result<String, String> {
+    let backend = PageCanvas::new(canvas).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     (draw.canvas)(&root, theme)
 }
