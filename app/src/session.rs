@@ -41,7 +41,7 @@ pub const GPU_WORKER_LOADER: &str = "./creditlab-gpu-worker_loader.js";
 /// Why the page trains on the CPU by default (the badge shows the part before the parenthesis).
 /// Measured by `.ci/bench` (BENCHMARKS.md, "WebGPU against the CPU"): the lab's policies are
 /// small MLPs, and WebGPU's dispatch and read-back cost more than the arithmetic they save.
-pub const CPU_BY_DEFAULT: &str = "faster than WebGPU for these small policies (measured: WebGPU 6–18× slower per update \
+pub const CPU_BY_DEFAULT: &str = "faster than WebGPU for these small policies (measured: WebGPU 6–16× slower per update \
     at 8–16,384 rows per agent on a software adapter; no GPU machine was available to measure real hardware)";
 
 /// Reactive state of the page, shared by every component (a `Copy` handle).

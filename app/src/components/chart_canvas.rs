@@ -29,8 +29,8 @@ pub fn current_theme() -> Theme {
 ///
 /// On wasm plotters measures every label by adding a `<span>` to the document and reading its
 /// `offsetWidth`/`offsetHeight`, which forces a style and layout pass of the whole page per label:
-/// the first chart drawn after the batch views mount spent 70–110 ms there (a trace of the first
-/// second after Start). `measureText` on the chart's own 2D context measures the same font
+/// in a trace of the first second after Start, one chart's draw spent ~70 ms in that layout, the
+/// freshly mounted batch views' first. `measureText` on the chart's own 2D context measures the same font
 /// without touching the page's layout. Everything else is plotters-canvas's.
 pub struct PageCanvas {
     canvas: CanvasBackend,
@@ -105,7 +105,7 @@ impl DrawingBackend for PageCanvas {
     /// descent, in the font string `draw_text` sets. Falls back to plotters' own measurement if
     /// the context refuses.
     fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
+        self.context.set_font(&canvas_font(style.style().as_str(), style.size(), style.family().as_str()));
         match self.context.measure_text(text) {
             Ok(m) => Ok((m.width().round() as u32, (m.font_bounding_box_ascent() + m.font_bounding_box_descent()).round() as u32)),
             Err(_) => {
@@ -114,6 +114,11 @@ impl DrawingBackend for PageCanvas {
             }
         }
     }
+}
+
+/// The canvas font string plotters-canvas's `draw_text` sets: "{style} {size}px {family}".
+fn canvas_font(style: &str, size: f64, family: &str) -> String {
+    format!("{style} {size}px {family}")
 }
 
 /// Resolves the charts' fonts once, at start-up, before anything trains.
@@ -131,8 +136,7 @@ pub fn warm_chart_fonts() {
     canvas.set_height(1);
     let Some(context) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
     for size in crate::charts::TEXT_SIZES {
-        // The font string `draw_text` sets (plotters-canvas: "{style} {size}px {family}").
-        context.set_font(&format!("normal {size}px {}", crate::charts::FONT_FAMILY));
+        context.set_font(&canvas_font("normal", f64::from(size), crate::charts::FONT_FAMILY));
         let _ = context.fill_text("0", 0.0, 0.0);
     }
 }
