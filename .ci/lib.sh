@@ -15,25 +15,46 @@ BINARYEN_VERSION="132.0.0"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Every install and build is a named step: its name is printed when it starts, its duration when
+# it ends, and `step_summary` lists them all (what a first run on a fresh machine spends where).
+declare -a STEP_TIMES=()
+step() {
+    local name="$1"; shift
+    local start=$SECONDS rc=0
+    log "$name"
+    "$@" || rc=$?
+    local took=$((SECONDS - start))
+    local line
+    line="$(printf '%3dm%02ds  %s' $((took / 60)) $((took % 60)) "$name")"
+    [ "$rc" -eq 0 ] || line="$line  (FAILED, exit $rc)"
+    STEP_TIMES+=("$line")
+    log "$name: $([ "$rc" -eq 0 ] && echo done || echo FAILED) in $((took / 60))m$((took % 60))s"
+    return "$rc"
+}
+step_summary() {
+    [ "${#STEP_TIMES[@]}" -gt 0 ] || return 0
+    log "time per step"
+    printf '  %s\n' "${STEP_TIMES[@]}" >&2
+}
+
 ensure_wasm_target() {
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-        log "installing the wasm32-unknown-unknown target"
-        rustup target add wasm32-unknown-unknown
+        step "installing the wasm32-unknown-unknown target" rustup target add wasm32-unknown-unknown
     fi
 }
 
 ensure_wasm_bindgen() {
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-        log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~6 min)"
         # --locked fails against this registry; the version pin is what matters.
-        cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+        step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~6 min on 2 cores)" \
+            cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
     fi
 }
 
 ensure_trunk() {
     if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-        log "installing trunk $TRUNK_VERSION (~15 min)"
-        cargo install --locked trunk --version "$TRUNK_VERSION" --force
+        step "installing trunk $TRUNK_VERSION (~15 min on 2 cores)" \
+            cargo install --locked trunk --version "$TRUNK_VERSION" --force
     fi
 }
 
@@ -41,17 +62,16 @@ ensure_trunk() {
 ensure_wasm_opt() {
     local tools="$REPO/.ci/tools"
     if [ "$(node -p "require('$tools/node_modules/binaryen/package.json').version" 2>/dev/null)" != "$BINARYEN_VERSION" ]; then
-        log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
-        (cd "$tools" && npm install --no-audit --no-fund --no-package-lock)
+        step "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm" \
+            bash -c "cd '$tools' && npm install --no-audit --no-fund --no-package-lock"
     fi
     export PATH="$tools/node_modules/.bin:$PATH"
 }
 
 ensure_chromium() {
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-        log "installing Debian chromium and chromium-driver"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+        step "installing Debian chromium and chromium-driver" bash -c \
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver"
     fi
     export CHROMEDRIVER=/usr/bin/chromedriver
 }
@@ -61,18 +81,36 @@ ensure_e2e_packages() {
     local want
     want="$(node -p "require('$e2e/package.json').devDependencies['playwright-core']")"
     if [ "$(node -p "require('$e2e/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$want" ]; then
-        log "installing playwright-core $want from npm"
-        (cd "$e2e" && npm install --no-audit --no-fund --no-package-lock)
+        step "installing playwright-core $want from npm" \
+            bash -c "cd '$e2e' && npm install --no-audit --no-fund --no-package-lock"
     fi
 }
 
 # Trunk runs cargo offline: fetch the crates first (a no-op when they are already here).
 fetch_crates() {
-    (cd "$REPO" && cargo fetch --locked >/dev/null 2>&1) || (cd "$REPO" && cargo fetch --locked)
+    (cd "$REPO" && cargo fetch --locked >/dev/null 2>&1) || step "fetching the crates" bash -c "cd '$REPO' && cargo fetch --locked"
+}
+
+# A digest of everything the page is built from (sources, lockfile, build settings, tool
+# versions): dist/ is rebuilt only when it changed.
+page_inputs() {
+    (
+        cd "$REPO"
+        find app core public Cargo.toml Cargo.lock Trunk.toml .cargo -type f \
+            -not -path '*/node_modules/*' -not -path 'core/tests/*' -print0 | sort -z | xargs -0 sha256sum
+        echo "trunk $TRUNK_VERSION wasm-bindgen $WASM_BINDGEN_VERSION binaryen $BINARYEN_VERSION $(rustc --version)"
+    ) | sha256sum | cut -d' ' -f1
 }
 
 build_page() {
     ensure_wasm_opt # trunk runs offline: without wasm-opt 132 on PATH it fails with no detail
-    log "building the page (release, wasm-opt -Oz) into dist/"
-    (cd "$REPO" && trunk build --release)
+    local stamp="$REPO/dist/.inputs" inputs
+    inputs="$(page_inputs)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+        log "the page in dist/ is up to date with the sources: not rebuilt"
+        return 0
+    fi
+    step "building the page (release, wasm-opt) into dist/ (~15 min on 2 cores the first time, ~3 min after a change)" \
+        bash -c "cd '$REPO' && trunk build --release"
+    echo "$inputs" > "$stamp"
 }

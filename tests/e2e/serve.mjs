@@ -1,7 +1,9 @@
-// A minimal static server for dist/ on 127.0.0.1 (an ephemeral port), for the end-to-end tests.
+// A minimal static server for dist/ on 127.0.0.1: an ephemeral port for the end-to-end tests
+// (`serveDist`), or the README's serve command (`node tests/e2e/serve.mjs dist 8080`).
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -10,9 +12,13 @@ const TYPES = {
     ".css": "text/css",
     ".svg": "image/svg+xml",
     ".json": "application/json",
+    ".jsonl": "application/jsonl",
+    ".csv": "text/csv",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
 };
 
-export async function serveDist(root) {
+export async function serveDist(root, port = 0) {
     const server = createServer(async (req, res) => {
         const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
         const file = join(root, path.endsWith("/") ? join(path, "index.html") : path);
@@ -28,6 +34,20 @@ export async function serveDist(root) {
             res.writeHead(404).end("not found");
         }
     });
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise((done, fail) => {
+        server.once("error", fail);
+        server.listen(port, "127.0.0.1", done);
+    });
     return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+    const [root = "dist", port = "8080"] = process.argv.slice(2);
+    try {
+        const { url } = await serveDist(resolve(root), Number(port));
+        console.log(`serving Credit Lab (${root}/) at ${url} — Ctrl-C stops it`);
+    } catch (err) {
+        console.error(`cannot serve on 127.0.0.1:${port}: ${err.message}`);
+        process.exit(1);
+    }
 }
