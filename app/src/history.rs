@@ -21,6 +21,14 @@ pub struct Bounded {
 }
 
 impl Bounded {
+    /// A series holding `points` as they are (at most [`CAPACITY`] are kept: the newest).
+    pub fn from_points(mut points: Vec<(f32, f32)>) -> Self {
+        if points.len() > CAPACITY {
+            points.drain(..points.len() - CAPACITY);
+        }
+        Self { points, stride: 1, pending: (0.0, 0.0, 0) }
+    }
+
     /// Adds the value of one update.
     pub fn push(&mut self, update: u32, value: f32) {
         if self.stride == 0 {
@@ -146,6 +154,23 @@ pub struct History {
 }
 
 impl History {
+    /// The number of points of the longest series held (at most [`CAPACITY`], whatever the
+    /// number of updates): the long-run test reads it.
+    pub fn longest_series(&self) -> usize {
+        let band = |b: &Band| b.mean.len().max(b.lo.len()).max(b.hi.len());
+        self.columns
+            .iter()
+            .flat_map(|c| {
+                let agents = c.agents.iter().map(move |a| {
+                    let probs = a.action_probs.iter().flatten().map(Bounded::len).max().unwrap_or(0);
+                    band(&a.reward_score).max(band(&a.grad_norm)).max(band(&a.entropy)).max(a.predicted_factor.len()).max(probs)
+                });
+                agents.chain([band(&c.team)]).chain(c.figures.values().map(band))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// An empty history for `config`.
     pub fn new(config: &TrainConfig) -> Self {
         let agents = config.game.agents();

@@ -9,6 +9,7 @@ pub mod lessons;
 pub mod report_log;
 pub mod components;
 pub mod download;
+pub mod format;
 pub mod session;
 pub mod storage;
 pub mod url;
@@ -48,6 +49,13 @@ pub fn start() {
     leptos::mount::mount_to_body(app::App);
     // After the first paint, while nothing trains yet (see `warm_chart_fonts`).
     leptos::prelude::set_timeout(components::chart_canvas::warm_chart_fonts, std::time::Duration::ZERO);
+}
+
+/// What the page holds of the experiment (see [`session::buffers_json`]), for the long-run test
+/// as `wasmBindings.page_buffers()`.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn page_buffers() -> String {
+    session::buffers_json()
 }
 
 /// Bytes of this module's linear memory (the page's, or the worker's: both link this crate).

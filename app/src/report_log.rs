@@ -128,6 +128,11 @@ impl<J: Clone> ReportLog<J> {
         self.tail.len() + self.chunks.iter().filter(|c| !matches!(c, Chunk::Stored)).count() * CHUNK
     }
 
+    /// How many chunks have left for IndexedDB (written and confirmed).
+    pub fn stored_chunks(&self) -> usize {
+        self.chunks.iter().filter(|c| matches!(c, Chunk::Stored)).count()
+    }
+
     /// The game figures' names seen in any report.
     pub fn figures(&self) -> &BTreeSet<String> {
         &self.figures

@@ -44,6 +44,22 @@ pub const GPU_WORKER_LOADER: &str = "./creditlab-gpu-worker_loader.js";
 pub const CPU_BY_DEFAULT: &str = "faster than WebGPU for these small policies (measured: WebGPU 6–16× slower per update \
     at 8–16,384 rows per agent on a software adapter; no GPU machine was available to measure real hardware)";
 
+thread_local! {
+    /// The page's session, for [`buffers_json`].
+    static CURRENT: std::cell::Cell<Option<Session>> = const { std::cell::Cell::new(None) };
+}
+
+/// How much of the experiment the page holds, as JSON: `{"updates", "reports_in_memory",
+/// "stored_chunks", "longest_series"}` — the long-run test checks that these stay bounded (the
+/// tail of reports, the chunks in IndexedDB, the charts' downsampled series) however long a run.
+pub fn buffers_json() -> String {
+    let Some(session) = CURRENT.with(std::cell::Cell::get) else { return "null".into() };
+    let (updates, in_memory, stored) =
+        session.reports.try_with_value(|log| (log.len(), log.in_memory_reports(), log.stored_chunks())).unwrap_or_default();
+    let longest = session.history.try_with_untracked(History::longest_series).unwrap_or_default();
+    format!(r#"{{"updates":{updates},"reports_in_memory":{in_memory},"stored_chunks":{stored},"longest_series":{longest}}}"#)
+}
+
 /// Reactive state of the page, shared by every component (a `Copy` handle).
 #[derive(Debug, Clone, Copy)]
 pub struct Session {
@@ -137,6 +153,7 @@ impl Session {
                 leptos::logging::warn!("old reports were not cleared: {e}");
             }
         });
+        CURRENT.with(|c| c.set(Some(session)));
         session.spawn_worker();
         if let Some(fault) = fault {
             session.send(ToWorker::Inject(fault));

@@ -79,11 +79,25 @@ export async function setField(page, name, value) {
     await field.blur();
 }
 
-export async function watchLongTasks(page) {
+/** Starts watching the page while it trains (functional, not timed: the verdict must not
+ *  depend on how busy the machine is — the timings are the benchmark's, tests/e2e/bench.mjs):
+ *  every update number the progress read-out shows, in order, and the frames painted.
+ *  `watched(page)` returns `{ updates, frames }`. */
+export async function watchTraining(page) {
     await page.evaluate(() => {
-        window.__longest = 0;
-        new PerformanceObserver((list) => {
-            for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
-        }).observe({ type: "longtask", buffered: false });
+        const progress = document.querySelector("[data-testid=progress]");
+        const seen = [];
+        const note = () => {
+            const m = /update (\d+) of/.exec(progress.textContent);
+            if (m && Number(m[1]) !== seen.at(-1)) seen.push(Number(m[1]));
+        };
+        note();
+        new MutationObserver(note).observe(progress, { childList: true, characterData: true, subtree: true });
+        let frames = 0;
+        const frame = () => { frames++; requestAnimationFrame(frame); };
+        requestAnimationFrame(frame);
+        window.__watched = () => ({ updates: seen.slice(), frames });
     });
 }
+
+export const watched = (page) => page.evaluate(() => window.__watched());

@@ -1,13 +1,13 @@
 // End-to-end: the release page built by trunk (dist/), in Debian's Chromium, driven by playwright-core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useLab, drawnPixels, updateOf, openLab, waitForUpdate, setField, watchLongTasks } from "./helpers.mjs";
+import { useLab, drawnPixels, updateOf, newPage, openLab, waitForUpdate, setField, watchTraining, watched } from "./helpers.mjs";
 
 useLab();
 
 const CHARTS = ["chart-reward", "chart-gradnorm", "chart-policy", "chart-advantages", "chart-credit"];
 
-test("the bandit trains in the worker: start, pause, step, full speed; charts drawn, main thread free", async () => {
+test("the bandit trains in the worker: start, pause, step, full speed; updates in order, the page keeps painting, charts drawn", async () => {
     const { page, errors } = await openLab();
     assert.match(await page.getByTestId("backend").textContent(), /^(WebGPU|CPU — .+)$/);
     const progress = page.getByTestId("progress");
@@ -17,8 +17,12 @@ test("the bandit trains in the worker: start, pause, step, full speed; charts dr
     // Watchable pace: Pause stops the run mid-way, Step does exactly one update.
     await page.getByTestId("pace").selectOption({ label: "up to 5 updates/s" });
     await page.getByTestId("start").click({ timeout: 60_000 });
-    await page.waitForFunction(() => /update ([3-9]|\d\d+) of/.test(document.querySelector("[data-testid=progress]").textContent),
+    await page.waitForFunction(() => /update ([3-9]|\d\d+) of.* updates\/s/.test(document.querySelector("[data-testid=progress]").textContent),
         null, { timeout: 120_000 });
+    // The rate read-out is measured over the paced loop: never above the pace (a loaded machine
+    // can only make it lower).
+    const rate = Number(/([\d.]+) updates\/s/.exec(await progress.textContent())[1]);
+    assert.ok(rate > 0 && rate <= 6, `read-out ${rate} updates/s at a pace of 5/s`);
     await page.getByTestId("pause").click();
     await page.waitForFunction(() => document.querySelector("[data-testid=pause]").disabled, null, { timeout: 10_000 });
     await page.waitForTimeout(500);
@@ -29,15 +33,19 @@ test("the bandit trains in the worker: start, pause, step, full speed; charts dr
     await page.getByTestId("step").click();
     await waitForUpdate(page, paused + 1, 30_000);
 
-    // Full speed to the end while recording main-thread long tasks.
-    await watchLongTasks(page);
+    // Full speed to the end: the read-out only ever moves forward and reaches the last update,
+    // and the page goes on painting while the worker trains (how long its tasks take is the
+    // benchmark's business, measured against its budget in BENCHMARKS.md).
+    await watchTraining(page);
     await page.getByTestId("pace").selectOption({ label: "full speed" });
     await page.getByTestId("start").click();
     await waitForUpdate(page, 200);
     await page.waitForTimeout(600);
-    const longest = await page.evaluate(() => window.__longest);
-    console.log(`longest main-thread task while training at full speed: ${longest ? `${longest} ms` : "none over 50 ms"}`);
-    assert.ok(longest < 100, `a main-thread task took ${longest} ms while training`);
+    const { updates, frames } = await watched(page);
+    assert.equal(updates.at(-1), 200, `the read-out ended at ${updates.at(-1)}`);
+    for (let i = 1; i < updates.length; i++) assert.ok(updates[i] > updates[i - 1], `update ${updates[i]} shown after ${updates[i - 1]}`);
+    assert.ok(updates.length >= 2, `the read-out moved while training: ${updates.join(", ")}`);
+    assert.ok(frames >= 2, `the page painted ${frames} frames while training`);
 
     for (const id of CHARTS) {
         const drawn = await drawnPixels(page, id);
@@ -129,6 +137,27 @@ test("bad values are refused at the control; Reset restarts from update 0", asyn
     await waitForUpdate(page, 0, 30_000);
     await page.getByTestId("step").click({ timeout: 60_000 });
     await waitForUpdate(page, 1, 30_000);
+    assert.deepEqual(errors, []);
+    await page.close();
+});
+
+test("a load logs no warning or error in the page or the worker; Tab reaches Start through the skip link", async () => {
+    const page = await newPage();
+    const logged = [];
+    const keep = (where) => (m) => { if (m.type() === "warning" || m.type() === "error") logged.push(`${where}: ${m.text()}`); };
+    page.on("console", keep("page"));
+    page.on("worker", (worker) => worker.on("console", keep("worker")));
+    const { errors } = await openLab("?updates=3", page);
+    await page.getByTestId("step").click({ timeout: 60_000 });
+    await waitForUpdate(page, 1, 60_000);
+    await page.waitForTimeout(500);
+    assert.deepEqual(logged, [], "console messages");
+    // Keyboard: the first Tab stop skips the builder; Start is the next one.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "skip-link");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "start");
     assert.deepEqual(errors, []);
     await page.close();
 });
