@@ -316,6 +316,9 @@ fn slot<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     Some(node)
 }
 
+/// The matrix games' variant names (`game.name`).
+const MATRIX_VARIANTS: [&str; 7] = ["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"];
+
 /// The default game object of a matrix game variant.
 fn matrix_variant(name: &str) -> Option<Value> {
     let mut map = Map::new();
@@ -343,7 +346,9 @@ fn matrix_variant(name: &str) -> Option<Value> {
 fn apply(config: &mut TrainConfig, key: &str, text: &str) -> Result<(), String> {
     let mut value = to_value(config);
     if key == "game.name" && config.game.kind() == "matrix" {
-        value["game"] = matrix_variant(text.trim()).ok_or_else(|| format!("“{}” is not a matrix game", text.trim()))?;
+        value["game"] = matrix_variant(text.trim()).ok_or_else(|| {
+            format!("“{}” is not a matrix game (they are {})", text.trim(), MATRIX_VARIANTS.join(", "))
+        })?;
     } else {
         if key == "game.kind" || key.split('.').any(str::is_empty) {
             return Err("no such field".into());
@@ -361,13 +366,54 @@ fn apply(config: &mut TrainConfig, key: &str, text: &str) -> Result<(), String> 
             current => *current = parse_value(current, text)?,
         }
     }
-    let candidate: TrainConfig = serde_json::from_value(value).map_err(|e| {
-        let message = e.to_string();
-        if message.starts_with("unknown field") { "no such field for this game".to_string() } else { message }
-    })?;
+    let candidate: TrainConfig = serde_json::from_value(value).map_err(|e| plain_reason(&e.to_string(), text))?;
     candidate.validate().map_err(|e| e.message)?;
     *config = candidate;
     Ok(())
+}
+
+/// The backquoted names in a serde message (`a`, `b` …), as a plain list.
+fn quoted_names(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// Why a value was refused, in the page's words rather than the JSON parser's ("invalid type:
+/// floating point `-1.0`, expected u64" becomes "“-1” is not a whole number ≥ 0").
+fn plain_reason(message: &str, text: &str) -> String {
+    let text = text.trim();
+    let message = message.split(" at line ").next().unwrap_or(message);
+    if message.starts_with("unknown field") {
+        return "no such field for this game".into();
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let names = quoted_names(rest);
+        return match names.split_first() {
+            Some((given, allowed)) if !allowed.is_empty() => format!("“{given}” is not one of {}", allowed.join(", ")),
+            _ => format!("“{text}” is not a known value"),
+        };
+    }
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        let expected = message.rsplit("expected ").next().unwrap_or_default();
+        if ["u8", "u16", "u32", "u64", "usize", "integer"].iter().any(|t| expected.contains(t)) {
+            return format!("“{text}” is not a whole number ≥ 0");
+        }
+        if ["f32", "f64", "number"].iter().any(|t| expected.contains(t)) {
+            return format!("“{text}” is not a number");
+        }
+        if expected.contains("bool") {
+            return format!("“{text}” is not true or false");
+        }
+        return format!("“{text}” is not a value this field takes");
+    }
+    if message.starts_with("invalid length") {
+        return format!("“{text}” has the wrong number of values");
+    }
+    format!("“{text}” could not be read")
+}
+
+/// "1 seed", "3 seeds".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn names(text: &str, allowed: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
@@ -392,8 +438,17 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     let mut params: Vec<(String, String)> =
         form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.trim().to_string(), v.into_owned())).collect();
     params.retain(|(k, _)| !k.is_empty());
-    params.sort_by_key(|(k, _)| order(k));
     let mut ignored = Vec::new();
+    // A parameter given twice (`game=kuhn&game=foraging`): the first counts, the rest are named.
+    let mut seen = std::collections::BTreeSet::new();
+    params.retain(|(k, v)| {
+        let first = seen.insert(k.clone());
+        if !first {
+            ignored.push(Ignored { key: k.clone(), reason: format!("given more than once; the first value is used, not “{}”", v.trim()) });
+        }
+        first
+    });
+    params.sort_by_key(|(k, _)| order(k));
     let mut ignore = |key: &str, reason: String| ignored.push(Ignored { key: key.to_string(), reason });
 
     // The teacher's lesson and step choose the base.
@@ -402,7 +457,10 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     for (key, text) in &params {
         match key.as_str() {
             "lesson" if lessons::find(text.trim()).is_some() => teacher.lesson = Some(text.trim().to_string()),
-            "lesson" => ignore(key, format!("no lesson “{}”", text.trim())),
+            "lesson" => ignore(
+                key,
+                format!("no lesson “{}” (the lessons are {})", text.trim(), lessons::LESSONS.iter().map(|l| l.id).collect::<Vec<_>>().join(", ")),
+            ),
             "step" => step_text = Some(text.clone()),
             _ => {}
         }
@@ -420,7 +478,14 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     for (key, text) in params.iter().filter(|(k, _)| k == "game") {
         match GameConfig::examples().iter().find(|g| g.kind() == text.trim()) {
             Some(g) => kind = Some(g.kind()),
-            None => ignore(key, format!("no game “{}”", text.trim())),
+            None => ignore(
+                key,
+                format!(
+                    "no game “{}” (the games are {})",
+                    text.trim(),
+                    GameConfig::examples().iter().map(GameConfig::kind).collect::<Vec<_>>().join(", ")
+                ),
+            ),
         }
     }
     let mut config = base(&teacher, kind);
@@ -434,7 +499,14 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                 let (good, bad) = names(text, |n| HIDEABLE.iter().any(|(h, _)| *h == n));
                 teacher.hide = good;
                 if !bad.is_empty() {
-                    ignore(key, format!("nothing called {} can be hidden", bad.join(", ")));
+                    ignore(
+                        key,
+                        format!(
+                            "nothing called {} can be hidden (the parts are {})",
+                            bad.join(", "),
+                            HIDEABLE.iter().map(|(h, _)| *h).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
                 }
             }
             "lock" => {
@@ -463,7 +535,10 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
         config.seeds = vec![fresh_seed];
     }
     if inspect >= config.seeds.len() {
-        ignore("inspect", format!("there are {} seeds", config.seeds.len()));
+        ignore(
+            "inspect",
+            format!("the experiment has {}, counted from 0, so the largest is {}", count(config.seeds.len(), "seed"), config.seeds.len() - 1),
+        );
         inspect = 0;
     }
     Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault }
@@ -525,6 +600,46 @@ mod tests {
         assert_eq!(d.state.config.seeds, vec![3]);
         let message = d.ignored_message().unwrap_or_default();
         assert!(message.contains("learning_rate (“fast” is not a number)"), "{message}");
+    }
+
+    #[test]
+    fn refusals_are_in_the_pages_words_and_list_what_is_allowed() {
+        let reason = |query: &str, key: &str| -> String {
+            let d = decode(query, 1);
+            let found = d.ignored.iter().find(|i| i.key == key).map(|i| i.reason.clone());
+            found.unwrap_or_else(|| panic!("{query}: {key} not ignored: {:?}", d.ignored))
+        };
+        assert_eq!(reason("seeds=-1", "seeds"), "“-1” is not a whole number ≥ 0");
+        assert_eq!(reason("seeds=1.5", "seeds"), "“1.5” is not a whole number ≥ 0");
+        let game = reason("game=tictactoe", "game");
+        assert!(game.contains("tictactoe") && game.contains("tic-tac-toe") && game.contains("foraging"), "{game}");
+        let variant = reason("game=matrix&game.name=chicken", "game.name");
+        assert!(variant.contains("climbing") && variant.contains("stag-hunt"), "{variant}");
+        let estimator = reason("estimators=grpo-global,∞", "estimators");
+        assert!(estimator.starts_with("“∞” is not one of") && estimator.contains("agent-wise"), "{estimator}");
+        let lesson = reason("lesson=nope", "lesson");
+        assert!(lesson.contains("scales") && lesson.contains("anchors"), "{lesson}");
+        assert_eq!(reason("seeds=4&inspect=3", "inspect"), "the experiment has 1 seed, counted from 0, so the largest is 0");
+        assert!(reason("seeds=4,5&inspect=3", "inspect").starts_with("the experiment has 2 seeds"));
+        // No parser vocabulary leaks into any message of a batch of garbage links.
+        for query in ["seeds=-1", "estimators=∞", "updates=1e99", "game=bandit&game.agents.0.scale=x", "learning_rate=[1]",
+                      "game=matrix&game.payoffs=[[1]]", "policy=sideways", "ppo_clip=true"] {
+            for i in decode(query, 1).ignored {
+                for word in ["invalid type", "expected", "variant", "u64", "f32", "line ", "column "] {
+                    assert!(!i.reason.contains(word), "{query}: {} says {:?}", i.key, i.reason);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_parameter_given_twice_uses_the_first_and_says_so() {
+        let d = decode("game=kuhn&game=foraging&seeds=1&seeds=2", 9);
+        assert_eq!(d.state.config.game.kind(), "kuhn");
+        assert_eq!(d.state.config.seeds, vec![1]);
+        let keys: Vec<&str> = d.ignored.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["game", "seeds"]);
+        assert!(d.ignored[0].reason.contains("more than once") && d.ignored[0].reason.contains("foraging"), "{:?}", d.ignored);
     }
 
     #[test]
