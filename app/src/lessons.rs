@@ -46,7 +46,7 @@ pub const LESSONS: &[Lesson] = &[
                     both columns. The dashed lines of the gradient-norm chart are the predicted factor \
                     √((σ_k² + (μ_k − μ)²)/σ²).",
                 question: "Under the global step baseline, which agent's advantages tell it least about its own arm choice?",
-                answer: "Agent ×1. Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 50), so \
+                answer: "Agent ×1. Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 45–50 at the start), so \
                     nearly every one of its samples gets the same negative advantage ≈ (μ_1 − μ)/σ whatever arm it pulled: \
                     the signal of its choice is ~1/100 of σ. In our runs (seeds 1–3) its score after 50 updates was \
                     0.26–0.54 under the global baseline and 0.90–0.93 agent-wise, where normalisation per agent (mean 0, \
@@ -59,11 +59,17 @@ pub const LESSONS: &[Lesson] = &[
                 look: "The gradient-norm chart: the solid lines are measured per-agent norms, the dashed lines the \
                     predicted factor on the right axis. Compare with the agent-wise column.",
                 question: "Predict before you press Start: under the global baseline, is the ×1000 agent's gradient norm \
-                    larger or smaller than the other agents'? What happens to the factor under agent-wise normalisation?",
-                answer: "Larger: the ×1000 agent owns most of the group's variance, so its factor is above 1 while the \
-                    small agents' factors are near 0 — their norms are dwarfed (in our runs the median norms over the \
-                    first 50 updates were 0.26, 0.24 and 0.92). Agent-wise normalisation makes every agent's advantages \
-                    mean 0, std 1 (factor 1), so the norms are of the same order for all agents (0.75, 1.03, 0.98).",
+                    larger or smaller than the other agents' over the first 50 updates? What happens to the factor under \
+                    agent-wise normalisation?",
+                answer: "Larger: the ×1000 agent owns most of the group's variance, so its predicted factor is 1.95–2.63 \
+                    (above 1; in our runs, seeds 1–3, every update) while the ×1 and ×10 agents' are 0.22–0.47 — below 1 but \
+                    not near 0: their rewards sit far from the global mean, so the baseline hands them large, nearly equal \
+                    advantages that say little about their own arm choices. In our runs the median norms over the first 50 \
+                    updates were 0.26, 0.24 and 0.92 under the global baseline. Agent-wise normalisation makes every agent's \
+                    advantages mean 0, std 1 (factor 1, the solid line at 1 in its column), so the norms are of the same \
+                    order for all agents (0.75, 1.03 and 0.98). Later the ×1000 agent settles on its best arm and its norm \
+                    becomes the smallest — mean over the seeds at update 150: 0.18, 0.30 and 0.03: a norm shrinks as an agent \
+                    converges, whatever the baseline.",
             },
         ],
     },
@@ -81,8 +87,9 @@ pub const LESSONS: &[Lesson] = &[
             question: "Under which estimators does the verifier's advantage have mean 0 in every group?",
             answer: "Agent-wise: its key (group, verifier) is normalised on its own, so its advantages have mean 0 and \
                 std 1 in each group. Trajectory-per-agent centres the verifier's per-episode mean. Under global step level \
-                its mean advantage is (μ_verifier − μ)/σ, generally not 0: a push on every verdict, whatever it was, set by \
-                how the verifier's rewards compare with the solver's.",
+                its mean advantage is (μ_verifier − μ)/σ, generally not 0 — in our runs (seeds 1 and 2) between +0.78 and +1.67 \
+                in every update: a push on every verdict, whatever it was, set by how the verifier's rewards compare with \
+                the solver's.",
         }],
     },
     Lesson {
@@ -99,9 +106,12 @@ pub const LESSONS: &[Lesson] = &[
                     headline figure.",
                 question: "Where do the players end up: at (A, A) = 11?",
                 answer: "No. The early pull is towards C, where the partner's mistakes cost least, and the pair settles \
-                    lower: in our runs (seeds 1–3, 200 updates) global GRPO and agent-wise ended at or next to \
-                    (B, B) = 7 (one seed at (C, B) = 6) and COMA at or next to (C, C) = 5 (seed 1 at (C, B)) — never at (A, A) = 11. Counterfactual \
-                    credit fixes who gets credit, not the exploration averaging that hides the optimum.",
+                    lower: in our runs (seeds 1–3, 200 updates) global GRPO and agent-wise ended at (B, B) = 7 on seeds 1 and 3 \
+                    and at (C, B) = 6 on seed 2, and COMA at (C, C) = 5 on seeds 2 and 3 and at (C, B) = 6 on seed 1 — never at \
+                    (A, A) = 11. COMA's counterfactual baseline changes who gets credit, not the exploration averaging that \
+                    hides the optimum. Counterfactual credit is not powerless here, though: in the next lesson's run \
+                    Shapley credit reaches (A, A) = 11 on seed 1 — it credits each player with what its action adds to \
+                    its partner's, so early on A is not blamed for the partner's miscoordination as much.",
             },
             LessonStep {
                 preset: "game=matrix&game.name=penalty&game.k=100&estimators=grpo-global,agent-wise,coma&seeds=1,2,3&updates=200",
@@ -131,7 +141,9 @@ pub const LESSONS: &[Lesson] = &[
                 counterfactual estimators give them different credit for the same joint action?",
             answer: "Yes — all three hold the partner fixed and vary only agent k's action, so a player whose action \
                 did not matter gets little credit while its partner gets more. With two players Shapley is \
-                φ_k = ½[v({k}) − v(∅)] + ½[v(N) − v(N∖{k})], and the players' values add up to v(N) − v(∅).",
+                φ_k = ½[v({k}) − v(∅)] + ½[v(N) − v(N∖{k})], and the players' values add up to v(N) − v(∅). And the credit \
+                changes where the players go: in this run (seed 1, 60 updates) global GRPO ends at (C, B) = 6, COMA and \
+                difference rewards at (C, C) = 5, and Shapley at the optimum (A, A) = 11.",
         }],
     },
     Lesson {
@@ -139,10 +151,12 @@ pub const LESSONS: &[Lesson] = &[
         title: "Turn-level credit in self-play: Kuhn poker with MARS",
         steps: &[LessonStep {
             preset: "game=kuhn&estimators=grpo-global,mars&seeds=1,2&updates=150",
-            text: "Kuhn poker: 3 cards, 2 players, up to 3 decisions. The same policy network plays both seats. MARS \
-                normalises per (game, player): it centres each player's turn rewards, sums them into a turn-level return \
-                and subtracts the mean of that player's unique advantage values. NashConv measures exploitability: 11/12 \
-                for uniform play, 0 at an equilibrium (game value −1/18 for player 1).",
+            text: "Kuhn poker: 3 cards, 2 players, up to 3 decisions. Each seat has its own policy network (policy: \
+                separate; choose shared in the builder to have one network play both seats), and they train against each \
+                other. MARS normalises per (game, player): it centres each player's turn rewards, sums them into a \
+                turn-level return and subtracts the mean of that player's unique advantage values. NashConv measures \
+                exploitability: 11/12 for uniform play, 0 at an equilibrium (game value −1/18 for player 1). Poker is \
+                zero-sum, so there is no team: the column's read-out is player 1's mean payoff per hand.",
             look: "The NashConv chart with its two reference lines, and the policy's probabilities at the reference \
                 decision.",
             question: "Does exploitability fall under both estimators?",
@@ -160,11 +174,17 @@ pub const LESSONS: &[Lesson] = &[
                 level). Episode-level GRPO gives every step of an episode the same advantage. GiGPO adds a step term: \
                 steps of the same group that start from an identical state (an anchor state) form a step group, and \
                 A = A^E + ω·A^S compares their discounted returns (γ = 0.95).",
-            look: "The credit map (mean advantage per cell and agent) and the GiGPO tab of the ledger: one key per \
-                anchor state.",
+            look: "The credit map, on one colour scale for both columns: per agent and cell, the ground is the mean \
+                advantage of the decisions made there and the bars are the moves made from it (a bar on the side moved to; \
+                stay and load in the middle). Then the GiGPO tab of the ledger: one key per anchor state, with its size.",
             question: "What step-level credit does a state visited only once in the group get?",
             answer: "None: a singleton step group gives A^S = 0, so only the episode term A^E remains. Step-level credit \
-                appears where episodes revisit the same states — near the start and around the food.",
+                appears where episodes meet the same state again: always at the first decision (every episode of a group \
+                starts from the same state), then near the start and around the food — in our run's last batch (seed 1), \
+                57 % of GiGPO's decisions share their state with another decision of the group. Within a step group the \
+                step term averages to zero (it ranks the moves made from one state against each other), so on the shared \
+                colour scale GiGPO's cells are paler than GRPO's, whose episode-level credit paints every decision of an \
+                episode with the same value.",
         }],
     },
 ];

@@ -1,56 +1,224 @@
-//! The lessons' answers quote what the lab shows; these runs of the lesson presets (on the CPU,
-//! the same seeds) keep the qualitative claims true.
+//! Every number a lesson quotes, checked against the lab: each test reruns a lesson step's preset
+//! (on the CPU, its own seeds), computes what the sentence says, writes it the way the lesson
+//! writes it, and asserts that the lesson's text says exactly that. A change to the trainer that
+//! moves a figure fails here until the lesson's sentence is updated with it.
 
-use creditlab::{backend, StepReport, TrainConfig, Trainer};
-use creditlab_app::lessons;
+use creditlab::env::matrix::MatrixGame;
+use creditlab::{backend, BatchView, RunReport, StepReport, TrainConfig, Trainer};
+use creditlab_app::game_view::GameView;
+use creditlab_app::lessons::{self, LessonStep};
 
-fn train(config: TrainConfig) -> Vec<StepReport> {
+/// The preset's reports, and the inspected seed's batch views after the last update (as the
+/// page's columns show them).
+fn train(config: TrainConfig) -> (Vec<StepReport>, Vec<BatchView>) {
     pollster::block_on(async {
         let mut trainer = Trainer::new(config, backend::cpu("test")).await.expect("a lesson preset is valid");
         let mut reports = Vec::new();
         while !trainer.is_finished() {
             reports.push(trainer.step().await.expect("step"));
         }
-        reports
+        let seeds = trainer.config().seeds.len();
+        let views = (0..trainer.config().estimators.len())
+            .filter_map(|e| trainer.batch_view(e * seeds, creditlab::inspect::VIEW_SAMPLES))
+            .collect();
+        (reports, views)
     })
 }
 
-fn preset(id: &str, step: usize) -> TrainConfig {
-    lessons::preset(id, step).expect("the lesson exists")
+fn step(id: &str, index: usize) -> &'static LessonStep {
+    let lesson = lessons::find(id).expect("the lesson exists");
+    &lesson.steps[index]
 }
 
-/// Mean over the runs of `estimator` of `value(run)` in `report`.
-fn mean_of(report: &StepReport, estimator: &str, value: impl Fn(&creditlab::RunReport) -> f32) -> f32 {
-    let values: Vec<f32> = report.runs.iter().filter(|r| r.estimator.name() == estimator).map(value).collect();
-    assert!(!values.is_empty(), "no {estimator} runs");
-    values.iter().sum::<f32>() / values.len() as f32
+fn preset(id: &str, index: usize) -> TrainConfig {
+    lessons::preset(id, index).expect("the step exists")
+}
+
+/// Asserts that `step`'s texts contain `quoted`.
+fn says(step: &LessonStep, quoted: &str) {
+    let all = [step.text, step.look, step.question, step.answer].join(" ");
+    assert!(all.contains(quoted), "the lesson should say “{quoted}”; it says:\n{all}");
+}
+
+fn runs<'a>(report: &'a StepReport, estimator: &'a str) -> impl Iterator<Item = &'a RunReport> + 'a {
+    report.runs.iter().filter(move |r| r.estimator.name() == estimator)
+}
+
+fn range(values: impl IntoIterator<Item = f32>) -> (f32, f32) {
+    values.into_iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+}
+
+fn median(mut values: Vec<f32>) -> f32 {
+    values.sort_by(f32::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) }
+}
+
+/// A number as the lessons write it: one decimal, the minus sign "−".
+fn signed(value: f32) -> String {
+    format!("{value:.1}").replace('-', "−")
+}
+
+/// "0.26–0.54", as the lessons write a range.
+fn dash((lo, hi): (f32, f32)) -> String {
+    format!("{lo:.2}–{hi:.2}")
+}
+
+/// The joint action a run's players settled on (the most probable action of each), e.g. "(B, B)".
+fn settled(run: &RunReport) -> String {
+    let letter = |probs: &[f32]| {
+        let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b])).unwrap_or(0);
+        char::from(b'A' + best as u8)
+    };
+    let letters: Vec<String> = run.agents.iter().map(|a| letter(&a.action_probs).to_string()).collect();
+    format!("({})", letters.join(", "))
+}
+
+/// Per seed (in order), where `estimator`'s runs settled at the last update.
+fn endings(reports: &[StepReport], estimator: &str) -> Vec<String> {
+    runs(reports.last().expect("reports"), estimator).map(settled).collect()
 }
 
 #[test]
-fn scales_the_small_agent_learns_agent_wise_not_under_the_global_step_baseline() {
-    let config = TrainConfig { updates: 50, ..preset("scales", 0) };
-    let reports = train(config);
-    let last = reports.last().expect("reports");
-    let global = mean_of(last, "global-step", |r| r.agents[0].reward_score);
-    let agent_wise = mean_of(last, "agent-wise", |r| r.agents[0].reward_score);
-    assert!(agent_wise > global + 0.3, "×1 agent: global {global}, agent-wise {agent_wise}");
+fn scales_step_1_the_small_agent_learns_agent_wise_not_under_the_global_baseline() {
+    let lesson = step("scales", 0);
+    let (reports, _) = train(preset("scales", 0));
+    let at = |u: usize| &reports[u - 1];
+    let score = |e: &str| range(runs(at(50), e).map(|r| r.agents[0].reward_score));
+    says(lesson, &format!("0.26–0.54 under the global baseline and {} agent-wise", dash(score("agent-wise"))));
+    says(lesson, &format!("its score after 50 updates was {} under the global baseline", dash(score("global-step"))));
+    // "Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 45–50 at the start)".
+    let first = |k: usize| range(runs(at(1), "global-step").map(|r| r.agents[k].reward_mean));
+    let (lo, hi) = first(0);
+    assert!(lo > 0.3 && hi < 0.7, "agent ×1's rewards at update 1: {lo}–{hi}");
+    let (lo, hi) = first(2);
+    says(lesson, &format!("≈ {:.0}–{:.0} at the start", lo, hi));
 }
 
 #[test]
-fn climbing_independent_learners_miss_the_optimum() {
-    let reports = train(preset("overgeneralization", 0));
+fn scales_step_2_gradient_norms_and_predicted_factors() {
+    let lesson = step("scales", 1);
+    let (reports, _) = train(preset("scales", 1));
+    let norms = |e: &str, k: usize| {
+        median(reports[..50].iter().flat_map(|r| runs(r, e).filter_map(|run| run.agents[k].grad_norm)).collect())
+    };
+    let three = |e: &str| format!("{:.2}, {:.2} and {:.2}", norms(e, 0), norms(e, 1), norms(e, 2));
+    says(lesson, &format!("median norms over the first 50 updates were {} under the global baseline", three("global-step")));
+    says(lesson, &format!("the same order for all agents ({})", three("agent-wise")));
+    // The predicted second-moment factor of the global baseline, over every update and seed.
+    let factors = |k: usize| range(reports.iter().flat_map(|r| runs(r, "global-step").filter_map(|run| run.agents[k].predicted_inflation)));
+    let small = range([factors(0).0, factors(1).0, factors(0).1, factors(1).1]);
+    says(lesson, &format!("the ×1 and ×10 agents' are {}", dash(small)));
+    says(lesson, &format!("its predicted factor is {}", dash(factors(2))));
+    assert!(factors(2).0 > 1.0 && small.1 < 1.0);
+    // Late in the run the ×1000 agent has converged: its norm is the smallest.
     let last = reports.last().expect("reports");
-    for run in &last.runs {
+    let mean_norm = |k: usize| {
+        let v: Vec<f32> = runs(last, "global-step").filter_map(|r| r.agents[k].grad_norm).collect();
+        v.iter().sum::<f32>() / v.len() as f32
+    };
+    says(lesson, &format!("at update 150: {:.2}, {:.2} and {:.2}", mean_norm(0), mean_norm(1), mean_norm(2)));
+    assert!(mean_norm(2) < mean_norm(0).min(mean_norm(1)));
+}
+
+#[test]
+fn frequencies_the_verifier_is_centred_agent_wise_only() {
+    let lesson = step("frequencies", 0);
+    let (reports, _) = train(preset("frequencies", 0));
+    let verifier = |e: &str| range(reports.iter().flat_map(|r| runs(r, e).map(|run| run.agents[1].advantage_mean)));
+    let (lo, hi) = verifier("agent-wise");
+    assert!(lo.abs() < 1e-4 && hi.abs() < 1e-4, "agent-wise: the verifier's mean advantage {lo}…{hi}");
+    let (lo, hi) = verifier("global-step");
+    assert!(lo > 0.0);
+    says(lesson, &format!("between +{lo:.2} and +{hi:.2} in every update"));
+}
+
+#[test]
+fn overgeneralization_step_1_climbing_ends_below_the_optimum() {
+    let lesson = step("overgeneralization", 0);
+    // The average payoff of each of player 1's actions against a uniform partner.
+    let game = match preset("overgeneralization", 0).game {
+        creditlab::GameConfig::Matrix(spec) => MatrixGame::new(&spec).expect("climbing"),
+        other => panic!("climbing is a matrix game, got {other:?}"),
+    };
+    let average = |a: usize| (0..3).map(|b| game.player_payoffs(&[a, b])[0]).sum::<f32>() / 3.0;
+    says(lesson, &format!("A earns (11 − 30 + 0)/3 ≈ {}", signed(average(0))));
+    says(lesson, &format!("B ≈ {} and C ≈ +{}", signed(average(1)), signed(average(2))));
+    let (reports, _) = train(preset("overgeneralization", 0));
+    for e in ["grpo-global", "agent-wise"] {
+        assert_eq!(endings(&reports, e), ["(B, B)", "(C, B)", "(B, B)"], "{e}");
+    }
+    assert_eq!(endings(&reports, "coma"), ["(C, B)", "(C, C)", "(C, C)"]);
+    says(lesson, "global GRPO and agent-wise ended at (B, B) = 7 on seeds 1 and 3 and at (C, B) = 6 on seed 2");
+    says(lesson, "COMA at (C, C) = 5 on seeds 2 and 3 and at (C, B) = 6 on seed 1");
+    for run in &reports.last().expect("reports").runs {
         let optimal = run.figures.get("optimal_joint_prob").copied().unwrap_or(f32::NAN);
         assert!(optimal < 0.1, "{} seed {}: P(A, A) = {optimal}", run.estimator.name(), run.seed);
     }
 }
 
 #[test]
-fn kuhn_mars_is_less_exploitable_than_global_grpo() {
-    let reports = train(preset("turns", 0));
-    let last = reports.last().expect("reports");
-    let nash = |e: &str| mean_of(last, e, |r| r.figures.get("nash_conv").copied().unwrap_or(f32::NAN));
+fn overgeneralization_step_2_penalty_100_ends_safe_but_for_one_seed() {
+    let lesson = step("overgeneralization", 1);
+    says(lesson, "i.e. k > 8");
+    let a_beats_b = |k: f32| (10.0 - k) / 3.0 > 2.0 / 3.0;
+    assert!(a_beats_b(7.9) && !a_beats_b(8.0) && !a_beats_b(8.1));
+    let (reports, _) = train(preset("overgeneralization", 1));
+    for e in ["grpo-global", "agent-wise"] {
+        assert_eq!(endings(&reports, e), ["(C, A)", "(B, B)", "(B, B)"], "{e}");
+    }
+    assert_eq!(endings(&reports, "coma"), ["(B, B)", "(B, B)", "(B, B)"]);
+    says(lesson, "two of three global GRPO and agent-wise runs and all three COMA runs ended at the safe (B, B) = 2; one seed reached (C, A) = 10");
+}
+
+#[test]
+fn counterfactual_shapley_reaches_the_optimum_on_this_seed() {
+    let lesson = step("counterfactual", 0);
+    let (reports, _) = train(preset("counterfactual", 0));
+    let ending = |e: &str| endings(&reports, e).join("");
+    assert_eq!(ending("grpo-global"), "(C, B)");
+    assert_eq!(ending("coma"), "(C, C)");
+    assert_eq!(ending("difference"), "(C, C)");
+    assert_eq!(ending("shapley"), "(A, A)");
+    says(lesson, "global GRPO ends at (C, B) = 6, COMA and difference rewards at (C, C) = 5, and Shapley at the optimum (A, A) = 11");
+    // The overgeneralisation lesson refers to this run.
+    says(step("overgeneralization", 0), "Shapley credit reaches (A, A) = 11 on seed 1");
+}
+
+#[test]
+fn turns_mars_is_less_exploitable_than_global_grpo() {
+    let lesson = step("turns", 0);
+    assert_eq!(preset("turns", 0).policy, creditlab::policy::PolicySharing::Separate, "the text says each seat has its own network");
+    says(lesson, "Each seat has its own policy network");
+    let (reports, _) = train(preset("turns", 0));
+    let nash = |e: &str| runs(reports.last().expect("reports"), e).map(|r| r.figures["nash_conv"]).collect::<Vec<_>>();
     let (global, mars) = (nash("grpo-global"), nash("mars"));
-    assert!(mars < 0.5 && global > 2.0 * mars, "NashConv: global GRPO {global}, MARS {mars}");
+    says(lesson, &format!("NashConv rose to {:.2} and {:.2} under global GRPO", global[0], global[1]));
+    says(lesson, &format!("MARS brought it to {:.2} and {:.2}", mars[0], mars[1]));
+    assert!(global.iter().all(|&g| g > 11.0 / 12.0), "worse than uniform play: {global:?}");
+}
+
+#[test]
+fn anchors_step_credit_lives_where_states_repeat() {
+    let lesson = step("anchors", 0);
+    let config = preset("anchors", 0);
+    let game = GameView::of(&config.game);
+    let (_, views) = train(config);
+    let view = |e: &str| views.iter().find(|v| v.estimator.name() == e).expect("a view per estimator");
+    let gigpo = view("gigpo");
+    // Every episode of a group starts from the same state: the first decisions always share a
+    // step group; later ones only where episodes meet the same state again.
+    let entries: Vec<(u32, u32)> = gigpo.samples.iter().zip(&gigpo.advantages.ledger).map(|(s, l)| (s.turn, l.key_size)).collect();
+    assert!(entries.iter().filter(|(turn, _)| *turn == 0).all(|&(_, size)| size >= 2), "first decisions share a state");
+    let shared = entries.iter().filter(|(_, size)| *size >= 2).count() as f32 / entries.len() as f32;
+    says(lesson, &format!("{:.0} % of GiGPO's decisions share their state with another decision of the group", 100.0 * shared));
+    // The step term averages to zero within a step group: GiGPO's per-cell means are smaller.
+    let scale = |v: &BatchView| {
+        creditlab_app::charts::credit::scale_of(
+            creditlab_app::charts::credit::CreditData { samples: &v.samples, advantages: &v.advantages.values, cells: &v.cells },
+            &game,
+        )
+    };
+    assert!(scale(gigpo) < scale(view("grpo-global")), "GiGPO ±{} against GRPO ±{}", scale(gigpo), scale(view("grpo-global")));
+    says(lesson, "GiGPO's cells are paler than GRPO's");
 }
