@@ -54,7 +54,16 @@ pub fn App() -> impl IntoView {
         (0..estimators).map(|index| view! { <Column session index /> }).collect_view()
     };
     let explain = move || explanation(session.config.with(|c| c.game.kind()));
+    let count = move || session.config.with(|c| c.estimators.len()).to_string();
     view! {
+        // Moves the focus without touching the address (a `#fragment` would add a history entry).
+        <a class="skip-link" href="#run-controls" data-testid="skip-link" on:click=move |ev| {
+            ev.prevent_default();
+            let target = document().get_element_by_id("run-controls");
+            if let Some(el) = target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+                let _ = el.focus();
+            }
+        }>"Skip to the run controls"</a>
         <header class="topbar">
             <h1>"Credit Lab"</h1>
             <p class="tagline">"Where does the credit go? One global baseline against per-agent normalisation."</p>
@@ -63,7 +72,7 @@ pub fn App() -> impl IntoView {
         <div class="layout" class:full=move || hides("builder")>
             <Show when=move || !hides("builder")><Builder session /></Show>
             <main>
-                <div class="sticky-controls"><Controls session /></div>
+                <div class="sticky-controls" id="run-controls" tabindex="-1"><Controls session /></div>
                 <LessonPanel session />
                 <p class="explain">{explain}</p>
                 {move || session.message.get().map(|m| view! {
@@ -72,7 +81,7 @@ pub fn App() -> impl IntoView {
                     </p>
                 })}
                 <Health session />
-                <div class="columns">{columns}</div>
+                <div class="columns" data-count=count>{columns}</div>
                 <Show when=move || !hides("predict")><Predict session /></Show>
                 <Show when=move || !hides("ledger")><Ledger session /></Show>
                 <Show when=move || !hides("step-through")><StepThrough session /></Show>

@@ -29,6 +29,9 @@ pub struct GameView {
     pub actions: Vec<Vec<String>>,
     /// What the policy chart's reference decision is.
     pub reference: &'static str,
+    /// What the column's "team reward" read-out is for this game (`RunReport::team_reward_mean`),
+    /// and why: in a zero-sum game there is no team, so it is one player's payoff.
+    pub team: (&'static str, &'static str),
     /// The headline figure.
     pub headline: Headline,
     /// The payoff table of a matrix game (or of a one-context bandit, as a game).
@@ -41,6 +44,9 @@ fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
 
+/// What most games' team reward is.
+const TEAM: (&str, &str) = ("team reward", "mean team return per episode: the agents' returns summed (the common payoff in a common-payoff game)");
+
 impl GameView {
     /// The view of `game`.
     pub fn of(game: &GameConfig) -> Self {
@@ -49,9 +55,10 @@ impl GameView {
         match game {
             GameConfig::Bandit(c) => GameView {
                 kind: "bandit",
-                agents: c.agents.iter().enumerate().map(|(k, a)| format!("agent {k} (×{})", a.scale)).collect(),
+                agents: c.agents.iter().enumerate().map(|(k, a)| format!("agent {k} ({})", crate::format::scale(a.scale))).collect(),
                 actions: vec![names("arm ", c.arms as usize); agents],
                 reference: "context 0",
+                team: TEAM,
                 headline: headline("optimal_action_rate", "best-arm rate", vec![(1.0, "all best arms")], "chart-figure"),
                 matrix: None,
                 grid: None,
@@ -62,10 +69,11 @@ impl GameView {
                 let letters = |n: usize| (0..n).map(|a| ((b'A' + a as u8) as char).to_string()).collect::<Vec<_>>();
                 GameView {
                     kind: "matrix",
-                    agents: names("player ", agents),
+                    agents: (1..=agents).map(|i| format!("player {i}")).collect(),
                     actions: matrix.as_ref().map_or_else(Vec::new, |m| m.actions.iter().map(|&n| letters(n)).collect()),
                     reference: "the one simultaneous move",
-                    headline: headline(
+                    team: TEAM,
+                headline: headline(
                         "expected_team_payoff",
                         "expected team payoff",
                         vec![(best, "best joint action")],
@@ -88,7 +96,8 @@ impl GameView {
                     agents: agent_names,
                     actions,
                     reference: "task 0's first digit / a right proposal / a refinement",
-                    headline: headline("accuracy", "accuracy", vec![(1.0, "always right")], "chart-figure"),
+                    team: TEAM,
+                headline: headline("accuracy", "accuracy", vec![(1.0, "always right")], "chart-figure"),
                     matrix: None,
                     grid: None,
                 }
@@ -98,6 +107,7 @@ impl GameView {
                 agents: vec!["player 1".into(), "player 2".into()],
                 actions: vec![vec!["pass".into(), "bet".into()]; 2],
                 reference: "holding a jack, first decision",
+                team: ("player 1's payoff", "Kuhn poker is zero-sum (player 2 wins what player 1 loses), so there is no team: this is player 1's mean payoff per hand; at equilibrium it is −1/18"),
                 headline: headline(
                     "nash_conv",
                     "NashConv",
@@ -112,6 +122,7 @@ impl GameView {
                 agents: vec!["X".into(), "O".into()],
                 actions: vec![names("cell ", 9); 2],
                 reference: "X on the empty board, O after X takes the centre",
+                team: ("X's result", "tic-tac-toe is zero-sum, so there is no team: this is X's mean result per game (+1 win, 0 draw, −1 loss)"),
                 headline: headline("win_vs_random", "win rate vs random", vec![(1.0, "always wins")], "chart-figure"),
                 matrix: None,
                 grid: None,
@@ -124,6 +135,7 @@ impl GameView {
                     agents
                 ],
                 reference: "its first decision",
+                team: TEAM,
                 headline: headline("food_collected", "food collected", vec![(1.0, "all food")], "chart-figure"),
                 matrix: None,
                 grid: Some(c.size),

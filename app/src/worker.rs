@@ -307,13 +307,12 @@ impl Service {
                     let service = self.clone();
                     spawn_local(async move {
                         let generation = service.generation();
-                        let start = Instant::now();
                         let outcome = service.step_once().await;
                         service.state.borrow_mut().stepping = false;
                         match outcome {
                             Step::Report(report) => {
-                                let rate = 1.0 / start.elapsed().as_secs_f32().max(1e-6);
-                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: rate });
+                                // One update is no rate: the read-out shows one while running only.
+                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: 0.0 });
                                 service.send_views();
                             }
                             Step::Finished => service.send(FromWorker::Stopped { generation, reason: StopReason::Finished }),
@@ -508,7 +507,9 @@ impl Service {
             if !reports.is_empty() && self.generation() == generation {
                 window_updates += reports.len();
                 let seconds = window_start.elapsed().as_secs_f32();
-                if seconds >= 1.0 || rate == 0.0 {
+                // A rate over at least a second of the loop, waits for the pace included: the
+                // first update alone measured the arithmetic (89/s at a pace of 30/s).
+                if seconds >= 1.0 {
                     rate = window_updates as f32 / seconds.max(1e-3);
                     window_start = Instant::now();
                     window_updates = 0;

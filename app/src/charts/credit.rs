@@ -1,11 +1,17 @@
 //! The credit map: where the advantage went, coloured on a symmetric diverging scale
-//! (blue < 0 < red).
+//! (blue < 0 < red). The scale's end is the largest value the map draws (a cell's mean, or a
+//! decision's advantage); the page gives every column the same scale ([`draw_scaled`] with the
+//! largest [`scale_of`] over the columns), so that side by side the colours compare.
 //!
 //! * Turn-based games and the bandit: sampled episodes (rows) × decisions in turn order
 //!   (columns), each cell's top strip in the acting agent's colour.
-//! * The gridworld: per agent, the mean advantage of its decisions in each cell.
+//! * The gridworld: per agent, the mean advantage of its decisions in each cell (the cell's
+//!   ground), and of each move made from it (a bar on that side of the cell: north, south, west,
+//!   east; stay and load in the middle). A step-level estimator such as GiGPO ranks the moves
+//!   made from one state against each other — its credit averages out within a cell and shows
+//!   in the bars — while an episode-level one gives every move of an episode the same value.
 //! * Matrix games: per agent, the mean advantage it got for each joint action
-//!   (rows: player 0's action; columns: the others' actions), with the count.
+//!   (rows: player 1's action; columns: the others' actions), with the count.
 
 use std::collections::BTreeMap;
 
@@ -31,7 +37,7 @@ pub struct CreditData<'a> {
     pub cells: &'a [[u8; 2]],
 }
 
-/// Draws the credit map of `data` on `root`.
+/// Draws the credit map of `data` on `root`, on its own colour scale.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: CreditData<'_>,
@@ -42,11 +48,42 @@ pub fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    draw_scaled(root, data, game, caption, scale_of(data, game), theme)
+}
+
+/// The largest |value| the map of `data` draws: a cell's mean advantage (gridworld, matrix
+/// games) or one decision's advantage (the turn map's episodes).
+pub fn scale_of(data: CreditData<'_>, game: &GameView) -> f32 {
+    let largest_mean = |sums: Vec<Vec<(f64, u32)>>| {
+        sums.iter().flatten().filter(|(_, n)| *n > 0).fold(0.0f32, |m, (sum, n)| m.max((sum / f64::from(*n)).abs() as f32))
+    };
+    let max = if let (Some(size), false) = (game.grid, data.cells.is_empty()) {
+        largest_mean(grid_sums(data, game.agents.len().max(1), size as usize).into_iter().map(|cells| cells.concat()).collect())
+    } else if let Some(matrix) = &game.matrix {
+        largest_mean(joint_sums(data, matrix))
+    } else {
+        turn_episodes(data).iter().flat_map(|e| &e.2).filter_map(|&i| data.advantages.get(i)).filter(|a| a.is_finite()).fold(0.0f32, |m, a| m.max(a.abs()))
+    };
+    max.max(1e-6)
+}
+
+/// Draws the credit map of `data` on `root` on the colour scale ±`max` (shared by the columns).
+pub fn draw_scaled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: CreditData<'_>,
+    game: &GameView,
+    caption: &str,
+    max: f32,
+    theme: &Theme,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
     if data.samples.is_empty() {
         return draw_placeholder(root, caption, "no batch yet: start or step the run", theme);
     }
     root.fill(&theme.background).map_err(chart_error)?;
-    let max = data.advantages.iter().filter(|a| a.is_finite()).fold(0.0f32, |m, a| m.max(a.abs())).max(1e-6);
+    let max = if max.is_finite() && max > 0.0 { max } else { scale_of(data, game) };
     let rest = titled(root, caption, theme)?;
     let (_, h) = rest.dim_in_pixel();
     let (body, scale) = rest.split_vertically(h.saturating_sub(24));
@@ -82,20 +119,7 @@ fn draw_turns<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Episodes in order of appearance, each its samples in turn order.
-    let mut episodes: Vec<(u32, u32, Vec<usize>)> = Vec::new();
-    for (i, s) in data.samples.iter().enumerate() {
-        let same = episodes.last().is_some_and(|(g, e, _)| *g == s.group && *e == s.episode);
-        if same {
-            if let Some(last) = episodes.last_mut() {
-                last.2.push(i);
-            }
-        } else if episodes.len() >= EPISODES {
-            break;
-        } else {
-            episodes.push((s.group, s.episode, vec![i]));
-        }
-    }
+    let episodes = turn_episodes(data);
     let turns = episodes.iter().map(|e| e.2.len()).max().unwrap_or(1).max(1);
     let (w, h) = area.dim_in_pixel();
     let (left, top) = (64i32, 16i32);
@@ -129,6 +153,78 @@ where
     Ok(())
 }
 
+/// The turn map's first [`EPISODES`] episodes in order of appearance: (group, episode, the
+/// indices of its samples in turn order).
+fn turn_episodes(data: CreditData<'_>) -> Vec<(u32, u32, Vec<usize>)> {
+    let mut episodes: Vec<(u32, u32, Vec<usize>)> = Vec::new();
+    for (i, s) in data.samples.iter().enumerate() {
+        let same = episodes.last().is_some_and(|(g, e, _)| *g == s.group && *e == s.episode);
+        if same {
+            if let Some(last) = episodes.last_mut() {
+                last.2.push(i);
+            }
+        } else if episodes.len() >= EPISODES {
+            break;
+        } else {
+            episodes.push((s.group, s.episode, vec![i]));
+        }
+    }
+    episodes
+}
+
+/// The foraging actions (stay, north, south, west, east, load) as the part of a cell they are
+/// drawn in: 0 the middle, 1–4 the side moved towards.
+const ACTION_PART: [usize; 6] = [0, 1, 2, 3, 4, 0];
+
+/// Per agent and grid cell (row-major), the sum of the agent's advantages there and their count:
+/// `[k][cell][0]` over every decision in the cell, `[k][cell][1 + part]` per part of
+/// [`ACTION_PART`].
+fn grid_sums(data: CreditData<'_>, agents: usize, size: usize) -> Vec<Vec<[(f64, u32); 6]>> {
+    let mut sums = vec![vec![[(0.0f64, 0u32); 6]; size * size]; agents];
+    for ((s, &a), c) in data.samples.iter().zip(data.advantages).zip(data.cells) {
+        let (k, r, col) = (s.agent as usize, c[0] as usize, c[1] as usize);
+        if k < agents && r < size && col < size && a.is_finite() {
+            let cell = &mut sums[k][r * size + col];
+            let mut add = |i: usize| {
+                cell[i].0 += f64::from(a);
+                cell[i].1 += 1;
+            };
+            add(0);
+            if let Some(part) = s.action.and_then(|action| ACTION_PART.get(action as usize)) {
+                add(1 + part);
+            }
+        }
+    }
+    sums
+}
+
+/// Per agent and joint action (player 1's action × the others' joint action, row-major): the
+/// sum of the agent's advantages and their count.
+fn joint_sums(data: CreditData<'_>, matrix: &creditlab::env::matrix::MatrixGame) -> Vec<Vec<(f64, u32)>> {
+    let players = matrix.players();
+    let mut joints: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    for s in data.samples {
+        let joint = joints.entry((s.group, s.episode)).or_insert_with(|| vec![0; players]);
+        if let (Some(slot), Some(a)) = (joint.get_mut(s.agent as usize), s.action) {
+            *slot = a as usize;
+        }
+    }
+    let rows = matrix.actions[0];
+    let cols: usize = matrix.actions[1..].iter().product();
+    let mut sums = vec![vec![(0.0f64, 0u32); rows * cols]; players];
+    for (s, &a) in data.samples.iter().zip(data.advantages) {
+        let Some(joint) = joints.get(&(s.group, s.episode)) else { continue };
+        let col = joint[1..].iter().zip(&matrix.actions[1..]).fold(0, |i, (&a, &n)| i * n + a);
+        if let (Some(agent), true) = (sums.get_mut(s.agent as usize), a.is_finite()) {
+            if let Some(slot) = agent.get_mut(joint[0] * cols + col) {
+                slot.0 += f64::from(a);
+                slot.1 += 1;
+            }
+        }
+    }
+    sums
+}
+
 fn draw_grid<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: CreditData<'_>,
@@ -141,27 +237,31 @@ where
     DB::ErrorType: 'static,
 {
     let agents = game.agents.len().max(1);
-    let mut sums = vec![vec![(0.0f64, 0u32); size * size]; agents];
-    for ((s, &a), c) in data.samples.iter().zip(data.advantages).zip(data.cells) {
-        let (k, r, col) = (s.agent as usize, c[0] as usize, c[1] as usize);
-        if k < agents && r < size && col < size && a.is_finite() {
-            let slot = &mut sums[k][r * size + col];
-            slot.0 += f64::from(a);
-            slot.1 += 1;
-        }
-    }
+    let sums = grid_sums(data, agents, size);
     let panels = area.split_evenly((1, agents));
     for (k, panel) in panels.iter().enumerate() {
         let (w, h) = panel.dim_in_pixel();
         let side = ((w as i32 - 16).min(h as i32 - 22) / size as i32).max(4);
         let x0 = (w as i32 - side * size as i32) / 2;
         panel.draw(&Text::new(game.agent(k), (x0, 2), text(theme, 11).color(&agent_color(k)))).map_err(chart_error)?;
+        let mean = |(sum, n): (f64, u32)| (n > 0).then(|| (sum / f64::from(n)) as f32);
         for r in 0..size {
             for c in 0..size {
                 let (x, y) = (x0 + c as i32 * side, 18 + r as i32 * side);
-                let (sum, n) = sums[k][r * size + c];
-                let color = if n == 0 { theme.grid } else { theme.diverging((sum / f64::from(n)) as f32, max) };
-                cell(panel, (x, y), (x + side - 2, y + side - 2), color)?;
+                let parts = &sums[k][r * size + c];
+                let ground = mean(parts[0]).map_or(theme.grid, |m| theme.diverging(m, max));
+                cell(panel, (x, y), (x + side - 2, y + side - 2), ground)?;
+                // The moves out of the cell: a bar on the side moved to, stay/load in the middle.
+                let third = (side - 2) / 3;
+                if third >= 2 {
+                    let at = |col: i32, row: i32| (x + col * third, y + row * third);
+                    for (part, (col, row)) in [(1, 1), (1, 0), (1, 2), (0, 1), (2, 1)].into_iter().enumerate() {
+                        if let Some(m) = mean(parts[1 + part]) {
+                            let (from, to) = (at(col, row), at(col + 1, row + 1));
+                            cell(panel, from, (to.0 - 1, to.1 - 1), theme.diverging(m, max))?;
+                        }
+                    }
+                }
             }
         }
     }
@@ -180,26 +280,9 @@ where
     DB::ErrorType: 'static,
 {
     let players = matrix.players();
-    // Joint action of each episode, then per (agent, joint) the mean advantage.
-    let mut joints: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
-    for s in data.samples {
-        let joint = joints.entry((s.group, s.episode)).or_insert_with(|| vec![0; players]);
-        if let (Some(slot), Some(a)) = (joint.get_mut(s.agent as usize), s.action) {
-            *slot = a as usize;
-        }
-    }
     let rows = matrix.actions[0];
     let cols: usize = matrix.actions[1..].iter().product();
-    let mut sums = vec![vec![(0.0f64, 0u32); rows * cols]; players];
-    for (s, &a) in data.samples.iter().zip(data.advantages) {
-        let Some(joint) = joints.get(&(s.group, s.episode)) else { continue };
-        let col = joint[1..].iter().zip(&matrix.actions[1..]).fold(0, |i, (&a, &n)| i * n + a);
-        if let Some(agent) = sums.get_mut(s.agent as usize) {
-            let slot = &mut agent[joint[0] * cols + col];
-            slot.0 += f64::from(a);
-            slot.1 += 1;
-        }
-    }
+    let sums = joint_sums(data, matrix);
     let name = |k: usize, a: usize| game.actions.get(k).and_then(|n| n.get(a)).cloned().unwrap_or_else(|| a.to_string());
     let col_name = |mut c: usize| {
         let mut parts = Vec::new();

@@ -82,6 +82,15 @@ pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(
     format!("chart drawing failed: {err}")
 }
 
+/// Decimals that tell apart the ~6 labels of an axis spanning `span` (no "0.1, 0.1, 0.1").
+pub fn decimals_for(span: f32) -> usize {
+    if !(span.is_finite() && span > 0.0) {
+        return 1;
+    }
+    let step = span / 5.0;
+    (-step.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
 /// The charts' font family.
 pub const FONT_FAMILY: &str = "sans-serif";
 /// Every size (px) the charts' texts use; the page resolves each at start-up
@@ -257,5 +266,16 @@ mod tests {
         assert_eq!(t.diverging(1.0, 1.0), t.positive);
         assert_eq!(t.diverging(-5.0, 1.0), t.negative);
         assert_eq!(t.diverging(3.0, 0.0), t.background);
+    }
+
+    #[test]
+    fn axis_labels_are_told_apart_on_any_span() {
+        for top in [0.11f32, 1.5, 2.2, 40.0, 0.003] {
+            let digits = decimals_for(top);
+            let labels: Vec<String> = (0..=5).map(|i| format!("{:.digits$}", top * i as f32 / 5.0)).collect();
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), labels.len(), "span {top}: {labels:?}");
+        }
     }
 }

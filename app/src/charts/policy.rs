@@ -232,7 +232,8 @@ where
 {
     let top = column.agents.iter().flat_map(|a| a.entropy.hi.points()).map(|p| p.1).fold(0.1f32, f32::max) * 1.1;
     let caption = "Policy entropy per agent (nats; no single reference decision)";
-    let mut chart = update_chart(root, caption, 0.0..top, range, theme, &|v| format!("{v:.1}"))?;
+    let digits = super::decimals_for(top);
+    let mut chart = update_chart(root, caption, 0.0..top, range, theme, &move |v| format!("{v:.digits$}"))?;
     let mut legend = Vec::with_capacity(column.agents.len());
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);

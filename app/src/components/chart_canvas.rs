@@ -198,7 +198,9 @@ pub fn ChartCanvas(
     session: Session,
     /// `data-testid` of the canvas.
     test_id: &'static str,
-    /// Canvas width in pixels.
+    /// Canvas width in pixels at most (the SVG export's width): where the chart's place on the
+    /// page is narrower, the canvas is drawn at the width it is shown at, so that its text keeps
+    /// its size in pixels instead of being scaled down with the picture.
     #[prop(default = 440)]
     width: u32,
     /// Canvas height in pixels.
@@ -245,6 +247,11 @@ pub fn ChartCanvas(
                 // reused by the next column — or the page unmounted): its reactive data is
                 // disposed with it, so draw nothing.
                 if !summary.is_disposed() && element.is_connected() {
+                    let shown = element.parent_element().map_or(0, |figure| figure.client_width());
+                    let fitted = if shown >= 200 { (shown as u32).min(width) } else { width };
+                    if element.width() != fitted {
+                        element.set_width(fitted);
+                    }
                     match draw_on_canvas(element, &draw, &current_theme()) {
                         Ok(text) => summary.set(text),
                         Err(err) => session.message.set(Some(err)),

@@ -10,7 +10,7 @@ use crate::history::EstimatorHistory;
 use crate::session::Session;
 
 fn fmt(v: Option<f32>, digits: usize) -> String {
-    v.map_or("—".into(), |v| format!("{v:.digits$}"))
+    crate::format::fixed(v, digits)
 }
 
 /// A text summary of a column for screen readers: the latest value per agent.
@@ -50,7 +50,15 @@ pub fn Column(
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::gradnorm::draw(root, c, &game, range, theme)?;
-            Ok(summary(c, &game, "gradient norm", |k| c.agents[k].grad_norm.mean.last()))
+            let norms = summary(c, &game, "gradient norm", |k| c.agents[k].grad_norm.mean.last());
+            let factors: Vec<String> =
+                (0..c.agents.len()).map(|k| format!("{} {}", game.agent(k), fmt(c.agents[k].predicted_factor.last(), 2))).collect();
+            let applied = if c.estimator.normalises_per_agent() {
+                "; this estimator normalises per agent, so the factor it applies is 1"
+            } else {
+                ""
+            };
+            Ok(format!("{norms}; the factor one global baseline would apply to these batches (√ of (σ_k² + (μ_k − μ)²)/σ²): {}{applied}", factors.join(", ")))
         })
     });
     let figure: DrawFn = crate::chart_fn!(move |root, theme| {
@@ -102,11 +110,23 @@ pub fn Column(
             _ => "Credit map: advantage of each decision (episodes × turns)",
         };
         let view = view_of();
-        let data = view.as_ref().map_or(credit::CreditData { samples: &[], advantages: &[], cells: &[] }, |v| {
+        fn data_of(v: &creditlab::BatchView) -> credit::CreditData<'_> {
             credit::CreditData { samples: &v.samples, advantages: &v.advantages.values, cells: &v.cells }
-        });
-        credit::draw(root, data, &game, caption, theme)?;
-        Ok(view.map_or("no batch yet".into(), |v| format!("credit map of update {}, {} samples", v.update, v.samples.len())))
+        }
+        let data = view.as_ref().map_or(credit::CreditData { samples: &[], advantages: &[], cells: &[] }, data_of);
+        // One colour scale for every column, so that side by side the colours compare.
+        let shared = session.views.with_untracked(|views| views.iter().map(|v| credit::scale_of(data_of(v), &game)).fold(0.0f32, f32::max));
+        credit::draw_scaled(root, data, &game, caption, shared, theme)?;
+        let own = credit::scale_of(data, &game);
+        Ok(view.as_ref().map_or("no batch yet".into(), |v| {
+            format!(
+                "credit map of update {}, {} samples; colour scale ±{} (the largest of every column's map, shared; this column's own largest is {})",
+                v.update,
+                v.samples.len(),
+                crate::format::significant(Some(shared)),
+                crate::format::significant(Some(own))
+            )
+        }))
     });
 
     let agents = move || game.with(|g| g.agents.len());
@@ -124,7 +144,7 @@ pub fn Column(
                         <th scope="row"><span class=format!("swatch agent-{}", k % 6)></span>{game.agent(k)}</th>
                         <td data-testid="agent-reward">{fmt(mean(&|a| Some(a.reward_mean)), 3)}</td>
                         <td>{fmt(mean(&|a| Some(a.reward_score)), 2)}</td>
-                        <td data-testid="agent-gradnorm">{fmt(mean(&|a| a.grad_norm), 4)}</td>
+                        <td data-testid="agent-gradnorm">{crate::format::significant(mean(&|a| a.grad_norm))}</td>
                         <td>{fmt(mean(&|a| a.predicted_inflation), 2)}</td>
                         <td>{fmt(mean(&|a| Some(a.entropy)), 2)}</td>
                     </tr>
@@ -133,7 +153,7 @@ pub fn Column(
             .collect_view()
     };
     let team = move || {
-        session.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())).map_or("—".into(), |v| format!("{v:.2}"))
+        session.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())).map(|v| fmt(Some(v), 2)).unwrap_or_else(|| "—".into())
     };
     let headline = move || {
         let g = game.get();
@@ -144,7 +164,8 @@ pub fn Column(
     view! {
         <section class="column" aria-label=title>
             <h2><span class="estimator-dot"></span>{title}</h2>
-            <p class="team">"team reward " <strong data-testid="team-reward">{team}</strong>" · " <span data-testid="headline">{headline}</span></p>
+            <p class="team"><span title=move || game.with(|g| g.team.1)>{move || game.with(|g| g.team.0)}</span>" "
+                <strong data-testid="team-reward">{team}</strong>" · " <span data-testid="headline">{headline}</span></p>
             <ChartCanvas session test_id="chart-reward" draw=reward />
             <ChartCanvas session test_id="chart-gradnorm" draw=gradnorm />
             {move || {

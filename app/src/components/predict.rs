@@ -10,6 +10,15 @@ use crate::session::Session;
 /// |mean advantage| below this fraction of its std counts as "about zero".
 const ZERO_BAND: f32 = 0.05;
 
+/// Every agent's gradient norm below this: the agents have converged (their batches carry almost
+/// no signal), so which norm is largest is noise, and that guess is not scored.
+pub const CONVERGED: f32 = 1e-3;
+
+/// Whether every agent's measured gradient norm is below [`CONVERGED`].
+fn converged(values: &[(f32, f32, f32)]) -> bool {
+    !values.is_empty() && values.iter().all(|v| v.0 < CONVERGED)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Guess {
     update: u32,
@@ -82,10 +91,11 @@ pub fn Predict(
         let found = session.reports.with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
         if let Some(values) = found {
             let (largest, sign, _, _) = answers(&guess, &values);
-            let right = u32::from(largest == guess.largest) + u32::from(sign == guess.sign);
+            let scored = !converged(&values);
+            let right = u32::from(scored && largest == guess.largest) + u32::from(sign == guess.sign);
             score.update(|(r, t)| {
                 *r += right;
-                *t += 2;
+                *t += 1 + u32::from(scored);
             });
             pending.set(None);
             revealed.set(Some((guess, values)));
@@ -118,14 +128,45 @@ pub fn Predict(
             let game = game.get();
             let (actual_largest, actual_sign, m, s) = answers(&guess, &values);
             let mark = |ok: bool| if ok { "✓" } else { "✗" };
-            let norms: Vec<String> = values.iter().enumerate().map(|(k, v)| format!("{} {:.4}", game.agent(k), v.0)).collect();
+            let norms: Vec<String> =
+                values.iter().enumerate().map(|(k, v)| format!("{} {}", game.agent(k), crate::format::significant(Some(v.0)))).collect();
+            let largest_line = if converged(&values) {
+                format!(
+                    "– Every gradient norm at update {} is below {CONVERGED}: the agents have converged, so which one is largest is noise and this guess is not scored. Norms: {}. Reset to predict early in a run.",
+                    guess.update,
+                    norms.join(", ")
+                )
+            } else {
+                format!(
+                    "{} Largest gradient norm at update {}: {} (you said {}). Norms: {}.",
+                    mark(actual_largest == guess.largest),
+                    guess.update,
+                    game.agent(actual_largest),
+                    game.agent(guess.largest),
+                    norms.join(", ")
+                )
+            };
             view! {
                 <div class="reveal" data-testid="predict-reveal">
-                    <p>{format!("{} Largest gradient norm at update {}: {} (you said {}). Norms: {}.",
-                        mark(actual_largest == guess.largest), guess.update, game.agent(actual_largest), game.agent(guess.largest), norms.join(", "))}</p>
+                    <p>{largest_line}</p>
                     <p>{format!("{} {}'s mean advantage: {m:.3} (std {s:.3}) — {actual_sign} (you said {}).",
                         mark(actual_sign == guess.sign), game.agent(guess.agent), guess.sign)}</p>
                 </div>
+            }
+        })
+    };
+    // Late in a run every norm may have fallen to almost nothing: say so before the guess.
+    let settled = move || {
+        session.reports_changed.track();
+        let e = session.config.with(|c| c.estimators.get(estimator.get()).copied())?;
+        let agents = game.with(|g| g.agents.len());
+        let values = session.reports.with_value(|r| r.last().map(|rep| measured(rep, e, agents)))?;
+        converged(&values).then(|| {
+            view! {
+                <p class="hint" data-testid="predict-converged">{format!(
+                    "Under this estimator every agent's gradient norm is now below {CONVERGED}: the policies have converged and the next \
+                     update has almost nothing to learn, so \u{201c}largest gradient norm\u{201d} will not be scored. Reset to predict early in a run."
+                )}</p>
             }
         })
     };
@@ -133,6 +174,7 @@ pub fn Predict(
         <section class="predict" data-testid="predict" aria-label="predict, then reveal">
             <h2>"Predict, then reveal"</h2>
             <p class="hint">"Pause, make your guess about the next update, then let the lab train it and compare."</p>
+            {settled}
             <div class="row">
                 <label>"estimator "
                     <select data-testid="predict-estimator" on:change=move |ev| estimator.set(event_target_value(&ev).parse().unwrap_or(0))>

@@ -57,6 +57,13 @@ impl Estimator {
         matches!(self, Estimator::Batch(EstimatorKind::Mars | EstimatorKind::Gigpo))
     }
 
+    /// Whether the estimator normalises each agent's samples by that agent's own statistics
+    /// (agent-wise, trajectory per agent): the gradient-norm inflation of one global baseline
+    /// (REFERENCE.md) is then removed, the factor it applies is 1.
+    pub fn normalises_per_agent(self) -> bool {
+        matches!(self, Estimator::Batch(EstimatorKind::AgentWise | EstimatorKind::TrajectoryPerAgent))
+    }
+
     /// Whether the estimator needs the game's payoff.
     pub fn needs_game(self) -> bool {
         !matches!(self, Estimator::Batch(_))

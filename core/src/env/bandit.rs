@@ -108,6 +108,10 @@ impl BanditConfig {
                 return Err(ConfigError::new(field("arm_std"), "must be >= 0"));
             }
             check_finite(&field("scale"), agent.scale)?;
+            if agent.scale < 0.0 {
+                // A negative scale would turn the agent's best arm into its worst: not a scale.
+                return Err(ConfigError::new(field("scale"), format!("{} is below 0 (shift rewards with offset instead)", agent.scale)));
+            }
             check_finite(&field("offset"), agent.offset)?;
             if !(0.0..=1.0).contains(&agent.activation) {
                 return Err(ConfigError::new(field("activation"), format!("{} is out of range 0..=1", agent.activation)));
@@ -302,6 +306,17 @@ mod tests {
     use crate::env::test_support::{Table, Uniform};
     use crate::rollout::play_with;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_negative_scale_is_refused_by_name() {
+        let mut config = BanditConfig::default();
+        config.agents[1].scale = -3.0;
+        let err = config.validate("game").expect_err("negative scale");
+        assert_eq!(err.field, "game.agents[1].scale");
+        assert!(err.message.contains("below 0"), "{}", err.message);
+        config.agents[1].scale = 0.0;
+        assert!(config.validate("game").is_ok(), "the slider's minimum, 0, is a scale");
+    }
 
     #[test]
     fn default_means_rotate_per_agent() {
