@@ -306,7 +306,9 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
         let svg = both!("reward", 3_000, |root| charts::reward::draw(&root, column, &info, range, &theme));
         assert!(svg.contains("Reward per agent"));
         let svg = both!("gradnorm", 3_000, |root| charts::gradnorm::draw(&root, column, &info, range, &theme));
-        assert!(svg.contains("predicted factor"));
+        // The dashed line says what it is: a global baseline's factor, applied or not.
+        assert!(svg.contains("global-baseline factor"), "{kind}: the factor's caption");
+        assert_eq!(svg.contains("applied: 1"), column.estimator.normalises_per_agent(), "{kind}");
         let svg = both!("figure", 3_000, |root| charts::figure::draw(&root, column, &info, range, &theme));
         assert!(svg.contains(info.headline.label), "{kind}: the headline figure is drawn, not a placeholder");
         both!("policy", 3_000, |root| charts::policy::draw(&root, column, &info, range, &theme));
