@@ -104,4 +104,7 @@ line("bandit lesson at 256 rows per agent, one run", one_run["updates_per_second
 worst = max(longest or 0, start_longest or 0)
 line("longest main-thread task while training, from the click on Start", worst <= 50,
      "none over 50 ms" if not worst else f"{worst:.0f} ms (budget ≤ 50 ms; after the first second: {over(longest)})")
+# These two are the page's responsiveness budgets: the end-to-end tests no longer assert any
+# timing (a verdict must not depend on how busy the machine is), so they are measured here only.
+line("frame rate while training at full speed", resp["fps"] >= 30, f"{resp['fps']:.1f} frames/s (budget ≥ 30)")
 print("\n".join(out))

@@ -23,8 +23,8 @@ pub fn explanation(kind: &str) -> &'static str {
     match kind {
         "bandit" => "Agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100 by default). One global baseline \
             (GRPO over episode means, or step level over every agent's samples) against each agent normalised by its own \
-            statistics (agent-wise, Dr. MAS). Dashed lines: the predicted norm factor √((σ_k² + (μ_k − μ)²)/σ²) of one global \
-            baseline; agent-wise makes it 1.",
+            statistics (agent-wise, Dr. MAS). Dashed lines: the norm factor √((σ_k² + (μ_k − μ)²)/σ²) one global baseline \
+            would apply to this column's batches; agent-wise applies 1 (the grey line in its column).",
         "matrix" => "Two or three players move once, together. Independent learners with a shared payoff fall into relative \
             overgeneralisation on climbing and penalty-k; the credit map shows which joint actions each estimator rewards, \
             the policy paths where the players go (■ pure, ◆ mixed Nash equilibria).",

@@ -43,8 +43,8 @@ pub const LESSONS: &[Lesson] = &[
                     (team reward = their sum). Global step level normalises every sample of a group with one mean μ \
                     and std σ computed over all agents' rewards; agent-wise (Dr. MAS) uses each agent's own μ_k and σ_k.",
                 look: "The reward-score chart (0 = worst arm, 1 = best arm, per agent) and the advantage histograms of \
-                    both columns. The dashed lines of the gradient-norm chart are the predicted factor \
-                    √((σ_k² + (μ_k − μ)²)/σ²).",
+                    both columns. The dashed lines of the gradient-norm chart are √((σ_k² + (μ_k − μ)²)/σ²), the factor one \
+                    global baseline would apply to each agent on that column's batches (1 under agent-wise normalisation).",
                 question: "Under the global step baseline, which agent's advantages tell it least about its own arm choice?",
                 answer: "Agent ×1. Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 45–50 at the start), so \
                     nearly every one of its samples gets the same negative advantage ≈ (μ_1 − μ)/σ whatever arm it pulled: \
@@ -56,8 +56,9 @@ pub const LESSONS: &[Lesson] = &[
                 preset: "game=bandit&game.agents.2.scale=1000&estimators=global-step,agent-wise&seeds=1,2,3&updates=150",
                 text: "Now the third agent's rewards are ×1000. Dr. MAS shows that under one global baseline agent k's \
                     gradient second moment grows like (σ_k² + (μ_k − μ)²)/σ².",
-                look: "The gradient-norm chart: the solid lines are measured per-agent norms, the dashed lines the \
-                    predicted factor on the right axis. Compare with the agent-wise column.",
+                look: "The gradient-norm chart: the solid lines are measured per-agent norms, the dashed lines the factor \
+                    one global baseline would apply to each agent on these batches (right axis). In the agent-wise column \
+                    the same dashed lines are faint and a grey line marks 1, the factor agent-wise actually applies.",
                 question: "Predict before you press Start: under the global baseline, is the ×1000 agent's gradient norm \
                     larger or smaller than the other agents' over the first 50 updates? What happens to the factor under \
                     agent-wise normalisation?",

@@ -98,14 +98,14 @@ where
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(48)
-        .right_y_label_area_size(40)
+        .right_y_label_area_size(46)
         .build_cartesian_2d(update_range(total, updates), norms.log_scale())
         .map_err(chart_error)?
         .set_secondary_coord(update_range(total, updates), factors.log_scale());
     draw_axes(&mut chart, theme, &|v| format!("{v:.0e}"))?;
     chart
         .configure_secondary_axes()
-        .y_desc(if per_agent { "factor (global baseline; here 1)" } else { "factor (one global baseline)" })
+        .y_desc("factor")
         .y_label_formatter(&|v| crate::format::significant(Some(*v)))
         .label_style(text(theme, 11))
         .axis_style(theme.foreground)
