@@ -148,16 +148,17 @@ test("a load logs no warning or error in the page or the worker; Tab reaches Sta
     page.on("console", keep("page"));
     page.on("worker", (worker) => worker.on("console", keep("worker")));
     const { errors } = await openLab("?updates=3", page);
-    await page.getByTestId("step").click({ timeout: 60_000 });
-    await waitForUpdate(page, 1, 60_000);
-    await page.waitForTimeout(500);
-    assert.deepEqual(logged, [], "console messages");
-    // Keyboard: the first Tab stop skips the builder; Start is the next one.
+    // Keyboard, before any click: the first Tab stop skips the builder; Start is the next one.
+    await page.waitForFunction(() => !document.querySelector("[data-testid=start]").disabled, null, { timeout: 60_000 });
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "skip-link");
     await page.keyboard.press("Enter");
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "start");
+    await page.getByTestId("step").click({ timeout: 60_000 });
+    await waitForUpdate(page, 1, 60_000);
+    await page.waitForTimeout(500);
+    assert.deepEqual(logged, [], "console messages");
     assert.deepEqual(errors, []);
     await page.close();
 });
