@@ -63,7 +63,9 @@ pub const LESSONS: &[Lesson] = &[
                     larger or smaller than the other agents' over the first 50 updates? What happens to the factor under \
                     agent-wise normalisation?",
                 answer: "Larger: the ×1000 agent owns most of the group's variance, so its predicted factor is 1.95–2.63 \
-                    (above 1; in our runs, seeds 1–3, every update) while the ×1 and ×10 agents' are 0.22–0.47 — below 1 but \
+                    (the second-moment factor (σ_k² + (μ_k − μ)²)/σ² of the table's \u{201c}factor\u{201d} column; the dashed \
+                    line is its square root; above 1 in our runs, seeds 1–3, every update) while the ×1 and ×10 agents' are \
+                    0.22–0.47 — below 1 but \
                     not near 0: their rewards sit far from the global mean, so the baseline hands them large, nearly equal \
                     advantages that say little about their own arm choices. In our runs the median norms over the first 50 \
                     updates were 0.26, 0.24 and 0.92 under the global baseline. Agent-wise normalisation makes every agent's \
@@ -181,8 +183,8 @@ pub const LESSONS: &[Lesson] = &[
             question: "What step-level credit does a state visited only once in the group get?",
             answer: "None: a singleton step group gives A^S = 0, so only the episode term A^E remains. Step-level credit \
                 appears where episodes meet the same state again: always at the first decision (every episode of a group \
-                starts from the same state), then near the start and around the food — in our run's last batch (seed 1), \
-                57 % of GiGPO's decisions share their state with another decision of the group. Within a step group the \
+                starts from the same state), then near the start and around the food — in our run's last batch (seed 1, \
+                the groups the page shows), 57 % of GiGPO's decisions share their state with another decision of the group. Within a step group the \
                 step term averages to zero (it ranks the moves made from one state against each other), so on the shared \
                 colour scale GiGPO's cells are paler than GRPO's, whose episode-level credit paints every decision of an \
                 episode with the same value.",

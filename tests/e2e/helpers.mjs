@@ -81,22 +81,26 @@ export async function setField(page, name, value) {
 
 /** Starts watching the page while it trains (functional, not timed: the verdict must not
  *  depend on how busy the machine is — the timings are the benchmark's, tests/e2e/bench.mjs):
- *  every update number the progress read-out shows, in order, and the frames painted.
- *  `watched(page)` returns `{ updates, frames }`. */
+ *  every update number the progress read-out shows, in order, and how many frames had been
+ *  painted when each appeared. `watched(page)` returns `{ updates, frames }` (same length). */
 export async function watchTraining(page) {
     await page.evaluate(() => {
         const progress = document.querySelector("[data-testid=progress]");
-        const seen = [];
+        const updates = [];
+        const frames = [];
+        let painted = 0;
         const note = () => {
             const m = /update (\d+) of/.exec(progress.textContent);
-            if (m && Number(m[1]) !== seen.at(-1)) seen.push(Number(m[1]));
+            if (m && Number(m[1]) !== updates.at(-1)) {
+                updates.push(Number(m[1]));
+                frames.push(painted);
+            }
         };
         note();
         new MutationObserver(note).observe(progress, { childList: true, characterData: true, subtree: true });
-        let frames = 0;
-        const frame = () => { frames++; requestAnimationFrame(frame); };
+        const frame = () => { painted++; requestAnimationFrame(frame); };
         requestAnimationFrame(frame);
-        window.__watched = () => ({ updates: seen.slice(), frames });
+        window.__watched = () => ({ updates: updates.slice(), frames: frames.slice() });
     });
 }
 

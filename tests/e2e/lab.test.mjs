@@ -44,8 +44,10 @@ test("the bandit trains in the worker: start, pause, step, full speed; updates i
     const { updates, frames } = await watched(page);
     assert.equal(updates.at(-1), 200, `the read-out ended at ${updates.at(-1)}`);
     for (let i = 1; i < updates.length; i++) assert.ok(updates[i] > updates[i - 1], `update ${updates[i]} shown after ${updates[i - 1]}`);
-    assert.ok(updates.length >= 2, `the read-out moved while training: ${updates.join(", ")}`);
-    assert.ok(frames >= 2, `the page painted ${frames} frames while training`);
+    // Shown as it trained, not all at the end; and frames were painted while the numbers moved.
+    assert.ok(updates.length >= 4, `the read-out moved while training: ${updates.join(", ")}`);
+    const between = frames.filter((f, i) => i > 0 && f > frames[i - 1]).length;
+    assert.ok(between >= 2, `frames painted between read-out changes in only ${between} of ${updates.length - 1} intervals`);
 
     for (const id of CHARTS) {
         const drawn = await drawnPixels(page, id);

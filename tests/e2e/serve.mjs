@@ -20,7 +20,13 @@ const TYPES = {
 
 export async function serveDist(root, port = 0) {
     const server = createServer(async (req, res) => {
-        const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+        let path;
+        try {
+            path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+        } catch {
+            res.writeHead(400).end("bad request");
+            return;
+        }
         const file = join(root, path.endsWith("/") ? join(path, "index.html") : path);
         if (!file.startsWith(root)) {
             res.writeHead(403).end();

@@ -35,6 +35,9 @@ pub fn current_theme() -> Theme {
 pub struct PageCanvas {
     canvas: CanvasBackend,
     context: CanvasRenderingContext2d,
+    /// Backing pixels per CSS pixel (the screen's `devicePixelRatio` when the page sized the
+    /// canvas for it): the chart draws in CSS pixels, the context scales them.
+    scale: f64,
 }
 
 impl std::fmt::Debug for PageCanvas {
@@ -46,9 +49,18 @@ impl std::fmt::Debug for PageCanvas {
 impl PageCanvas {
     /// The backend for `element`, or `None` if it has no 2D context.
     pub fn new(element: HtmlCanvasElement) -> Option<Self> {
+        Self::scaled(element, 1.0)
+    }
+
+    /// The backend for `element` whose backing store has `scale` pixels per CSS pixel: the chart
+    /// is drawn at the element's size divided by `scale`, each coordinate scaled by the context,
+    /// so text keeps its CSS size and stays sharp on a high-density screen.
+    pub fn scaled(element: HtmlCanvasElement, scale: f64) -> Option<Self> {
         let context = element.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()?;
+        let scale = if scale.is_finite() && scale >= 1.0 { scale } else { 1.0 };
+        context.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok()?;
         let canvas = CanvasBackend::with_canvas_object(element)?;
-        Some(Self { canvas, context })
+        Some(Self { canvas, context, scale })
     }
 }
 
@@ -56,7 +68,8 @@ impl DrawingBackend for PageCanvas {
     type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
 
     fn get_size(&self) -> (u32, u32) {
-        self.canvas.get_size()
+        let (w, h) = self.canvas.get_size();
+        ((f64::from(w) / self.scale).round() as u32, (f64::from(h) / self.scale).round() as u32)
     }
 
     fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
@@ -174,8 +187,8 @@ macro_rules! chart_fn {
 }
 
 /// Draws `draw` onto `canvas`; returns the summary.
-pub fn draw_on_canvas(canvas: HtmlCanvasElement, draw: &DrawFn, theme: &Theme) -> Result<String, String> {
-    let backend = PageCanvas::new(canvas).ok_or("the canvas has no 2D context")?;
+pub fn draw_on_canvas(canvas: HtmlCanvasElement, draw: &DrawFn, theme: &Theme, scale: f64) -> Result<String, String> {
+    let backend = PageCanvas::scaled(canvas, scale).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     (draw.canvas)(&root, theme)
 }
@@ -249,10 +262,13 @@ pub fn ChartCanvas(
                 if !summary.is_disposed() && element.is_connected() {
                     let shown = element.parent_element().map_or(0, |figure| figure.client_width());
                     let fitted = if shown >= 200 { (shown as u32).min(width) } else { width };
-                    if element.width() != fitted {
-                        element.set_width(fitted);
+                    let scale = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
+                    let (backing_w, backing_h) = ((f64::from(fitted) * scale).round() as u32, (f64::from(height) * scale).round() as u32);
+                    if element.width() != backing_w || element.height() != backing_h {
+                        element.set_width(backing_w);
+                        element.set_height(backing_h);
                     }
-                    match draw_on_canvas(element, &draw, &current_theme()) {
+                    match draw_on_canvas(element, &draw, &current_theme(), scale) {
                         Ok(text) => summary.set(text),
                         Err(err) => session.message.set(Some(err)),
                     }

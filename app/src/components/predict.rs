@@ -14,9 +14,10 @@ const ZERO_BAND: f32 = 0.05;
 /// no signal), so which norm is largest is noise, and that guess is not scored.
 pub const CONVERGED: f32 = 1e-3;
 
-/// Whether every agent's measured gradient norm is below [`CONVERGED`].
+/// Whether every agent's gradient norm was measured (finite, in every run) and is below
+/// [`CONVERGED`]; a diverged or stopped run's missing norms are not convergence.
 fn converged(values: &[(f32, f32, f32)]) -> bool {
-    !values.is_empty() && values.iter().all(|v| v.0 < CONVERGED)
+    !values.is_empty() && values.iter().all(|v| v.0.is_finite() && v.0 < CONVERGED)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +29,8 @@ struct Guess {
     sign: &'static str,
 }
 
-/// Per agent: (mean grad norm, mean advantage mean, mean advantage std) over the estimator's seeds.
+/// Per agent: (mean grad norm, mean advantage mean, mean advantage std) over the estimator's
+/// seeds; the norm is NaN where a run has none (non-finite, or the run stopped).
 fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, agents: usize) -> Vec<(f32, f32, f32)> {
     let runs: Vec<_> = report.runs.iter().filter(|r| r.estimator == estimator).collect();
     let n = runs.len().max(1) as f32;
@@ -37,7 +39,7 @@ fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, age
             let sum = |f: &dyn Fn(&creditlab::AgentReport) -> f32| {
                 runs.iter().filter_map(|r| r.agents.get(k)).map(f).sum::<f32>() / n
             };
-            (sum(&|a| a.grad_norm.unwrap_or(0.0)), sum(&|a| a.advantage_mean), sum(&|a| a.advantage_std))
+            (sum(&|a| a.grad_norm.unwrap_or(f32::NAN)), sum(&|a| a.advantage_mean), sum(&|a| a.advantage_std))
         })
         .collect()
 }
@@ -45,7 +47,8 @@ fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, age
 /// The measured answers to `guess`: the agent with the largest gradient norm, and the sign of
 /// the guessed agent's mean advantage with that mean and std.
 fn answers(guess: &Guess, values: &[(f32, f32, f32)]) -> (usize, &'static str, f32, f32) {
-    let largest = (0..values.len()).max_by(|&a, &b| values[a].0.total_cmp(&values[b].0)).unwrap_or(0);
+    let norm = |k: usize| if values[k].0.is_nan() { 0.0 } else { values[k].0 };
+    let largest = (0..values.len()).max_by(|&a, &b| norm(a).total_cmp(&norm(b))).unwrap_or(0);
     let (mean, std) = values.get(guess.agent).map_or((0.0, 0.0), |v| (v.1, v.2));
     (largest, sign_of(mean, std), mean, std)
 }
@@ -129,7 +132,7 @@ pub fn Predict(
             let (actual_largest, actual_sign, m, s) = answers(&guess, &values);
             let mark = |ok: bool| if ok { "✓" } else { "✗" };
             let norms: Vec<String> =
-                values.iter().enumerate().map(|(k, v)| format!("{} {}", game.agent(k), crate::format::significant(Some(v.0)))).collect();
+                values.iter().enumerate().map(|(k, v)| format!("{} {}", game.agent(k), crate::format::significant(Some(v.0).filter(|n| n.is_finite())))).collect();
             let largest_line = if converged(&values) {
                 format!(
                     "– Every gradient norm at update {} is below {CONVERGED}: the agents have converged, so which one is largest is noise and this guess is not scored. Norms: {}. Reset to predict early in a run.",
@@ -209,5 +212,22 @@ pub fn Predict(
             </div>
             {reveal}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convergence_needs_every_norm_measured_and_tiny() {
+        assert!(converged(&[(1e-5, 0.0, 1.0), (3e-4, 0.0, 1.0)]));
+        assert!(!converged(&[(1e-5, 0.0, 1.0), (0.2, 0.0, 1.0)]));
+        // A diverged run has no norm: that is not convergence.
+        assert!(!converged(&[(f32::NAN, 0.0, 1.0), (1e-5, 0.0, 1.0)]));
+        assert!(!converged(&[]));
+        let guess = Guess { update: 1, estimator: 0, largest: 0, agent: 1, sign: "positive" };
+        let (largest, sign, _, _) = answers(&guess, &[(f32::NAN, 0.0, 1.0), (0.5, 0.4, 1.0)]);
+        assert_eq!((largest, sign), (1, "positive"));
     }
 }

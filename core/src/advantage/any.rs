@@ -58,10 +58,11 @@ impl Estimator {
     }
 
     /// Whether the estimator normalises each agent's samples by that agent's own statistics
-    /// (agent-wise, trajectory per agent): the gradient-norm inflation of one global baseline
-    /// (REFERENCE.md) is then removed, the factor it applies is 1.
+    /// (agent-wise, trajectory per agent, and MARS per player): the gradient-norm inflation of
+    /// one global baseline (REFERENCE.md) is then removed, the factor it applies is 1. (With
+    /// `mean_only` they centre per agent without rescaling: the spread factor σ_k²/σ² remains.)
     pub fn normalises_per_agent(self) -> bool {
-        matches!(self, Estimator::Batch(EstimatorKind::AgentWise | EstimatorKind::TrajectoryPerAgent))
+        matches!(self, Estimator::Batch(EstimatorKind::AgentWise | EstimatorKind::TrajectoryPerAgent | EstimatorKind::Mars))
     }
 
     /// Whether the estimator needs the game's payoff.
