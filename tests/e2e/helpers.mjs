@@ -60,8 +60,12 @@ export async function openLab(query = "", page = undefined) {
 
 /** Waits until the worker has chosen its backend. */
 export async function waitForBackend(page) {
-    await page.waitForFunction(
-        () => !document.querySelector("[data-testid=backend]")?.textContent.includes("choosing"), null, { timeout: 60_000 });
+    // The badge must exist first: before the page mounts there is none, and "no badge" is not
+    // "chosen" (on a loaded machine the page mounts late, and a test then read "choosing…").
+    await page.waitForFunction(() => {
+        const badge = document.querySelector("[data-testid=backend]");
+        return badge !== null && !badge.textContent.includes("choosing");
+    }, null, { timeout: 60_000 });
 }
 
 export async function waitForUpdate(page, n, timeout = 300_000) {
