@@ -60,7 +60,7 @@ fn log_range(values: impl Iterator<Item = f32>, default: (f32, f32)) -> std::ops
 /// The chart's caption for a column of `estimator`.
 pub fn caption(estimator: creditlab::advantage::Estimator) -> &'static str {
     if estimator.normalises_per_agent() {
-        "Gradient norm (log) · dashed: global-baseline factor; applied: 1"
+        "‖g‖ (log) · dashed: global-baseline factor; applied: 1"
     } else {
         "Gradient norm (log) · dashed: global-baseline factor"
     }
@@ -94,7 +94,7 @@ where
     );
     let per_agent = column.estimator.normalises_per_agent();
     let mut chart = ChartBuilder::on(root)
-        .caption(caption(column.estimator), text(theme, 13))
+        .caption(caption(column.estimator), super::caption_font(root, caption(column.estimator), theme, 13))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(48)

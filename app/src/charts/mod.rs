@@ -103,6 +103,22 @@ pub(crate) fn text(theme: &Theme, size: u32) -> TextStyle<'static> {
     (FONT_FAMILY, size).into_font().color(&theme.foreground)
 }
 
+/// The font of a chart's caption: `largest` px, or smaller (down to 10 px) until `caption` fits
+/// `root`'s width — a chart in a narrow column keeps its whole title instead of losing both ends.
+pub(crate) fn caption_font<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    theme: &Theme,
+    largest: u32,
+) -> TextStyle<'static> {
+    let (width, _) = root.dim_in_pixel();
+    (10..=largest)
+        .rev()
+        .map(|size| text(theme, size))
+        .find(|style| root.estimate_text_size(caption, style).map_or(true, |(w, _)| w + 16 <= width))
+        .unwrap_or_else(|| text(theme, 10))
+}
+
 /// One legend entry: a series' label and its line colour.
 pub(crate) type LegendEntry = (String, RGBColor);
 
@@ -210,7 +226,7 @@ where
 {
     root.fill(&theme.background).map_err(chart_error)?;
     let mut chart = ChartBuilder::on(root)
-        .caption(caption, text(theme, 14))
+        .caption(caption, caption_font(root, caption, theme, 14))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(40)
@@ -230,7 +246,7 @@ where
     DB::ErrorType: 'static,
 {
     let (title, body) = root.split_vertically(22);
-    title.draw(&Text::new(caption.to_string(), (8, 4), text(theme, 14))).map_err(chart_error)?;
+    title.draw(&Text::new(caption.to_string(), (8, 4), caption_font(root, caption, theme, 14))).map_err(chart_error)?;
     Ok(body)
 }
 
@@ -246,7 +262,7 @@ where
 {
     root.fill(&theme.background).map_err(chart_error)?;
     let (w, h) = root.dim_in_pixel();
-    root.draw(&Text::new(title.to_string(), (10, 8), text(theme, 14))).map_err(chart_error)?;
+    root.draw(&Text::new(title.to_string(), (10, 8), caption_font(root, title, theme, 14))).map_err(chart_error)?;
     let style = text(theme, 13).pos(plotters::style::text_anchor::Pos::new(
         plotters::style::text_anchor::HPos::Center,
         plotters::style::text_anchor::VPos::Center,

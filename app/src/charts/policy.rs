@@ -91,7 +91,7 @@ where
     let side = w.min(h) as i32;
     let area = root.margin(0, 0, (w as i32 - side).max(0) / 2, (w as i32 - side).max(0) / 2);
     let mut chart = ChartBuilder::on(&area)
-        .caption("Policy path: P(A) of both players", text(theme, 14))
+        .caption("Policy path: P(A) of both players", super::caption_font(&area, "Policy path: P(A) of both players", theme, 14))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(36)
