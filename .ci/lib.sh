@@ -46,14 +46,14 @@ ensure_wasm_target() {
 ensure_wasm_bindgen() {
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
         # --locked fails against this registry; the version pin is what matters.
-        step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~6 min on 2 cores)" \
+        step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~2–6 min on 2 cores)" \
             cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
     fi
 }
 
 ensure_trunk() {
     if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-        step "installing trunk $TRUNK_VERSION (~15 min on 2 cores)" \
+        step "installing trunk $TRUNK_VERSION (~13–15 min on 2 cores)" \
             cargo install --locked trunk --version "$TRUNK_VERSION" --force
     fi
 }

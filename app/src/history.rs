@@ -21,14 +21,6 @@ pub struct Bounded {
 }
 
 impl Bounded {
-    /// A series holding `points` as they are (at most [`CAPACITY`] are kept: the newest).
-    pub fn from_points(mut points: Vec<(f32, f32)>) -> Self {
-        if points.len() > CAPACITY {
-            points.drain(..points.len() - CAPACITY);
-        }
-        Self { points, stride: 1, pending: (0.0, 0.0, 0) }
-    }
-
     /// Adds the value of one update.
     pub fn push(&mut self, update: u32, value: f32) {
         if self.stride == 0 {

@@ -63,7 +63,7 @@ pub const LESSONS: &[Lesson] = &[
                     larger or smaller than the other agents' over the first 50 updates? What happens to the factor under \
                     agent-wise normalisation?",
                 answer: "Larger: the ×1000 agent owns most of the group's variance, so its predicted factor is 1.95–2.63 \
-                    (the second-moment factor (σ_k² + (μ_k − μ)²)/σ² of the table's \u{201c}factor\u{201d} column; the dashed \
+                    (the second-moment factor (σ_k² + (μ_k − μ)²)/σ² of the table's “factor” column; the dashed \
                     line is its square root; above 1 in our runs, seeds 1–3, every update) while the ×1 and ×10 agents' are \
                     0.22–0.47 — below 1 but \
                     not near 0: their rewards sit far from the global mean, so the baseline hands them large, nearly equal \

@@ -5,8 +5,8 @@
 //! √((σ_k² + (μ_k − μ)²)/σ²), the factor by which *one global baseline* would scale agent k's
 //! gradient norm on this column's batches, relative to agent-wise normalisation. Every column
 //! shows what a global baseline would do to its own batches; in a column that normalises per
-//! agent (agent-wise, trajectory per agent) the factor actually applied is 1, drawn as a solid
-//! line at 1 and said in the caption.
+//! agent (agent-wise, trajectory per agent, MARS) the factor actually applied is 1, drawn as a
+//! grey line at 1 and said in the caption.
 //!
 //! A converged agent's norm falls by decades and jitters between updates; the axis spans at most
 //! [`DECADES`] decades below the largest norm, and values below it sit on the axis's floor
@@ -16,7 +16,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, band_polygon, chart_error, draw_axes, draw_legend, text, update_range, Theme};
+use super::{agent_color, chart_error, draw_axes, draw_legend, polygon_between, text, update_range, Theme};
 use crate::game_view::GameView;
 use crate::history::EstimatorHistory;
 
@@ -115,13 +115,10 @@ where
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         if column.latest.len() > 1 {
-            let band = crate::history::Band {
-                mean: Default::default(),
-                lo: smoothed(&agent.grad_norm.lo),
-                hi: smoothed(&agent.grad_norm.hi),
-            };
+            // The range over seeds, smoothed like the lines.
+            let (lo, hi) = (smooth(agent.grad_norm.lo.points()), smooth(agent.grad_norm.hi.points()));
             chart
-                .draw_series(std::iter::once(Polygon::new(band_polygon(&band, |y| y.max(bottom)), color.mix(0.12))))
+                .draw_series(std::iter::once(Polygon::new(polygon_between(&lo, &hi, |y| y.max(bottom)), color.mix(0.12))))
                 .map_err(chart_error)?;
         }
         chart
@@ -149,9 +146,4 @@ where
     }
     draw_legend(&chart, &legend, SeriesLabelPosition::LowerLeft, theme)?;
     root.present().map_err(chart_error)
-}
-
-/// `series` smoothed like the solid lines, as a series again (for the band).
-fn smoothed(series: &crate::history::Bounded) -> crate::history::Bounded {
-    crate::history::Bounded::from_points(moving_average(&series.points(), SMOOTHING))
 }

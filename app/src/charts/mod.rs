@@ -203,8 +203,11 @@ pub(crate) fn update_range(total: u32, updates: u32) -> std::ops::Range<f32> {
 
 /// The band's area (lo … hi) as a closed polygon, for a shaded range over seeds.
 pub(crate) fn band_polygon(band: &Band, map: impl Fn(f32) -> f32) -> Vec<(f32, f32)> {
-    let lo = band.lo.points();
-    let hi = band.hi.points();
+    polygon_between(&band.lo.points(), &band.hi.points(), map)
+}
+
+/// The area between the `lo` and `hi` lines as a closed polygon.
+pub(crate) fn polygon_between(lo: &[(f32, f32)], hi: &[(f32, f32)], map: impl Fn(f32) -> f32) -> Vec<(f32, f32)> {
     let mut polygon: Vec<(f32, f32)> = lo.iter().map(|&(x, y)| (x, map(y))).collect();
     polygon.extend(hi.iter().rev().map(|&(x, y)| (x, map(y))));
     polygon

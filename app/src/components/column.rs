@@ -153,7 +153,7 @@ pub fn Column(
             .collect_view()
     };
     let team = move || {
-        session.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())).map(|v| fmt(Some(v), 2)).unwrap_or_else(|| "—".into())
+        fmt(session.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())), 2)
     };
     let headline = move || {
         let g = game.get();

@@ -168,7 +168,7 @@ pub fn Predict(
             view! {
                 <p class="hint" data-testid="predict-converged">{format!(
                     "Under this estimator every agent's gradient norm is now below {CONVERGED}: the policies have converged and the next \
-                     update has almost nothing to learn, so \u{201c}largest gradient norm\u{201d} will not be scored. Reset to predict early in a run."
+                     update has almost nothing to learn, so “largest gradient norm” will not be scored. Reset to predict early in a run."
                 )}</p>
             }
         })
