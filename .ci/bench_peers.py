@@ -2,7 +2,7 @@
 (forward and backward by hand) and with PyTorch (autograd, CPU), on the shapes `creditlab bench
 --update-step` reports, timed the same way (median of the timed updates after warm-up).
 
-The update, as in core/src/train.rs: per model m (one per agent), rows x [B, O],
+The update, as in core/src/train/ (loss.rs, adam.rs): per model m (one per agent), rows x [B, O],
   h = tanh(x W1 + b1), logits = h W2 + b2, logp = log_softmax(logits),
   loss = -sum_m sum_b weight[b] * adv[m, b] * logp[m, b, chosen[m, b]]   (weight = 1 / B),
 then each model's squared gradient norm (the lab reports it) and one Adam step

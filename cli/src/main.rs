@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
-use creditlab::advantage::oracle::{Counterfactual, OracleGame};
+use creditlab::advantage::counterfactual::Counterfactual;
+use creditlab::env::oracle::OracleGame;
 use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
-use creditlab::config::CONFIG_FIELDS;
+use creditlab::config::help_fields;
 use creditlab::env::kuhn::KuhnPolicy;
 use creditlab::{backend, Batch, RunRecord, TrainConfig, Trainer};
 
@@ -113,7 +114,7 @@ enum EvalGame {
 
 /// Parses an estimator name; `--help` lists every estimator of the core.
 fn estimator_parser() -> impl TypedValueParser<Value = Estimator> {
-    let names: Vec<&'static str> = Estimator::all().into_iter().map(Estimator::name).collect();
+    let names: Vec<&'static str> = Estimator::ALL.into_iter().map(Estimator::name).collect();
     clap::builder::PossibleValuesParser::new(names).try_map(|name| {
         Estimator::from_name(&name).ok_or_else(|| format!("unknown estimator {name}"))
     })
@@ -209,7 +210,7 @@ fn config_help() -> String {
     let mut text = String::from(
         "Config fields (JSON object; every field is optional, unknown fields are refused):\n",
     );
-    for (name, default, meaning) in CONFIG_FIELDS {
+    for (name, default, meaning) in help_fields() {
         text.push_str(&format!("  {name:<26} default {default:<24} {meaning}\n"));
     }
     text.push_str(

@@ -1,131 +1,19 @@
 //! Experiment configuration: one serde struct, read from a JSON file (CLI), the URL or an import.
 //!
-//! Unknown fields are refused by serde; [`TrainConfig::validate`] refuses out-of-range values.
-//! Both errors name the field. [`CONFIG_FIELDS`] documents every field (the CLI prints it).
+//! Unknown fields are refused by serde; [`TrainConfig::validate`] refuses out-of-range values,
+//! checking each against its entry in the one table of fields ([`field`], [`TRAIN_FIELDS`] and
+//! each game's [`crate::env::GameSpec::FIELDS`]). Both errors name the field.
 
 use serde::{Deserialize, Serialize};
 
-use crate::advantage::{DifferenceBaseline, Estimator, EstimatorKind, EstimatorOptions, RlooScope};
-use crate::env::bandit::BanditConfig;
-use crate::env::foraging::ForagingConfig;
-use crate::env::kuhn::KuhnConfig;
-use crate::env::matrix::{MatrixGame, MatrixSpec};
-use crate::env::pipeline::PipelineConfig;
-use crate::env::tictactoe::TicTacToeConfig;
+use crate::advantage::{DifferenceBaseline, EstimatorOptions, RlooScope};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field};
 use crate::policy::PolicySharing;
+pub use crate::env::GameConfig;
 
 /// Most policy rows one update may hold (runs × agents × episodes); keeps a tab's memory sane.
 pub const MAX_ROWS: usize = 1 << 20;
-
-/// A config error that names the offending field.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("config field `{field}`: {message}")]
-pub struct ConfigError {
-    /// Dotted path of the field, e.g. `game.agents[1].activation`.
-    pub field: String,
-    /// What is wrong and what is allowed.
-    pub message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
-
-/// The game to train on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum GameConfig {
-    /// Multi-agent bandit with per-agent reward sculpting.
-    Bandit(BanditConfig),
-    /// A matrix game (2 or 3 players), e.g. `{"kind": "matrix", "name": "climbing"}`.
-    Matrix(MatrixSpec),
-    /// The solver–verifier(–refiner) pipeline.
-    Pipeline(PipelineConfig),
-    /// Kuhn poker, self-play.
-    Kuhn(KuhnConfig),
-    /// Tic-tac-toe, self-play.
-    TicTacToe(TicTacToeConfig),
-    /// Level-based foraging gridworld.
-    Foraging(ForagingConfig),
-}
-
-impl GameConfig {
-    /// The default config of every kind of game (documentation, tests, the page's game menu).
-    pub fn examples() -> Vec<GameConfig> {
-        vec![
-            GameConfig::Bandit(BanditConfig::default()),
-            GameConfig::Matrix(MatrixSpec::Climbing),
-            GameConfig::Pipeline(PipelineConfig::default()),
-            GameConfig::Kuhn(KuhnConfig::default()),
-            GameConfig::TicTacToe(TicTacToeConfig::default()),
-            GameConfig::Foraging(ForagingConfig::default()),
-        ]
-    }
-
-    /// The `kind` name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            GameConfig::Bandit(_) => "bandit",
-            GameConfig::Matrix(_) => "matrix",
-            GameConfig::Pipeline(_) => "pipeline",
-            GameConfig::Kuhn(_) => "kuhn",
-            GameConfig::TicTacToe(_) => "tic-tac-toe",
-            GameConfig::Foraging(_) => "foraging",
-        }
-    }
-
-    /// Checks the game's own ranges.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        match self {
-            GameConfig::Bandit(c) => c.validate("game"),
-            GameConfig::Matrix(spec) => MatrixGame::new(spec).map(|_| ()),
-            GameConfig::Pipeline(c) => c.validate("game"),
-            GameConfig::Kuhn(_) | GameConfig::TicTacToe(_) => Ok(()),
-            GameConfig::Foraging(c) => c.validate("game"),
-        }
-    }
-
-    /// Number of agents.
-    pub fn agents(&self) -> usize {
-        match self {
-            GameConfig::Bandit(c) => c.agents.len(),
-            GameConfig::Matrix(spec) => MatrixGame::new(spec).map_or(2, |g| g.players()),
-            GameConfig::Pipeline(c) => if c.refiner { 3 } else { 2 },
-            GameConfig::Kuhn(_) | GameConfig::TicTacToe(_) => 2,
-            GameConfig::Foraging(c) => c.agent_levels.len(),
-        }
-    }
-
-    /// The most decisions (samples) one episode can hold.
-    pub fn max_decisions(&self) -> usize {
-        match self {
-            GameConfig::Bandit(c) => c.agents.len(),
-            GameConfig::Matrix(_) => self.agents(),
-            GameConfig::Pipeline(c) => (c.rounds * (c.answer_length + 1)) as usize,
-            GameConfig::Kuhn(_) => 3,
-            GameConfig::TicTacToe(_) => 9,
-            GameConfig::Foraging(c) => (c.max_steps as usize) * c.agent_levels.len(),
-        }
-    }
-
-    /// Whether the game is one simultaneous step with an exact team payoff (what COMA,
-    /// difference rewards and Shapley need).
-    pub fn has_payoff_oracle(&self) -> bool {
-        match self {
-            GameConfig::Bandit(c) => c.contexts == 1 && c.agents.iter().all(|a| a.activation == 1.0),
-            GameConfig::Matrix(_) => true,
-            _ => false,
-        }
-    }
-}
-
-impl Default for GameConfig {
-    fn default() -> Self {
-        GameConfig::Bandit(BanditConfig::default())
-    }
-}
 
 /// One experiment: a game, the estimators to compare, the seeds and the hyperparameters.
 ///
@@ -187,9 +75,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             game: GameConfig::default(),
-            estimators: [EstimatorKind::GrpoGlobal, EstimatorKind::GlobalStep, EstimatorKind::AgentWise]
-                .map(Estimator::Batch)
-                .to_vec(),
+            estimators: vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise],
             seeds: vec![1],
             updates: 200,
             groups: 4,
@@ -216,80 +102,143 @@ impl Default for TrainConfig {
     }
 }
 
-/// Documentation of every config field: (path, default, meaning). The CLI's `train --help`
-/// prints it; a test checks that every serialised field appears here.
-pub const CONFIG_FIELDS: &[(&str, &str, &str)] = &[
-    ("game.kind", "\"bandit\"", "the game: bandit, matrix, pipeline, kuhn, tic-tac-toe, foraging"),
-    ("game.arms", "4", "arms per agent (2..=16)"),
-    ("game.contexts", "1", "distinct tasks a group can start from; the policy sees it one-hot (1..=16)"),
-    ("game.agents", "3 agents", "per-agent reward sculptor (1..=6 agents), each:"),
-    ("game.agents[k].arm_means", "[0.9,0.5,0.3,0.1] rotated by k", "mean reward of each arm before scale and offset"),
-    ("game.agents[k].arm_std", "0.2", "std of each pull's noise before scale (>= 0)"),
-    ("game.agents[k].scale", "1, 10, 100", "the agent's reward = offset + scale * (arm mean + arm_std * N(0,1))"),
-    ("game.agents[k].offset", "0", "added to the agent's reward"),
-    ("game.agents[k].activation", "1.0", "probability that the agent acts in an episode (0..=1)"),
-    ("game.name", "(matrix)", "climbing, penalty, prisoners-dilemma, stag-hunt, matching-pennies, coordination, custom"),
-    ("game.k", "(matrix penalty)", "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)"),
-    ("game.players", "2 (matrix coordination)", "players of the coordination game (2..=3)"),
-    ("game.actions", "2 (matrix coordination)", "actions per player of the coordination game (2..=8)"),
-    ("game.payoffs", "(matrix custom)", "[a][b] = [p0, p1] or [a][b][c] = [p0, p1, p2]"),
-    ("game.common", "false (matrix custom)", "every player gets the same payoff"),
-    ("game.tasks", "4 (pipeline)", "tasks T (1..=16); task t's answer digit s is (t(s+1)+s) mod D"),
-    ("game.digits", "3 (pipeline)", "digits D per answer position (2..=8)"),
-    ("game.answer_length", "2 (pipeline)", "digits per proposal = the solver's decisions per round (1..=4)"),
-    ("game.rounds", "3 (pipeline)", "rounds K of propose-and-verify (1..=6)"),
-    ("game.solver_noise", "0.3 (pipeline)", "probability that a written digit is replaced by a random one (0..=1)"),
-    ("game.refiner", "false (pipeline)", "a third agent writes the proposals after a send-back"),
-    ("game.call_cost", "0.05 (pipeline)", "cost charged to an agent per decision (0..=1)"),
-    ("game.verifier_reward", "\"judgement\" (pipeline)", "judgement (1 per correct verdict) or outcome (the shared outcome)"),
-    ("game.size", "5 (foraging)", "grid side (3..=8)"),
-    ("game.agent_levels", "[1, 2] (foraging)", "one level (1..=3) per agent, 2..=4 agents"),
-    ("game.food", "2 (foraging)", "food items (1..=4)"),
-    ("game.cooperative", "false (foraging)", "every food needs all agents (level = sum of agent levels)"),
-    ("game.max_steps", "20 (foraging)", "steps per episode (1..=100)"),
-    ("game.shared_reward", "true (foraging)", "every agent is paid the team's reward"),
-    ("estimators", "[\"grpo-global\",\"global-step\",\"agent-wise\"]", "estimators to compare: grpo-global, agent-wise, global-step, trajectory-per-agent, rloo, mars, gigpo, coma, difference, shapley (the last three on one-step games: bandit with 1 context and activation 1, matrix)"),
-    ("seeds", "[1]", "run seeds (1..=64 of them); one run per estimator and seed"),
-    ("updates", "200", "policy updates (1..=1000000)"),
-    ("groups", "4", "groups per update (1..=1024)"),
-    ("group_size", "8", "episodes per group, GRPO's G (1..=1024)"),
-    ("hidden", "32", "hidden units of each agent's MLP (1..=512)"),
-    ("policy", "\"separate\"", "separate (one MLP per agent) or shared (one MLP, one-hot agent id appended)"),
-    ("learning_rate", "0.003", "Adam learning rate (> 0, <= 1e6)"),
-    ("agent_learning_rates", "null", "one learning rate per agent (separate policies only); null = learning_rate"),
-    ("ppo_clip", "null", "PPO clip range of the probability ratio (0 < eps <= 10); null = plain policy gradient"),
-    ("epochs", "1", "optimizer epochs over each batch (1..=32)"),
-    ("entropy_coef", "0", "entropy bonus beta (0..=100)"),
-    ("kl_coef", "0", "KL(pi || pi_init) penalty to the initial policy (0..=100)"),
-    ("max_grad_norm", "null", "clip each run's global gradient norm; null = off"),
-    ("eps", "1e-6", "epsilon of (x - mu) / (sigma + eps) (>= 0, <= 1)"),
-    ("mean_only", "false", "Dr. GRPO variant: subtract the mean only"),
-    ("rloo_scope", "\"episode\"", "RLOO's members: episode, agent or group"),
-    ("mars_gamma", "1", "MARS discount over a player's turns (0..=1)"),
-    ("gigpo_gamma", "0.95", "GiGPO discount over steps (0..=1)"),
-    ("gigpo_omega", "1", "GiGPO weight of the step term (0..=100)"),
-    ("gigpo_mean_std", "false", "GiGPO divides by sigma + eps (mean_std mode)"),
-    ("gigpo_agent_wise", "false", "GiGPO keys per (group, agent)"),
-    ("difference_baseline", "\"default-action\"", "difference rewards' counterfactual: default-action or expected (aristocrat utility)"),
-];
+/// The fields of [`TrainConfig`] besides the game, each with its range: validation checks
+/// against them, the CLI's `train --help` prints them (with every game's, see [`help_fields`])
+/// and the page's builder takes its controls and bounds from them.
+pub mod field {
+    use crate::fields::{Field, Range};
 
-fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
-    field: &str,
-    value: T,
-    min: T,
-    max: T,
-) -> Result<(), ConfigError> {
-    if value < min || value > max {
-        return Err(ConfigError::new(field, format!("{value} is out of range {min}..={max}")));
-    }
-    Ok(())
+    /// The game.
+    pub const GAME: Field = Field::new("game", "game", "{\"kind\": \"bandit\"}", Range::Other, "the game and its parameters (below)");
+    /// The estimators.
+    pub const ESTIMATORS: Field = Field::new(
+        "estimators",
+        "estimators",
+        "[\"grpo-global\",\"global-step\",\"agent-wise\"]",
+        Range::whole(1, 10),
+        "estimators to compare (one run per estimator and seed), of: grpo-global, agent-wise, global-step, trajectory-per-agent, rloo, mars, gigpo, coma, difference, shapley (the last three on one-step games: bandit with 1 context and activation 1, matrix)",
+    )
+    .unit("estimators");
+    /// The seeds.
+    pub const SEEDS: Field = Field::new("seeds", "seeds", "[1]", Range::whole(1, 64), "run seeds; each derives the env, init and sampling streams").unit("seeds");
+    /// Updates.
+    pub const UPDATES: Field = Field::new("updates", "updates", "200", Range::whole(1, 1_000_000), "policy updates").unit("updates");
+    /// Groups per update.
+    pub const GROUPS: Field = Field::new("groups", "groups per update", "4", Range::whole(1, 1024), "groups per update (distinct tasks)").unit("groups");
+    /// Group size.
+    pub const GROUP_SIZE: Field = Field::new("group_size", "group size G", "8", Range::whole(1, 1024), "episodes per group, GRPO's G").unit("episodes");
+    /// Hidden units.
+    pub const HIDDEN: Field = Field::new("hidden", "hidden units", "32", Range::whole(1, 512), "hidden units of each agent's MLP").unit("units");
+    /// Policy sharing.
+    pub const POLICY: Field = Field::new(
+        "policy",
+        "policy",
+        "\"separate\"",
+        Range::Choice(&["separate", "shared"]),
+        "separate (one MLP per agent) or shared (one MLP, one-hot agent id appended)",
+    );
+    /// Learning rate.
+    pub const LEARNING_RATE: Field = Field::new("learning_rate", "learning rate", "0.003", Range::above(0.0, 1e6), "Adam learning rate");
+    /// Per-agent learning rates.
+    pub const AGENT_LEARNING_RATES: Field = Field::new(
+        "agent_learning_rates",
+        "agent learning rates",
+        "null",
+        Range::above(0.0, 1e6),
+        "one learning rate per agent (separate policies only); null = learning_rate",
+    )
+    .list();
+    /// PPO clip.
+    pub const PPO_CLIP: Field =
+        Field::new("ppo_clip", "PPO clip ε", "null", Range::above(0.0, 10.0), "PPO clip range of the probability ratio; null = plain policy gradient")
+            .optional();
+    /// Epochs.
+    pub const EPOCHS: Field = Field::new("epochs", "epochs", "1", Range::whole(1, 32), "optimizer epochs over each batch").unit("epochs");
+    /// Entropy bonus.
+    pub const ENTROPY_COEF: Field = Field::new("entropy_coef", "entropy bonus β", "0", Range::real(0.0, 100.0), "entropy bonus beta");
+    /// KL penalty.
+    pub const KL_COEF: Field =
+        Field::new("kl_coef", "KL penalty β_KL", "0", Range::real(0.0, 100.0), "KL(pi || pi_init) penalty to the initial policy");
+    /// Gradient clipping.
+    pub const MAX_GRAD_NORM: Field =
+        Field::new("max_grad_norm", "max gradient norm", "null", Range::Real { min: 0.0, max: f64::INFINITY, above_min: true }, "clip each run's global gradient norm")
+            .optional();
+    /// ε of the normalisation.
+    pub const EPS: Field = Field::new("eps", "ε (std floor)", "1e-6", Range::real(0.0, 1.0), "epsilon of (x - mu) / (sigma + eps)");
+    /// Mean only.
+    pub const MEAN_ONLY: Field = Field::new("mean_only", "mean only (Dr. GRPO)", "false", Range::Flag, "Dr. GRPO variant: subtract the mean only");
+    /// RLOO's members.
+    pub const RLOO_SCOPE: Field =
+        Field::new("rloo_scope", "RLOO members", "\"episode\"", Range::Choice(&["episode", "agent", "group"]), "RLOO's members: episode, agent or group");
+    /// MARS's γ.
+    pub const MARS_GAMMA: Field = Field::new("mars_gamma", "MARS γ", "1", Range::real(0.0, 1.0), "MARS discount over a player's turns");
+    /// GiGPO's γ.
+    pub const GIGPO_GAMMA: Field = Field::new("gigpo_gamma", "GiGPO γ", "0.95", Range::real(0.0, 1.0), "GiGPO discount over steps");
+    /// GiGPO's ω.
+    pub const GIGPO_OMEGA: Field = Field::new("gigpo_omega", "GiGPO ω", "1", Range::real(0.0, 100.0), "GiGPO weight of the step term");
+    /// GiGPO's mean_std mode.
+    pub const GIGPO_MEAN_STD: Field =
+        Field::new("gigpo_mean_std", "GiGPO divides by σ", "false", Range::Flag, "GiGPO divides by sigma + eps (mean_std mode)");
+    /// GiGPO's agent-wise keys.
+    pub const GIGPO_AGENT_WISE: Field =
+        Field::new("gigpo_agent_wise", "GiGPO keys per agent", "false", Range::Flag, "GiGPO keys per (group, agent)");
+    /// Difference rewards' baseline.
+    pub const DIFFERENCE_BASELINE: Field = Field::new(
+        "difference_baseline",
+        "difference baseline",
+        "\"default-action\"",
+        Range::Choice(&["default-action", "expected"]),
+        "difference rewards' counterfactual: default-action or expected (aristocrat utility)",
+    );
 }
 
-pub(crate) fn check_finite(field: &str, value: f32) -> Result<(), ConfigError> {
-    if !value.is_finite() {
-        return Err(ConfigError::new(field, format!("{value} is not a finite number")));
+/// Every field of [`TrainConfig`] besides the game's, in the struct's order.
+pub const TRAIN_FIELDS: &[Field] = &[
+    field::GAME,
+    field::ESTIMATORS,
+    field::SEEDS,
+    field::UPDATES,
+    field::GROUPS,
+    field::GROUP_SIZE,
+    field::HIDDEN,
+    field::POLICY,
+    field::LEARNING_RATE,
+    field::AGENT_LEARNING_RATES,
+    field::PPO_CLIP,
+    field::EPOCHS,
+    field::ENTROPY_COEF,
+    field::KL_COEF,
+    field::MAX_GRAD_NORM,
+    field::EPS,
+    field::MEAN_ONLY,
+    field::RLOO_SCOPE,
+    field::MARS_GAMMA,
+    field::GIGPO_GAMMA,
+    field::GIGPO_OMEGA,
+    field::GIGPO_MEAN_STD,
+    field::GIGPO_AGENT_WISE,
+    field::DIFFERENCE_BASELINE,
+];
+
+/// Every documented config path with its default and meaning, as `train --help` prints it:
+/// the trainer's fields, `game.kind`, then each game's fields (`game.size`, "5 (foraging)").
+pub fn help_fields() -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> =
+        TRAIN_FIELDS.iter().map(|f| (f.name.to_string(), f.default.to_string(), f.describe())).collect();
+    let kinds: Vec<&str> = GameConfig::examples().iter().map(GameConfig::kind).collect();
+    out.insert(1, ("game.kind".into(), "\"bandit\"".into(), format!("the game: {}", kinds.join(", "))));
+    let mut at = 2;
+    for game in GameConfig::examples() {
+        for f in game.fields() {
+            let path = f.path("game");
+            if out.iter().any(|(p, _, _)| *p == path) {
+                continue;
+            }
+            out.insert(at, (path, format!("{} ({})", f.default, game.kind()), f.describe()));
+            at += 1;
+        }
     }
-    Ok(())
+    out
 }
 
 impl TrainConfig {
@@ -307,15 +256,15 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.game.validate()?;
         if self.estimators.is_empty() || self.estimators.len() > 10 {
-            return Err(ConfigError::new("estimators", "give between 1 and 10 estimators"));
+            return Err(ConfigError::new(field::ESTIMATORS.name, "give between 1 and 10 estimators"));
         }
         for (i, estimator) in self.estimators.iter().enumerate() {
             if self.estimators[..i].contains(estimator) {
-                return Err(ConfigError::new("estimators", format!("`{}` is listed twice", estimator.name())));
+                return Err(ConfigError::new(field::ESTIMATORS.name, format!("`{}` is listed twice", estimator.name())));
             }
-            if estimator.needs_game() && !self.game.has_payoff_oracle() {
+            if estimator.needs().payoff_oracle && !self.game.has_payoff_oracle() {
                 return Err(ConfigError::new(
-                    "estimators",
+                    field::ESTIMATORS.name,
                     format!(
                         "`{}` needs a one-step game with an exact payoff: a matrix game, or the bandit with one context and every activation 1",
                         estimator.name()
@@ -324,64 +273,43 @@ impl TrainConfig {
             }
         }
         if self.seeds.is_empty() || self.seeds.len() > 64 {
-            return Err(ConfigError::new("seeds", "give between 1 and 64 seeds"));
+            return Err(ConfigError::new(field::SEEDS.name, "give between 1 and 64 seeds"));
         }
-        check_range("updates", self.updates, 1, 1_000_000)?;
-        check_range("groups", self.groups, 1, 1024)?;
-        check_range("group_size", self.group_size, 1, 1024)?;
-        check_range("hidden", self.hidden, 1, 512)?;
-        check_finite("learning_rate", self.learning_rate)?;
-        if self.learning_rate <= 0.0 || self.learning_rate > 1e6 {
-            return Err(ConfigError::new("learning_rate", "must be > 0 and <= 1e6"));
-        }
+        field::UPDATES.check_whole("", self.updates)?;
+        field::GROUPS.check_whole("", self.groups)?;
+        field::GROUP_SIZE.check_whole("", self.group_size)?;
+        field::HIDDEN.check_whole("", self.hidden)?;
+        field::LEARNING_RATE.check_real("", self.learning_rate)?;
         if let Some(rates) = &self.agent_learning_rates {
+            let name = field::AGENT_LEARNING_RATES.name;
             if self.policy == PolicySharing::Shared {
-                return Err(ConfigError::new("agent_learning_rates", "per-agent learning rates need separate policies"));
+                return Err(ConfigError::new(name, "per-agent learning rates need separate policies"));
             }
             let agents = self.game.agents();
             if rates.len() != agents {
-                return Err(ConfigError::new(
-                    "agent_learning_rates",
-                    format!("give one rate for each of the {agents} agents, got {}", rates.len()),
-                ));
+                return Err(ConfigError::new(name, format!("give one rate for each of the {agents} agents, got {}", rates.len())));
             }
             for (k, &rate) in rates.iter().enumerate() {
-                let field = format!("agent_learning_rates[{k}]");
-                check_finite(&field, rate)?;
-                if rate <= 0.0 || rate > 1e6 {
-                    return Err(ConfigError::new(field, "must be > 0 and <= 1e6"));
-                }
+                field::AGENT_LEARNING_RATES.check_real_at(&format!("{name}[{k}]"), rate)?;
             }
         }
         if let Some(clip) = self.ppo_clip {
-            check_finite("ppo_clip", clip)?;
-            if clip <= 0.0 || clip > 10.0 {
-                return Err(ConfigError::new("ppo_clip", format!("{clip} is out of range 0 < clip <= 10 (or null for off)")));
-            }
+            field::PPO_CLIP.check_real("", clip)?;
         }
-        check_range("epochs", self.epochs, 1, 32)?;
-        check_finite("entropy_coef", self.entropy_coef)?;
-        check_range("entropy_coef", self.entropy_coef, 0.0, 100.0)?;
-        check_finite("kl_coef", self.kl_coef)?;
-        check_range("kl_coef", self.kl_coef, 0.0, 100.0)?;
-        for (field, value) in [("mars_gamma", self.mars_gamma), ("gigpo_gamma", self.gigpo_gamma)] {
-            check_finite(field, value)?;
-            check_range(field, value, 0.0, 1.0)?;
-        }
-        check_finite("gigpo_omega", self.gigpo_omega)?;
-        check_range("gigpo_omega", self.gigpo_omega, 0.0, 100.0)?;
+        field::EPOCHS.check_whole("", self.epochs)?;
+        field::ENTROPY_COEF.check_real("", self.entropy_coef)?;
+        field::KL_COEF.check_real("", self.kl_coef)?;
+        field::MARS_GAMMA.check_real("", self.mars_gamma)?;
+        field::GIGPO_GAMMA.check_real("", self.gigpo_gamma)?;
+        field::GIGPO_OMEGA.check_real("", self.gigpo_omega)?;
         if let Some(max) = self.max_grad_norm {
-            check_finite("max_grad_norm", max)?;
-            if max <= 0.0 {
-                return Err(ConfigError::new("max_grad_norm", "must be > 0 (or null for off)"));
-            }
+            field::MAX_GRAD_NORM.check_real("", max)?;
         }
-        check_finite("eps", self.eps)?;
-        check_range("eps", self.eps, 0.0, 1.0)?;
+        field::EPS.check_real("", self.eps)?;
         let rows = self.runs() * self.game.max_decisions() * (self.groups * self.group_size) as usize;
         if rows > MAX_ROWS {
             return Err(ConfigError::new(
-                "group_size",
+                field::GROUP_SIZE.name,
                 format!(
                     "runs × decisions per episode × groups × group_size = {rows} policy rows per update; at most {MAX_ROWS} fit"
                 ),
@@ -427,6 +355,7 @@ fn json_error_field(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::matrix::MatrixSpec;
 
     #[test]
     fn every_game_default_is_valid_and_round_trips() {
@@ -481,9 +410,40 @@ mod tests {
                 continue;
             }
             assert!(
-                CONFIG_FIELDS.iter().any(|(name, _, _)| *name == path),
-                "config field {path} is not documented in CONFIG_FIELDS"
+                help_fields().iter().any(|(name, _, _)| *name == path),
+                "config field {path} is not documented in the fields table"
             );
+        }
+    }
+
+    /// The fields table's defaults are the config's: the help and the builder show what a
+    /// config without the field gets.
+    #[test]
+    fn every_field_default_is_the_config_default() {
+        fn check(path: &str, documented: &str, actual: &serde_json::Value) {
+            let documented: serde_json::Value = serde_json::from_str(documented).unwrap_or_else(|e| panic!("{path}: default {documented}: {e}"));
+            let same = match (documented.as_f64(), actual.as_f64()) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-6 * a.abs().max(1.0),
+                _ => documented == *actual,
+            };
+            assert!(same, "{path}: documented default {documented}, config default {actual}");
+        }
+        let config = serde_json::to_value(TrainConfig::default()).expect("to_value");
+        // `game` is documented as its kind; the games' own fields follow.
+        for f in TRAIN_FIELDS.iter().filter(|f| f.name != "game") {
+            check(f.name, f.default, &config[f.name]);
+        }
+        for game in GameConfig::examples() {
+            let value = serde_json::to_value(&game).expect("to_value");
+            for f in game.fields() {
+                // Per-agent fields (`agents[k].scale`) vary by agent; their own tests cover them.
+                if f.name.contains('[') || f.name.contains('.') {
+                    continue;
+                }
+                // A list documented by its length (`agents`: "3 agents") is not a JSON default.
+                let Some(actual) = value.get(f.name).filter(|v| !v.is_array() || f.default.starts_with('[')) else { continue };
+                check(&format!("{} game.{}", game.kind(), f.name), f.default, actual);
+            }
         }
     }
 

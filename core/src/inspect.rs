@@ -1,13 +1,14 @@
 //! What the page's batch views show: one run's batch with its advantages and ledger
 //! ([`BatchView`]), and every selected estimator applied to one frozen batch ([`SameBatch`]).
 //!
-//! Both are made by the [`crate::Trainer`] from the batch it trained on in its last update, and
-//! cut to whole groups so that what is shown is exactly what the statistics were computed over.
+//! Both are made from the batch the [`crate::Trainer`] trained on in its last update, and cut
+//! to whole groups so that what is shown is exactly what the statistics were computed over.
 
 use serde::{Deserialize, Serialize};
 
-use crate::advantage::{Advantages, Estimator};
-use crate::rollout::Sample;
+use crate::advantage::Advantages;
+use crate::estimator::Estimator;
+use crate::rollout::{Batch, Rollout, Sample};
 
 /// The most samples a view carries by default (whole groups; the first group always).
 pub const VIEW_SAMPLES: usize = 512;
@@ -66,4 +67,82 @@ pub struct SameBatch {
     pub samples: Vec<Sample>,
     /// One result per selected estimator, in config order.
     pub results: Vec<SameBatchResult>,
+}
+
+/// The length of the longest prefix of `batch` made of whole groups with at most `max`
+/// samples (at least the first group).
+pub fn whole_groups(batch: &Batch, max: usize) -> usize {
+    let samples = &batch.samples;
+    let mut end = 0;
+    while end < samples.len() {
+        let group = samples[end].group;
+        let next = end + samples[end..].iter().take_while(|s| s.group == group).count();
+        if end > 0 && next > max {
+            break;
+        }
+        end = next;
+    }
+    end
+}
+
+/// Which run a view is of: its index, estimator and seed, and the update that trained on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunId {
+    /// The update (1-based).
+    pub update: u32,
+    /// The run's index in the reports.
+    pub run: u32,
+    /// The run's estimator.
+    pub estimator: Estimator,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl BatchView {
+    /// Run `id`'s batch `rollout` with its `advantages`, cut to whole groups of at most
+    /// `max_samples` samples.
+    pub fn of(id: RunId, rollout: &Rollout, advantages: &Advantages, max_samples: usize) -> BatchView {
+        let keep = whole_groups(&rollout.batch, max_samples);
+        BatchView {
+            update: id.update,
+            run: id.run,
+            estimator: id.estimator,
+            seed: id.seed,
+            total_samples: rollout.batch.len() as u32,
+            samples: rollout.batch.samples[..keep].to_vec(),
+            step_rewards: rollout.step_rewards[..keep].to_vec(),
+            cells: rollout.cells.get(..keep).map(<[_]>::to_vec).unwrap_or_default(),
+            advantages: advantages.prefix(keep),
+        }
+    }
+}
+
+impl SameBatch {
+    /// Every estimator's result (`estimate`) on run `id`'s frozen batch, the samples cut as in
+    /// [`BatchView::of`] (the statistics use the whole batch).
+    pub fn of(
+        id: RunId,
+        batch: &Batch,
+        estimators: &[Estimator],
+        max_samples: usize,
+        estimate: impl Fn(Estimator) -> Result<Advantages, String>,
+    ) -> SameBatch {
+        let keep = whole_groups(batch, max_samples);
+        let results = estimators
+            .iter()
+            .map(|&estimator| match estimate(estimator) {
+                Ok(a) => SameBatchResult { estimator, advantages: Some(a.prefix(keep)), error: None },
+                Err(error) => SameBatchResult { estimator, advantages: None, error: Some(error) },
+            })
+            .collect();
+        SameBatch {
+            update: id.update,
+            run: id.run,
+            collected_by: id.estimator,
+            seed: id.seed,
+            total_samples: batch.len() as u32,
+            samples: batch.samples[..keep].to_vec(),
+            results,
+        }
+    }
 }

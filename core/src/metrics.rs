@@ -1,11 +1,15 @@
-//! What one update reports, and the statistics behind it.
+//! What one update reports, how a report is assembled from a trained batch, how a run's
+//! divergence is found in its batch, and the statistics behind them.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::advantage::Estimator;
-use crate::rollout::Batch;
+use crate::advantage::Advantages;
+use crate::env::{AnyGame, PolicyView};
+use crate::estimator::Estimator;
+use crate::policy::{HostPolicy, RunPolicy};
+use crate::rollout::{Batch, Rollout};
 
 /// Per-agent figures of one run in one update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +137,171 @@ pub struct StepReport {
     pub wall_ms: f32,
     /// One entry per run, in config order (estimators outer, seeds inner).
     pub runs: Vec<RunReport>,
+}
+
+impl RunReport {
+    /// The report of a run that trained this update on `rollout` with `advantages`: per agent
+    /// its batch statistics, its gradient norms (squared, from the first epoch: `agent_norm_sq`
+    /// per agent and `run_norm_sq`), its policy at the game's reference decision after the
+    /// update (`policy`) and how far its parameters moved (from `before`); the game's figures.
+    #[allow(clippy::too_many_arguments)]
+    pub fn measured(
+        (estimator, seed): (Estimator, u64),
+        game: &AnyGame,
+        rollout: &Rollout,
+        advantages: &Advantages,
+        (agent_norm_sq, run_norm_sq): (&[f32], f32),
+        policy: RunPolicy<'_>,
+        before: &HostPolicy,
+    ) -> RunReport {
+        let batch: &Batch = &rollout.batch;
+        let actions = rollout.actions;
+        let finite = |v: f32| v.is_finite().then_some(v);
+        let agent_reports = (0..game.agents())
+            .map(|k| {
+                let mine: Vec<usize> = (0..batch.len()).filter(|&i| batch.samples[i].agent as usize == k).collect();
+                let rewards: Vec<f32> = mine.iter().map(|&i| batch.samples[i].reward).collect();
+                let advs: Vec<f32> = mine.iter().map(|&i| advantages.values[i]).collect();
+                let scores: Vec<f32> = mine.iter().map(|&i| rollout.scores[i]).collect();
+                let (reward_mean, reward_std) = mean_std(&rewards);
+                let (reward_score, _) = mean_std(&scores);
+                let (advantage_mean, advantage_std) = mean_std(&advs);
+                let entropies: Vec<f32> = mine
+                    .iter()
+                    .map(|&i| rollout.probs[i * actions..(i + 1) * actions].iter().filter(|p| **p > 0.0).map(|p| -p * p.ln()).sum())
+                    .collect();
+                let action_probs = game
+                    .reference_decision(k)
+                    .map(|(obs, legal)| {
+                        let mut p = vec![0.0; actions];
+                        PolicyView::probs(&policy, k, &obs, &legal, &mut p);
+                        p
+                    })
+                    .unwrap_or_default();
+                AgentReport {
+                    samples: mine.len() as u32,
+                    reward_mean,
+                    reward_std,
+                    reward_score,
+                    advantage_mean,
+                    advantage_std,
+                    advantage_min: advs.iter().copied().fold(f32::INFINITY, f32::min).min(f32::MAX),
+                    advantage_max: advs.iter().copied().fold(f32::NEG_INFINITY, f32::max).max(f32::MIN),
+                    grad_norm: finite(agent_norm_sq[k].sqrt()),
+                    entropy: mean_std(&entropies).0,
+                    action_probs,
+                    update_norm: finite(policy.host.model_change(before, policy.host.model(policy.run, k))),
+                    predicted_inflation: predicted_inflation(batch, k as u32),
+                }
+            })
+            .collect();
+        let mut figures = rollout.figures.clone();
+        for (name, value) in game.policy_figures(&policy) {
+            figures.insert(name.to_string(), value);
+        }
+        RunReport {
+            estimator,
+            seed,
+            team_reward_mean: mean_std(&rollout.team_returns).0,
+            figures,
+            grad_norm: finite(run_norm_sq.sqrt()),
+            agents: agent_reports,
+            diverged: None,
+            resumed: None,
+        }
+    }
+
+    /// A stopped run's report: its last finite figures (`last_good`; zeros for `agents` agents
+    /// if it had none) and its divergence.
+    pub fn stopped((estimator, seed): (Estimator, u64), agents: usize, last_good: Option<&RunReport>, divergence: Divergence) -> RunReport {
+        let mut report = last_good.cloned().unwrap_or_else(|| RunReport {
+            estimator,
+            seed,
+            team_reward_mean: 0.0,
+            figures: Default::default(),
+            grad_norm: None,
+            agents: (0..agents)
+                .map(|_| AgentReport {
+                    samples: 0,
+                    reward_mean: 0.0,
+                    reward_std: 0.0,
+                    reward_score: 0.0,
+                    advantage_mean: 0.0,
+                    advantage_std: 0.0,
+                    advantage_min: 0.0,
+                    advantage_max: 0.0,
+                    grad_norm: None,
+                    entropy: 0.0,
+                    action_probs: Vec::new(),
+                    update_norm: None,
+                    predicted_inflation: None,
+                })
+                .collect(),
+            diverged: None,
+            resumed: None,
+        });
+        report.diverged = Some(divergence);
+        report.resumed = None;
+        report
+    }
+}
+
+impl Divergence {
+    /// The first non-finite number of a batch, checked on the host before the loss (reward,
+    /// step reward, team return, reward statistics, advantage, baseline, game figure), as the
+    /// divergence of update `update`.
+    pub fn in_batch(update: u32, rollout: &Rollout, advantages: &Advantages, agents: usize) -> Option<Divergence> {
+        let (agent, quantity, v) = batch_problem(rollout, advantages, agents)?;
+        Some(Divergence { update, agent, quantity: quantity.into(), value: value_text(v) })
+    }
+}
+
+/// `v` as a divergence names it.
+fn value_text(v: f32) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        format!("{v:e}, beyond f32's range")
+    }
+}
+
+/// The first non-finite number of a run's batch: (agent, quantity, value).
+fn batch_problem(rollout: &Rollout, advantages: &Advantages, agents: usize) -> Option<(Option<u32>, &'static str, f32)> {
+    let samples = &rollout.batch.samples;
+    for (i, s) in samples.iter().enumerate() {
+        if !s.reward.is_finite() {
+            return Some((Some(s.agent), "reward", s.reward));
+        }
+        if let Some(v) = rollout.step_rewards.get(i).filter(|v| !v.is_finite()) {
+            return Some((Some(s.agent), "step reward", *v));
+        }
+    }
+    let (team_mean, _) = mean_std(&rollout.team_returns);
+    if let Some(v) = rollout.team_returns.iter().copied().chain([team_mean]).find(|v| !v.is_finite()) {
+        return Some((None, "team return", v));
+    }
+    for k in 0..agents {
+        let rewards: Vec<f32> = samples.iter().filter(|s| s.agent as usize == k).map(|s| s.reward).collect();
+        let (mean, std) = mean_std(&rewards);
+        if let Some(v) = [mean, std].into_iter().find(|v| !v.is_finite()) {
+            return Some((Some(k as u32), "reward statistics", v));
+        }
+    }
+    for (i, (value, entry)) in advantages.values.iter().zip(&advantages.ledger).enumerate() {
+        let agent = samples.get(i).map(|s| s.agent);
+        if !value.is_finite() {
+            return Some((agent, "advantage", *value));
+        }
+        if let Some(v) = [entry.mean, entry.std, entry.value, entry.advantage].into_iter().find(|v| !v.is_finite()) {
+            return Some((agent, "baseline", v));
+        }
+    }
+    if let Some(v) = rollout.figures.values().find(|v| !v.is_finite()) {
+        return Some((None, "game figure", *v));
+    }
+    None
 }
 
 /// Mean and unbiased std (std = 0 for fewer than two values).

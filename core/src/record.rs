@@ -7,11 +7,43 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
+use crate::backend::BackendInfo;
+use crate::config::TrainConfig;
 use crate::metrics::StepReport;
-use crate::train::RunRecord;
 
 /// The `format` of every run record.
 pub const RECORD_FORMAT: &str = "creditlab-run";
+
+/// A run's full record: what the CLI writes and the page exports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    /// Always "creditlab-run".
+    pub format: String,
+    /// The crate version that produced it.
+    pub version: String,
+    /// The backend the run trained on.
+    pub backend: BackendInfo,
+    /// The config.
+    pub config: TrainConfig,
+    /// Every report, in update order.
+    pub reports: Vec<StepReport>,
+}
+
+impl RunRecord {
+    /// An empty record for `config` on `backend`.
+    pub fn new(config: TrainConfig, backend: BackendInfo) -> Self {
+        Self {
+            format: RECORD_FORMAT.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            backend,
+            config,
+            reports: Vec::new(),
+        }
+    }
+}
 
 /// Why a run record was refused, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

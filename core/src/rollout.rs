@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{sample_categorical, Figure, Game, PolicyView};
+use crate::env::{sample_categorical, AnyGame, Figure, Game, GameVisitor, PolicyView};
 use crate::rng::RunStreams;
 
 /// One action of one agent: the unit an advantage is assigned to.
@@ -172,6 +172,31 @@ impl Rollout {
         }
         batch
     }
+}
+
+/// Plays one run's batch of any game of the lab; see [`play`].
+pub fn play_any(
+    game: &AnyGame,
+    policy: &dyn PolicyView,
+    groups: usize,
+    group_size: usize,
+    streams: &mut RunStreams,
+    anchors: bool,
+) -> Rollout {
+    struct Play<'a> {
+        policy: &'a dyn PolicyView,
+        groups: usize,
+        group_size: usize,
+        streams: &'a mut RunStreams,
+        anchors: bool,
+    }
+    impl GameVisitor for Play<'_> {
+        type Output = Rollout;
+        fn visit<G: Game>(self, game: &G) -> Rollout {
+            play(game, self.policy, self.groups, self.group_size, self.streams, self.anchors)
+        }
+    }
+    game.visit(Play { policy, groups, group_size, streams, anchors })
 }
 
 /// Plays `groups × group_size` episodes of `game` with `policy`: task and environment

@@ -5,7 +5,7 @@ use creditlab::advantage::Estimator;
 use creditlab::backend;
 use creditlab::config::GameConfig;
 use creditlab::env::bandit::{BanditAgent, BanditConfig};
-use creditlab::{EstimatorKind, RunRecord, StepReport, TrainConfig, Trainer};
+use creditlab::{RunRecord, StepReport, TrainConfig, Trainer};
 
 /// Agent 2's rewards on a scale of 4e19: difference rewards' gradient norms leave f32's range
 /// on some seeds (at different updates), agent-wise GRPO's never do.
@@ -13,7 +13,7 @@ fn overflowing() -> TrainConfig {
     let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
     TrainConfig {
         game: GameConfig::Bandit(BanditConfig { agents, ..BanditConfig::default() }),
-        estimators: vec![Estimator::Batch(EstimatorKind::AgentWise), Estimator::Difference],
+        estimators: vec![Estimator::AgentWise, Estimator::Difference],
         seeds: vec![1, 2, 3, 4],
         updates: 12,
         ..TrainConfig::default()

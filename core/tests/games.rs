@@ -9,7 +9,7 @@ use creditlab::config::GameConfig;
 use creditlab::env::matrix::MatrixSpec;
 use creditlab::env::pipeline::PipelineConfig;
 use creditlab::policy::PolicySharing;
-use creditlab::{EstimatorKind, StepReport, TrainConfig};
+use creditlab::{StepReport, TrainConfig};
 
 mod common;
 use common::{median, run};
@@ -24,7 +24,7 @@ fn figure(reports: &[StepReport], r: usize, name: &str) -> f32 {
 }
 
 fn agent_wise() -> Vec<Estimator> {
-    vec![EstimatorKind::AgentWise.into()]
+    vec![Estimator::AgentWise.into()]
 }
 
 /// (game, figure, higher is better, learning rate, groups, updates)
@@ -62,7 +62,7 @@ fn every_game_is_reproducible_with_every_option() {
     for (game, _, _, _, _, _) in smoke_cases() {
         let config = TrainConfig {
             game,
-            estimators: vec![EstimatorKind::GrpoGlobal.into(), EstimatorKind::Gigpo.into(), EstimatorKind::Mars.into()],
+            estimators: vec![Estimator::GrpoGlobal.into(), Estimator::Gigpo.into(), Estimator::Mars.into()],
             seeds: vec![1, 2],
             updates: 3,
             policy: PolicySharing::Shared,
@@ -136,7 +136,7 @@ fn global_vs_agent_wise(game: GameConfig, updates: u32, window: usize) -> BTreeM
     for seed in 1..=5 {
         let config = TrainConfig {
             game: game.clone(),
-            estimators: vec![EstimatorKind::GlobalStep.into(), EstimatorKind::AgentWise.into()],
+            estimators: vec![Estimator::GlobalStep.into(), Estimator::AgentWise.into()],
             seeds: vec![seed],
             updates,
             ..TrainConfig::default()

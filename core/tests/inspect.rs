@@ -6,7 +6,7 @@ use creditlab::backend;
 use creditlab::env::matrix::MatrixSpec;
 use creditlab::env::pipeline::PipelineConfig;
 use creditlab::metrics::mean_std;
-use creditlab::{EstimatorKind, GameConfig, TrainConfig, Trainer};
+use creditlab::{GameConfig, TrainConfig, Trainer};
 
 fn trained(config: TrainConfig, updates: u32) -> Trainer {
     pollster::block_on(async {
@@ -24,11 +24,11 @@ fn batch_view_is_the_trained_batch_in_whole_groups() {
     let trainer = trained(config.clone(), 0);
     assert!(trainer.batch_view(0, 512).is_none(), "no view before the first update");
     let trainer = trained(config, 2);
-    let agent_wise = trainer.config().estimators.iter().position(|e| *e == Estimator::Batch(EstimatorKind::AgentWise));
+    let agent_wise = trainer.config().estimators.iter().position(|e| *e == Estimator::AgentWise);
     let run = agent_wise.expect("the default config compares agent-wise");
     let full = trainer.batch_view(run, usize::MAX).expect("a view after an update");
     assert_eq!(full.update, 2);
-    assert_eq!(full.estimator, Estimator::Batch(EstimatorKind::AgentWise));
+    assert_eq!(full.estimator, Estimator::AgentWise);
     assert_eq!(full.samples.len(), 6 * 8 * 3);
     assert_eq!(full.total_samples as usize, full.samples.len());
     assert_eq!(full.advantages.values.len(), full.samples.len());
@@ -60,8 +60,8 @@ fn batch_view_is_the_trained_batch_in_whole_groups() {
 #[test]
 fn same_batch_applies_every_estimator_to_the_run_batch() {
     let estimators = vec![
-        Estimator::Batch(EstimatorKind::GlobalStep),
-        Estimator::Batch(EstimatorKind::AgentWise),
+        Estimator::GlobalStep,
+        Estimator::AgentWise,
         Estimator::Coma,
         Estimator::Difference,
         Estimator::Shapley,
@@ -97,7 +97,7 @@ fn same_batch_applies_every_estimator_to_the_run_batch() {
 fn same_batch_on_a_turn_based_game_gives_mars_its_step_rewards() {
     let config = TrainConfig {
         game: GameConfig::Pipeline(PipelineConfig::default()),
-        estimators: vec![Estimator::Batch(EstimatorKind::AgentWise), Estimator::Batch(EstimatorKind::Mars)],
+        estimators: vec![Estimator::AgentWise, Estimator::Mars],
         ..TrainConfig::default()
     };
     let trainer = trained(config, 1);
@@ -113,7 +113,7 @@ fn same_batch_on_a_turn_based_game_gives_mars_its_step_rewards() {
 fn foraging_views_carry_each_decision_cell() {
     let config = TrainConfig {
         game: GameConfig::Foraging(Default::default()),
-        estimators: vec![Estimator::Batch(EstimatorKind::Gigpo)],
+        estimators: vec![Estimator::Gigpo],
         groups: 2,
         group_size: 4,
         ..TrainConfig::default()

@@ -3,16 +3,16 @@
 use creditlab::advantage::Estimator;
 use creditlab::backend;
 use creditlab::policy::PolicySharing;
-use creditlab::{EstimatorKind, StepReport, TrainConfig, Trainer};
+use creditlab::{StepReport, TrainConfig, Trainer};
 
 mod common;
 use common::{median, run};
 
-fn run_index(report: &StepReport, estimator: EstimatorKind) -> usize {
-    report.runs.iter().position(|r| r.estimator == Estimator::Batch(estimator)).expect("a run of that estimator")
+fn run_index(report: &StepReport, estimator: Estimator) -> usize {
+    report.runs.iter().position(|r| r.estimator == estimator).expect("a run of that estimator")
 }
 
-fn run_of(report: &StepReport, estimator: EstimatorKind) -> &creditlab::RunReport {
+fn run_of(report: &StepReport, estimator: Estimator) -> &creditlab::RunReport {
     &report.runs[run_index(report, estimator)]
 }
 
@@ -38,8 +38,8 @@ fn same_seed_same_build_gives_identical_reports() {
 fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
     let config = TrainConfig { updates: 1, ..TrainConfig::default() };
     let report = &run(&config)[0];
-    let global = run_of(report, EstimatorKind::GlobalStep);
-    let agent_wise = run_of(report, EstimatorKind::AgentWise);
+    let global = run_of(report, Estimator::GlobalStep);
+    let agent_wise = run_of(report, Estimator::AgentWise);
     for (g, a) in global.agents.iter().zip(&agent_wise.agents) {
         // Same first batch: identical rewards; different estimators: different advantages.
         assert_eq!(g.reward_mean, a.reward_mean);
@@ -52,7 +52,7 @@ fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
 fn agent_wise_training_improves_the_team_reward() {
     let config = TrainConfig {
         updates: 120,
-        estimators: vec![EstimatorKind::AgentWise.into()],
+        estimators: vec![Estimator::AgentWise.into()],
         seeds: vec![11],
         learning_rate: 0.02,
         ..TrainConfig::default()
@@ -109,8 +109,8 @@ fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise
     let mut trajectory = Vec::new();
     for seed in 1..=5 {
         let reports = run(&TrainConfig { updates: 5, seeds: vec![seed], ..TrainConfig::default() });
-        let (g, a) = (run_index(&reports[0], EstimatorKind::GlobalStep), run_index(&reports[0], EstimatorKind::AgentWise));
-        let t = run_index(&reports[0], EstimatorKind::GrpoGlobal);
+        let (g, a) = (run_index(&reports[0], Estimator::GlobalStep), run_index(&reports[0], Estimator::AgentWise));
+        let t = run_index(&reports[0], Estimator::GrpoGlobal);
         global.push(median(spreads(&reports, g, 5)));
         agent_wise.push(median(spreads(&reports, a, 5)));
         trajectory.push(median(spreads(&reports, t, 5)));
@@ -128,7 +128,7 @@ fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise
 #[test]
 fn predicted_inflation_tracks_the_scales() {
     let report = &run(&TrainConfig { updates: 1, ..TrainConfig::default() })[0];
-    let global = run_of(report, EstimatorKind::GlobalStep);
+    let global = run_of(report, Estimator::GlobalStep);
     let factors: Vec<f32> =
         global.agents.iter().map(|a| a.predicted_inflation.expect("defined")).collect();
     assert!(factors[2] > 1.5 && factors[0] < 0.6 && factors[1] < 0.6, "{factors:?}");
@@ -139,7 +139,7 @@ fn predicted_inflation_tracks_the_scales() {
 /// The trainer's options change what it does, each in the direction it should.
 #[test]
 fn shared_policy_ppo_kl_and_per_agent_rates_train() {
-    let base = TrainConfig { updates: 3, estimators: vec![EstimatorKind::AgentWise.into()], ..TrainConfig::default() };
+    let base = TrainConfig { updates: 3, estimators: vec![Estimator::AgentWise.into()], ..TrainConfig::default() };
     let plain = run(&base);
     // A shared MLP: one parameter set per run, per-agent gradient contributions still reported.
     let shared = run(&TrainConfig { policy: PolicySharing::Shared, ..base.clone() });

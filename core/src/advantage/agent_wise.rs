@@ -8,7 +8,7 @@
 //! Mean-only: A = r − μ_k. Singleton key: μ := 0, σ := 1. An agent that never acted has no
 //! samples and so no key.
 
-use super::{step_level, Advantages, EstimatorOptions};
+use super::common::{step_level, Advantages, EstimatorOptions};
 use crate::rollout::Batch;
 
 /// Agent-wise advantages and their ledger.

@@ -6,8 +6,8 @@
 //! In matrix games and bandits Q(s, u) is the expected team payoff of the joint action u, so the
 //! advantage is exact. Every sample of agent k in an episode gets that episode's A^k.
 
-use super::oracle::{BatchError, Counterfactual, Credit};
-use super::Advantages;
+use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::Advantages;
 use crate::rollout::Batch;
 
 /// Agent k's counterfactual baseline Σ_{u'} π^k(u') Q(u^{−k}, u').
@@ -44,7 +44,7 @@ pub fn coma(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchE
 mod tests {
     use super::*;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::advantage::oracle::one_episode as episode;
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Stag hunt, team payoff = sum: (S,S)=4, (S,H)=1, (H,S)=1, (H,H)=2. Both play S; uniform π.
     /// A^0 = Q(S,S) − ½ Q(S,S) − ½ Q(H,S) = 4 − 2 − 0.5 = 1.5, and A^1 the same by symmetry.

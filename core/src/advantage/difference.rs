@@ -9,8 +9,8 @@
 //! COMA's advantage).
 
 use super::coma::expected_over_own_action;
-use super::oracle::{BatchError, Counterfactual, Credit};
-use super::{Advantages, DifferenceBaseline};
+use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::{Advantages, DifferenceBaseline};
 use crate::rollout::Batch;
 
 /// Difference-reward advantages and their ledger.
@@ -46,7 +46,7 @@ mod tests {
     use super::*;
     use crate::advantage::coma::coma;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::advantage::oracle::one_episode as episode;
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Climbing, both play action 1 (payoff 7), default action 2:
     /// D_0 = G(1,1) − G(2,1) = 7 − 6 = 1;  D_1 = G(1,1) − G(1,2) = 7 − 0 = 7.

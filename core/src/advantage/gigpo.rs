@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Advantages, EstimatorOptions, KeyStats, LedgerEntry};
+use super::common::{Advantages, EstimatorOptions, KeyStats, LedgerEntry};
 use crate::rollout::Batch;
 
 /// The key of an episode term: the group, and the agent under agent-wise grouping.

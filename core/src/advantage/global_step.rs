@@ -9,7 +9,7 @@
 //! statistics" from "step-frequency weighting". It is also the estimator under which agent k's
 //! gradient second moment scales like (σ_k² + (μ_k − μ)²) / σ² (Dr. MAS, Sec. 4).
 
-use super::{step_level, Advantages, EstimatorOptions};
+use super::common::{step_level, Advantages, EstimatorOptions};
 use crate::rollout::Batch;
 
 /// Global step-level advantages and their ledger.

@@ -7,7 +7,7 @@
 //! ```
 //! Mean-only (Dr. GRPO): A = R̄_i − μ. Singleton group: μ := 0, σ := 1.
 
-use super::{trajectory_level, Advantages, EstimatorOptions};
+use super::common::{trajectory_level, Advantages, EstimatorOptions};
 use crate::rollout::Batch;
 
 /// Global GRPO advantages (trajectory level) and their ledger.

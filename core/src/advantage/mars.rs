@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Advantages, EstimatorOptions, KeyStats, LedgerEntry};
+use super::common::{Advantages, EstimatorOptions, KeyStats, LedgerEntry};
 use crate::rollout::Batch;
 
 /// MARS advantages and their ledger.

@@ -1,7 +1,7 @@
-//! Advantage estimators: pure functions from a [`Batch`] to one advantage per sample.
+//! Advantage estimators: pure functions from a [`Batch`](crate::rollout::Batch) to one advantage per sample.
 //!
 //! Each estimator lives in its own file with its formula first, in the notation of
-//! `REFERENCE.md`. They share one normalisation rule ([`normalize_by_key`]) so that the edge
+//! `REFERENCE.md`. They share one normalisation rule (`normalize_by_key`, in `common`) so that the edge
 //! conventions hold identically everywhere:
 //!
 //! * std is the unbiased (n−1) sample std, ε = 1e-6 unless configured;
@@ -12,354 +12,69 @@
 //! the key's size, mean and std, the value that was normalised and the resulting advantage.
 
 mod agent_wise;
-mod any;
 mod coma;
+mod common;
 mod difference;
 mod gigpo;
 mod global_step;
 mod grpo_global;
 mod mars;
-pub mod oracle;
+pub mod counterfactual;
 mod rloo;
 mod shapley;
 mod trajectory_per_agent;
 
-use std::collections::BTreeMap;
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-use crate::rollout::Batch;
-
 pub use agent_wise::agent_wise;
-pub use any::{compare, Estimator};
 pub use coma::coma;
+pub use common::{Advantages, DifferenceBaseline, EstimatorOptions, LedgerEntry, RlooScope};
+pub use counterfactual::{BatchError, Counterfactual};
 pub use difference::difference;
-pub use shapley::{shapley, shapley_values, MAX_SHAPLEY_AGENTS};
 pub use gigpo::gigpo;
-pub use mars::mars;
-pub use rloo::rloo;
 pub use global_step::global_step;
 pub use grpo_global::grpo_global;
+pub use mars::mars;
+pub use rloo::rloo;
+pub use shapley::{shapley, shapley_values, MAX_SHAPLEY_AGENTS};
 pub use trajectory_per_agent::trajectory_per_agent;
 
-/// The group-relative estimators the trainer can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EstimatorKind {
-    /// Global GRPO at trajectory level (the vanilla baseline of Dr. MAS).
-    GrpoGlobal,
-    /// Agent-wise normalisation (Dr. MAS): statistics per (group, agent) over that agent's samples.
-    AgentWise,
-    /// Global step level: statistics per group over all samples of all agents.
-    GlobalStep,
-    /// Trajectory level per agent: per-episode means of agent k's samples, statistics per
-    /// (group, agent) over episodes.
-    TrajectoryPerAgent,
-    /// RLOO: leave-one-out mean baseline.
-    Rloo,
-    /// MARS turn-level advantage with per-player reward and unique-value normalisation.
-    Mars,
-    /// GiGPO: episode term plus anchor-state step term.
-    Gigpo,
-}
+pub use crate::estimator::{Estimator, Needs, Rewards};
+use crate::rollout::Batch;
 
-impl EstimatorKind {
-    /// Every estimator, in a stable order.
-    pub const ALL: [EstimatorKind; 7] = [
-        EstimatorKind::GrpoGlobal,
-        EstimatorKind::AgentWise,
-        EstimatorKind::GlobalStep,
-        EstimatorKind::TrajectoryPerAgent,
-        EstimatorKind::Rloo,
-        EstimatorKind::Mars,
-        EstimatorKind::Gigpo,
-    ];
-
-    /// The name used in configs, URLs and the CLI.
-    pub fn name(self) -> &'static str {
-        match self {
-            EstimatorKind::GrpoGlobal => "grpo-global",
-            EstimatorKind::AgentWise => "agent-wise",
-            EstimatorKind::GlobalStep => "global-step",
-            EstimatorKind::TrajectoryPerAgent => "trajectory-per-agent",
-            EstimatorKind::Rloo => "rloo",
-            EstimatorKind::Mars => "mars",
-            EstimatorKind::Gigpo => "gigpo",
-        }
-    }
-
-    /// A short human label for charts.
-    pub fn label(self) -> &'static str {
-        match self {
-            EstimatorKind::GrpoGlobal => "Global GRPO (trajectory)",
-            EstimatorKind::AgentWise => "Agent-wise (Dr. MAS)",
-            EstimatorKind::GlobalStep => "Global (step level)",
-            EstimatorKind::TrajectoryPerAgent => "Trajectory per agent",
-            EstimatorKind::Rloo => "RLOO (leave one out)",
-            EstimatorKind::Mars => "MARS (turn level)",
-            EstimatorKind::Gigpo => "GiGPO (step groups)",
-        }
-    }
-
-    /// Parses a config/CLI name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name() == name)
-    }
-
-    /// Computes this estimator's advantages and ledger on `batch`.
-    pub fn compute(self, batch: &Batch, options: &EstimatorOptions) -> Advantages {
-        match self {
-            EstimatorKind::GrpoGlobal => grpo_global(batch, options),
-            EstimatorKind::AgentWise => agent_wise(batch, options),
-            EstimatorKind::GlobalStep => global_step(batch, options),
-            EstimatorKind::TrajectoryPerAgent => trajectory_per_agent(batch, options),
-            EstimatorKind::Rloo => rloo(batch, options),
-            EstimatorKind::Mars => mars(batch, options),
-            EstimatorKind::Gigpo => gigpo(batch, options),
-        }
-    }
-}
-
-impl fmt::Display for EstimatorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which members RLOO's leave-one-out mean runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RlooScope {
-    /// Episodes of a group, each with its mean reward R̄_i (trajectory level, as in RLOO).
-    #[default]
-    Episode,
-    /// Samples of one agent in a group (agent-wise).
-    Agent,
-    /// All samples of a group (step level).
-    Group,
-}
-
-/// Which action stands in for agent k in difference rewards' counterfactual G(z_{−k}).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DifferenceBaseline {
-    /// The agent's default action.
-    #[default]
-    DefaultAction,
-    /// The expectation under the agent's policy ("aristocrat utility").
-    Expected,
-}
-
-/// Options of the estimators; each reads the fields that concern it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EstimatorOptions {
-    /// ε in (x − μ) / (σ + ε).
-    pub eps: f32,
-    /// Mean-only variant (Dr. GRPO) of the group estimators; MARS's "mean" mode.
-    pub mean_only: bool,
-    /// RLOO's members.
-    pub rloo_scope: RlooScope,
-    /// MARS's discount γ over a player's turns.
-    pub mars_gamma: f32,
-    /// GiGPO's discount γ over steps.
-    pub gigpo_gamma: f32,
-    /// GiGPO's weight ω of the step term.
-    pub gigpo_omega: f32,
-    /// GiGPO's mean_std mode (divide by σ + ε); the reference default is mean mode.
-    pub gigpo_mean_std: bool,
-    /// GiGPO with agent-wise grouping: keys become (group, agent).
-    pub gigpo_agent_wise: bool,
-    /// Difference rewards' counterfactual.
-    pub difference_baseline: DifferenceBaseline,
-}
-
-impl Default for EstimatorOptions {
-    fn default() -> Self {
-        Self {
-            eps: 1e-6,
-            mean_only: false,
-            rloo_scope: RlooScope::Episode,
-            mars_gamma: 1.0,
-            gigpo_gamma: 0.95,
-            gigpo_omega: 1.0,
-            gigpo_mean_std: false,
-            gigpo_agent_wise: false,
-            difference_baseline: DifferenceBaseline::DefaultAction,
-        }
-    }
-}
-
-/// How one sample's advantage was made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LedgerEntry {
-    /// The key the sample's statistics were computed under, e.g. `g0/a2` or `g1`.
-    pub key: String,
-    /// Number of members of the key (samples, or episodes for trajectory-level estimators).
-    pub key_size: u32,
-    /// The key's mean μ as used (0 for a singleton key).
-    pub mean: f32,
-    /// The key's std σ as used (1 for a singleton key; unbiased).
-    pub std: f32,
-    /// The value that was normalised: the sample's reward, or its episode's mean reward.
-    pub value: f32,
-    /// The resulting advantage.
-    pub advantage: f32,
-    /// How the parts combine, where more than one key made the value (GiGPO, MARS, COMA …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// Advantages of one estimator on one batch, with the ledger that explains them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Advantages {
-    /// One advantage per sample, in sample order (`advantages` in JSON).
-    #[serde(rename = "advantages")]
-    pub values: Vec<f32>,
-    /// One ledger entry per sample, in sample order.
-    pub ledger: Vec<LedgerEntry>,
-}
-
-impl Advantages {
-    /// The first `len` samples' advantages and ledger entries.
-    pub fn prefix(&self, len: usize) -> Advantages {
-        let len = len.min(self.values.len()).min(self.ledger.len());
-        Advantages { values: self.values[..len].to_vec(), ledger: self.ledger[..len].to_vec() }
-    }
-}
-
-/// Statistics of one key, after the edge conventions.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct KeyStats {
-    pub size: usize,
-    pub mean: f64,
-    pub std: f64,
-    /// All members equal (σ = 0, A = 0 exactly) — never set for a singleton.
-    pub degenerate: bool,
-}
-
-impl KeyStats {
-    /// Unbiased statistics of `values` with the singleton convention μ := 0, σ := 1.
-    pub(crate) fn of(values: &[f64]) -> Self {
-        let size = values.len();
-        if size == 1 {
-            return Self { size, mean: 0.0, std: 1.0, degenerate: false };
-        }
-        let mean = values.iter().sum::<f64>() / size as f64;
-        let degenerate = values.iter().all(|v| *v == values[0]);
-        let std = if degenerate {
-            0.0
-        } else {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (size as f64 - 1.0)).sqrt()
-        };
-        Self { size, mean, std, degenerate }
-    }
-
-    /// The advantage of one member's value under these statistics.
-    pub(crate) fn advantage(&self, value: f64, options: &EstimatorOptions) -> f64 {
-        if self.degenerate {
-            return 0.0;
-        }
-        let centred = value - self.mean;
-        if options.mean_only {
-            centred
-        } else {
-            centred / (self.std + f64::from(options.eps))
-        }
-    }
-}
-
-/// Normalises `values[i]` within the key `keys[i]`; returns (advantage, stats, key) per item.
-///
-/// This is the one place where the group-relative rule and its edge conventions live.
-pub(crate) fn normalize_by_key<K: Ord + Clone>(
-    keys: &[K],
-    values: &[f64],
-    options: &EstimatorOptions,
-) -> Vec<(f64, KeyStats)> {
-    debug_assert_eq!(keys.len(), values.len());
-    let mut members: BTreeMap<&K, Vec<f64>> = BTreeMap::new();
-    for (key, value) in keys.iter().zip(values) {
-        members.entry(key).or_default().push(*value);
-    }
-    let stats: BTreeMap<&K, KeyStats> =
-        members.iter().map(|(key, vals)| (*key, KeyStats::of(vals))).collect();
-    keys.iter()
-        .zip(values)
-        .map(|(key, value)| {
-            let s = stats[key];
-            (s.advantage(*value, options), s)
+/// Every estimator's formula by name: the one place an [`Estimator`] meets its function.
+impl Estimator {
+    /// Computes the advantages and ledger; the counterfactual estimators need `game`.
+    pub fn compute(
+        self,
+        batch: &Batch,
+        options: &EstimatorOptions,
+        game: Option<&Counterfactual<'_>>,
+    ) -> Result<Advantages, BatchError> {
+        let need = || game.ok_or_else(|| BatchError(format!("{} needs the game's payoff", self.name())));
+        Ok(match self {
+            Estimator::GrpoGlobal => grpo_global(batch, options),
+            Estimator::AgentWise => agent_wise(batch, options),
+            Estimator::GlobalStep => global_step(batch, options),
+            Estimator::TrajectoryPerAgent => trajectory_per_agent(batch, options),
+            Estimator::Rloo => rloo(batch, options),
+            Estimator::Mars => mars(batch, options),
+            Estimator::Gigpo => gigpo(batch, options),
+            Estimator::Coma => coma(batch, need()?)?,
+            Estimator::Difference => difference(batch, need()?, options.difference_baseline)?,
+            Estimator::Shapley => shapley(batch, need()?)?,
         })
-        .collect()
-}
-
-/// Builds a ledger entry.
-pub(crate) fn ledger_entry(key: String, stats: &KeyStats, value: f64, advantage: f64) -> LedgerEntry {
-    LedgerEntry {
-        key,
-        key_size: stats.size as u32,
-        mean: stats.mean as f32,
-        std: stats.std as f32,
-        value: value as f32,
-        advantage: advantage as f32,
-        note: None,
     }
 }
 
-/// Per-sample normalisation of `sample_values` under per-sample keys (the step-level estimators).
-pub(crate) fn step_level<K: Ord + Clone>(
+/// The same-batch comparison: every estimator of `estimators` on the identical `batch`, in order.
+pub fn compare(
+    estimators: &[Estimator],
     batch: &Batch,
-    key_of: impl Fn(&crate::rollout::Sample) -> K,
-    key_name: impl Fn(&K) -> String,
     options: &EstimatorOptions,
-) -> Advantages {
-    let keys: Vec<K> = batch.samples.iter().map(&key_of).collect();
-    let values: Vec<f64> = batch.samples.iter().map(|s| f64::from(s.reward)).collect();
-    let normalized = normalize_by_key(&keys, &values, options);
-    let mut out = Advantages::default();
-    for ((key, value), (adv, stats)) in keys.iter().zip(&values).zip(normalized) {
-        out.values.push(adv as f32);
-        out.ledger.push(ledger_entry(key_name(key), &stats, *value, adv));
-    }
-    out
+    game: Option<&Counterfactual<'_>>,
+) -> Result<Vec<(Estimator, Advantages)>, BatchError> {
+    estimators.iter().map(|&e| e.compute(batch, options, game).map(|a| (e, a))).collect()
 }
 
-/// Trajectory-level normalisation: each episode (per `episode_key`) is one member with value
-/// R̄ = the mean reward of its samples; members are normalised within `group_key`, and every
-/// sample receives its episode's advantage.
-pub(crate) fn trajectory_level<E: Ord + Clone, G: Ord + Clone>(
-    batch: &Batch,
-    episode_key: impl Fn(&crate::rollout::Sample) -> E,
-    group_key: impl Fn(&E) -> G,
-    key_name: impl Fn(&G) -> String,
-    options: &EstimatorOptions,
-) -> Advantages {
-    let mut episodes: BTreeMap<E, (f64, usize)> = BTreeMap::new();
-    for sample in &batch.samples {
-        let entry = episodes.entry(episode_key(sample)).or_insert((0.0, 0));
-        entry.0 += f64::from(sample.reward);
-        entry.1 += 1;
-    }
-    let episode_keys: Vec<E> = episodes.keys().cloned().collect();
-    let episode_means: Vec<f64> = episodes.values().map(|(sum, n)| sum / *n as f64).collect();
-    let groups: Vec<G> = episode_keys.iter().map(&group_key).collect();
-    let normalized = normalize_by_key(&groups, &episode_means, options);
-    let per_episode: BTreeMap<E, (f64, f64, KeyStats, String)> = episode_keys
-        .into_iter()
-        .zip(episode_means)
-        .zip(normalized)
-        .zip(&groups)
-        .map(|(((e, mean), (adv, stats)), g)| (e, (mean, adv, stats, key_name(g))))
-        .collect();
-    let mut out = Advantages::default();
-    for sample in &batch.samples {
-        let (value, adv, stats, key) = &per_episode[&episode_key(sample)];
-        out.values.push(*adv as f32);
-        out.ledger.push(ledger_entry(key.clone(), stats, *value, *adv));
-    }
-    out
-}
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -464,41 +179,145 @@ pub(crate) mod test_support {
     }
 }
 
+
 #[cfg(test)]
-mod tests {
+// The reference loops index plainly, straight from the formula.
+#[allow(clippy::needless_range_loop)]
+mod dispatch_tests {
     use super::*;
+    use crate::env::PayoffOracle;
+    use crate::advantage::DifferenceBaseline;
+    use crate::env::bandit::{Bandit, BanditConfig};
+    use crate::env::matrix::{MatrixGame, MatrixSpec};
+    use crate::rollout::Sample;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
-    #[test]
-    fn singleton_key_passes_the_raw_value_through() {
-        let s = KeyStats::of(&[3.5]);
-        assert_eq!((s.mean, s.std), (0.0, 1.0));
-        let opts = EstimatorOptions::default();
-        assert!((s.advantage(3.5, &opts) - 3.5 / (1.0 + 1e-6)).abs() < 1e-12);
-        let mean_only = EstimatorOptions { mean_only: true, ..opts };
-        assert_eq!(s.advantage(3.5, &mean_only), 3.5);
-    }
-
-    #[test]
-    fn zero_variance_key_gives_exact_zero() {
-        let s = KeyStats::of(&[0.1, 0.1, 0.1]);
-        assert_eq!(s.std, 0.0);
-        assert_eq!(s.advantage(0.1, &EstimatorOptions::default()), 0.0);
-    }
-
-    #[test]
-    fn std_is_unbiased() {
-        let s = KeyStats::of(&[1.0, 2.0, 3.0, 4.0]);
-        assert!((s.mean - 2.5).abs() < 1e-12);
-        assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for kind in EstimatorKind::ALL {
-            assert_eq!(EstimatorKind::from_name(kind.name()), Some(kind));
-            let json = serde_json::to_string(&kind).expect("serialize");
-            assert_eq!(json, format!("\"{}\"", kind.name()));
+    /// Random one-step batches: several groups and episodes, every agent acting once per episode
+    /// in a shuffled turn order, with random policies and default actions.
+    fn random_case<'a>(game: &'a dyn PayoffOracle, seed: u64) -> (Batch, Counterfactual<'a>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n = game.agents();
+        let mut samples = Vec::new();
+        for episode in 0..rng.random_range(1..6u32) {
+            for k in 0..n {
+                let action = rng.random_range(0..game.actions(k)) as u32;
+                samples.push(Sample {
+                    group: episode % 2,
+                    episode,
+                    agent: k as u32,
+                    turn: k as u32,
+                    reward: 0.0,
+                    anchor: None,
+                    action: Some(action),
+                });
+            }
         }
-        assert_eq!(EstimatorKind::from_name("nope"), None);
+        let mut cf = Counterfactual::uniform(game);
+        for k in 0..n {
+            let raw: Vec<f64> = (0..game.actions(k)).map(|_| rng.random_range(0.0..1.0)).collect();
+            let total: f64 = raw.iter().sum();
+            cf.policies[k] = raw.iter().map(|p| p / total).collect();
+            cf.default_actions[k] = rng.random_range(0..game.actions(k));
+        }
+        (Batch { samples }, cf)
+    }
+
+    fn joint_of(batch: &Batch, s: &Sample, n: usize) -> Vec<usize> {
+        let mut joint = vec![0; n];
+        for y in &batch.samples {
+            if y.group == s.group && y.episode == s.episode {
+                joint[y.agent as usize] = y.action.expect("action") as usize;
+            }
+        }
+        joint
+    }
+
+    /// COMA, difference rewards (both baselines) and Shapley against plain loops written from
+    /// the formulas; Shapley's reference is the permutation definition (average marginal
+    /// contribution over all n! orders), independent of the subset-weight formula.
+    #[test]
+    fn counterfactual_estimators_match_reference_loops() {
+        let matrices: Vec<MatrixGame> = [MatrixSpec::Climbing, MatrixSpec::Penalty { k: 75.0 }, MatrixSpec::PrisonersDilemma, MatrixSpec::StagHunt]
+            .iter()
+            .map(|s| MatrixGame::new(s).expect("valid"))
+            .collect();
+        let mut config = BanditConfig::default();
+        config.agents.push(config.agents[0].clone());
+        config.agents.push(config.agents[1].clone());
+        config.agents.push(config.agents[2].clone());
+        let bandit = Bandit::new(config); // 6 agents
+        let mut games: Vec<&dyn PayoffOracle> = matrices.iter().map(|m| m as &dyn PayoffOracle).collect();
+        games.push(&bandit);
+        for game in games {
+            for seed in 0..20 {
+                let (batch, cf) = random_case(game, seed);
+                let n = game.agents();
+                let options = EstimatorOptions::default();
+                let got_coma = Estimator::Coma.compute(&batch, &options, Some(&cf)).expect("valid").values;
+                let got_diff = Estimator::Difference.compute(&batch, &options, Some(&cf)).expect("valid").values;
+                let expected_options = EstimatorOptions { difference_baseline: DifferenceBaseline::Expected, ..options };
+                let got_arist = Estimator::Difference.compute(&batch, &expected_options, Some(&cf)).expect("valid").values;
+                let got_shap = Estimator::Shapley.compute(&batch, &options, Some(&cf)).expect("valid").values;
+                for (i, s) in batch.samples.iter().enumerate() {
+                    let k = s.agent as usize;
+                    let joint = joint_of(&batch, s, n);
+                    let q = game.payoff(&joint);
+                    let mut expected = 0.0;
+                    for a in 0..game.actions(k) {
+                        let mut u = joint.clone();
+                        u[k] = a;
+                        expected += cf.policies[k][a] * game.payoff(&u);
+                    }
+                    let mut with_default = joint.clone();
+                    with_default[k] = cf.default_actions[k];
+                    // Shapley by permutations: k's marginal contribution when it joins after
+                    // the agents before it in the order.
+                    let mut orders: Vec<Vec<usize>> = vec![vec![]];
+                    for _ in 0..n {
+                        let mut longer = Vec::new();
+                        for o in &orders {
+                            for a in (0..n).filter(|a| !o.contains(a)) {
+                                longer.push([o.clone(), vec![a]].concat());
+                            }
+                        }
+                        orders = longer;
+                    }
+                    let value = |present: &[usize]| {
+                        let u: Vec<usize> = (0..n).map(|j| if present.contains(&j) { joint[j] } else { cf.default_actions[j] }).collect();
+                        game.payoff(&u)
+                    };
+                    let mut phi = 0.0;
+                    for order in &orders {
+                        let position = order.iter().position(|&a| a == k).expect("k in order");
+                        let before = &order[..position];
+                        let with_k: Vec<usize> = order[..=position].to_vec();
+                        phi += value(&with_k) - value(before);
+                    }
+                    phi /= orders.len() as f64;
+                    let tol = |x: f64| 1e-3 * (1.0 + x.abs());
+                    assert!((f64::from(got_coma[i]) - (q - expected)).abs() < tol(q), "coma");
+                    assert!((f64::from(got_arist[i]) - (q - expected)).abs() < tol(q), "aristocrat");
+                    assert!((f64::from(got_diff[i]) - (q - game.payoff(&with_default))).abs() < tol(q), "difference");
+                    assert!((f64::from(got_shap[i]) - phi).abs() < tol(phi), "shapley {} vs {phi}", got_shap[i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_call_compares_estimators_on_the_identical_batch() {
+        let game = MatrixGame::new(&MatrixSpec::Climbing).expect("valid");
+        let (batch, cf) = random_case(&game, 3);
+        let picks = [Estimator::AgentWise, Estimator::Coma, Estimator::Shapley];
+        let out = compare(&picks, &batch, &EstimatorOptions::default(), Some(&cf)).expect("valid");
+        assert_eq!(out.iter().map(|(e, _)| *e).collect::<Vec<_>>(), picks);
+        for (estimator, advantages) in &out {
+            assert_eq!(advantages, &estimator.compute(&batch, &EstimatorOptions::default(), Some(&cf)).expect("valid"));
+            assert_eq!(advantages.values.len(), batch.len());
+        }
+        // Without the game the counterfactual ones refuse, naming themselves.
+        let err = compare(&picks, &batch, &EstimatorOptions::default(), None).expect_err("needs the game");
+        assert!(err.0.contains("coma"));
     }
 }

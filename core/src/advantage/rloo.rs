@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Advantages, EstimatorOptions, LedgerEntry, RlooScope};
+use super::common::{Advantages, EstimatorOptions, LedgerEntry, RlooScope};
 use crate::rollout::Batch;
 
 /// RLOO advantages and their ledger.

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::oracle::{BatchError, Counterfactual, Credit};
-use super::Advantages;
+use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::Advantages;
 use crate::rollout::Batch;
 
 /// Most agents the exact enumeration (2^n coalitions per agent) is offered for.
@@ -71,10 +71,10 @@ pub fn shapley(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, Bat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advantage::oracle::PayoffOracle;
+    use crate::env::PayoffOracle;
     use crate::env::bandit::{Bandit, BanditConfig};
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::advantage::oracle::one_episode as episode;
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Stag hunt (team payoff = sum), both play S, default H:
     /// v(∅) = G(H,H) = 2, v({0}) = G(S,H) = 1, v({1}) = G(H,S) = 1, v(N) = G(S,S) = 4.

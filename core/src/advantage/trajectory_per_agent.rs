@@ -7,7 +7,7 @@
 //! ```
 //! Mean-only: A = R̄_{i,k} − μ_k. Singleton key: μ := 0, σ := 1.
 
-use super::{trajectory_level, Advantages, EstimatorOptions};
+use super::common::{trajectory_level, Advantages, EstimatorOptions};
 use crate::rollout::Batch;
 
 /// Trajectory-level per-agent advantages and their ledger.

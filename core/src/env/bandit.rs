@@ -17,8 +17,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game};
-use crate::config::{check_finite, ConfigError};
+use super::game::{Figure, Game, GameSpec, PayoffOracle};
+use crate::estimator::Estimator;
+use crate::fields::{check_finite, ConfigError, Field, Range};
 
 /// Default arm means before scale and offset; agent k's are rotated by k so that agents
 /// prefer different arms.
@@ -75,51 +76,89 @@ impl Default for BanditConfig {
     }
 }
 
-impl BanditConfig {
-    /// Checks every range; `prefix` is the path of this config in the whole config.
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        if !(2..=16).contains(&self.arms) {
-            return Err(ConfigError::new(format!("{prefix}.arms"), format!("{} is out of range 2..=16", self.arms)));
-        }
-        if !(1..=16).contains(&self.contexts) {
-            return Err(ConfigError::new(
-                format!("{prefix}.contexts"),
-                format!("{} is out of range 1..=16", self.contexts),
-            ));
-        }
+const ARMS: Field = Field::new("arms", "arms", "4", Range::whole(2, 16), "arms per agent");
+const CONTEXTS: Field =
+    Field::new("contexts", "contexts", "1", Range::whole(1, 16), "distinct tasks a group can start from; the policy sees it one-hot");
+const AGENTS: Field = Field::new("agents", "agents", "3 agents", Range::whole(1, 6), "per-agent reward sculptor, each:");
+const ARM_MEANS: Field =
+    Field::new("agents[k].arm_means", "arm means", "[0.9,0.5,0.3,0.1] rotated by k", Range::Other, "mean reward of each arm before scale and offset");
+const ARM_STD: Field = Field::new("agents[k].arm_std", "spread (noise σ)", "0.2", Range::at_least(0.0), "std of each pull's noise before scale");
+const SCALE: Field = Field::new(
+    "agents[k].scale",
+    "scale ×",
+    "1, 10, 100",
+    Range::at_least(0.0),
+    "the agent's reward = offset + scale * (arm mean + arm_std * N(0,1))",
+);
+const OFFSET: Field = Field::new("agents[k].offset", "offset +", "0", Range::ANY, "added to the agent's reward");
+const ACTIVATION: Field =
+    Field::new("agents[k].activation", "activation p", "1.0", Range::real(0.0, 1.0), "probability that the agent acts in an episode");
+
+impl GameSpec for BanditConfig {
+    type Game = Bandit;
+
+    const KIND: &'static str = "bandit";
+    const LABEL: &'static str = "Bandit (reward sculptor)";
+    const EXPLANATION: &'static str = "Agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100 by default). One global baseline \
+        (GRPO over episode means, or step level over every agent's samples) against each agent normalised by its own \
+        statistics (agent-wise, Dr. MAS). Dashed lines: the norm factor √((σ_k² + (μ_k − μ)²)/σ²) one global baseline \
+        would apply to this column's batches; agent-wise applies 1 (the grey line in its column).";
+    const FIELDS: &'static [Field] = &[ARMS, CONTEXTS, AGENTS, ARM_MEANS, ARM_STD, SCALE, OFFSET, ACTIVATION];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
+    }
+
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        ARMS.check_whole(prefix, self.arms)?;
+        CONTEXTS.check_whole(prefix, self.contexts)?;
         if self.agents.is_empty() || self.agents.len() > 6 {
-            return Err(ConfigError::new(format!("{prefix}.agents"), "give between 1 and 6 agents"));
+            return Err(ConfigError::new(AGENTS.path(prefix), format!("give between 1 and 6 agents, got {}", self.agents.len())));
         }
         for (k, agent) in self.agents.iter().enumerate() {
-            let field = |name: &str| format!("{prefix}.agents[{k}].{name}");
+            let agent_prefix = format!("{prefix}.agents[{k}]");
+            let field = |f: &Field| format!("{agent_prefix}.{}", f.name.trim_start_matches("agents[k]."));
+            let check = |f: &Field, v: f32| f.check_real_at(&field(f), v);
             if let Some(means) = &agent.arm_means {
                 if means.len() != self.arms as usize {
                     return Err(ConfigError::new(
-                        field("arm_means"),
+                        field(&ARM_MEANS),
                         format!("has {} entries but the game has {} arms", means.len(), self.arms),
                     ));
                 }
                 for mean in means {
-                    check_finite(&field("arm_means"), *mean)?;
+                    check_finite(&field(&ARM_MEANS), *mean)?;
                 }
             }
-            check_finite(&field("arm_std"), agent.arm_std)?;
-            if agent.arm_std < 0.0 {
-                return Err(ConfigError::new(field("arm_std"), "must be >= 0"));
-            }
-            check_finite(&field("scale"), agent.scale)?;
+            check(&ARM_STD, agent.arm_std)?;
             if agent.scale < 0.0 {
                 // A negative scale would turn the agent's best arm into its worst: not a scale.
-                return Err(ConfigError::new(field("scale"), format!("{} is below 0 (shift rewards with offset instead)", agent.scale)));
+                return Err(ConfigError::new(field(&SCALE), format!("{} is below 0 (shift rewards with offset instead)", agent.scale)));
             }
-            check_finite(&field("offset"), agent.offset)?;
-            if !(0.0..=1.0).contains(&agent.activation) {
-                return Err(ConfigError::new(field("activation"), format!("{} is out of range 0..=1", agent.activation)));
-            }
+            check(&SCALE, agent.scale)?;
+            check(&OFFSET, agent.offset)?;
+            check(&ACTIVATION, agent.activation)?;
         }
         Ok(())
     }
+
+    fn agents(&self) -> usize {
+        self.agents.len()
+    }
+
+    fn max_decisions(&self) -> usize {
+        self.agents.len()
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(Bandit::new(self.clone()))
+    }
+
+    fn has_payoff_oracle(&self) -> bool {
+        self.contexts == 1 && self.agents.iter().all(|a| a.activation == 1.0)
+    }
 }
+
 
 /// The bandit, ready to play.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,6 +336,19 @@ impl Game for Bandit {
         let mut obs = vec![0.0; self.observation_size()];
         obs[0] = 1.0;
         Some((obs, vec![true; self.actions()]))
+    }
+}
+
+/// The bandit in context 0: the team payoff is the sum of the agents' expected reward terms.
+impl PayoffOracle for Bandit {
+    fn agents(&self) -> usize {
+        Bandit::agents(self)
+    }
+    fn actions(&self, _agent: usize) -> usize {
+        Bandit::actions(self)
+    }
+    fn payoff(&self, joint: &[usize]) -> f64 {
+        joint.iter().enumerate().map(|(k, &a)| f64::from(self.expected_reward(k, 0, a))).sum()
     }
 }
 

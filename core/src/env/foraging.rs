@@ -23,8 +23,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game};
-use crate::config::ConfigError;
+use super::game::{Figure, Game, GameSpec};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field, Range};
 
 /// Action indices.
 pub const STAY: usize = 0;
@@ -57,30 +58,54 @@ impl Default for ForagingConfig {
     }
 }
 
-impl ForagingConfig {
-    /// Checks every range; `prefix` is the path of this config in the whole config.
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        let field = |name: &str| format!("{prefix}.{name}");
-        if !(3..=8).contains(&self.size) {
-            return Err(ConfigError::new(field("size"), format!("{} is out of range 3..=8", self.size)));
-        }
+const SIZE: Field = Field::new("size", "grid size", "5", Range::whole(3, 8), "grid side");
+const AGENT_LEVELS: Field = Field::new("agent_levels", "agents", "[1, 2]", Range::Other, "one level (1..=3) per agent, 2..=4 agents");
+const FOOD: Field = Field::new("food", "food", "2", Range::whole(1, 4), "food items");
+const COOPERATIVE: Field =
+    Field::new("cooperative", "cooperative food", "false", Range::Flag, "every food needs all agents (level = sum of agent levels)");
+const MAX_STEPS: Field = Field::new("max_steps", "max steps", "20", Range::whole(1, 100), "steps per episode");
+const SHARED_REWARD: Field = Field::new("shared_reward", "shared reward", "true", Range::Flag, "every agent is paid the team's reward");
+
+impl GameSpec for ForagingConfig {
+    type Game = Foraging;
+
+    const KIND: &'static str = "foraging";
+    const LABEL: &'static str = "Foraging gridworld";
+    const EXPLANATION: &'static str = "Level-based foraging: agents move on a grid and load food together. The credit map shows each agent's mean \
+        advantage per cell; GiGPO groups the steps that start from the same situation (anchor states).";
+    const FIELDS: &'static [Field] = &[SIZE, AGENT_LEVELS, FOOD, COOPERATIVE, MAX_STEPS, SHARED_REWARD];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Gigpo]
+    }
+
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        SIZE.check_whole(prefix, self.size)?;
+        let levels = AGENT_LEVELS.path(prefix);
         if !(2..=4).contains(&self.agent_levels.len()) {
-            return Err(ConfigError::new(field("agent_levels"), "give one level (1..=3) for each of 2 to 4 agents"));
+            return Err(ConfigError::new(levels, "give one level (1..=3) for each of 2 to 4 agents"));
         }
         if let Some(level) = self.agent_levels.iter().find(|l| !(1..=3).contains(*l)) {
-            return Err(ConfigError::new(field("agent_levels"), format!("level {level} is out of range 1..=3")));
+            return Err(ConfigError::new(levels, format!("level {level} is out of range 1..=3")));
         }
-        if !(1..=4).contains(&self.food) {
-            return Err(ConfigError::new(field("food"), format!("{} is out of range 1..=4", self.food)));
-        }
+        FOOD.check_whole(prefix, self.food)?;
         let cells = (self.size * self.size) as usize;
         if self.agent_levels.len() + self.food as usize > cells / 2 {
-            return Err(ConfigError::new(field("food"), format!("agents and food must fit in half of the {cells} cells")));
+            return Err(ConfigError::new(FOOD.path(prefix), format!("agents and food must fit in half of the {cells} cells")));
         }
-        if !(1..=100).contains(&self.max_steps) {
-            return Err(ConfigError::new(field("max_steps"), format!("{} is out of range 1..=100", self.max_steps)));
-        }
-        Ok(())
+        MAX_STEPS.check_whole(prefix, self.max_steps)
+    }
+
+    fn agents(&self) -> usize {
+        self.agent_levels.len()
+    }
+
+    fn max_decisions(&self) -> usize {
+        (self.max_steps as usize) * self.agent_levels.len()
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(Foraging::new(self.clone()))
     }
 }
 

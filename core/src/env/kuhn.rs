@@ -19,7 +19,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game, PolicyView};
+use super::game::{Figure, Game, GameSpec, PolicyView};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field};
 
 /// Card names, lowest first.
 pub const CARDS: [char; 3] = ['J', 'Q', 'K'];
@@ -30,6 +32,36 @@ pub const HISTORIES: [&str; 4] = ["", "p", "b", "pb"];
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KuhnConfig {}
+
+impl GameSpec for KuhnConfig {
+    type Game = Kuhn;
+
+    const KIND: &'static str = "kuhn";
+    const LABEL: &'static str = "Kuhn poker (self-play)";
+    const EXPLANATION: &'static str = "Kuhn poker in self-play. NashConv measures how exploitable the pair of policies is (11/12 for uniform \
+        play, 0 at equilibrium); MARS normalises per player and turn.";
+    const FIELDS: &'static [Field] = &[];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Mars]
+    }
+
+    fn validate(&self, _prefix: &str) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    fn agents(&self) -> usize {
+        2
+    }
+
+    fn max_decisions(&self) -> usize {
+        3
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(Kuhn)
+    }
+}
 
 /// The game.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -19,8 +19,9 @@
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game, PolicyView};
-use crate::config::ConfigError;
+use super::game::{Figure, Game, GameSpec, PayoffOracle, PolicyView};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field, Range};
 
 /// Which matrix game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +57,96 @@ pub enum MatrixSpec {
         #[serde(default)]
         common: bool,
     },
+}
+
+impl Default for MatrixSpec {
+    fn default() -> Self {
+        MatrixSpec::Climbing
+    }
+}
+
+impl MatrixSpec {
+    /// Every variant with the parameters it starts with in the page and in links, in menu order.
+    pub fn variants() -> Vec<MatrixSpec> {
+        vec![
+            MatrixSpec::Climbing,
+            MatrixSpec::Penalty { k: 50.0 },
+            MatrixSpec::PrisonersDilemma,
+            MatrixSpec::StagHunt,
+            MatrixSpec::MatchingPennies,
+            MatrixSpec::Coordination { players: 2, actions: 3 },
+            MatrixSpec::Custom {
+                payoffs: PayoffTable::Two(vec![vec![vec![1.0, 1.0], vec![0.0, 0.0]], vec![vec![0.0, 0.0], vec![1.0, 1.0]]]),
+                common: true,
+            },
+        ]
+    }
+
+    /// The variant's `name`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MatrixSpec::Climbing => "climbing",
+            MatrixSpec::Penalty { .. } => "penalty",
+            MatrixSpec::PrisonersDilemma => "prisoners-dilemma",
+            MatrixSpec::StagHunt => "stag-hunt",
+            MatrixSpec::MatchingPennies => "matching-pennies",
+            MatrixSpec::Coordination { .. } => "coordination",
+            MatrixSpec::Custom { .. } => "custom",
+        }
+    }
+
+    /// The variant called `name` with its starting parameters.
+    pub fn variant(name: &str) -> Option<MatrixSpec> {
+        Self::variants().into_iter().find(|v| v.name() == name)
+    }
+}
+
+const NAME: Field = Field::new(
+    "name",
+    "matrix game",
+    "\"climbing\"",
+    Range::Choice(&["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"]),
+    "which matrix game",
+);
+const K: Field = Field::new("k", "penalty k", "50 (penalty)", Range::real(-1e6, 1e6), "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)");
+const PLAYERS: Field = Field::new("players", "players", "2 (coordination)", Range::whole(2, 3), "players of the coordination game");
+const ACTIONS: Field = Field::new("actions", "actions", "3 (coordination)", Range::whole(2, 8), "actions per player of the coordination game");
+const PAYOFFS: Field = Field::new("payoffs", "payoffs", "(custom)", Range::Other, "[a][b] = [p0, p1] or [a][b][c] = [p0, p1, p2]");
+const COMMON: Field = Field::new("common", "common payoff", "false (custom)", Range::Flag, "every player gets the same payoff");
+
+impl GameSpec for MatrixSpec {
+    type Game = MatrixGame;
+
+    const KIND: &'static str = "matrix";
+    const LABEL: &'static str = "Matrix games";
+    const EXPLANATION: &'static str = "Two or three players move once, together. Independent learners with a shared payoff fall into relative \
+        overgeneralisation on climbing and penalty-k; the credit map shows which joint actions each estimator rewards, \
+        the policy paths where the players go (■ pure, ◆ mixed Nash equilibria).";
+    const FIELDS: &'static [Field] = &[NAME, K, PLAYERS, ACTIONS, PAYOFFS, COMMON];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Coma]
+    }
+
+    fn validate(&self, _prefix: &str) -> Result<(), ConfigError> {
+        MatrixGame::new(self).map(|_| ())
+    }
+
+    fn agents(&self) -> usize {
+        MatrixGame::new(self).map_or(2, |g| g.players())
+    }
+
+    fn max_decisions(&self) -> usize {
+        GameSpec::agents(self)
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        MatrixGame::new(self)
+    }
+
+    fn has_payoff_oracle(&self) -> bool {
+        true
+    }
 }
 
 fn two() -> u32 {
@@ -96,7 +187,7 @@ fn general(table: [[f32; 2]; 4]) -> MatrixGame {
 }
 
 fn custom_error(message: &str) -> ConfigError {
-    ConfigError::new("game.payoffs", message)
+    ConfigError::new(PAYOFFS.path("game"), message)
 }
 
 impl MatrixGame {
@@ -105,21 +196,15 @@ impl MatrixGame {
         let game = match spec {
             MatrixSpec::Climbing => common([[11.0, -30.0, 0.0], [-30.0, 7.0, 0.0], [0.0, 6.0, 5.0]]),
             MatrixSpec::Penalty { k } => {
-                if !k.is_finite() || k.abs() > 1e6 {
-                    return Err(ConfigError::new("game.k", "must be a finite number of at most 1e6 in size"));
-                }
+                K.check_real("game", *k)?;
                 common([[-k, 0.0, 10.0], [0.0, 2.0, 0.0], [10.0, 0.0, -k]])
             }
             MatrixSpec::PrisonersDilemma => general([[5.0, 5.0], [0.0, 10.0], [10.0, 0.0], [1.0, 1.0]]),
             MatrixSpec::StagHunt => general([[2.0, 2.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
             MatrixSpec::MatchingPennies => general([[1.0, -1.0], [-1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]]),
             MatrixSpec::Coordination { players, actions } => {
-                if !(2..=3).contains(players) {
-                    return Err(ConfigError::new("game.players", format!("{players} is out of range 2..=3")));
-                }
-                if !(2..=8).contains(actions) {
-                    return Err(ConfigError::new("game.actions", format!("{actions} is out of range 2..=8")));
-                }
+                PLAYERS.check_whole("game", *players)?;
+                ACTIONS.check_whole("game", *actions)?;
                 let (n, m) = (*players as usize, *actions as usize);
                 let mut game = MatrixGame { actions: vec![m; n], payoffs: Vec::new(), common: true };
                 game.payoffs = (0..m.pow(n as u32))
@@ -160,7 +245,7 @@ impl MatrixGame {
                     return Err(custom_error("every payoff must be a finite number of at most 1e6 in size"));
                 }
                 if *common && cells.iter().any(|cell| cell.iter().any(|v| *v != cell[0])) {
-                    return Err(ConfigError::new("game.common", "a common-payoff table needs equal payoffs in every cell"));
+                    return Err(ConfigError::new(COMMON.path("game"), "a common-payoff table needs equal payoffs in every cell"));
                 }
                 MatrixGame { actions, payoffs: cells, common: *common }
             }
@@ -340,6 +425,18 @@ impl Game for MatrixGame {
         let mut legal = vec![false; Game::actions(self)];
         legal[..self.actions[agent]].fill(true);
         Some((vec![1.0], legal))
+    }
+}
+
+impl PayoffOracle for MatrixGame {
+    fn agents(&self) -> usize {
+        self.players()
+    }
+    fn actions(&self, agent: usize) -> usize {
+        self.actions[agent]
+    }
+    fn payoff(&self, joint: &[usize]) -> f64 {
+        f64::from(self.team_payoff(joint))
     }
 }
 

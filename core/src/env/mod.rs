@@ -1,5 +1,6 @@
 //! The games. Each lives in its own file with its rules and payoffs at the top, and implements
-//! the one small [`Game`] trait that the rollout loop ([`crate::rollout::play`]) drives.
+//! the one small [`Game`] trait that the rollout loop ([`crate::rollout::play`]) drives; its
+//! config implements [`GameSpec`], which describes the game to the rest of the lab.
 //!
 //! A game is played in *groups*: [`Game::task`] draws a group's task (GRPO's "prompt": a bandit
 //! context, a card deal, a gridworld layout) once, and the group's G episodes all
@@ -10,82 +11,152 @@
 
 pub mod bandit;
 pub mod foraging;
+pub mod game;
 pub mod kuhn;
 pub mod matrix;
+pub mod oracle;
 pub mod pipeline;
 pub mod tictactoe;
 
-use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::advantage::oracle::PayoffOracle;
-use crate::config::{ConfigError, GameConfig};
-use crate::rng::RunStreams;
-use crate::rollout::{play, Rollout};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field};
+pub use game::{Figure, Game, GameSpec, PayoffOracle, PolicyView};
 
-/// A policy the games can query: for evaluations (NashConv, win rate against minimax) and for
-/// the rollout loop.
-pub trait PolicyView {
-    /// Writes agent `agent`'s action probabilities for observation `obs` into `out` (one per
-    /// action); actions whose `legal` entry is false get probability 0.
-    fn probs(&self, agent: usize, obs: &[f32], legal: &[bool], out: &mut [f32]);
+/// The game to train on: one variant per game, each holding that game's config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum GameConfig {
+    /// Multi-agent bandit with per-agent reward sculpting.
+    Bandit(bandit::BanditConfig),
+    /// A matrix game (2 or 3 players), e.g. `{"kind": "matrix", "name": "climbing"}`.
+    Matrix(matrix::MatrixSpec),
+    /// The solver–verifier(–refiner) pipeline.
+    Pipeline(pipeline::PipelineConfig),
+    /// Kuhn poker, self-play.
+    Kuhn(kuhn::KuhnConfig),
+    /// Tic-tac-toe, self-play.
+    TicTacToe(tictactoe::TicTacToeConfig),
+    /// Level-based foraging gridworld.
+    Foraging(foraging::ForagingConfig),
 }
 
-/// One named figure of a game (e.g. `nash_conv`), averaged over episodes or computed exactly.
-pub type Figure = (&'static str, f32);
+/// `$body` with `$c` bound to the config inside any [`GameConfig`] (every variant listed: a new
+/// game that is missing here does not compile).
+macro_rules! with_spec {
+    ($config:expr, $c:ident => $body:expr) => {
+        match $config {
+            GameConfig::Bandit($c) => $body,
+            GameConfig::Matrix($c) => $body,
+            GameConfig::Pipeline($c) => $body,
+            GameConfig::Kuhn($c) => $body,
+            GameConfig::TicTacToe($c) => $body,
+            GameConfig::Foraging($c) => $body,
+        }
+    };
+}
 
-/// The interface every game implements.
-pub trait Game {
-    /// What a group shares: its initial state / task.
-    type Task: Clone;
-    /// The state of one episode.
-    type State: Clone;
+macro_rules! into_game_config {
+    ($($variant:ident($spec:ty)),*) => {
+        $(impl From<$spec> for GameConfig {
+            fn from(spec: $spec) -> Self {
+                GameConfig::$variant(spec)
+            }
+        })*
+    };
+}
+into_game_config!(
+    Bandit(bandit::BanditConfig),
+    Matrix(matrix::MatrixSpec),
+    Pipeline(pipeline::PipelineConfig),
+    Kuhn(kuhn::KuhnConfig),
+    TicTacToe(tictactoe::TicTacToeConfig),
+    Foraging(foraging::ForagingConfig)
+);
 
-    /// Number of agents (roles with their own policy).
-    fn agents(&self) -> usize;
-    /// Actions A (the same index space for every agent; [`Game::legal`] masks the rest).
-    fn actions(&self) -> usize;
-    /// Length O of an observation vector.
-    fn observation_size(&self) -> usize;
-    /// Draws a group's task from the env stream.
-    fn task(&self, env: &mut ChaCha8Rng) -> Self::Task;
-    /// Starts one episode of the group (may draw per-episode randomness).
-    fn start(&self, task: &Self::Task, env: &mut ChaCha8Rng) -> Self::State;
-    /// The agents that act now, in order (several for simultaneous moves); empty once the
-    /// episode is over. Every game ends after a bounded number of steps.
-    fn acting(&self, state: &Self::State, out: &mut Vec<usize>);
-    /// Agent `agent`'s legal actions now (`mask.len() == actions()`, all false on entry).
-    fn legal(&self, state: &Self::State, agent: usize, mask: &mut [bool]);
-    /// Agent `agent`'s observation now (`obs.len() == observation_size()`, all 0 on entry).
-    fn observe(&self, state: &Self::State, agent: usize, obs: &mut [f32]);
-    /// The anchor-state key of agent `agent`'s decision now (for GiGPO's step groups): equal
-    /// keys mean the same situation for the same agent.
-    fn anchor(&self, state: &Self::State, agent: usize) -> String;
-    /// Applies the joint action `(agent, action)` of the acting agents and adds each agent's
-    /// reward for this step to `rewards` (`rewards.len() == agents()`, all 0 on entry).
-    fn step(&self, state: &mut Self::State, joint: &[(usize, usize)], env: &mut ChaCha8Rng, rewards: &mut [f32]);
-    /// The range (worst, best) of agent `agent`'s episode return in `task`: the reward score
-    /// maps it to 0..1 so that agents on different scales can be compared.
-    fn return_range(&self, task: &Self::Task, agent: usize) -> (f32, f32);
-    /// The team's return from the agents' returns: their sum, unless every agent is paid the
-    /// team's reward (common payoff), where it is that common value.
-    fn team_return(&self, _state: &Self::State, returns: &[f32]) -> f32 {
-        returns.iter().sum()
+/// A game spec's constants, read through a value of its type.
+fn consts<S: GameSpec>(_: &S) -> (&'static str, &'static str, &'static str, &'static [Field]) {
+    (S::KIND, S::LABEL, S::EXPLANATION, S::FIELDS)
+}
+
+fn defaults<S: GameSpec>(_: &S) -> Vec<Estimator> {
+    S::default_estimators()
+}
+
+impl GameConfig {
+    /// The default config of every kind of game, in menu order (documentation, tests, the
+    /// page's game menu).
+    pub fn examples() -> Vec<GameConfig> {
+        let mut all = vec![GameConfig::Bandit(Default::default())];
+        // The menu's order, one game after the other: a new game must say where it goes.
+        while let Some(next) = match all.last() {
+            Some(GameConfig::Bandit(_)) => Some(GameConfig::Matrix(Default::default())),
+            Some(GameConfig::Matrix(_)) => Some(GameConfig::Pipeline(Default::default())),
+            Some(GameConfig::Pipeline(_)) => Some(GameConfig::Kuhn(Default::default())),
+            Some(GameConfig::Kuhn(_)) => Some(GameConfig::TicTacToe(Default::default())),
+            Some(GameConfig::TicTacToe(_)) => Some(GameConfig::Foraging(Default::default())),
+            Some(GameConfig::Foraging(_)) | None => None,
+        } {
+            all.push(next);
+        }
+        all
     }
-    /// Figures of one finished episode (averaged over the batch), e.g. `food_collected`.
-    fn episode_figures(&self, _state: &Self::State, _figures: &mut Vec<Figure>) {}
-    /// Figures of a policy, computed exactly (NashConv, results against minimax, expected payoff).
-    fn policy_figures(&self, _policy: &dyn PolicyView) -> Vec<Figure> {
-        Vec::new()
+
+    /// The default config of the game called `kind`.
+    pub fn example(kind: &str) -> Option<GameConfig> {
+        Self::examples().into_iter().find(|g| g.kind() == kind)
     }
-    /// The decision whose action probabilities a report shows for agent `agent` (an observation
-    /// and its legal mask), where the game has a natural one.
-    fn reference_decision(&self, _agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
-        None
+
+    /// The `kind` name.
+    pub fn kind(&self) -> &'static str {
+        with_spec!(self, c => consts(c).0)
     }
-    /// The grid cell (row, column) where agent `agent` stands now, in games played on a grid
-    /// (the page's credit map shows advantages per cell).
-    fn cell(&self, _state: &Self::State, _agent: usize) -> Option<[u8; 2]> {
-        None
+
+    /// The game's name in the page's menu.
+    pub fn label(&self) -> &'static str {
+        with_spec!(self, c => consts(c).1)
+    }
+
+    /// What to look at in this game.
+    pub fn explanation(&self) -> &'static str {
+        with_spec!(self, c => consts(c).2)
+    }
+
+    /// The game's fields (paths under `game.`).
+    pub fn fields(&self) -> &'static [Field] {
+        with_spec!(self, c => consts(c).3)
+    }
+
+    /// The estimators the page compares when this game is chosen.
+    pub fn default_estimators(&self) -> Vec<Estimator> {
+        with_spec!(self, c => defaults(c))
+    }
+
+    /// Checks the game's own ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        with_spec!(self, c => c.validate("game"))
+    }
+
+    /// Number of agents.
+    pub fn agents(&self) -> usize {
+        with_spec!(self, c => c.agents())
+    }
+
+    /// The most decisions (samples) one episode can hold.
+    pub fn max_decisions(&self) -> usize {
+        with_spec!(self, c => c.max_decisions())
+    }
+
+    /// Whether the game is one simultaneous step with an exact team payoff.
+    pub fn has_payoff_oracle(&self) -> bool {
+        with_spec!(self, c => c.has_payoff_oracle())
+    }
+}
+
+impl Default for GameConfig {
+    fn default() -> Self {
+        GameConfig::Bandit(Default::default())
     }
 }
 
@@ -122,18 +193,38 @@ macro_rules! with_game {
     };
 }
 
+macro_rules! into_any_game {
+    ($($variant:ident($game:ty)),*) => {
+        $(impl From<$game> for AnyGame {
+            fn from(game: $game) -> Self {
+                AnyGame::$variant(game.into())
+            }
+        })*
+    };
+}
+into_any_game!(
+    Bandit(bandit::Bandit),
+    Matrix(matrix::MatrixGame),
+    Pipeline(pipeline::Pipeline),
+    Kuhn(kuhn::Kuhn),
+    TicTacToe(tictactoe::TicTacToe),
+    Foraging(foraging::Foraging)
+);
+
+/// Something done with a concrete game whatever its type (the rollout loop plays it):
+/// [`AnyGame::visit`] calls [`GameVisitor::visit`] with the game inside.
+pub trait GameVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Does it with `game`.
+    fn visit<G: Game>(self, game: &G) -> Self::Output;
+}
+
 impl AnyGame {
     /// Builds the game of a config (validating it).
     pub fn new(config: &GameConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(match config {
-            GameConfig::Bandit(c) => AnyGame::Bandit(bandit::Bandit::new(c.clone())),
-            GameConfig::Matrix(spec) => AnyGame::Matrix(matrix::MatrixGame::new(spec)?),
-            GameConfig::Pipeline(c) => AnyGame::Pipeline(pipeline::Pipeline::new(c.clone())),
-            GameConfig::Kuhn(_) => AnyGame::Kuhn(kuhn::Kuhn),
-            GameConfig::TicTacToe(_) => AnyGame::TicTacToe(Box::default()),
-            GameConfig::Foraging(c) => AnyGame::Foraging(foraging::Foraging::new(c.clone())),
-        })
+        with_spec!(config, c => c.build().map(AnyGame::from))
     }
 
     /// Number of agents.
@@ -151,16 +242,9 @@ impl AnyGame {
         with_game!(self, g => Game::observation_size(g))
     }
 
-    /// Plays one run's batch; see [`play`].
-    pub fn play(
-        &self,
-        policy: &dyn PolicyView,
-        groups: usize,
-        group_size: usize,
-        streams: &mut RunStreams,
-        anchors: bool,
-    ) -> Rollout {
-        with_game!(self, g => play(g, policy, groups, group_size, streams, anchors))
+    /// `visitor` with the concrete game.
+    pub fn visit<V: GameVisitor>(&self, visitor: V) -> V::Output {
+        with_game!(self, g => visitor.visit(g))
     }
 
     /// The game's exact figures of a policy.
@@ -178,7 +262,7 @@ impl AnyGame {
         match self {
             AnyGame::Bandit(g) => Some(g),
             AnyGame::Matrix(g) => Some(g),
-            _ => None,
+            AnyGame::Pipeline(_) | AnyGame::Kuhn(_) | AnyGame::TicTacToe(_) | AnyGame::Foraging(_) => None,
         }
     }
 }

@@ -25,8 +25,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game};
-use crate::config::{check_finite, ConfigError};
+use super::game::{Figure, Game, GameSpec};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field, Range};
 
 /// What the verifier is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -77,29 +78,61 @@ impl Default for PipelineConfig {
     }
 }
 
-impl PipelineConfig {
-    /// Checks every range; `prefix` is the path of this config in the whole config.
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        let range = |name: &str, v: u32, lo: u32, hi: u32| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(ConfigError::new(format!("{prefix}.{name}"), format!("{v} is out of range {lo}..={hi}")))
-            }
-        };
-        range("tasks", self.tasks, 1, 16)?;
-        range("digits", self.digits, 2, 8)?;
-        range("answer_length", self.answer_length, 1, 4)?;
-        range("rounds", self.rounds, 1, 6)?;
-        check_finite(&format!("{prefix}.solver_noise"), self.solver_noise)?;
-        if !(0.0..=1.0).contains(&self.solver_noise) {
-            return Err(ConfigError::new(format!("{prefix}.solver_noise"), format!("{} is out of range 0..=1", self.solver_noise)));
-        }
-        check_finite(&format!("{prefix}.call_cost"), self.call_cost)?;
-        if !(0.0..=1.0).contains(&self.call_cost) {
-            return Err(ConfigError::new(format!("{prefix}.call_cost"), format!("{} is out of range 0..=1", self.call_cost)));
-        }
-        Ok(())
+const TASKS: Field = Field::new("tasks", "tasks", "4", Range::whole(1, 16), "tasks T; task t's answer digit s is (t(s+1)+s) mod D");
+const DIGITS: Field = Field::new("digits", "digits", "3", Range::whole(2, 8), "digits D per answer position");
+const ANSWER_LENGTH: Field =
+    Field::new("answer_length", "answer length", "2", Range::whole(1, 4), "digits per proposal = the solver's decisions per round");
+const ROUNDS: Field = Field::new("rounds", "rounds", "3", Range::whole(1, 6), "rounds K of propose-and-verify");
+const SOLVER_NOISE: Field = Field::new(
+    "solver_noise",
+    "solver noise",
+    "0.3",
+    Range::real(0.0, 1.0),
+    "probability that a written digit is replaced by a random one",
+);
+const REFINER_FIELD: Field = Field::new("refiner", "refiner (third agent)", "false", Range::Flag, "a third agent writes the proposals after a send-back");
+const CALL_COST: Field = Field::new("call_cost", "call cost", "0.05", Range::real(0.0, 1.0), "cost charged to an agent per decision");
+const VERIFIER_REWARD: Field = Field::new(
+    "verifier_reward",
+    "verifier paid",
+    "\"judgement\"",
+    Range::Choice(&["judgement", "outcome"]),
+    "judgement (1 per correct verdict) or outcome (the shared outcome)",
+);
+
+impl GameSpec for PipelineConfig {
+    type Game = Pipeline;
+
+    const KIND: &'static str = "pipeline";
+    const LABEL: &'static str = "Solver–verifier pipeline";
+    const EXPLANATION: &'static str = "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
+        times per episode, the verifier once per round: one baseline over all their samples mixes very different \
+        reward distributions.";
+    const FIELDS: &'static [Field] = &[TASKS, DIGITS, ANSWER_LENGTH, ROUNDS, SOLVER_NOISE, REFINER_FIELD, CALL_COST, VERIFIER_REWARD];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
+    }
+
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        TASKS.check_whole(prefix, self.tasks)?;
+        DIGITS.check_whole(prefix, self.digits)?;
+        ANSWER_LENGTH.check_whole(prefix, self.answer_length)?;
+        ROUNDS.check_whole(prefix, self.rounds)?;
+        SOLVER_NOISE.check_real(prefix, self.solver_noise)?;
+        CALL_COST.check_real(prefix, self.call_cost)
+    }
+
+    fn agents(&self) -> usize {
+        if self.refiner { 3 } else { 2 }
+    }
+
+    fn max_decisions(&self) -> usize {
+        (self.rounds * (self.answer_length + 1)) as usize
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(Pipeline::new(self.clone()))
     }
 }
 

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, Game, PolicyView};
+use super::game::{Figure, Game, GameSpec, PolicyView};
+use crate::estimator::Estimator;
+use crate::fields::{ConfigError, Field};
 
 /// The eight lines.
 const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
@@ -27,6 +29,36 @@ const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicTacToeConfig {}
+
+impl GameSpec for TicTacToeConfig {
+    type Game = TicTacToe;
+
+    const KIND: &'static str = "tic-tac-toe";
+    const LABEL: &'static str = "Tic-tac-toe (self-play)";
+    const EXPLANATION: &'static str = "Tic-tac-toe in self-play: X and O learn against each other; win rates against a random player and \
+        the exact minimax opponent show what they learned.";
+    const FIELDS: &'static [Field] = &[];
+
+    fn default_estimators() -> Vec<Estimator> {
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Mars]
+    }
+
+    fn validate(&self, _prefix: &str) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    fn agents(&self) -> usize {
+        2
+    }
+
+    fn max_decisions(&self) -> usize {
+        9
+    }
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(TicTacToe::default())
+    }
+}
 
 /// A board: 0 empty, 1 X, 2 O.
 pub type Board = [u8; 9];

@@ -1,50 +1,12 @@
-//! The exact team payoff of a game, for the counterfactual estimators (COMA, difference
-//! rewards, Shapley), and the joint actions of a batch's episodes.
+//! What the counterfactual estimators (COMA, difference rewards, Shapley) need besides the
+//! batch: the game's exact team payoff ([`PayoffOracle`], with the games), each agent's policy
+//! and default action; and the joint actions of a batch's episodes.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::config::ConfigError;
-use crate::env::bandit::{Bandit, BanditConfig};
-use crate::env::matrix::{MatrixGame, MatrixSpec};
-use super::{Advantages, LedgerEntry};
+use super::common::{Advantages, LedgerEntry};
+pub use crate::env::PayoffOracle;
 use crate::rollout::{Batch, Sample};
-
-/// A game whose team payoff can be evaluated for any joint action.
-pub trait PayoffOracle {
-    /// Number of agents n.
-    fn agents(&self) -> usize;
-    /// Number of actions of `agent`.
-    fn actions(&self, agent: usize) -> usize;
-    /// Expected team payoff G (= the exact Q of a one-step game) of `joint`, one action per agent.
-    fn payoff(&self, joint: &[usize]) -> f64;
-}
-
-impl PayoffOracle for MatrixGame {
-    fn agents(&self) -> usize {
-        self.players()
-    }
-    fn actions(&self, agent: usize) -> usize {
-        self.actions[agent]
-    }
-    fn payoff(&self, joint: &[usize]) -> f64 {
-        f64::from(self.team_payoff(joint))
-    }
-}
-
-/// The bandit in context 0: the team payoff is the sum of the agents' expected reward terms.
-impl PayoffOracle for Bandit {
-    fn agents(&self) -> usize {
-        Bandit::agents(self)
-    }
-    fn actions(&self, _agent: usize) -> usize {
-        Bandit::actions(self)
-    }
-    fn payoff(&self, joint: &[usize]) -> f64 {
-        joint.iter().enumerate().map(|(k, &a)| f64::from(self.expected_reward(k, 0, a))).sum()
-    }
-}
 
 /// What the counterfactual estimators need besides the game: each agent's policy π^k (for COMA
 /// and aristocrat utility) and default action (difference rewards, Shapley's absent agents).
@@ -56,12 +18,6 @@ pub struct Counterfactual<'a> {
     pub policies: Vec<Vec<f64>>,
     /// `default_actions[k]`.
     pub default_actions: Vec<usize>,
-}
-
-impl std::fmt::Debug for dyn PayoffOracle + '_ {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PayoffOracle({} agents)", self.agents())
-    }
 }
 
 /// One sample's counterfactual credit, as its ledger entry shows it (no std: nothing is divided).
@@ -167,29 +123,6 @@ impl<'a> Counterfactual<'a> {
                     .ok_or_else(|| BatchError(format!("episode {} of group {}: every agent must act once", key.1, key.0)))
             })
             .collect()
-    }
-}
-
-/// A game named in a batch file, for the counterfactual estimators.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum OracleGame {
-    /// A matrix game, e.g. `{"kind": "matrix", "name": "penalty", "k": 50}`.
-    Matrix(MatrixSpec),
-    /// The bandit (context 0), e.g. `{"kind": "bandit", "arms": 4}`.
-    Bandit(BanditConfig),
-}
-
-impl OracleGame {
-    /// Builds the game's payoff oracle.
-    pub fn build(&self) -> Result<Box<dyn PayoffOracle>, ConfigError> {
-        Ok(match self {
-            OracleGame::Matrix(spec) => Box::new(MatrixGame::new(spec)?),
-            OracleGame::Bandit(config) => {
-                config.validate("game")?;
-                Box::new(Bandit::new(config.clone()))
-            }
-        })
     }
 }
 

@@ -1,0 +1,452 @@
+//! The trainer: policy gradient (REINFORCE / GRPO-style, optionally PPO-clipped) with Adam, every
+//! run of every seed and estimator in one set of tensors. [`Trainer::step`] is the algorithm,
+//! in the order it happens:
+//!
+//! 1. **Collect** (CPU): each run plays `groups × group_size` episodes of its game with the
+//!    policy parameters read back at the end of the previous update (the forward pass for one
+//!    decision is tiny and sequential; [`HostPolicy`] evaluates it on the CPU), and its
+//!    estimator maps the batch to one advantage per sample, given what the estimator
+//!    [`needs`](crate::estimator::Needs): episode returns or step rewards, anchor states, the
+//!    game's payoff oracle.
+//! 2. **Check** (CPU): a run whose batch holds a non-finite number stops (see below).
+//! 3. **Pack rows**: one row per sample of each forward model m = (run, agent) ([`loss::Rows`]).
+//! 4. **Epochs** (device): the loss and its gradients with every agent's and run's norm
+//!    ([`loss`]), optional clipping, and the stacked Adam step ([`adam`]); repeated `epochs`
+//!    times, a run that went bad in a later epoch undone as a whole.
+//! 5. **One read-back**: the new parameters and every epoch's norms are concatenated and read
+//!    back once, asynchronously (a synchronous read panics on WebGPU in the browser); the layout
+//!    is [`layout::ReadBack`]'s.
+//! 6. **Reports**: one [`RunReport`] per run ([`RunReport::measured`], in `metrics`).
+//!
+//! **Divergence.** A run whose batch holds a non-finite number (reward, return, advantage,
+//! baseline; checked on the host before the loss) or whose update would (gradient norm, new
+//! parameters; checked on the device in every epoch) is *stopped*: its rows are zeroed out of the
+//! loss, its parameters and Adam state stay those of its last finite update, and its reports
+//! carry a [`Divergence`] naming the update, agent and quantity. Other runs train on.
+//! [`Trainer::resume`] takes a stopped run on from that last finite state, optionally with a
+//! smaller learning rate. Device loss and recovery are in [`checkpoint`].
+
+mod adam;
+mod batch;
+mod checkpoint;
+mod error;
+mod layout;
+mod loss;
+
+use burn::tensor::{Bool, Tensor, TensorData};
+use web_time::Instant;
+
+use crate::advantage::counterfactual::Counterfactual;
+use crate::advantage::Advantages;
+use crate::backend::{Backend, BackendInfo};
+use crate::config::TrainConfig;
+use crate::env::AnyGame;
+use crate::estimator::{Estimator, Rewards};
+use crate::inspect::{BatchView, RunId, SameBatch};
+use crate::metrics::{Divergence, Resume, RunReport, StepReport};
+use crate::policy::{HostPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
+use crate::rng::RunStreams;
+use crate::rollout::{play_any, Rollout};
+use adam::StackedAdam;
+use batch::RunBatch;
+use checkpoint::Recovery;
+pub use error::TrainError;
+use layout::{flatten, EpochNorms, Layout, ReadBack};
+use loss::{Anchors, Rows};
+
+#[derive(Debug, Clone)]
+struct RunState {
+    estimator: Estimator,
+    seed: u64,
+    streams: RunStreams,
+    /// Set when the run diverged; it no longer trains.
+    stopped: Option<Divergence>,
+    /// Its last report with measured (finite) figures.
+    last_good: Option<RunReport>,
+    /// Set by [`Trainer::resume`] until the next report carries it.
+    resumed: Option<Resume>,
+}
+
+/// Trains every (estimator, seed) run of a config in one set of tensors.
+#[derive(Debug)]
+pub struct Trainer {
+    config: TrainConfig,
+    game: AnyGame,
+    backend: Backend,
+    runs: Vec<RunState>,
+    /// Shapes with `models` = parameter models P.
+    shape: PolicyShape,
+    layout: Layout,
+    /// The parameters [P, ·, ·], without autodiff.
+    params: [Tensor<3>; 4],
+    /// The initial parameters, for the KL penalty.
+    init_params: [Tensor<3>; 4],
+    adam: StackedAdam,
+    /// The parameters as last read back, for rollouts and evaluations.
+    host: HostPolicy,
+    update: u32,
+    /// Every run's last finite batch (for the page's batch views); `None` before the first.
+    last: Vec<Option<RunBatch>>,
+    /// Checkpoints for device loss, and fault injection (see [`Trainer::set_checkpointing`]).
+    recovery: Recovery,
+    /// Wall time (ms) of the last update step proper (see [`Trainer::last_update_ms`]).
+    last_update_ms: f64,
+}
+
+impl Trainer {
+    /// Validates `config`, initialises every run's policy on `backend` and reads the initial
+    /// parameters back.
+    pub async fn new(config: TrainConfig, backend: Backend) -> Result<Self, TrainError> {
+        config.validate()?;
+        let game = AnyGame::new(&config.game)?;
+        let config_runs = config.runs();
+        let mut runs = Vec::with_capacity(config_runs);
+        for &estimator in &config.estimators {
+            for &seed in &config.seeds {
+                runs.push(RunState {
+                    estimator,
+                    seed,
+                    streams: RunStreams::from_seed(seed),
+                    stopped: None,
+                    last_good: None,
+                    resumed: None,
+                });
+            }
+        }
+        let agents = game.agents();
+        let layout = Layout::new(runs.len(), agents, config.policy);
+        let shape = PolicyShape {
+            models: layout.params_models,
+            input: game.observation_size() + if layout.shared { agents } else { 0 },
+            hidden: config.hidden as usize,
+            actions: game.actions(),
+        };
+        let device = backend.device.clone();
+        let mut init_rngs: Vec<_> = runs.iter().map(|r| r.streams.init.clone()).collect();
+        let policy = StackedMlp::init(shape, layout.per_run, &mut init_rngs, &device);
+        let rates: Vec<f32> = (0..shape.models)
+            .map(|p| match (&config.agent_learning_rates, layout.shared) {
+                (Some(rates), false) => rates[p % agents],
+                _ => config.learning_rate,
+            })
+            .collect();
+        let adam = StackedAdam::new(shape.param_shapes(), rates, &device);
+        let flat = read_back(flatten(&policy.params)).await?;
+        let host = HostPolicy::from_flat(shape, agents, config.policy, &flat);
+        Ok(Self {
+            config,
+            game,
+            backend,
+            runs,
+            shape,
+            layout,
+            init_params: policy.params.clone(),
+            params: policy.params,
+            adam,
+            host,
+            update: 0,
+            last: (0..config_runs).map(|_| None).collect(),
+            recovery: Recovery::default(),
+            last_update_ms: 0.0,
+        })
+    }
+
+    /// The config being trained.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The backend and why it was chosen.
+    pub fn backend(&self) -> &BackendInfo {
+        &self.backend.info
+    }
+
+    /// The game being played.
+    pub fn game(&self) -> &AnyGame {
+        &self.game
+    }
+
+    /// The policy as last read back (run r's agent k: `host_policy().probs(r, k, ..)`).
+    pub fn host_policy(&self) -> &HostPolicy {
+        &self.host
+    }
+
+    /// Updates done so far.
+    pub fn updates_done(&self) -> u32 {
+        self.update
+    }
+
+    /// The policy's shape (models, observation size, hidden units, actions).
+    pub fn policy_shape(&self) -> PolicyShape {
+        self.shape
+    }
+
+    /// Wall time (ms) of the last update step proper: the rows to the device, the loss, the
+    /// backward pass, Adam and the one readback (not the rollouts or the estimators). The
+    /// update-step benchmark compares it with the same update in numpy and PyTorch.
+    pub fn last_update_ms(&self) -> f64 {
+        self.last_update_ms
+    }
+
+    /// Whether every configured update has been done.
+    pub fn is_finished(&self) -> bool {
+        self.update >= self.config.updates
+    }
+
+    /// Run `run`'s divergence, while it is stopped.
+    pub fn divergence(&self, run: usize) -> Option<&Divergence> {
+        self.runs.get(run)?.stopped.as_ref()
+    }
+
+    /// Whether every run has diverged (nothing would train).
+    pub fn all_stopped(&self) -> bool {
+        self.runs.iter().all(|r| r.stopped.is_some())
+    }
+
+    /// Takes stopped run `run` on from its last finite state (parameters, Adam moments and
+    /// steps as after its last finite update), its learning rate multiplied by
+    /// `learning_rate_factor` (0 < factor <= 1) from now on. The next report says so.
+    pub fn resume(&mut self, run: usize, learning_rate_factor: f32) -> Result<(), TrainError> {
+        if !(learning_rate_factor > 0.0 && learning_rate_factor <= 1.0) {
+            return Err(TrainError::Resume(format!("the learning-rate factor {learning_rate_factor} is not in (0, 1]")));
+        }
+        let state = self.runs.get_mut(run).ok_or_else(|| TrainError::Resume(format!("there is no run {run}")))?;
+        let divergence = state.stopped.take().ok_or_else(|| TrainError::Resume(format!("run {run} has not diverged")))?;
+        state.resumed = Some(Resume { from_update: divergence.update - 1, learning_rate_factor });
+        if learning_rate_factor != 1.0 {
+            let per_run = self.layout.per_run;
+            self.adam.scale_learning_rates(run * per_run..(run + 1) * per_run, learning_rate_factor, &self.backend.device);
+        }
+        Ok(())
+    }
+
+    /// With checkpointing on, every update also reads the Adam state back (three times the
+    /// parameters' size) so that [`Trainer::recover`] can go on elsewhere after a device
+    /// failure. Off by default (the CLI and the benchmarks do not need it).
+    pub fn set_checkpointing(&mut self, on: bool) {
+        let streams = self.runs.iter().map(|r| r.streams.clone()).collect();
+        let start = (self.update == 0).then(|| (&self.host.params, self.shape.models, streams));
+        self.recovery.set(on, start);
+    }
+
+    /// Whether [`Trainer::recover`] can go on from the last report.
+    pub fn can_recover(&self) -> bool {
+        self.recovery.can_recover()
+    }
+
+    /// Fault injection for tests: the readback of update `update` fails as a lost device would.
+    pub fn inject_device_failure(&mut self, update: u32) {
+        self.recovery.inject(update);
+    }
+
+    /// After a failed step (a lost device), the same trainer on `backend`, at the state of its
+    /// last report: parameters, Adam moments and steps, learning rates, random streams, stopped
+    /// runs and batch views. Its next update is the one that failed.
+    pub async fn recover(self, backend: Backend) -> Result<Trainer, TrainError> {
+        let seeds: Vec<u64> = self.runs.iter().map(|r| r.seed).collect();
+        let restored = self.recovery.restore(self.shape, &self.host.params, &seeds, self.adam.learning_rates(), &backend.device)?;
+        let mut runs = self.runs;
+        for (run, streams) in runs.iter_mut().zip(restored.streams) {
+            run.streams = streams;
+        }
+        Ok(Trainer {
+            backend,
+            runs,
+            params: restored.params,
+            init_params: restored.init_params,
+            adam: restored.adam,
+            recovery: restored.recovery,
+            last_update_ms: 0.0,
+            ..self
+        })
+    }
+
+    /// Does one update of every run and reports it.
+    pub async fn step(&mut self) -> Result<StepReport, TrainError> {
+        if self.is_finished() {
+            return Err(TrainError::Finished(self.config.updates));
+        }
+        let start = Instant::now();
+        let next = self.update + 1;
+
+        // 1. Collect every run's batch and its advantages.
+        let batches = self.collect()?;
+
+        // 2. Check: a run whose batch holds a non-finite number stops here; stopped runs sit out.
+        let agents = self.layout.agents;
+        let mut diverged: Vec<Option<Divergence>> = batches
+            .iter()
+            .zip(&self.runs)
+            .map(|(b, run)| run.stopped.is_none().then(|| Divergence::in_batch(next, &b.rollout, &b.advantages, agents)).flatten())
+            .collect();
+        let active: Vec<bool> = (0..batches.len()).map(|r| self.runs[r].stopped.is_none() && diverged[r].is_none()).collect();
+
+        // The update step proper (rows to the device, loss, backward, Adam, readback) is timed
+        // for the benchmark: everything after the rollouts and estimators.
+        let update_start = Instant::now();
+        let device = self.backend.device.clone();
+
+        // 3. Pack one row per sample of each forward model.
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
+        let rows = Rows::pack(&batches, &active, &self.layout, sizes, &device);
+        let anchors = Anchors {
+            old_chosen: self.config.ppo_clip.map(|_| (rows.log_probs(&self.forward_params(&self.params)) * rows.chosen.clone()).sum_dim(2)),
+            init_log_probs: (self.config.kl_coef > 0.0).then(|| rows.log_probs(&self.forward_params(&self.init_params))),
+        };
+
+        // 4. Epochs. Which runs are still finite lives on the device: the active ones, then
+        // every epoch ANDs in "gradient norm and new parameters finite".
+        let flags: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+        let mut run_ok: Tensor<1, Bool> = Tensor::<1>::from_data(TensorData::new(flags, [active.len()]), &device).greater_elem(0.5);
+        let start_state = self.adam.snapshot(&self.params);
+        let mut epochs = Vec::with_capacity(self.config.epochs as usize);
+        for _ in 0..self.config.epochs {
+            let tracked = self.forward_params(&self.params).map(|p| p.autodiff().require_grad());
+            let grads = loss::gradients(&self.config, tracked, &rows, &anchors, &self.layout)?;
+            let scale = loss::clip_scale(&self.config, &grads.run_sq, &self.layout, &device);
+            let param_sq = self.adam.step(&mut self.params, grads.params, scale, &grads.run_sq, &mut run_ok, &self.layout)?;
+            epochs.push(EpochNorms { agent_sq: grads.agent_sq, run_sq: grads.run_sq, param_sq });
+        }
+        if self.config.epochs > 1 {
+            self.adam.undo(&mut self.params, start_state, &run_ok, &self.layout);
+        }
+        self.recovery.check_fault(next)?;
+
+        // 5. One read-back.
+        let read = ReadBack::new(self.layout, &self.shape, self.config.epochs, self.recovery.checkpointing);
+        let adam = (&self.adam.first, &self.adam.second, &self.adam.steps);
+        let host = read_back(read.concat(&self.params, epochs, &run_ok, adam)).await?;
+        self.last_update_ms = update_start.elapsed().as_secs_f64() * 1e3;
+        let view = read.split(&host);
+        if let Some(state) = view.adam {
+            self.recovery.keep(&self.shape, state, self.runs.iter().map(|r| r.streams.clone()).collect());
+        }
+        let new_host = HostPolicy::from_flat(self.shape, agents, self.config.policy, view.params);
+        let before = std::mem::replace(&mut self.host, new_host);
+        self.update += 1;
+
+        // 6. Reports.
+        let mut reports = Vec::with_capacity(batches.len());
+        for (r, b) in batches.into_iter().enumerate() {
+            let id = (self.runs[r].estimator, self.runs[r].seed);
+            if active[r] && view.run_ok[r] > 0.5 {
+                let policy = RunPolicy { host: &self.host, run: r };
+                let mut report = RunReport::measured(id, &self.game, &b.rollout, &b.advantages, view.first_epoch(r), policy, &before);
+                report.resumed = self.runs[r].resumed.take();
+                self.runs[r].last_good = Some(RunReport { resumed: None, ..report.clone() });
+                self.last[r] = Some(b);
+                reports.push(report);
+                continue;
+            }
+            let state = &mut self.runs[r];
+            let divergence = state.stopped.get_or_insert_with(|| {
+                diverged[r].take().unwrap_or_else(|| {
+                    let (agent, quantity, value) = view.problem(r);
+                    Divergence { update: next, agent, quantity: quantity.into(), value }
+                })
+            });
+            let divergence = divergence.clone();
+            state.resumed = None;
+            reports.push(RunReport::stopped(id, agents, state.last_good.as_ref(), divergence));
+        }
+        Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
+    }
+
+    /// Plays every run's batch and computes its advantages.
+    fn collect(&mut self) -> Result<Vec<RunBatch>, TrainError> {
+        let (groups, group_size) = (self.config.groups as usize, self.config.group_size as usize);
+        let mut batches = Vec::with_capacity(self.runs.len());
+        for r in 0..self.runs.len() {
+            let estimator = self.runs[r].estimator;
+            let policy = RunPolicy { host: &self.host, run: r };
+            let anchors = estimator.needs().anchors;
+            let rollout = play_any(&self.game, &policy, groups, group_size, &mut self.runs[r].streams, anchors);
+            let policies = self.counterfactual_policies(r);
+            let advantages = self.estimate(estimator, &rollout, policies.as_ref())?;
+            batches.push(RunBatch { rollout, advantages, policies, update: self.update + 1 });
+        }
+        Ok(batches)
+    }
+
+    /// `estimator`'s advantages and ledger on a rollout, with what it needs: step rewards or
+    /// episode returns, and the game's payoffs with the collecting policies.
+    fn estimate(&self, estimator: Estimator, rollout: &Rollout, policies: Option<&Vec<Vec<f64>>>) -> Result<Advantages, TrainError> {
+        let options = self.config.estimator_options();
+        let needs = estimator.needs();
+        let step_batch;
+        let batch = match needs.rewards {
+            Rewards::StepRewards => {
+                step_batch = rollout.step_batch();
+                &step_batch
+            }
+            Rewards::EpisodeReturns => &rollout.batch,
+        };
+        let result = if needs.payoff_oracle {
+            let (Some(oracle), Some(policies)) = (self.game.oracle(), policies) else {
+                return Err(TrainError::Estimator(format!("{estimator} needs a payoff oracle")));
+            };
+            let cf = Counterfactual { oracle, policies: policies.clone(), default_actions: vec![0; self.game.agents()] };
+            estimator.compute(batch, &options, Some(&cf))
+        } else {
+            estimator.compute(batch, &options, None)
+        };
+        result.map_err(|e| TrainError::Estimator(e.to_string()))
+    }
+
+    /// The parameters each forward model uses, [M = runs × agents, ·, ·]: with a shared policy,
+    /// run r's parameters repeated for each of its agents.
+    fn forward_params(&self, params: &[Tensor<3>; 4]) -> [Tensor<3>; 4] {
+        let agents = self.layout.agents;
+        match self.config.policy {
+            PolicySharing::Separate => params.clone(),
+            PolicySharing::Shared => params.clone().map(|p| {
+                let [runs, rows, cols] = p.dims();
+                p.reshape([runs, 1, rows, cols]).expand([runs, agents, rows, cols]).reshape([runs * agents, rows, cols])
+            }),
+        }
+    }
+
+    /// π^k at the game's one state for run `r`'s current policy, renormalised in f64 over the
+    /// agent's own actions (what the counterfactual estimators average over); `None` for games
+    /// without a payoff oracle.
+    fn counterfactual_policies(&self, r: usize) -> Option<Vec<Vec<f64>>> {
+        let oracle = self.game.oracle()?;
+        let policies = (0..self.game.agents())
+            .map(|k| {
+                let (obs, legal) = self.game.reference_decision(k).unwrap_or_default();
+                let mut p = vec![0.0f32; self.game.actions()];
+                self.host.probs(r, k, &obs, &legal, &mut p);
+                let p = &p[..oracle.actions(k)];
+                let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
+                p.iter().map(|&x| f64::from(x) / total).collect()
+            })
+            .collect();
+        Some(policies)
+    }
+
+    fn run_id(&self, run: usize, update: u32) -> RunId {
+        let info = &self.runs[run];
+        RunId { update, run: run as u32, estimator: info.estimator, seed: info.seed }
+    }
+
+    /// Run `run`'s batch of the last update as the page's views show it (see
+    /// [`BatchView::of`]). `None` before the first update.
+    pub fn batch_view(&self, run: usize, max_samples: usize) -> Option<BatchView> {
+        let b = self.last.get(run)?.as_ref()?;
+        Some(BatchView::of(self.run_id(run, b.update), &b.rollout, &b.advantages, max_samples))
+    }
+
+    /// Every estimator of the config applied to run `run`'s frozen batch of the last update
+    /// (the counterfactual ones with the policies that collected it); see [`SameBatch::of`].
+    pub fn same_batch(&self, run: usize, max_samples: usize) -> Option<SameBatch> {
+        let b = self.last.get(run)?.as_ref()?;
+        let estimate = |e| self.estimate(e, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string());
+        Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, max_samples, estimate))
+    }
+}
+
+/// Reads a tensor back to the host asynchronously.
+async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+}
