@@ -48,7 +48,7 @@ pub fn follow(session: Session) {
     Effect::new(move |previous: Option<PageState>| {
         let state = PageState {
             config: session.config.get(),
-            inspect: session.inspect_seed.get(),
+            inspect: session.data.inspect_seed.get(),
             teacher: session.teacher.get(),
         };
         let query = url::encode(&state);

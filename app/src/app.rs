@@ -18,28 +18,6 @@ use crate::components::step_through::StepThrough;
 use crate::session::Session;
 use crate::url::PageState;
 
-/// What to look at in each game, under the controls.
-pub fn explanation(kind: &str) -> &'static str {
-    match kind {
-        "bandit" => "Agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100 by default). One global baseline \
-            (GRPO over episode means, or step level over every agent's samples) against each agent normalised by its own \
-            statistics (agent-wise, Dr. MAS). Dashed lines: the norm factor √((σ_k² + (μ_k − μ)²)/σ²) one global baseline \
-            would apply to this column's batches; agent-wise applies 1 (the grey line in its column).",
-        "matrix" => "Two or three players move once, together. Independent learners with a shared payoff fall into relative \
-            overgeneralisation on climbing and penalty-k; the credit map shows which joint actions each estimator rewards, \
-            the policy paths where the players go (■ pure, ◆ mixed Nash equilibria).",
-        "pipeline" => "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
-            times per episode, the verifier once per round: one baseline over all their samples mixes very different \
-            reward distributions.",
-        "kuhn" => "Kuhn poker in self-play. NashConv measures how exploitable the pair of policies is (11/12 for uniform \
-            play, 0 at equilibrium); MARS normalises per player and turn.",
-        "tic-tac-toe" => "Tic-tac-toe in self-play: X and O learn against each other; win rates against a random player and \
-            the exact minimax opponent show what they learned.",
-        _ => "Level-based foraging: agents move on a grid and load food together. The credit map shows each agent's mean \
-            advantage per cell; GiGPO groups the steps that start from the same situation (anchor states).",
-    }
-}
-
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -53,7 +31,7 @@ pub fn App() -> impl IntoView {
         let estimators = session.config.with(|c| c.estimators.len());
         (0..estimators).map(|index| view! { <Column session index /> }).collect_view()
     };
-    let explain = move || explanation(session.config.with(|c| c.game.kind()));
+    let explain = move || session.config.with(|c| c.game.explanation());
     let count = move || session.config.with(|c| c.estimators.len()).to_string();
     view! {
         // Moves the focus without touching the address (a `#fragment` would add a history entry).

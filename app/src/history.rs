@@ -253,7 +253,7 @@ mod tests {
         let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
         let config = TrainConfig {
             game: creditlab::GameConfig::Bandit(BanditConfig { agents, ..BanditConfig::default() }),
-            estimators: vec![creditlab::advantage::Estimator::Batch(creditlab::EstimatorKind::AgentWise), creditlab::advantage::Estimator::Difference],
+            estimators: vec![creditlab::advantage::Estimator::AgentWise, creditlab::advantage::Estimator::Difference],
             seeds: vec![1, 2, 3, 4],
             updates: 12,
             ..TrainConfig::default()

@@ -5,6 +5,8 @@
 
 use creditlab::TrainConfig;
 
+use crate::codec;
+
 /// One step of a lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LessonStep {
@@ -200,8 +202,12 @@ pub fn find(id: &str) -> Option<&'static Lesson> {
 /// Step `step` of lesson `id`'s preset experiment.
 pub fn preset(id: &str, step: usize) -> Option<TrainConfig> {
     let step = find(id)?.steps.get(step)?;
-    let decoded = crate::url::decode(step.preset, 0);
-    Some(decoded.state.config)
+    Some(read_preset(step.preset).config)
+}
+
+/// A preset's query string read against the defaults of its game.
+fn read_preset(preset: &str) -> codec::ConfigRead {
+    codec::read_config(&codec::parse_query(preset), codec::default_for)
 }
 
 #[cfg(test)]
@@ -214,10 +220,10 @@ mod tests {
         for lesson in LESSONS {
             assert!(!lesson.steps.is_empty());
             for step in lesson.steps {
-                let decoded = crate::url::decode(step.preset, 0);
-                assert!(decoded.ignored.is_empty(), "{}: {:?}", lesson.id, decoded.ignored);
-                assert!(!decoded.seeded, "{}: a preset fixes its seeds", lesson.id);
-                decoded.state.config.validate().expect("valid");
+                let read = read_preset(step.preset);
+                assert!(read.ignored.is_empty(), "{}: {:?}", lesson.id, read.ignored);
+                assert!(read.seeds_given, "{}: a preset fixes its seeds", lesson.id);
+                read.config.validate().expect("valid");
                 for text in [step.text, step.look, step.question, step.answer] {
                     assert!(text.len() > 40, "{}: a step's texts are sentences", lesson.id);
                 }

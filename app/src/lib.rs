@@ -3,6 +3,7 @@
 pub mod address;
 pub mod app;
 pub mod charts;
+pub mod codec;
 pub mod game_view;
 pub mod history;
 pub mod lessons;

@@ -14,9 +14,11 @@
 //! config invalid (by the core's own [`TrainConfig::validate`]) is ignored and reported, and
 //! every other one still applies.
 
-use creditlab::{GameConfig, TrainConfig};
-use serde_json::{Map, Number, Value};
+use creditlab::TrainConfig;
+use serde_json::Value;
 
+use crate::codec::{self, flatten, to_value, value_text};
+pub use crate::codec::Ignored;
 use crate::lessons;
 
 /// The parts of the page a link can hide (`hide=builder,ledger`).
@@ -70,15 +72,6 @@ pub struct PageState {
     pub teacher: Teacher,
 }
 
-/// One parameter that was not used, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignored {
-    /// The parameter's name as written.
-    pub key: String,
-    /// Why it was ignored.
-    pub reason: String,
-}
-
 /// The result of reading a query string.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
@@ -111,69 +104,7 @@ pub fn base(teacher: &Teacher, kind: Option<&str>) -> TrainConfig {
     match (preset, kind) {
         (Some(preset), None) => preset,
         (Some(preset), Some(kind)) if preset.game.kind() == kind => preset,
-        (_, kind) => {
-            let game = kind
-                .and_then(|kind| GameConfig::examples().into_iter().find(|g| g.kind() == kind))
-                .unwrap_or_default();
-            TrainConfig { game, ..TrainConfig::default() }
-        }
-    }
-}
-
-/// The config as JSON with short decimal numbers (f32 written by its shortest form).
-fn to_value(config: &TrainConfig) -> Value {
-    serde_json::to_string(config).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null)
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => Some("off".into()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// The URL text of one value, or `None` for an array of objects (written element-wise).
-fn value_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => None,
-        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
-            Some(items.iter().filter_map(scalar_text).collect::<Vec<_>>().join(","))
-        }
-        Value::Array(_) | Value::Object(_) => Some(value.to_string()),
-        other => scalar_text(other),
-    }
-}
-
-fn flatten(path: &str, value: &Value, base: Option<&Value>, out: &mut Vec<(String, String)>) {
-    if base == Some(value) {
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                if path == "game" && key == "kind" {
-                    continue;
-                }
-                let child = format!("{path}.{key}");
-                flatten(&child, v, base.and_then(|b| b.get(key)), out);
-            }
-        }
-        Value::Array(items) if value_text(value).is_none() => {
-            if base.and_then(Value::as_array).map(Vec::len) != Some(items.len()) {
-                out.push((path.to_string(), items.len().to_string()));
-            }
-            for (i, item) in items.iter().enumerate() {
-                flatten(&format!("{path}.{i}"), item, base.and_then(|b| b.get(i)), out);
-            }
-        }
-        other => {
-            if let Some(text) = value_text(other) {
-                out.push((path.to_string(), text));
-            }
-        }
+        (_, kind) => codec::default_for(kind),
     }
 }
 
@@ -226,191 +157,6 @@ pub fn encode(state: &PageState) -> String {
     query.finish().replace("%2C", ",")
 }
 
-/// Where a parameter applies, for ordering: teacher's first, then the game, its variant, its
-/// fields by depth, then every other config field, then the view.
-fn order(key: &str) -> (u8, usize) {
-    match key {
-        "lesson" | "step" => (0, 0),
-        "game" => (1, 0),
-        "game.name" => (2, 0),
-        k if k.starts_with("game.") => (3, k.split('.').count()),
-        "hide" | "lock" | "inspect" | "fault" => (5, 0),
-        k => (4, k.split('.').count()),
-    }
-}
-
-fn parse_bool(text: &str) -> Result<bool, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "on" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        other => Err(format!("“{other}” is not true or false")),
-    }
-}
-
-fn parse_number(text: &str, integer: bool) -> Result<Value, String> {
-    let value: f64 = text.trim().parse().map_err(|_| format!("“{text}” is not a number"))?;
-    if !value.is_finite() {
-        return Err(format!("“{text}” is not a finite number"));
-    }
-    if integer {
-        if value < 0.0 || value.fract() != 0.0 || value > 1e15 {
-            return Err(format!("“{text}” is not a whole number ≥ 0"));
-        }
-        return Ok(Value::from(value as u64));
-    }
-    Number::from_f64(value).map(Value::Number).ok_or_else(|| format!("“{text}” is not a number"))
-}
-
-/// One element of a comma-separated list: a number when it reads as one, else text.
-fn list_item(text: &str) -> Value {
-    let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(n) => Value::from(n),
-        Err(_) => match text.parse::<f64>().ok().filter(|v| v.is_finite()).and_then(Number::from_f64) {
-            Some(n) => Value::Number(n),
-            None => Value::String(text.to_string()),
-        },
-    }
-}
-
-/// The new JSON value for a field whose current value is `current`.
-fn parse_value(current: &Value, text: &str) -> Result<Value, String> {
-    let off = matches!(text.trim(), "off" | "null" | "none");
-    if text.trim_start().starts_with(['[', '{']) {
-        return serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"));
-    }
-    match current {
-        Value::Number(_) if off => Ok(Value::Null),
-        Value::Number(n) => parse_number(text, n.is_u64()),
-        Value::Bool(_) => parse_bool(text).map(Value::Bool),
-        Value::String(_) => Ok(Value::String(text.trim().to_string())),
-        Value::Array(_) if off => Ok(Value::Null),
-        Value::Array(_) => Ok(Value::Array(text.split(',').filter(|s| !s.trim().is_empty()).map(list_item).collect())),
-        Value::Null if off => Ok(Value::Null),
-        // An optional field that is off: a number, or a list.
-        Value::Null if text.contains(',') => Ok(Value::Array(text.split(',').map(list_item).collect())),
-        Value::Null => parse_number(text, false),
-        Value::Object(_) => Err("give the object's fields one by one".into()),
-    }
-}
-
-/// The value at `path` (dot-separated keys and indices) and a way to set it.
-fn slot<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let mut node = root;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let part = *part;
-        node = match node {
-            // An optional field left out of the JSON (e.g. a bandit agent's `arm_means`).
-            Value::Object(map) => {
-                if i + 1 == parts.len() && i > 0 {
-                    map.entry(part).or_insert(Value::Null)
-                } else {
-                    map.get_mut(part)?
-                }
-            }
-            Value::Array(items) => items.get_mut(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
-/// The matrix games' variant names (`game.name`).
-const MATRIX_VARIANTS: [&str; 7] = ["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"];
-
-/// The default game object of a matrix game variant.
-fn matrix_variant(name: &str) -> Option<Value> {
-    let mut map = Map::new();
-    map.insert("kind".into(), "matrix".into());
-    map.insert("name".into(), name.into());
-    match name {
-        "climbing" | "prisoners-dilemma" | "stag-hunt" | "matching-pennies" => {}
-        "penalty" => {
-            map.insert("k".into(), 50.into());
-        }
-        "coordination" => {
-            map.insert("players".into(), 2.into());
-            map.insert("actions".into(), 3.into());
-        }
-        "custom" => {
-            map.insert("payoffs".into(), serde_json::json!([[[1, 1], [0, 0]], [[0, 0], [1, 1]]]));
-            map.insert("common".into(), true.into());
-        }
-        _ => return None,
-    }
-    Some(Value::Object(map))
-}
-
-/// Applies `key=text` to `config`; the config is unchanged on error.
-fn apply(config: &mut TrainConfig, key: &str, text: &str) -> Result<(), String> {
-    let mut value = to_value(config);
-    if key == "game.name" && config.game.kind() == "matrix" {
-        value["game"] = matrix_variant(text.trim()).ok_or_else(|| {
-            format!("“{}” is not a matrix game (they are {})", text.trim(), MATRIX_VARIANTS.join(", "))
-        })?;
-    } else {
-        if key == "game.kind" || key.split('.').any(str::is_empty) {
-            return Err("no such field".into());
-        }
-        let current = slot(&mut value, key).ok_or_else(|| "no such field for this game".to_string())?;
-        match current {
-            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
-                let n: usize = text.trim().parse().map_err(|_| format!("“{text}” is not a count"))?;
-                if n == 0 || n > 64 {
-                    return Err(format!("{n} is out of range 1..=64"));
-                }
-                let last = items.last().cloned().unwrap_or(Value::Null);
-                items.resize(n, last);
-            }
-            current => *current = parse_value(current, text)?,
-        }
-    }
-    let candidate: TrainConfig = serde_json::from_value(value).map_err(|e| plain_reason(&e.to_string(), text))?;
-    candidate.validate().map_err(|e| e.message)?;
-    *config = candidate;
-    Ok(())
-}
-
-/// The backquoted names in a serde message (`a`, `b` …), as a plain list.
-fn quoted_names(text: &str) -> Vec<&str> {
-    text.split('`').skip(1).step_by(2).collect()
-}
-
-/// Why a value was refused, in the page's words rather than the JSON parser's ("invalid type:
-/// floating point `-1.0`, expected u64" becomes "“-1” is not a whole number ≥ 0").
-fn plain_reason(message: &str, text: &str) -> String {
-    let text = text.trim();
-    let message = message.split(" at line ").next().unwrap_or(message);
-    if message.starts_with("unknown field") {
-        return "no such field for this game".into();
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let names = quoted_names(rest);
-        return match names.split_first() {
-            Some((given, allowed)) if !allowed.is_empty() => format!("“{given}” is not one of {}", allowed.join(", ")),
-            _ => format!("“{text}” is not a known value"),
-        };
-    }
-    if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let expected = message.rsplit("expected ").next().unwrap_or_default();
-        if ["u8", "u16", "u32", "u64", "usize", "integer"].iter().any(|t| expected.contains(t)) {
-            return format!("“{text}” is not a whole number ≥ 0");
-        }
-        if ["f32", "f64", "number"].iter().any(|t| expected.contains(t)) {
-            return format!("“{text}” is not a number");
-        }
-        if expected.contains("bool") {
-            return format!("“{text}” is not true or false");
-        }
-        return format!("“{text}” is not a value this field takes");
-    }
-    if message.starts_with("invalid length") {
-        return format!("“{text}” has the wrong number of values");
-    }
-    format!("“{text}” could not be read")
-}
-
 /// "1 seed", "3 seeds".
 fn count(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
@@ -434,10 +180,7 @@ fn names(text: &str, allowed: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String
 /// Reads a query string (with or without the leading `?`). `fresh_seed` is used when the link
 /// gives no usable seeds. Never panics; every unusable parameter is listed in `ignored`.
 pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
-    let query = query.strip_prefix('?').unwrap_or(query);
-    let mut params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.trim().to_string(), v.into_owned())).collect();
-    params.retain(|(k, _)| !k.is_empty());
+    let mut params = codec::parse_query(query);
     let mut ignored = Vec::new();
     // A parameter given twice (`game=kuhn&game=foraging`): the first counts, the rest are named.
     let mut seen = std::collections::BTreeSet::new();
@@ -448,24 +191,21 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
         }
         first
     });
-    params.sort_by_key(|(k, _)| order(k));
     let mut ignore = |key: &str, reason: String| ignored.push(Ignored { key: key.to_string(), reason });
 
     // The teacher's lesson and step choose the base.
     let mut teacher = Teacher::default();
-    let mut step_text = None;
-    for (key, text) in &params {
-        match key.as_str() {
-            "lesson" if lessons::find(text.trim()).is_some() => teacher.lesson = Some(text.trim().to_string()),
-            "lesson" => ignore(
-                key,
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    if let Some(text) = param("lesson") {
+        match lessons::find(text.trim()) {
+            Some(_) => teacher.lesson = Some(text.trim().to_string()),
+            None => ignore(
+                "lesson",
                 format!("no lesson “{}” (the lessons are {})", text.trim(), lessons::LESSONS.iter().map(|l| l.id).collect::<Vec<_>>().join(", ")),
             ),
-            "step" => step_text = Some(text.clone()),
-            _ => {}
         }
     }
-    if let Some(text) = step_text {
+    if let Some(text) = param("step") {
         match (text.trim().parse::<usize>(), teacher.lesson.as_deref().and_then(lessons::find)) {
             (Ok(n), Some(lesson)) if (1..=lesson.steps.len()).contains(&n) => teacher.step = n - 1,
             (Ok(_), Some(lesson)) => ignore("step", format!("the lesson has steps 1..={}", lesson.steps.len())),
@@ -474,27 +214,19 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
         }
     }
 
-    let mut kind = None;
-    for (key, text) in params.iter().filter(|(k, _)| k == "game") {
-        match GameConfig::examples().iter().find(|g| g.kind() == text.trim()) {
-            Some(g) => kind = Some(g.kind()),
-            None => ignore(
-                key,
-                format!(
-                    "no game “{}” (the games are {})",
-                    text.trim(),
-                    GameConfig::examples().iter().map(GameConfig::kind).collect::<Vec<_>>().join(", ")
-                ),
-            ),
-        }
-    }
-    let mut config = base(&teacher, kind);
-    let mut seeds_given = teacher.lesson.is_some();
+    // The experiment: every config parameter, read against the lesson's preset or the game's defaults.
+    let (view, config_params): (Vec<_>, Vec<_>) =
+        params.into_iter().filter(|(k, _)| k != "lesson" && k != "step").partition(|(k, _)| VIEW_KEYS.contains(&k.as_str()));
+    let read = codec::read_config(&config_params, |kind| base(&teacher, kind));
+    ignored.extend(read.ignored);
+    let mut config = read.config;
+    let mut ignore = |key: &str, reason: String| ignored.push(Ignored { key: key.to_string(), reason });
+
+    // The view and the teacher's settings.
     let mut inspect = 0;
     let mut fault = None;
-    for (key, text) in &params {
+    for (key, text) in &view {
         match key.as_str() {
-            "lesson" | "step" | "game" => {}
             "hide" => {
                 let (good, bad) = names(text, |n| HIDEABLE.iter().any(|(h, _)| *h == n));
                 teacher.hide = good;
@@ -520,17 +252,13 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                 Ok(i) => inspect = i,
                 Err(_) => ignore(key, format!("“{text}” is not a seed index")),
             },
-            "fault" => match crate::worker::Fault::parse(text.trim()) {
+            _ => match crate::worker::Fault::parse(text.trim()) {
                 Ok(f) => fault = Some(f),
-                Err(reason) => ignore(key, reason),
-            },
-            key => match apply(&mut config, key, text) {
-                Ok(()) => seeds_given |= key == "seeds",
                 Err(reason) => ignore(key, reason),
             },
         }
     }
-    let seeded = !seeds_given;
+    let seeded = !(read.seeds_given || teacher.lesson.is_some());
     if seeded {
         config.seeds = vec![fresh_seed];
     }
@@ -544,11 +272,15 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault }
 }
 
+/// The parameters about the view rather than the experiment, in the order they are read.
+const VIEW_KEYS: [&str; 4] = ["hide", "lock", "inspect", "fault"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use creditlab::advantage::Estimator;
-    use creditlab::EstimatorKind;
+
+    use creditlab::GameConfig;
+    use creditlab::Estimator;
 
     fn state(config: TrainConfig) -> PageState {
         PageState { config, inspect: 0, teacher: Teacher::default() }
@@ -662,10 +394,7 @@ mod tests {
     #[test]
     fn every_game_and_matrix_variant_round_trips() {
         let mut games = GameConfig::examples();
-        for name in ["penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"] {
-            let value = matrix_variant(name).unwrap_or(Value::Null);
-            games.push(serde_json::from_value(value).expect("variant"));
-        }
+        games.extend(creditlab::env::matrix::MatrixSpec::variants().into_iter().map(GameConfig::Matrix));
         for game in games {
             let mut config = TrainConfig { game: game.clone(), seeds: vec![5, 6], ..TrainConfig::default() };
             if let GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k }) = &mut config.game {
@@ -683,7 +412,7 @@ mod tests {
     #[test]
     fn every_field_round_trips() {
         let mut config = TrainConfig {
-            estimators: vec![Estimator::Batch(EstimatorKind::Rloo), Estimator::Coma, Estimator::Batch(EstimatorKind::Gigpo)],
+            estimators: vec![Estimator::Rloo, Estimator::Coma, Estimator::Gigpo],
             seeds: vec![7, 8, 9],
             updates: 77,
             groups: 3,
@@ -763,6 +492,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
+    use crate::codec::parse_value;
     use proptest::prelude::*;
 
     /// Fields that are valid on their own whatever else the link says, with a valid value.

@@ -10,8 +10,7 @@ use creditlab::{BackendKind, StepReport, TrainConfig, Trainer};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use creditlab::advantage::Estimator;
-use creditlab::{BatchView, EstimatorKind, GameConfig};
+use creditlab::{BatchView, Estimator, GameConfig};
 use creditlab_app::charts::{self, credit::CreditData, Theme};
 use creditlab_app::components::chart_canvas::PageCanvas;
 use creditlab_app::game_view::GameView;
@@ -275,7 +274,7 @@ fn the_page_canvas_measures_text_like_the_document() {
 async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
     creditlab_app::run_constructors();
     for game in GameConfig::examples() {
-        let estimators = vec![Estimator::Batch(EstimatorKind::GlobalStep), Estimator::Batch(EstimatorKind::AgentWise)];
+        let estimators = vec![Estimator::GlobalStep, Estimator::AgentWise];
         let (config, history, view) = experiment(game, estimators, vec![1, 2]).await;
         let kind = config.game.kind();
         let info = GameView::of(&config.game);

@@ -12,18 +12,18 @@ pub fn BackendBadge(
     /// The session whose backend is shown.
     session: Session,
 ) -> impl IntoView {
-    let text = move || match session.backend.get() {
+    let text = move || match session.link.backend.get() {
         None => "choosing backend…".to_string(),
         Some(info) => info.badge(),
     };
-    let class = move || match session.backend.get().map(|b| b.kind) {
+    let class = move || match session.link.backend.get().map(|b| b.kind) {
         Some(BackendKind::WebGpu) => "badge badge-gpu",
         Some(BackendKind::Cpu) => "badge badge-cpu",
         None => "badge",
     };
-    let title = move || session.backend.get().map(|b| b.reason).unwrap_or_default();
+    let title = move || session.link.backend.get().map(|b| b.reason).unwrap_or_default();
     let switch = move || {
-        let on = session.use_gpu.get();
+        let on = session.link.use_gpu.get();
         (on || browser_has_webgpu()).then(|| {
             let (label, hint) = if on {
                 ("use the CPU", "train on the CPU again (restarts the experiment)")

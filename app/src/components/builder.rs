@@ -5,22 +5,16 @@
 //! edit becomes the experiment (the runs restart from their seeds), an invalid one is refused
 //! at the control with the core's message and changes nothing.
 
-use creditlab::advantage::Estimator;
+use creditlab::config::{field, TRAIN_FIELDS};
 use creditlab::env::bandit::{Bandit, BanditAgent, BanditConfig};
-use creditlab::env::matrix::MatrixSpec;
-use creditlab::env::pipeline::VerifierReward;
+use creditlab::env::GameSpec;
+use creditlab::fields::{self, Field, Range};
 use creditlab::policy::PolicySharing;
-use creditlab::{EstimatorKind, GameConfig, TrainConfig};
+use creditlab::{Estimator, GameConfig, TrainConfig};
 use leptos::prelude::*;
 
+use crate::codec;
 use crate::session::Session;
-
-/// Every estimator the page offers, in menu order.
-pub fn all_estimators() -> Vec<Estimator> {
-    let mut all: Vec<Estimator> = EstimatorKind::ALL.iter().map(|&k| Estimator::Batch(k)).collect();
-    all.extend([Estimator::Coma, Estimator::Difference, Estimator::Shapley]);
-    all
-}
 
 /// Applies `edit` to a copy of the session's config and validates it: `Ok` makes it the
 /// experiment, `Err` is the message to show at the control (nothing changes).
@@ -36,15 +30,156 @@ pub fn try_edit(session: Session, edit: impl FnOnce(&mut TrainConfig) -> Result<
 
 /// Whether a teacher's link locks control `name` (its field name, or its section).
 pub fn locked(session: Session, name: &str) -> bool {
-    let training = TRAINING_FIELDS.contains(&name);
+    // The "Training" and "Advanced" sections' controls are locked together by `lock=training`.
+    // The game menu and the estimators have sections of their own.
+    let training = TRAIN_FIELDS.iter().any(|f| f.name == name && f.name != field::GAME.name && f.name != field::ESTIMATORS.name)
+        || ["ppo", "clipping"].contains(&name);
     session.teacher.with(|t| {
         t.locks(name) || (training && t.locks("training")) || (!training && name != "estimators" && t.locks("game"))
     })
 }
 
-/// The controls of the "Training" section (locked together by `lock=training`).
-const TRAINING_FIELDS: &[&str] =
-    &["policy", "seeds", "learning_rate", "group_size", "groups", "updates", "hidden", "entropy_coef", "ppo", "ppo_clip", "clipping", "max_grad_norm"];
+/// The fields the "Training" section shows; every other field of [`TRAIN_FIELDS`] that a
+/// control can edit is in "Advanced".
+const TRAINING: [Field; 6] =
+    [field::LEARNING_RATE, field::GROUP_SIZE, field::GROUPS, field::UPDATES, field::HIDDEN, field::ENTROPY_COEF];
+
+/// Whether the builder draws `f` itself elsewhere (the game, the estimators, the seeds, the
+/// policy, and the optional fields behind their own check boxes).
+fn drawn_elsewhere(f: &Field) -> bool {
+    [field::GAME, field::ESTIMATORS, field::SEEDS, field::POLICY, field::PPO_CLIP, field::MAX_GRAD_NORM].iter().any(|g| g.name == f.name)
+}
+
+/// A number control's bounds and step for `f`: its range's, where it has finite ones.
+fn bounds(f: &Field) -> (f64, f64, f64) {
+    match f.range {
+        Range::Whole { min, max } => (min as f64, max as f64, 1.0),
+        range => range.bounds().map_or((f64::MIN, f64::MAX, 0.01), |(lo, hi)| (lo, hi, if hi - lo <= 1.0 { 0.01 } else { 0.1 })),
+    }
+}
+
+/// One config field's control, drawn from its entry in the fields table: a number (a slider
+/// too for a bounded real), a check box, a menu of its choices, or a text box for a list or a
+/// table. It edits the field by its path, as a link would, and the core validates the result.
+#[component]
+pub fn PathField(
+    /// The session.
+    session: Session,
+    /// The field.
+    field: Field,
+    /// Its config's path (`game` for a game's fields, empty for the trainer's).
+    #[prop(optional)]
+    prefix: &'static str,
+) -> impl IntoView {
+    let path = field.path(prefix);
+    let name = field.name;
+    let error = RwSignal::new(None::<String>);
+    let current = {
+        let path = path.clone();
+        Memo::new(move |_| session.config.with(|c| codec::field_text(c, &path).unwrap_or_default()))
+    };
+    let text = RwSignal::new(String::new());
+    // Follow the config unless the user's text is being refused.
+    Effect::new(move |_| {
+        let v = current.get();
+        if error.get_untracked().is_none() {
+            text.set(v);
+        }
+    });
+    let commit = {
+        let path = path.clone();
+        move |raw: String| {
+            text.set(raw.clone());
+            let result = try_edit(session, |c| {
+                *c = codec::edited(c, &path, &raw).map_err(|reason| format!("{path}: {reason}"))?;
+                Ok(())
+            });
+            match result {
+                Ok(()) => {
+                    error.set(None);
+                    text.set(current.get_untracked());
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        }
+    };
+    let id = format!("field-{name}");
+    let error_id = format!("error-{name}");
+    let help = field.describe();
+    let disabled = move || locked(session, name);
+    let control = match field.range {
+        Range::Flag => {
+            let commit = commit.clone();
+            view! {
+                <input type="checkbox" id=id.clone() data-testid=id.clone() disabled=disabled
+                    prop:checked=move || text.get() == "true"
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        commit(on.to_string());
+                        if error.get_untracked().is_some() {
+                            // Refused: the box shows the config's value again.
+                            event_target::<web_sys::HtmlInputElement>(&ev).set_checked(!on);
+                        }
+                    } />
+            }
+            .into_any()
+        }
+        Range::Choice(names) => {
+            let commit = commit.clone();
+            view! {
+                <select id=id.clone() data-testid=id.clone() disabled=disabled prop:value=move || text.get()
+                    on:change=move |ev| commit(event_target_value(&ev))>
+                    {names.iter().map(|&n| {
+                        let selected = move || text.get() == n;
+                        view! { <option value=n selected=selected>{n.replace('-', " ")}</option> }
+                    }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        Range::Whole { .. } | Range::Real { .. } if !field.list => {
+            let (min, max, step) = bounds(&field);
+            let slider = matches!(field.range, Range::Real { .. }) && field.range.bounds().is_some_and(|(lo, hi)| hi - lo <= 100.0);
+            let commit_slider = commit.clone();
+            let commit = commit.clone();
+            view! {
+                <div class="inputs">
+                    {slider.then(|| view! {
+                        <input type="range" min=min max=max step=step aria-hidden="true" tabindex="-1" disabled=disabled
+                            prop:value=move || text.get()
+                            on:change=move |ev| commit_slider(event_target_value(&ev)) />
+                    })}
+                    <input type="number" id=id.clone() data-testid=id.clone() min=min max=max step="any" disabled=disabled
+                        prop:value=move || text.get()
+                        aria-invalid=move || error.get().is_some().to_string()
+                        aria-describedby=error_id.clone()
+                        on:change=move |ev| commit(event_target_value(&ev)) />
+                </div>
+            }
+            .into_any()
+        }
+        // A list (`agent_learning_rates`) or a table: typed as the address writes it.
+        Range::Whole { .. } | Range::Real { .. } | Range::Other => {
+            let commit = commit.clone();
+            view! {
+                <input type="text" id=id.clone() data-testid=id.clone() disabled=disabled prop:value=move || text.get()
+                    aria-invalid=move || error.get().is_some().to_string() aria-describedby=error_id.clone()
+                    on:change=move |ev| commit(event_target_value(&ev)) />
+            }
+            .into_any()
+        }
+    };
+    let check = matches!(field.range, Range::Flag);
+    let error_id = format!("error-{name}");
+    view! {
+        <div class="field" class:check=check class:invalid=move || error.get().is_some() title=help>
+            {(!check).then(|| view! { <label for=id.clone()>{field.label}</label> })}
+            {control}
+            {check.then(|| view! { <label for=id.clone()>{field.label}</label> })}
+            <span class="field-error" id=error_id.clone() data-testid=error_id role="alert">{move || error.get()}</span>
+        </div>
+    }
+}
 
 /// Parses a number typed into a control.
 pub fn parse_number(text: &str) -> Result<f64, String> {
@@ -244,6 +379,14 @@ fn Sculptor(session: Session) -> impl IntoView {
         GameConfig::Bandit(b) => b.agents.len(),
         _ => 0,
     }));
+    let bounds_of = |name: &str| {
+        fields::find(BanditConfig::FIELDS, name).map_or((0.0, 1.0, 0.05), |f| {
+            let (lo, hi, step) = bounds(f);
+            (lo.max(-100.0), hi.min(1000.0), step)
+        })
+    };
+    let [(sd_lo, sd_hi, _), (sc_lo, sc_hi, _), (of_lo, of_hi, _), (ac_lo, ac_hi, _)] =
+        ["agents[k].arm_std", "agents[k].scale", "agents[k].offset", "agents[k].activation"].map(bounds_of);
     let knobs = move |k: usize| {
         let f = |label: &str, name: &str| (label.to_string(), format!("agent{k}-{name}"));
         let (l1, n1) = f("mean", "mean");
@@ -261,34 +404,38 @@ fn Sculptor(session: Session) -> impl IntoView {
                 <NumberField session label=l1 name=n1 min=-1.0 max=2.0 step=0.05 slider=true
                     help="mean of the agent's arm means (the gaps between arms are kept)"
                     get=move |c| arm_mean(c, k) set=move |c, v| set_arm_mean(c, k, v) />
-                <NumberField session label=l2 name=n2 min=0.0 max=2.0 step=0.05 slider=true
+                <NumberField session label=l2 name=n2 min=sd_lo max=sd_hi.min(2.0) step=0.05 slider=true
                     help="std of a pull's noise before scale"
                     get=move |c| f64::from(agent(c).arm_std) set=move |c, v| { bandit_agent(c, k)?.arm_std = v as f32; Ok(()) } />
-                <NumberField session label=l3 name=n3 min=0.0 max=1000.0 step=1.0 slider=true
+                <NumberField session label=l3 name=n3 min=sc_lo max=sc_hi step=1.0 slider=true
                     help="multiplies the agent's reward"
                     get=move |c| f64::from(agent(c).scale) set=move |c, v| { bandit_agent(c, k)?.scale = v as f32; Ok(()) } />
-                <NumberField session label=l4 name=n4 min=-100.0 max=100.0 step=1.0 slider=true
+                <NumberField session label=l4 name=n4 min=of_lo max=of_hi.min(100.0) step=1.0 slider=true
                     help="added to the agent's reward"
                     get=move |c| f64::from(agent(c).offset) set=move |c, v| { bandit_agent(c, k)?.offset = v as f32; Ok(()) } />
-                <NumberField session label=l5 name=n5 min=0.0 max=1.0 step=0.05 slider=true
+                <NumberField session label=l5 name=n5 min=ac_lo max=ac_hi step=0.05 slider=true
                     help="probability that the agent acts in an episode"
                     get=move |c| f64::from(agent(c).activation) set=move |c, v| { bandit_agent(c, k)?.activation = v as f32; Ok(()) } />
             </fieldset>
         }
     };
+    let range_of = |name: &str| fields::find(BanditConfig::FIELDS, name).map_or(Range::whole(1, 1), |f| f.range);
+    let agents_range = range_of("agents");
+    let [(agents_lo, agents_hi), (arms_lo, arms_hi), (contexts_lo, contexts_hi)] =
+        [agents_range, range_of("arms"), range_of("contexts")].map(|r| r.bounds().unwrap_or((1.0, 1.0)));
     view! {
         <div class="sculptor">
-            <NumberField session label="agents".into() name="agents".into() min=1.0 max=6.0 step=1.0
+            <NumberField session label="agents".into() name="agents".into() min=agents_lo max=agents_hi step=1.0
                 get=|c| match &c.game { GameConfig::Bandit(b) => b.agents.len() as f64, _ => 0.0 }
-                set=|c, v| {
+                set=move |c, v| {
                     let n = as_u32(v, "agents")? as usize;
                     let agents = &mut bandit(c)?.agents;
-                    if n == 0 || n > 6 { return Err(format!("agents: {n} is out of range 1..=6")); }
+                    if !(agents_lo..=agents_hi).contains(&(n as f64)) { return Err(format!("agents: {n} is out of range {}", agents_range.text())); }
                     while agents.len() < n { let scale = 10f32.powi(agents.len() as i32); agents.push(BanditAgent { scale, ..BanditAgent::default() }); }
                     agents.truncate(n);
                     Ok(())
                 } />
-            <NumberField session label="arms".into() name="arms".into() min=2.0 max=16.0 step=1.0
+            <NumberField session label="arms".into() name="arms".into() min=arms_lo max=arms_hi step=1.0
                 get=|c| match &c.game { GameConfig::Bandit(b) => f64::from(b.arms), _ => 0.0 }
                 set=|c, v| {
                     let b = bandit(c)?;
@@ -296,7 +443,7 @@ fn Sculptor(session: Session) -> impl IntoView {
                     for a in &mut b.agents { a.arm_means = None; }
                     Ok(())
                 } />
-            <NumberField session label="contexts".into() name="contexts".into() min=1.0 max=16.0 step=1.0
+            <NumberField session label="contexts".into() name="contexts".into() min=contexts_lo max=contexts_hi step=1.0
                 get=|c| match &c.game { GameConfig::Bandit(b) => f64::from(b.contexts), _ => 0.0 }
                 set=|c, v| { bandit(c)?.contexts = as_u32(v, "contexts")?; Ok(()) } />
             {move || (0..agents.get()).map(knobs).collect_view()}
@@ -304,153 +451,27 @@ fn Sculptor(session: Session) -> impl IntoView {
     }
 }
 
-fn matrix_name(spec: &MatrixSpec) -> &'static str {
-    match spec {
-        MatrixSpec::Climbing => "climbing",
-        MatrixSpec::Penalty { .. } => "penalty",
-        MatrixSpec::PrisonersDilemma => "prisoners-dilemma",
-        MatrixSpec::StagHunt => "stag-hunt",
-        MatrixSpec::MatchingPennies => "matching-pennies",
-        MatrixSpec::Coordination { .. } => "coordination",
-        MatrixSpec::Custom { .. } => "custom",
-    }
-}
-
-/// The game-specific parameters.
+/// The game-specific parameters: the bandit's reward sculptor, or one control per field of the
+/// game's table that the current game has (a matrix game's variant decides which).
 #[component]
 fn GameParams(session: Session) -> impl IntoView {
-    let kind = Memo::new(move |_| session.config.with(|c| c.game.kind()));
-    let field = |label: &'static str, name: &'static str| (label.to_string(), name.to_string());
-    move || match kind.get() {
-        "bandit" => view! { <Sculptor session /> }.into_any(),
-        "matrix" => {
-            let options = ["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination"]
-                .map(|n| (n.to_string(), n.replace('-', " ")))
-                .to_vec();
-            let (kl, kn) = field("penalty k", "penalty-k");
-            let (pl, pn) = field("players", "players");
-            let (al, an) = field("actions", "actions");
-            let spec = Memo::new(move |_| session.config.with(|c| match &c.game {
-                GameConfig::Matrix(s) => s.clone(),
-                _ => MatrixSpec::Climbing,
-            }));
-            view! {
-                <SelectField session label="matrix game" name="matrix" options
-                    get=|c| match &c.game { GameConfig::Matrix(s) => matrix_name(s).to_string(), _ => String::new() }
-                    set=|c, v| {
-                        c.game = GameConfig::Matrix(match v {
-                            "climbing" => MatrixSpec::Climbing,
-                            "penalty" => MatrixSpec::Penalty { k: 50.0 },
-                            "prisoners-dilemma" => MatrixSpec::PrisonersDilemma,
-                            "stag-hunt" => MatrixSpec::StagHunt,
-                            "matching-pennies" => MatrixSpec::MatchingPennies,
-                            "coordination" => MatrixSpec::Coordination { players: 2, actions: 3 },
-                            other => return Err(format!("unknown matrix game {other}")),
-                        });
-                        Ok(())
-                    } />
-                {move || match spec.get() {
-                    MatrixSpec::Penalty { .. } => view! {
-                        <NumberField session label=kl.clone() name=kn.clone() min=0.0 max=100.0 step=5.0 slider=true
-                            get=|c| match &c.game { GameConfig::Matrix(MatrixSpec::Penalty { k }) => f64::from(*k), _ => 0.0 }
-                            set=|c, v| { c.game = GameConfig::Matrix(MatrixSpec::Penalty { k: v as f32 }); Ok(()) } />
-                    }.into_any(),
-                    MatrixSpec::Coordination { .. } => view! {
-                        <NumberField session label=pl.clone() name=pn.clone() min=2.0 max=3.0 step=1.0
-                            get=|c| match &c.game { GameConfig::Matrix(MatrixSpec::Coordination { players, .. }) => f64::from(*players), _ => 0.0 }
-                            set=|c, v| { if let GameConfig::Matrix(MatrixSpec::Coordination { players, .. }) = &mut c.game { *players = as_u32(v, "players")?; } Ok(()) } />
-                        <NumberField session label=al.clone() name=an.clone() min=2.0 max=8.0 step=1.0
-                            get=|c| match &c.game { GameConfig::Matrix(MatrixSpec::Coordination { actions, .. }) => f64::from(*actions), _ => 0.0 }
-                            set=|c, v| { if let GameConfig::Matrix(MatrixSpec::Coordination { actions, .. }) = &mut c.game { *actions = as_u32(v, "actions")?; } Ok(()) } />
-                    }.into_any(),
-                    _ => ().into_any(),
-                }}
-            }
-            .into_any()
+    let shown = Memo::new(move |_| {
+        session.config.with(|c| {
+            let game = codec::to_value(c)["game"].clone();
+            let fields: Vec<Field> = c.game.fields().iter().filter(|f| game.get(f.name).is_some()).copied().collect();
+            (c.game.kind(), fields)
+        })
+    });
+    move || {
+        let (kind, fields) = shown.get();
+        if kind == BanditConfig::KIND {
+            return view! { <Sculptor session /> }.into_any();
         }
-        "pipeline" => {
-            macro_rules! pipe {
-                ($c:expr) => {
-                    match &mut $c.game {
-                        GameConfig::Pipeline(p) => p,
-                        _ => return Err("not the pipeline".into()),
-                    }
-                };
-            }
-            let get = |f: fn(&creditlab::env::pipeline::PipelineConfig) -> f64| {
-                move |c: &TrainConfig| match &c.game { GameConfig::Pipeline(p) => f(p), _ => 0.0 }
-            };
-            view! {
-                <NumberField session label="tasks".into() name="tasks".into() min=1.0 max=16.0 step=1.0
-                    get=get(|p| f64::from(p.tasks)) set=|c, v| { pipe!(c).tasks = as_u32(v, "tasks")?; Ok(()) } />
-                <NumberField session label="digits".into() name="digits".into() min=2.0 max=8.0 step=1.0
-                    get=get(|p| f64::from(p.digits)) set=|c, v| { pipe!(c).digits = as_u32(v, "digits")?; Ok(()) } />
-                <NumberField session label="answer length".into() name="answer_length".into() min=1.0 max=4.0 step=1.0
-                    get=get(|p| f64::from(p.answer_length)) set=|c, v| { pipe!(c).answer_length = as_u32(v, "answer length")?; Ok(()) } />
-                <NumberField session label="rounds".into() name="rounds".into() min=1.0 max=6.0 step=1.0
-                    get=get(|p| f64::from(p.rounds)) set=|c, v| { pipe!(c).rounds = as_u32(v, "rounds")?; Ok(()) } />
-                <NumberField session label="solver noise".into() name="solver_noise".into() min=0.0 max=1.0 step=0.05 slider=true
-                    get=get(|p| f64::from(p.solver_noise)) set=|c, v| { pipe!(c).solver_noise = v as f32; Ok(()) } />
-                <NumberField session label="call cost".into() name="call_cost".into() min=0.0 max=1.0 step=0.01 slider=true
-                    get=get(|p| f64::from(p.call_cost)) set=|c, v| { pipe!(c).call_cost = v as f32; Ok(()) } />
-                <CheckField session label="refiner (third agent)" name="refiner"
-                    get=|c| matches!(&c.game, GameConfig::Pipeline(p) if p.refiner)
-                    set=|c, on| { pipe!(c).refiner = on; Ok(()) } />
-                <SelectField session label="verifier paid" name="verifier_reward"
-                    options=vec![("judgement".into(), "its judgement".into()), ("outcome".into(), "the shared outcome".into())]
-                    get=|c| match &c.game { GameConfig::Pipeline(p) if p.verifier_reward == VerifierReward::Outcome => "outcome".into(), _ => "judgement".into() }
-                    set=|c, v| { pipe!(c).verifier_reward = if v == "outcome" { VerifierReward::Outcome } else { VerifierReward::Judgement }; Ok(()) } />
-            }
-            .into_any()
+        if fields.is_empty() {
+            return view! { <p class="hint">"This game has no parameters."</p> }.into_any();
         }
-        "foraging" => {
-            macro_rules! lbf {
-                ($c:expr) => {
-                    match &mut $c.game {
-                        GameConfig::Foraging(f) => f,
-                        _ => return Err("not foraging".into()),
-                    }
-                };
-            }
-            let get = |f: fn(&creditlab::env::foraging::ForagingConfig) -> f64| {
-                move |c: &TrainConfig| match &c.game { GameConfig::Foraging(p) => f(p), _ => 0.0 }
-            };
-            view! {
-                <NumberField session label="grid size".into() name="size".into() min=3.0 max=8.0 step=1.0
-                    get=get(|p| f64::from(p.size)) set=|c, v| { lbf!(c).size = as_u32(v, "size")?; Ok(()) } />
-                <NumberField session label="agents".into() name="foraging-agents".into() min=2.0 max=4.0 step=1.0
-                    get=get(|p| p.agent_levels.len() as f64)
-                    set=|c, v| { let n = as_u32(v, "agents")? as usize; let f = lbf!(c); f.agent_levels.resize(n, 1); Ok(()) } />
-                <NumberField session label="food".into() name="food".into() min=1.0 max=4.0 step=1.0
-                    get=get(|p| f64::from(p.food)) set=|c, v| { lbf!(c).food = as_u32(v, "food")?; Ok(()) } />
-                <NumberField session label="max steps".into() name="max_steps".into() min=1.0 max=100.0 step=1.0
-                    get=get(|p| f64::from(p.max_steps)) set=|c, v| { lbf!(c).max_steps = as_u32(v, "max steps")?; Ok(()) } />
-                <CheckField session label="cooperative food" name="cooperative"
-                    get=|c| matches!(&c.game, GameConfig::Foraging(f) if f.cooperative)
-                    set=|c, on| { lbf!(c).cooperative = on; Ok(()) } />
-                <CheckField session label="shared reward" name="shared_reward"
-                    get=|c| matches!(&c.game, GameConfig::Foraging(f) if f.shared_reward)
-                    set=|c, on| { lbf!(c).shared_reward = on; Ok(()) } />
-            }
-            .into_any()
-        }
-        _ => view! { <p class="hint">"This game has no parameters."</p> }.into_any(),
+        fields.into_iter().map(|field| view! { <PathField session field prefix="game" /> }).collect_view().into_any()
     }
-}
-
-/// The default estimators when switching to `game`: global against agent-wise, plus the
-/// estimator that the game is the lesson for.
-pub fn estimators_for(game: &GameConfig) -> Vec<Estimator> {
-    let mut list = vec![Estimator::Batch(EstimatorKind::GrpoGlobal), Estimator::Batch(EstimatorKind::AgentWise)];
-    match game.kind() {
-        "bandit" => list.insert(1, Estimator::Batch(EstimatorKind::GlobalStep)),
-        "pipeline" => list.insert(1, Estimator::Batch(EstimatorKind::GlobalStep)),
-        "matrix" => list.push(Estimator::Coma),
-        "kuhn" | "tic-tac-toe" => list.push(Estimator::Batch(EstimatorKind::Mars)),
-        "foraging" => list.push(Estimator::Batch(EstimatorKind::Gigpo)),
-        _ => {}
-    }
-    list
 }
 
 fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
@@ -472,20 +493,7 @@ pub fn Builder(
     /// The session.
     session: Session,
 ) -> impl IntoView {
-    let games: Vec<(String, String)> = GameConfig::examples()
-        .iter()
-        .map(|g| {
-            let label = match g.kind() {
-                "bandit" => "Bandit (reward sculptor)",
-                "matrix" => "Matrix games",
-                "pipeline" => "Solver–verifier pipeline",
-                "kuhn" => "Kuhn poker (self-play)",
-                "tic-tac-toe" => "Tic-tac-toe (self-play)",
-                _ => "Foraging gridworld",
-            };
-            (g.kind().to_string(), label.to_string())
-        })
-        .collect();
+    let games: Vec<(String, String)> = GameConfig::examples().iter().map(|g| (g.kind().to_string(), g.label().to_string())).collect();
     let estimator_error = RwSignal::new(None::<String>);
     let seeds_error = RwSignal::new(None::<String>);
     let seeds_text = RwSignal::new(String::new());
@@ -495,7 +503,7 @@ pub fn Builder(
             seeds_text.set(seeds);
         }
     });
-    let estimator_boxes = all_estimators()
+    let estimator_boxes = Estimator::ALL
         .into_iter()
         .map(|e| {
             let checked = move || session.config.with(|c| c.estimators.contains(&e));
@@ -526,15 +534,9 @@ pub fn Builder(
             }
         })
         .collect_view();
-    let num = |label: &str, name: &str| (label.to_string(), name.to_string());
-    let (lr_l, lr_n) = num("learning rate", "learning_rate");
-    let (g_l, g_n) = num("group size G", "group_size");
-    let (gr_l, gr_n) = num("groups per update", "groups");
-    let (u_l, u_n) = num("updates", "updates");
-    let (h_l, h_n) = num("hidden units", "hidden");
-    let (e_l, e_n) = num("entropy bonus β", "entropy_coef");
-    let (c_l, c_n) = num("PPO clip ε", "ppo_clip");
-    let (m_l, m_n) = num("max gradient norm", "max_grad_norm");
+    let (c_lo, c_hi, c_step) = bounds(&field::PPO_CLIP);
+    let (m_lo, _, _) = bounds(&field::MAX_GRAD_NORM);
+    let advanced: Vec<Field> = TRAIN_FIELDS.iter().filter(|f| !drawn_elsewhere(f) && !TRAINING.contains(f)).copied().collect();
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     view! {
         <aside class="builder" aria-label="experiment builder">
@@ -546,8 +548,8 @@ pub fn Builder(
             <SelectField session label="game" name="game" test_id="game" options=games
                 get=|c| c.game.kind().to_string()
                 set=|c, kind| {
-                    let game = GameConfig::examples().into_iter().find(|g| g.kind() == kind).ok_or_else(|| format!("unknown game {kind}"))?;
-                    c.estimators = estimators_for(&game);
+                    let game = GameConfig::example(kind).ok_or_else(|| format!("unknown game {kind}"))?;
+                    c.estimators = game.default_estimators();
                     c.game = game;
                     Ok(())
                 } />
@@ -585,30 +587,26 @@ pub fn Builder(
                         } />
                     <span class="field-error" id="error-seeds" data-testid="error-seeds" role="alert">{move || seeds_error.get()}</span>
                 </div>
-                <NumberField session label=lr_l name=lr_n min=0.0001 max=0.1 step=0.0001
-                    get=|c| f64::from(c.learning_rate) set=|c, v| { c.learning_rate = v as f32; Ok(()) } />
-                <NumberField session label=g_l name=g_n min=1.0 max=256.0 step=1.0
-                    get=|c| f64::from(c.group_size) set=|c, v| { c.group_size = as_u32(v, "group_size")?; Ok(()) } />
-                <NumberField session label=gr_l name=gr_n min=1.0 max=64.0 step=1.0
-                    get=|c| f64::from(c.groups) set=|c, v| { c.groups = as_u32(v, "groups")?; Ok(()) } />
-                <NumberField session label=u_l name=u_n min=1.0 max=100000.0 step=1.0
-                    get=|c| f64::from(c.updates) set=|c, v| { c.updates = as_u32(v, "updates")?; Ok(()) } />
-                <NumberField session label=h_l name=h_n min=1.0 max=512.0 step=1.0
-                    get=|c| f64::from(c.hidden) set=|c, v| { c.hidden = as_u32(v, "hidden")?; Ok(()) } />
-                <NumberField session label=e_l name=e_n min=0.0 max=1.0 step=0.001
-                    get=|c| f64::from(c.entropy_coef) set=|c, v| { c.entropy_coef = v as f32; Ok(()) } />
+                {TRAINING.into_iter().map(|field| view! { <PathField session field /> }).collect_view()}
                 <CheckField session label="PPO clipping" name="ppo"
                     get=|c| c.ppo_clip.is_some() set=|c, on| { c.ppo_clip = on.then_some(0.2); Ok(()) } />
                 <Show when=move || session.config.with(|c| c.ppo_clip.is_some())>
-                    <NumberField session label=c_l.clone() name=c_n.clone() min=0.01 max=1.0 step=0.01
+                    <NumberField session label=field::PPO_CLIP.label.into() name=field::PPO_CLIP.name.into() min=c_lo.max(0.01) max=c_hi step=c_step
+                        help=field::PPO_CLIP.doc
                         get=|c| c.ppo_clip.map_or(0.2, f64::from) set=|c, v| { c.ppo_clip = Some(v as f32); Ok(()) } />
                 </Show>
                 <CheckField session label="gradient clipping" name="clipping"
                     get=|c| c.max_grad_norm.is_some() set=|c, on| { c.max_grad_norm = on.then_some(1.0); Ok(()) } />
                 <Show when=move || session.config.with(|c| c.max_grad_norm.is_some())>
-                    <NumberField session label=m_l.clone() name=m_n.clone() min=0.01 max=100.0 step=0.1
+                    <NumberField session label=field::MAX_GRAD_NORM.label.into() name=field::MAX_GRAD_NORM.name.into() min=m_lo.max(0.01) max=100.0 step=0.1
+                        help=field::MAX_GRAD_NORM.doc
                         get=|c| c.max_grad_norm.map_or(1.0, f64::from) set=|c, v| { c.max_grad_norm = Some(v as f32); Ok(()) } />
                 </Show>
+            </details>
+            <details data-testid="advanced">
+                <summary>"Advanced"</summary>
+                <p class="hint">"Every other setting a link can carry: optimizer epochs, the KL penalty, per-agent learning rates and each estimator's options."</p>
+                {advanced.into_iter().map(|field| view! { <PathField session field /> }).collect_view()}
             </details>
             </div>
         </aside>

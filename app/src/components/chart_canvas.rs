@@ -227,7 +227,7 @@ pub fn ChartCanvas(
     let svg_draw = draw.clone();
     let name = move |ext: &str| {
         let config = session.config.get_untracked();
-        format!("creditlab-{}-{}-update{}.{ext}", config.game.kind(), test_id.trim_start_matches("chart-"), session.history.with_untracked(|h| h.updates))
+        format!("creditlab-{}-{}-update{}.{ext}", config.game.kind(), test_id.trim_start_matches("chart-"), session.data.history.with_untracked(|h| h.updates))
     };
     let export_png = move |_| {
         let Some(element) = canvas.get_untracked() else { return };
@@ -247,10 +247,10 @@ pub fn ChartCanvas(
         }
     };
     Effect::new(move |_| {
-        session.redraw.track();
+        session.clock.redraw.track();
         let Some(element) = canvas.get() else { return };
         let draw = draw.clone();
-        session.draw_load.update_value(|load| load.pending += 1);
+        session.clock.draw_load.update_value(|load| load.pending += 1);
         // Each chart draws in a task of its own, so that a redraw of every chart never holds the
         // main thread for the sum of their times; the data is read when the task runs.
         set_timeout(
@@ -273,7 +273,7 @@ pub fn ChartCanvas(
                         Err(err) => session.message.set(Some(err)),
                     }
                 }
-                session.draw_load.try_update_value(|load| {
+                session.clock.draw_load.try_update_value(|load| {
                     load.pending = load.pending.saturating_sub(1);
                     load.round_ms += started.elapsed().as_secs_f64() * 1e3;
                     if load.pending == 0 {

@@ -33,7 +33,7 @@ pub fn Column(
     let game = session.game_view();
     let title = move || session.config.with(|c| c.estimators.get(index).map(|e| e.label().to_string()).unwrap_or_default());
     let with_column = move |f: &ColumnDraw<'_>| {
-        session.history.with_untracked(|h| match h.columns.get(index) {
+        session.data.history.with_untracked(|h| match h.columns.get(index) {
             Some(column) => f(column, (h.updates, h.total)),
             None => Ok(String::new()),
         })
@@ -78,7 +78,7 @@ pub fn Column(
             }))
         })
     });
-    let view_of = move || session.views.with_untracked(|v| v.get(index).cloned());
+    let view_of = move || session.data.views.with_untracked(|v| v.get(index).cloned());
     let histograms: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         let caption = "Advantages of the last batch, per agent";
@@ -115,7 +115,7 @@ pub fn Column(
         }
         let data = view.as_ref().map_or(credit::CreditData { samples: &[], advantages: &[], cells: &[] }, data_of);
         // One colour scale for every column, so that side by side the colours compare.
-        let shared = session.views.with_untracked(|views| views.iter().map(|v| credit::scale_of(data_of(v), &game)).fold(0.0f32, f32::max));
+        let shared = session.data.views.with_untracked(|views| views.iter().map(|v| credit::scale_of(data_of(v), &game)).fold(0.0f32, f32::max));
         credit::draw_scaled(root, data, &game, caption, shared, theme)?;
         let own = credit::scale_of(data, &game);
         Ok(view.as_ref().map_or("no batch yet".into(), |v| {
@@ -131,7 +131,7 @@ pub fn Column(
 
     let agents = move || game.with(|g| g.agents.len());
     let rows = move || {
-        let latest = session.history.with(|h| h.columns.get(index).map(|c| c.latest.clone()).unwrap_or_default());
+        let latest = session.data.history.with(|h| h.columns.get(index).map(|c| c.latest.clone()).unwrap_or_default());
         let game = game.get();
         (0..agents())
             .map(|k| {
@@ -153,11 +153,11 @@ pub fn Column(
             .collect_view()
     };
     let team = move || {
-        fmt(session.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())), 2)
+        fmt(session.data.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())), 2)
     };
     let headline = move || {
         let g = game.get();
-        let value = session.history.with(|h| h.columns.get(index).and_then(|c| c.figures.get(g.headline.figure)).and_then(|b| b.mean.last()));
+        let value = session.data.history.with(|h| h.columns.get(index).and_then(|c| c.figures.get(g.headline.figure)).and_then(|b| b.mean.last()));
         format!("{} {}", g.headline.label, fmt(value, 3))
     };
     let advantages_height = move || 40 + 64 * agents().max(1) as u32;

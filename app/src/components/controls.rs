@@ -11,34 +11,34 @@ pub fn Controls(
     /// The session the buttons drive.
     session: Session,
 ) -> impl IntoView {
-    let done = move || session.history.with(|h| h.updates);
+    let done = move || session.data.history.with(|h| h.updates);
     let total = move || session.config.with(|c| c.updates);
     let progress = move || {
-        let rate = session.updates_per_second.get();
-        let rate = if session.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
-        let state = if session.crashed.with(Option::is_some) {
+        let rate = session.link.updates_per_second.get();
+        let rate = if session.link.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
+        let state = if session.link.crashed.with(Option::is_some) {
             " · the worker crashed"
-        } else if session.imported.get() {
+        } else if session.data.imported.get() {
             " · opened run (Reset trains it again)"
-        } else if !session.ready.get() {
+        } else if !session.link.ready.get() {
             " · preparing…"
         } else {
             ""
         };
         format!("update {} of {}{}{}", done(), total(), rate, state)
     };
-    let not_ready = move || !session.ready.get() || session.imported.get();
+    let not_ready = move || !session.link.ready.get() || session.data.imported.get();
     view! {
         <div class="controls" role="group" aria-label="run controls">
             <button data-testid="start" on:click=move |_| session.start()
-                disabled=move || session.running.get() || not_ready()>
+                disabled=move || session.link.running.get() || not_ready()>
                 {move || if done() > 0 { "Resume" } else { "Start" }}
             </button>
-            <button data-testid="pause" on:click=move |_| session.pause() disabled=move || !session.running.get()>
+            <button data-testid="pause" on:click=move |_| session.pause() disabled=move || !session.link.running.get()>
                 "Pause"
             </button>
             <button data-testid="step" on:click=move |_| session.step()
-                disabled=move || session.running.get() || not_ready()>
+                disabled=move || session.link.running.get() || not_ready()>
                 "Step one update"
             </button>
             <button data-testid="reset" on:click=move |_| session.reset()>"Reset"</button>
@@ -51,7 +51,7 @@ pub fn Controls(
                         }
                     }>
                     {Pace::CHOICES.iter().enumerate().map(|(i, (pace, label))| {
-                        let selected = move || session.pace.get() == *pace;
+                        let selected = move || session.link.pace.get() == *pace;
                         view! { <option value=i.to_string() selected=selected>{*label}</option> }
                     }).collect_view()}
                 </select>

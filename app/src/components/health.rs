@@ -15,8 +15,8 @@ pub fn Health(
     session: Session,
 ) -> impl IntoView {
     let crash = move || {
-        session.crashed.get().map(|message| {
-            let kept = session.reports.with_value(|r| r.len());
+        session.link.crashed.get().map(|message| {
+            let kept = session.data.reports.with_value(|r| r.len());
             view! {
                 <div class="health crash" role="alert" data-testid="crash">
                     <strong>"The training worker crashed: "</strong>
@@ -31,9 +31,10 @@ pub fn Health(
         })
     };
     let diverged = move || {
-        session.reports_changed.track();
+        session.data.reports_changed.track();
         let seeds = session.config.with(|c| c.seeds.len());
         session
+            .data
             .reports
             .with_value(|r| r.last().map(|last| last.runs.clone()))
             .unwrap_or_default()
@@ -42,7 +43,7 @@ pub fn Health(
             .filter_map(|(run, report)| report.diverged.map(|d| (run, report.estimator, report.seed, d)))
             .map(|(run, estimator, seed, divergence)| {
                 let kept = divergence.update - 1;
-                let pending = move || session.resuming.with(|r| r.contains(&run));
+                let pending = move || session.link.resuming.with(|r| r.contains(&run));
                 let buttons = ROLL_BACK
                     .iter()
                     .enumerate()

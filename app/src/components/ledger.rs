@@ -19,7 +19,7 @@ pub fn Ledger(
     let page = RwSignal::new(0usize);
     let selected_key = RwSignal::new(None::<String>);
     let game = session.game_view();
-    let view_now = move || session.views.with(|v| v.get(estimator.get()).cloned());
+    let view_now = move || session.data.views.with(|v| v.get(estimator.get()).cloned());
     let tabs = move || {
         session
             .config
@@ -43,7 +43,7 @@ pub fn Ledger(
             .with(|c| c.seeds.clone())
             .into_iter()
             .enumerate()
-            .map(|(i, s)| view! { <option value=i.to_string() selected=move || session.inspect_seed.get() == i>{format!("seed {s}")}</option> })
+            .map(|(i, s)| view! { <option value=i.to_string() selected=move || session.data.inspect_seed.get() == i>{format!("seed {s}")}</option> })
             .collect_view()
     };
     let rows = move || {

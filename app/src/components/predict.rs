@@ -87,11 +87,11 @@ pub fn Predict(
     });
     // Reveal once the guessed update's report is in.
     Effect::new(move |_| {
-        session.reports_changed.track();
+        session.data.reports_changed.track();
         let Some(guess) = pending.get_untracked() else { return };
         let Some(e) = session.config.with_untracked(|c| c.estimators.get(guess.estimator).copied()) else { return };
         let agents = game.with_untracked(|g| g.agents.len());
-        let found = session.reports.with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
+        let found = session.data.reports.with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
         if let Some(values) = found {
             let (largest, sign, _, _) = answers(&guess, &values);
             let scored = !converged(&values);
@@ -105,12 +105,12 @@ pub fn Predict(
         }
     });
     let can_step = move || {
-        session.ready.get() && !session.running.get() && !session.imported.get() && pending.get().is_none() && {
-            session.history.with(|h| h.updates < h.total)
+        session.link.ready.get() && !session.link.running.get() && !session.data.imported.get() && pending.get().is_none() && {
+            session.data.history.with(|h| h.updates < h.total)
         }
     };
     let go = move |_| {
-        let update = session.history.with_untracked(|h| h.updates) + 1;
+        let update = session.data.history.with_untracked(|h| h.updates) + 1;
         pending.set(Some(Guess {
             update,
             estimator: estimator.get_untracked(),
@@ -160,10 +160,10 @@ pub fn Predict(
     };
     // Late in a run every norm may have fallen to almost nothing: say so before the guess.
     let settled = move || {
-        session.reports_changed.track();
+        session.data.reports_changed.track();
         let e = session.config.with(|c| c.estimators.get(estimator.get()).copied())?;
         let agents = game.with(|g| g.agents.len());
-        let values = session.reports.with_value(|r| r.last().map(|rep| measured(rep, e, agents)))?;
+        let values = session.data.reports.with_value(|r| r.last().map(|rep| measured(rep, e, agents)))?;
         converged(&values).then(|| {
             view! {
                 <p class="hint" data-testid="predict-converged">{format!(

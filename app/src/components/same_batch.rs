@@ -20,7 +20,7 @@ pub fn SameBatchView(
 ) -> impl IntoView {
     let run = RwSignal::new(0usize);
     let game = session.game_view();
-    let has_batch = move || !session.views.with(Vec::is_empty);
+    let has_batch = move || !session.data.views.with(Vec::is_empty);
     let runs = move || {
         session.config.with(|c| {
             let seeds = c.seeds.len();
@@ -33,7 +33,7 @@ pub fn SameBatchView(
         })
     };
     let panels = move || {
-        let Some(same) = session.same_batch.get() else {
+        let Some(same) = session.data.same_batch.get() else {
             return view! { <p class="hint">"Freeze a batch to see every estimator's credit for exactly the same samples."</p> }.into_any();
         };
         let game_now = game.get();

@@ -16,7 +16,7 @@ const MAX_IMPORT_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
 
 fn file_stem(session: Session) -> String {
     let config = session.config.get_untracked();
-    format!("creditlab-{}-update{}", config.game.kind(), session.history.with_untracked(|h| h.updates))
+    format!("creditlab-{}-update{}", config.game.kind(), session.data.history.with_untracked(|h| h.updates))
 }
 
 fn when(ms: f64) -> String {
@@ -39,7 +39,7 @@ async fn part_text(part: Part<js_sys::JsString>) -> Result<js_sys::JsString, Str
 /// time, so a long run is never one string in the wasm memory. Also the number of updates.
 async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
     let (before, after) = session.record_frame().json_frame();
-    let (parts, updates) = session.reports.with_value(|log| (log.parts(), log.len() as u32));
+    let (parts, updates) = session.data.reports.with_value(|log| (log.parts(), log.len() as u32));
     let array = js_sys::Array::new();
     array.push(&JsValue::from_str(&before));
     for (i, part) in parts.into_iter().enumerate() {
@@ -54,7 +54,7 @@ async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
 
 /// The run on show's metrics CSV, in parts (header, then each chunk's rows).
 async fn metrics_csv(session: Session) -> Result<js_sys::Array, String> {
-    let (parts, figures) = session.reports.with_value(|log| (log.parts(), log.figures().clone()));
+    let (parts, figures) = session.data.reports.with_value(|log| (log.parts(), log.figures().clone()));
     let csv = MetricsCsv::new(figures);
     let array = js_sys::Array::new();
     array.push(&JsValue::from_str(&csv.header().map_err(|e| e.to_string())?));
@@ -87,7 +87,7 @@ pub fn Share(
     refresh();
     // Each finished run is saved; a full or missing storage is said, and nothing else changes.
     Effect::new(move |previous: Option<u64>| {
-        let finished = session.finished.get();
+        let finished = session.data.finished.get();
         if previous.is_some_and(|p| p != finished) {
             let config = session.config.get_untracked();
             // In a task of its own, after the redraws that the finish causes.
@@ -108,8 +108,8 @@ pub fn Share(
     });
 
     let has_reports = move || {
-        session.reports_changed.track();
-        session.reports.with_value(|r| !r.is_empty())
+        session.data.reports_changed.track();
+        session.data.reports.with_value(|r| !r.is_empty())
     };
     let export_json = move |_| {
         let name = format!("{}.json", file_stem(session));
@@ -130,7 +130,7 @@ pub fn Share(
         });
     };
     let export_batch = move |_| {
-        let views = session.views.get_untracked();
+        let views = session.data.views.get_untracked();
         let result = serde_json::to_string_pretty(&views)
             .map_err(|e| e.to_string())
             .and_then(|json| download::text(&format!("{}-batch.json", file_stem(session)), "application/json", &json));
@@ -212,7 +212,7 @@ pub fn Share(
                     title="config, every report and the build version">"Export run (JSON)"</button>
                 <button data-testid="export-csv" on:click=export_csv disabled=move || !has_reports()
                     title="one row per update, run and agent">"Metrics (CSV)"</button>
-                <button data-testid="export-batch" on:click=export_batch disabled=move || session.views.with(Vec::is_empty)
+                <button data-testid="export-batch" on:click=export_batch disabled=move || session.data.views.with(Vec::is_empty)
                     title="the inspected seed's last batch and its ledger, per estimator">"Batch + ledger (JSON)"</button>
                 <label class="import">"Import a run (JSON) "
                     <input type="file" accept=".json,application/json" data-testid="import-file" on:change=import />

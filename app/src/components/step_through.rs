@@ -27,10 +27,10 @@ struct Frozen {
 }
 
 fn freeze(session: Session, estimator: usize) -> Option<Frozen> {
-    let view = session.views.with_untracked(|v| v.get(estimator).cloned())?;
+    let view = session.data.views.with_untracked(|v| v.get(estimator).cloned())?;
     let run = view.run as usize;
     let update = view.update as usize;
-    let (after, before) = session.reports.with_value(|reports| {
+    let (after, before) = session.data.reports.with_value(|reports| {
         let at = |u: usize| reports.get(u as u32).and_then(|r| r.runs.get(run)).cloned();
         (at(update), at(update.saturating_sub(1)))
     });
