@@ -102,3 +102,27 @@ impl Default for RedrawClock {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use creditlab::BackendInfo;
+
+    use super::*;
+    use crate::worker::StopReason;
+
+    #[test]
+    fn reports_and_views_wait_for_the_throttle_only_while_training() {
+        let reports = FromWorker::Reports { generation: 1, reports: Vec::new(), updates_per_second: 0.0 };
+        let views = FromWorker::Views { generation: 1, views: Vec::new() };
+        for message in [&reports, &views] {
+            assert_eq!(Redraw::after(message, true), Redraw::Throttled);
+            assert_eq!(Redraw::after(message, false), Redraw::Now);
+        }
+        let stopped = FromWorker::Stopped { generation: 1, reason: StopReason::Paused };
+        assert_eq!(Redraw::after(&stopped, false), Redraw::Now);
+        assert_eq!(Redraw::after(&FromWorker::Crashed { message: "boom".into() }, false), Redraw::Now);
+        let ready = FromWorker::Ready { generation: 1, backend: BackendInfo { kind: creditlab::BackendKind::Cpu, reason: String::new() } };
+        assert_eq!(Redraw::after(&ready, true), Redraw::No);
+        assert_eq!(Redraw::after(&FromWorker::Error { generation: 1, message: "x".into() }, false), Redraw::No);
+    }
+}

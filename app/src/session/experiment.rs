@@ -143,3 +143,29 @@ impl Experiment {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_is_told_and_a_finished_or_diverged_run_is_saved() {
+        let notice = RwSignal::new(None);
+        let data = Experiment::new(&TrainConfig::default(), 0, notice);
+        let stopped = |reason| FromWorker::Stopped { generation: 1, reason };
+        // "Finished" before the last update was drawn: the user is told to reset; nothing saved.
+        let told = data.reduce(stopped(StopReason::Finished));
+        assert!(told.is_some_and(|t| t.contains("Reset")));
+        assert_eq!(data.finished.get_untracked(), 0);
+        // Every update done: the run history saves it, silently.
+        data.history.update(|h| h.updates = h.total);
+        assert_eq!(data.reduce(stopped(StopReason::Finished)), None);
+        assert_eq!(data.finished.get_untracked(), 1);
+        // Every run diverged: saved, and the user is told how to go on.
+        assert!(data.reduce(stopped(StopReason::Diverged)).is_some_and(|t| t.contains("diverged")));
+        assert_eq!(data.finished.get_untracked(), 2);
+        // A pause changes nothing here.
+        assert_eq!(data.reduce(stopped(StopReason::Paused)), None);
+        assert_eq!(data.finished.get_untracked(), 2);
+    }
+}

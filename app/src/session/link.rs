@@ -149,3 +149,48 @@ impl Default for WorkerLink {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use creditlab::BackendKind;
+
+    use super::*;
+    use crate::worker::StopReason;
+
+    fn ready(generation: u64, reason: &str) -> FromWorker {
+        FromWorker::Ready { generation, backend: BackendInfo { kind: BackendKind::Cpu, reason: reason.into() } }
+    }
+
+    #[test]
+    fn answers_about_an_older_experiment_are_not_current() {
+        let link = WorkerLink::new();
+        let first = link.next_generation();
+        let second = link.next_generation();
+        assert_eq!(second, first + 1);
+        assert!(!link.is_current(&ready(first, "")));
+        assert!(link.is_current(&ready(second, "")));
+        // A crash is about the worker, whatever the experiment.
+        assert!(link.is_current(&FromWorker::Crashed { message: "boom".into() }));
+    }
+
+    #[test]
+    fn the_worker_state_follows_its_messages() {
+        let link = WorkerLink::new();
+        let generation = link.next_generation();
+        assert_eq!(link.reduce(&ready(generation, creditlab::backend::CPU_CHOSEN)), None);
+        assert!(link.ready.get_untracked());
+        // The CPU chosen by default says why (the measured reason), not just "CPU chosen".
+        assert_eq!(link.backend.get_untracked().map(|b| b.reason), Some(CPU_BY_DEFAULT.to_string()));
+        link.running.set(true);
+        link.reduce(&FromWorker::Stopped { generation, reason: StopReason::Paused });
+        assert!(!link.running.get_untracked());
+        let notice = link.reduce(&FromWorker::Error { generation, message: "no batch".into() });
+        assert_eq!(notice.as_deref(), Some("no batch"));
+        link.running.set(true);
+        assert_eq!(link.reduce(&FromWorker::Crashed { message: "boom".into() }), None);
+        assert!(!link.running.get_untracked() && !link.ready.get_untracked());
+        assert_eq!(link.crashed.get_untracked().as_deref(), Some("boom"));
+        let next = link.next_generation();
+        assert!(next > generation && !link.ready.get_untracked() && link.resuming.get_untracked().is_empty());
+    }
+}

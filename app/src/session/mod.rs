@@ -7,7 +7,8 @@
 //! - the teacher's settings ([`Teacher`]: what a lesson link hides and locks);
 //!
 //! and, held here, the config being edited and the notice shown to the user. [`Session`] is the
-//! `Copy` handle that ties them together: components take the part they need.
+//! `Copy` handle that ties them together: components read the part they need from it
+//! (`session.link`, `session.data`, `session.clock`).
 //!
 //! Data flows one way: a control changes the config → the worker is reconfigured → reports and
 //! batch views come back as messages → [`Session::receive`] hands each to one small reducer per
