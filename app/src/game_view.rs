@@ -54,7 +54,7 @@ impl GameView {
         let headline = |figure, label, references, test_id| Headline { figure, label, references, test_id };
         match game {
             GameConfig::Bandit(c) => GameView {
-                kind: "bandit",
+                kind: game.kind(),
                 agents: c.agents.iter().enumerate().map(|(k, a)| format!("agent {k} ({})", crate::format::scale(a.scale))).collect(),
                 actions: vec![names("arm ", c.arms as usize); agents],
                 reference: "context 0",
@@ -68,7 +68,7 @@ impl GameView {
                 let best = matrix.as_ref().map_or(1.0, MatrixGame::best_team_payoff);
                 let letters = |n: usize| (0..n).map(|a| ((b'A' + a as u8) as char).to_string()).collect::<Vec<_>>();
                 GameView {
-                    kind: "matrix",
+                    kind: game.kind(),
                     agents: (1..=agents).map(|i| format!("player {i}")).collect(),
                     actions: matrix.as_ref().map_or_else(Vec::new, |m| m.actions.iter().map(|&n| letters(n)).collect()),
                     reference: "the one simultaneous move",
@@ -92,7 +92,7 @@ impl GameView {
                     actions.push(digits);
                 }
                 GameView {
-                    kind: "pipeline",
+                    kind: game.kind(),
                     agents: agent_names,
                     actions,
                     reference: "task 0's first digit / a right proposal / a refinement",
@@ -103,7 +103,7 @@ impl GameView {
                 }
             }
             GameConfig::Kuhn(_) => GameView {
-                kind: "kuhn",
+                kind: game.kind(),
                 agents: vec!["player 1".into(), "player 2".into()],
                 actions: vec![vec!["pass".into(), "bet".into()]; 2],
                 reference: "holding a jack, first decision",
@@ -118,7 +118,7 @@ impl GameView {
                 grid: None,
             },
             GameConfig::TicTacToe(_) => GameView {
-                kind: "tic-tac-toe",
+                kind: game.kind(),
                 agents: vec!["X".into(), "O".into()],
                 actions: vec![names("cell ", 9); 2],
                 reference: "X on the empty board, O after X takes the centre",
@@ -128,7 +128,7 @@ impl GameView {
                 grid: None,
             },
             GameConfig::Foraging(c) => GameView {
-                kind: "foraging",
+                kind: game.kind(),
                 agents: c.agent_levels.iter().enumerate().map(|(k, l)| format!("agent {k} (level {l})")).collect(),
                 actions: vec![
                     ["stay", "north", "south", "west", "east", "load"].iter().map(|s| s.to_string()).collect();

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use creditlab::advantage::counterfactual::Counterfactual;
-use creditlab::env::oracle::OracleGame;
 use creditlab::advantage::{DifferenceBaseline, Estimator, EstimatorOptions, RlooScope};
 use creditlab::config::help_fields;
 use creditlab::env::kuhn::KuhnPolicy;
-use creditlab::{backend, Batch, RunRecord, TrainConfig, Trainer};
+use creditlab::env::AnyGame;
+use creditlab::{backend, Batch, GameConfig, RunRecord, TrainConfig, Trainer};
 
 /// burn's flex backend allocates a fresh buffer for every tensor op; glibc's malloc hands the
 /// larger ones back to the kernel each time (page faults and copies were ~12 % of the update
@@ -200,7 +200,7 @@ fn bench(updates: u32, update_step: bool) -> Result<(), String> {
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GameBatch {
-    game: Option<OracleGame>,
+    game: Option<GameConfig>,
     policies: Option<Vec<Vec<f64>>>,
     default_actions: Option<Vec<usize>>,
     samples: serde_json::Value,
@@ -307,14 +307,25 @@ fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result
     };
     let batch = Batch::from_json_value(&samples).map_err(|e| e.to_string())?;
     let name = estimator.name();
-    let oracle = match &game {
-        Some((Some(game), _, _)) if estimator.needs_game() => Some(game.build().map_err(|e| e.to_string())?),
+    let built = match &game {
+        Some((Some(config), _, _)) if estimator.needs_game() => {
+            if !config.has_payoff_oracle() {
+                let one_step: Vec<&str> = GameConfig::examples().iter().filter(|g| g.has_payoff_oracle()).map(GameConfig::kind).collect();
+                return Err(format!(
+                    "game: {name} needs the exact team payoff of a one-step game; {} has none (these games have one: {})",
+                    config.kind(),
+                    one_step.join(", ")
+                ));
+            }
+            Some(AnyGame::new(config).map_err(|e| e.to_string())?)
+        }
         _ if estimator.needs_game() => {
             return Err(format!("{name} needs an input object with a \"game\" (see --help)"));
         }
         _ => None,
     };
-    let counterfactual = oracle.as_deref().map(|oracle| {
+    let oracle = built.as_ref().and_then(AnyGame::oracle);
+    let counterfactual = oracle.map(|oracle| {
         let mut cf = Counterfactual::uniform(oracle);
         if let Some((_, Some(policies), _)) = &game {
             cf.policies = policies.clone();

@@ -188,6 +188,15 @@ fn malformed_batches_fail_naming_sample_and_field_with_nothing_on_stdout() {
     let output = advantages(&["--estimator", "shapley"], r#"{"game": {"kind": "matrix", "name": "stag-hunt"}, "samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 0}]}"#);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("sample 0: field `action`"));
+    // A game without an exact team payoff is refused by name, with the games that have one.
+    let sample = r#""samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 0, "action": 0}]"#;
+    let output = advantages(&["--estimator", "coma"], &format!(r#"{{"game": {{"kind": "kuhn"}}, {sample}}}"#));
+    assert!(!output.status.success() && output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("game: coma needs the exact team payoff") && stderr.contains("kuhn has none") && stderr.contains("bandit, matrix"), "{stderr}");
+    // A bad field inside the game is named like the trainer's config errors.
+    let output = advantages(&["--estimator", "coma"], &format!(r#"{{"game": {{"kind": "matrix", "name": "penalty", "k": "x"}}, {sample}}}"#));
+    assert!(!output.status.success(), "a malformed game is refused");
 }
 
 #[test]

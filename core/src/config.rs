@@ -106,6 +106,7 @@ impl Default for TrainConfig {
 /// against them, the CLI's `train --help` prints them (with every game's, see [`help_fields`])
 /// and the page's builder takes its controls and bounds from them.
 pub mod field {
+    use crate::estimator::Estimator;
     use crate::fields::{Field, Range};
 
     /// The game.
@@ -115,8 +116,8 @@ pub mod field {
         "estimators",
         "estimators",
         "[\"grpo-global\",\"global-step\",\"agent-wise\"]",
-        Range::whole(1, 10),
-        "estimators to compare (one run per estimator and seed), of: grpo-global, agent-wise, global-step, trajectory-per-agent, rloo, mars, gigpo, coma, difference, shapley (the last three on one-step games: bandit with 1 context and activation 1, matrix)",
+        Range::whole(1, Estimator::ALL.len() as u64),
+        "estimators to compare (one run per estimator and seed)",
     )
     .unit("estimators");
     /// The seeds.
@@ -225,6 +226,18 @@ pub const TRAIN_FIELDS: &[Field] = &[
 pub fn help_fields() -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> =
         TRAIN_FIELDS.iter().map(|f| (f.name.to_string(), f.default.to_string(), f.describe())).collect();
+    // The estimators' and games' names come from their registries, not from prose.
+    let (general, payoff): (Vec<Estimator>, Vec<Estimator>) = Estimator::ALL.into_iter().partition(|e| !e.needs_game());
+    let names = |list: &[Estimator]| list.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ");
+    let one_step: Vec<&str> = GameConfig::examples().iter().filter(|g| g.has_payoff_oracle()).map(GameConfig::kind).collect();
+    if let Some(row) = out.iter_mut().find(|(name, _, _)| name == field::ESTIMATORS.name) {
+        row.2.push_str(&format!(
+            ", of: {}; and on one-step games with an exact payoff ({}): {}",
+            names(&general),
+            one_step.join(", "),
+            names(&payoff)
+        ));
+    }
     let kinds: Vec<&str> = GameConfig::examples().iter().map(GameConfig::kind).collect();
     out.insert(1, ("game.kind".into(), "\"bandit\"".into(), format!("the game: {}", kinds.join(", "))));
     let mut at = 2;
@@ -255,8 +268,8 @@ impl TrainConfig {
     /// Checks every range; the error names the first offending field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.game.validate()?;
-        if self.estimators.is_empty() || self.estimators.len() > 10 {
-            return Err(ConfigError::new(field::ESTIMATORS.name, "give between 1 and 10 estimators"));
+        if self.estimators.is_empty() || self.estimators.len() > Estimator::ALL.len() {
+            return Err(ConfigError::new(field::ESTIMATORS.name, format!("give between 1 and {} estimators", Estimator::ALL.len())));
         }
         for (i, estimator) in self.estimators.iter().enumerate() {
             if self.estimators[..i].contains(estimator) {

@@ -14,7 +14,6 @@ pub mod foraging;
 pub mod game;
 pub mod kuhn;
 pub mod matrix;
-pub mod oracle;
 pub mod pipeline;
 pub mod tictactoe;
 
@@ -327,6 +326,23 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A game that says it has a payoff oracle gives one, with its agents and actions (what
+    /// the config's check and the CLI's `advantages` rely on).
+    #[test]
+    fn games_with_a_payoff_oracle_give_one() {
+        let mut games = GameConfig::examples();
+        games.extend(matrix::MatrixSpec::variants().into_iter().map(GameConfig::Matrix));
+        for config in games {
+            let game = AnyGame::new(&config).expect("valid");
+            if config.has_payoff_oracle() {
+                let oracle = game.oracle().unwrap_or_else(|| panic!("{} has no oracle", config.kind()));
+                assert_eq!(oracle.agents(), game.agents(), "{}", config.kind());
+                assert!((0..oracle.agents()).all(|k| oracle.actions(k) >= 1 && oracle.actions(k) <= game.actions()));
+            }
+        }
+        assert!(!GameConfig::example("kuhn").expect("kuhn").has_payoff_oracle());
+    }
 
     #[test]
     fn categorical_sampling_respects_mass() {
