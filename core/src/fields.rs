@@ -128,17 +128,25 @@ pub struct Field {
     pub optional: bool,
     /// The value is a list whose every element is in `range` (`agent_learning_rates`).
     pub list: bool,
+    /// The span a slider offers where the range is wider than one can slide through (penalty
+    /// k: any finite number, slid over 0..=100); the typed value may go beyond it.
+    pub slider: Option<(f64, f64)>,
 }
 
 impl Field {
     /// A field with no unit that cannot be off.
     pub const fn new(name: &'static str, label: &'static str, default: &'static str, range: Range, doc: &'static str) -> Self {
-        Self { name, label, doc, default, range, unit: "", optional: false, list: false }
+        Self { name, label, doc, default, range, unit: "", optional: false, list: false, slider: None }
     }
 
     /// The same field with a unit.
     pub const fn unit(self, unit: &'static str) -> Self {
         Self { unit, ..self }
+    }
+
+    /// The same field with a slider over `lo..=hi` (inside its range).
+    pub const fn slider(self, lo: f64, hi: f64) -> Self {
+        Self { slider: Some((lo, hi)), ..self }
     }
 
     /// The same field as a list of values, each in its range.

@@ -54,7 +54,12 @@ fn drawn_elsewhere(f: &Field) -> bool {
 fn bounds(f: &Field) -> (f64, f64, f64) {
     match f.range {
         Range::Whole { min, max } => (min as f64, max as f64, 1.0),
-        range => range.bounds().map_or((f64::MIN, f64::MAX, 0.01), |(lo, hi)| (lo, hi, if hi - lo <= 1.0 { 0.01 } else { 0.1 })),
+        // A side the range leaves open (`>= 0`) stays open; the other keeps its bound.
+        Range::Real { min, max, .. } => {
+            let (lo, hi) = (if min.is_finite() { min } else { f64::MIN }, if max.is_finite() { max } else { f64::MAX });
+            (lo, hi, if hi - lo <= 1.0 { 0.01 } else { 0.1 })
+        }
+        _ => (f64::MIN, f64::MAX, 0.01),
     }
 }
 
@@ -139,13 +144,18 @@ pub fn PathField(
         }
         Range::Whole { .. } | Range::Real { .. } if !field.list => {
             let (min, max, step) = bounds(&field);
-            let slider = matches!(field.range, Range::Real { .. }) && field.range.bounds().is_some_and(|(lo, hi)| hi - lo <= 100.0);
+            // The table's slider span, else the range itself where it is narrow enough to slide.
+            let slider = field.slider.or_else(|| {
+                field.range.bounds().filter(|(lo, hi)| matches!(field.range, Range::Real { .. }) && hi - lo <= 100.0)
+            });
+            let (slide_min, slide_max) = slider.unwrap_or((min, max));
+            let slide_step = if field.slider.is_some() { (slide_max - slide_min) / 20.0 } else { step };
             let commit_slider = commit.clone();
             let commit = commit.clone();
             view! {
                 <div class="inputs">
-                    {slider.then(|| view! {
-                        <input type="range" min=min max=max step=step aria-hidden="true" tabindex="-1" disabled=disabled
+                    {slider.is_some().then(|| view! {
+                        <input type="range" min=slide_min max=slide_max step=slide_step aria-hidden="true" tabindex="-1" disabled=disabled
                             prop:value=move || text.get()
                             on:change=move |ev| commit_slider(event_target_value(&ev)) />
                     })}

@@ -108,7 +108,8 @@ const NAME: Field = Field::new(
     Range::Choice(&["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"]),
     "which matrix game",
 );
-const K: Field = Field::new("k", "penalty k", "50 (penalty)", Range::real(-1e6, 1e6), "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)");
+const K: Field =
+    Field::new("k", "penalty k", "50 (penalty)", Range::real(-1e6, 1e6), "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)").slider(0.0, 100.0);
 const PLAYERS: Field = Field::new("players", "players", "2 (coordination)", Range::whole(2, 3), "players of the coordination game");
 const ACTIONS: Field = Field::new("actions", "actions", "3 (coordination)", Range::whole(2, 8), "actions per player of the coordination game");
 const PAYOFFS: Field = Field::new("payoffs", "payoffs", "(custom)", Range::Other, "[a][b] = [p0, p1] or [a][b][c] = [p0, p1, p2]");
