@@ -18,7 +18,7 @@ pub fn significant(value: Option<f32>) -> String {
     match value {
         None => "—".into(),
         Some(v) if !v.is_finite() => format!("{v}"),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if v.abs() < 1e-3 || v.abs() >= 1e5 => format!("{v:.2e}"),
         Some(v) => {
             let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 5) as usize;

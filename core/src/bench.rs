@@ -22,7 +22,7 @@ pub fn cases() -> Vec<(String, TrainConfig)> {
         for (seeds, groups) in [(1u64, 4u32), (8, 4), (32, 4), (8, 32)] {
             let config = TrainConfig {
                 game: game.clone(),
-                estimators: vec![Estimator::AgentWise.into()],
+                estimators: vec![Estimator::AgentWise],
                 seeds: (1..=seeds).collect(),
                 groups,
                 group_size: 8,
@@ -80,7 +80,7 @@ pub const BACKEND_ROWS: [u32; 6] = [8, 64, 256, 1024, 4096, 16384];
 pub fn rows_case(rows: u32) -> TrainConfig {
     let group_size = (rows / 1024).max(8);
     TrainConfig {
-        estimators: vec![Estimator::AgentWise.into()],
+        estimators: vec![Estimator::AgentWise],
         groups: rows / group_size,
         group_size,
         updates: 1_000_000,

@@ -156,10 +156,10 @@ pub mod field {
     /// Epochs.
     pub const EPOCHS: Field = Field::new("epochs", "epochs", "1", Range::whole(1, 32), "optimizer epochs over each batch").unit("epochs");
     /// Entropy bonus.
-    pub const ENTROPY_COEF: Field = Field::new("entropy_coef", "entropy bonus β", "0", Range::real(0.0, 100.0), "entropy bonus beta");
+    pub const ENTROPY_COEF: Field = Field::new("entropy_coef", "entropy bonus β", "0", Range::real(0.0, 100.0), "entropy bonus beta").slider(0.0, 0.1);
     /// KL penalty.
     pub const KL_COEF: Field =
-        Field::new("kl_coef", "KL penalty β_KL", "0", Range::real(0.0, 100.0), "KL(pi || pi_init) penalty to the initial policy");
+        Field::new("kl_coef", "KL penalty β_KL", "0", Range::real(0.0, 100.0), "KL(pi || pi_init) penalty to the initial policy").slider(0.0, 1.0);
     /// Gradient clipping.
     pub const MAX_GRAD_NORM: Field =
         Field::new("max_grad_norm", "max gradient norm", "null", Range::Real { min: 0.0, max: f64::INFINITY, above_min: true }, "clip each run's global gradient norm")
@@ -172,11 +172,11 @@ pub mod field {
     pub const RLOO_SCOPE: Field =
         Field::new("rloo_scope", "RLOO members", "\"episode\"", Range::Choice(&["episode", "agent", "group"]), "RLOO's members: episode, agent or group");
     /// MARS's γ.
-    pub const MARS_GAMMA: Field = Field::new("mars_gamma", "MARS γ", "1", Range::real(0.0, 1.0), "MARS discount over a player's turns");
+    pub const MARS_GAMMA: Field = Field::new("mars_gamma", "MARS γ", "1", Range::real(0.0, 1.0), "MARS discount over a player's turns").slider(0.0, 1.0);
     /// GiGPO's γ.
-    pub const GIGPO_GAMMA: Field = Field::new("gigpo_gamma", "GiGPO γ", "0.95", Range::real(0.0, 1.0), "GiGPO discount over steps");
+    pub const GIGPO_GAMMA: Field = Field::new("gigpo_gamma", "GiGPO γ", "0.95", Range::real(0.0, 1.0), "GiGPO discount over steps").slider(0.0, 1.0);
     /// GiGPO's ω.
-    pub const GIGPO_OMEGA: Field = Field::new("gigpo_omega", "GiGPO ω", "1", Range::real(0.0, 100.0), "GiGPO weight of the step term");
+    pub const GIGPO_OMEGA: Field = Field::new("gigpo_omega", "GiGPO ω", "1", Range::real(0.0, 100.0), "GiGPO weight of the step term").slider(0.0, 2.0);
     /// GiGPO's mean_std mode.
     pub const GIGPO_MEAN_STD: Field =
         Field::new("gigpo_mean_std", "GiGPO divides by σ", "false", Range::Flag, "GiGPO divides by sigma + eps (mean_std mode)");

@@ -24,7 +24,7 @@ fn figure(reports: &[StepReport], r: usize, name: &str) -> f32 {
 }
 
 fn agent_wise() -> Vec<Estimator> {
-    vec![Estimator::AgentWise.into()]
+    vec![Estimator::AgentWise]
 }
 
 /// (game, figure, higher is better, learning rate, groups, updates)
@@ -62,7 +62,7 @@ fn every_game_is_reproducible_with_every_option() {
     for (game, _, _, _, _, _) in smoke_cases() {
         let config = TrainConfig {
             game,
-            estimators: vec![Estimator::GrpoGlobal.into(), Estimator::Gigpo.into(), Estimator::Mars.into()],
+            estimators: vec![Estimator::GrpoGlobal, Estimator::Gigpo, Estimator::Mars],
             seeds: vec![1, 2],
             updates: 3,
             policy: PolicySharing::Shared,
@@ -136,7 +136,7 @@ fn global_vs_agent_wise(game: GameConfig, updates: u32, window: usize) -> BTreeM
     for seed in 1..=5 {
         let config = TrainConfig {
             game: game.clone(),
-            estimators: vec![Estimator::GlobalStep.into(), Estimator::AgentWise.into()],
+            estimators: vec![Estimator::GlobalStep, Estimator::AgentWise],
             seeds: vec![seed],
             updates,
             ..TrainConfig::default()

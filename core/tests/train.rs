@@ -52,7 +52,7 @@ fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
 fn agent_wise_training_improves_the_team_reward() {
     let config = TrainConfig {
         updates: 120,
-        estimators: vec![Estimator::AgentWise.into()],
+        estimators: vec![Estimator::AgentWise],
         seeds: vec![11],
         learning_rate: 0.02,
         ..TrainConfig::default()
@@ -139,7 +139,7 @@ fn predicted_inflation_tracks_the_scales() {
 /// The trainer's options change what it does, each in the direction it should.
 #[test]
 fn shared_policy_ppo_kl_and_per_agent_rates_train() {
-    let base = TrainConfig { updates: 3, estimators: vec![Estimator::AgentWise.into()], ..TrainConfig::default() };
+    let base = TrainConfig { updates: 3, estimators: vec![Estimator::AgentWise], ..TrainConfig::default() };
     let plain = run(&base);
     // A shared MLP: one parameter set per run, per-agent gradient contributions still reported.
     let shared = run(&TrainConfig { policy: PolicySharing::Shared, ..base.clone() });

@@ -143,13 +143,11 @@ pub fn PathField(
             .into_any()
         }
         Range::Whole { .. } | Range::Real { .. } if !field.list => {
-            let (min, max, step) = bounds(&field);
-            // The table's slider span, else the range itself where it is narrow enough to slide.
-            let slider = field.slider.or_else(|| {
-                field.range.bounds().filter(|(lo, hi)| matches!(field.range, Range::Real { .. }) && hi - lo <= 100.0)
-            });
+            let (min, max, _) = bounds(&field);
+            // A slider where the table gives its span (ε or a count gains nothing from one).
+            let slider = field.slider;
             let (slide_min, slide_max) = slider.unwrap_or((min, max));
-            let slide_step = if field.slider.is_some() { (slide_max - slide_min) / 20.0 } else { step };
+            let slide_step = (slide_max - slide_min) / 100.0;
             let commit_slider = commit.clone();
             let commit = commit.clone();
             view! {

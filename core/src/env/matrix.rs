@@ -24,10 +24,11 @@ use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
 
 /// Which matrix game.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MatrixSpec {
     /// Climbing game (common payoff).
+    #[default]
     Climbing,
     /// Penalty game with penalty k (common payoff).
     Penalty {
@@ -59,11 +60,6 @@ pub enum MatrixSpec {
     },
 }
 
-impl Default for MatrixSpec {
-    fn default() -> Self {
-        MatrixSpec::Climbing
-    }
-}
 
 impl MatrixSpec {
     /// Every variant with the parameters it starts with in the page and in links, in menu order.

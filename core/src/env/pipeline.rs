@@ -89,9 +89,10 @@ const SOLVER_NOISE: Field = Field::new(
     "0.3",
     Range::real(0.0, 1.0),
     "probability that a written digit is replaced by a random one",
-);
+)
+.slider(0.0, 1.0);
 const REFINER_FIELD: Field = Field::new("refiner", "refiner (third agent)", "false", Range::Flag, "a third agent writes the proposals after a send-back");
-const CALL_COST: Field = Field::new("call_cost", "call cost", "0.05", Range::real(0.0, 1.0), "cost charged to an agent per decision");
+const CALL_COST: Field = Field::new("call_cost", "call cost", "0.05", Range::real(0.0, 1.0), "cost charged to an agent per decision").slider(0.0, 1.0);
 const VERIFIER_REWARD: Field = Field::new(
     "verifier_reward",
     "verifier paid",

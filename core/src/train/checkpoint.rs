@@ -22,6 +22,9 @@ struct Checkpoint {
     streams: Vec<RunStreams>,
 }
 
+/// The state before the first update: host parameters, parameter models, every run's streams.
+pub(super) type Start<'a> = (&'a [Vec<f32>; 4], usize, Vec<RunStreams>);
+
 /// Checkpointing and fault injection: off by default.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Recovery {
@@ -46,7 +49,7 @@ pub(super) struct Restored {
 impl Recovery {
     /// Turns checkpointing on or off; `start` is the state before the first update (host
     /// parameters, parameter models, streams) when no update has been done yet.
-    pub fn set(&mut self, on: bool, start: Option<(&[Vec<f32>; 4], usize, Vec<RunStreams>)>) {
+    pub fn set(&mut self, on: bool, start: Option<Start<'_>>) {
         self.checkpointing = on;
         self.checkpoint = None;
         if let (true, Some((params, models, streams))) = (on, start) {

@@ -33,13 +33,13 @@ impl Layout {
     }
 
     /// One value per run, repeated for each of its parameter models: [R] → [P].
-    pub fn to_models(&self, t: Tensor<1>) -> Tensor<1> {
+    pub fn repeat_per_model(&self, t: Tensor<1>) -> Tensor<1> {
         t.reshape([self.runs, 1]).expand([self.runs, self.per_run]).reshape([self.params_models])
     }
 
     /// Which parameter models belong to runs that are `ok`, as a [P, 1, 1] mask.
     pub fn models_mask(&self, ok: &Tensor<1, Bool>) -> Tensor<3, Bool> {
-        self.to_models(ok.clone().float()).greater_elem(0.5).reshape([self.params_models, 1, 1])
+        self.repeat_per_model(ok.clone().float()).greater_elem(0.5).reshape([self.params_models, 1, 1])
     }
 }
 

@@ -172,7 +172,7 @@ pub(super) fn gradients(
 /// run's `min(1, max / (‖g‖ + 1e-6))`.
 pub(super) fn clip_scale(config: &TrainConfig, run_sq: &Tensor<1>, layout: &Layout, device: &burn::tensor::Device) -> Tensor<1> {
     match config.max_grad_norm {
-        Some(max) => layout.to_models(run_sq.clone().sqrt().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0)),
+        Some(max) => layout.repeat_per_model(run_sq.clone().sqrt().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0)),
         None => Tensor::ones([layout.params_models], device),
     }
 }

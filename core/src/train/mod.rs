@@ -225,7 +225,7 @@ impl Trainer {
     /// failure. Off by default (the CLI and the benchmarks do not need it).
     pub fn set_checkpointing(&mut self, on: bool) {
         let streams = self.runs.iter().map(|r| r.streams.clone()).collect();
-        let start = (self.update == 0).then(|| (&self.host.params, self.shape.models, streams));
+        let start = (self.update == 0).then_some((&self.host.params, self.shape.models, streams));
         self.recovery.set(on, start);
     }
 
