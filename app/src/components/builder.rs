@@ -145,26 +145,9 @@ pub fn PathField(
         Range::Whole { .. } | Range::Real { .. } if !field.list => {
             let (min, max, _) = bounds(&field);
             // A slider where the table gives its span (ε or a count gains nothing from one).
-            let slider = field.slider;
-            let (slide_min, slide_max) = slider.unwrap_or((min, max));
-            let slide_step = (slide_max - slide_min) / 100.0;
-            let commit_slider = commit.clone();
-            let commit = commit.clone();
-            view! {
-                <div class="inputs">
-                    {slider.is_some().then(|| view! {
-                        <input type="range" min=slide_min max=slide_max step=slide_step aria-hidden="true" tabindex="-1" disabled=disabled
-                            prop:value=move || text.get()
-                            on:change=move |ev| commit_slider(event_target_value(&ev)) />
-                    })}
-                    <input type="number" id=id.clone() data-testid=id.clone() min=min max=max step="any" disabled=disabled
-                        prop:value=move || text.get()
-                        aria-invalid=move || error.get().is_some().to_string()
-                        aria-describedby=error_id.clone()
-                        on:change=move |ev| commit(event_target_value(&ev)) />
-                </div>
-            }
-            .into_any()
+            let slide = field.slider.map(|(lo, hi)| (lo, hi, (hi - lo) / 100.0));
+            number_inputs(NumberInputs { id: id.clone(), error_id: error_id.clone(), bounds: (min, max), slide, text, error }, disabled, commit.clone())
+                .into_any()
         }
         // A list (`agent_learning_rates`) or a table: typed as the address writes it.
         Range::Whole { .. } | Range::Real { .. } | Range::Other => {
@@ -185,6 +168,43 @@ pub fn PathField(
             {control}
             {check.then(|| view! { <label for=id.clone()>{field.label}</label> })}
             <span class="field-error" id=error_id.clone() data-testid=error_id role="alert">{move || error.get()}</span>
+        </div>
+    }
+}
+
+/// What a number control shows: its ids, bounds, optional slider (min, max, step), the text
+/// shown and the error at the control.
+struct NumberInputs {
+    id: String,
+    error_id: String,
+    bounds: (f64, f64),
+    slide: Option<(f64, f64, f64)>,
+    text: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+}
+
+/// A number box, with a slider beside it where `slide` is given; both show `text` and hand what
+/// the user sets to `commit`.
+fn number_inputs(
+    inputs: NumberInputs,
+    disabled: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    commit: impl Fn(String) + Clone + 'static,
+) -> impl IntoView {
+    let NumberInputs { id, error_id, bounds: (min, max), slide, text, error } = inputs;
+    let commit_slider = commit.clone();
+    let slider_disabled = disabled.clone();
+    view! {
+        <div class="inputs">
+            {slide.map(|(lo, hi, step)| view! {
+                <input type="range" min=lo max=hi step=step aria-hidden="true" tabindex="-1" disabled=slider_disabled
+                    prop:value=move || text.get()
+                    on:change=move |ev| commit_slider(event_target_value(&ev)) />
+            })}
+            <input type="number" id=id.clone() data-testid=id min=min max=max step="any" disabled=disabled
+                prop:value=move || text.get()
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id
+                on:change=move |ev| commit(event_target_value(&ev)) />
         </div>
     }
 }
@@ -244,29 +264,16 @@ pub fn NumberField(
             Err(message) => error.set(Some(message)),
         }
     };
-    let commit_slider = commit.clone();
     let is_locked = {
         let name = name.clone();
         move || locked(session, &name)
     };
-    let slider_locked = is_locked.clone();
     let id = format!("field-{name}");
     let error_id = format!("error-{name}");
     view! {
         <div class="field" class:invalid=move || error.get().is_some() title=help>
             <label for=id.clone()>{label}</label>
-            <div class="inputs">
-                {slider.then(|| view! {
-                    <input type="range" min=min max=max step=step aria-hidden="true" tabindex="-1" disabled=slider_locked.clone()
-                        prop:value=move || text.get()
-                        on:change=move |ev| commit_slider(event_target_value(&ev)) />
-                })}
-                <input type="number" id=id.clone() data-testid=id.clone() min=min max=max step="any" disabled=is_locked
-                    prop:value=move || text.get()
-                    aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby=error_id.clone()
-                    on:change=move |ev| commit(event_target_value(&ev)) />
-            </div>
+            {number_inputs(NumberInputs { id: id.clone(), error_id: error_id.clone(), bounds: (min, max), slide: slider.then_some((min, max, step)), text, error }, is_locked, commit)}
             <span class="field-error" id=error_id.clone() data-testid=error_id role="alert">{move || error.get()}</span>
         </div>
     }
