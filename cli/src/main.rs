@@ -139,10 +139,12 @@ Input (standard input): a JSON array of samples, each an object with
   reward                        a number
   anchor                        optional string (the anchor state, for GiGPO)
   action                        optional integer (required by coma, difference, shapley)
-For coma, difference and shapley the input is an object naming the game:
+For coma, difference and shapley the input is an object naming the game (any game config of
+`train --help` with an exact team payoff: a matrix game, or the bandit with one context and every
+activation 1; another game is refused by name):
   {\"game\": {\"kind\": \"matrix\", \"name\": \"climbing\"},          (or penalty with \"k\", prisoners-dilemma,
    \"policies\": [[0.5, 0.5, 0], [1, 0, 0]],   optional   stag-hunt, matching-pennies, custom with \"payoffs\";
-   \"default_actions\": [2, 2],                optional   or {\"kind\": \"bandit\", ...} as in `train --help`)
+   \"default_actions\": [2, 2],                optional   or {\"kind\": \"bandit\", ...})
    \"samples\": [...]}
   policies default to uniform, default actions to 0.
 Output (standard output): {\"advantages\": [...], \"ledger\": [...]}, one entry per sample, in input order.
