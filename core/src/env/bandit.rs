@@ -105,7 +105,7 @@ impl GameSpec for BanditConfig {
         would apply to this column's batches; agent-wise applies 1 (the grey line in its column).";
     const FIELDS: &'static [Field] = &[ARMS, CONTEXTS, AGENTS, ARM_MEANS, ARM_STD, SCALE, OFFSET, ACTIVATION];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
     }
 

@@ -75,7 +75,7 @@ impl GameSpec for ForagingConfig {
         advantage per cell; GiGPO groups the steps that start from the same situation (anchor states).";
     const FIELDS: &'static [Field] = &[SIZE, AGENT_LEVELS, FOOD, COOPERATIVE, MAX_STEPS, SHARED_REWARD];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Gigpo]
     }
 

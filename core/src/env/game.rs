@@ -91,7 +91,7 @@ pub trait GameSpec: Default + Clone {
     const FIELDS: &'static [Field];
     /// The estimators the page compares when this game is chosen: global against agent-wise,
     /// and the one the game is the lesson for.
-    fn default_estimators() -> Vec<Estimator>;
+    fn default_estimators(&self) -> Vec<Estimator>;
     /// Checks the fields' ranges; `prefix` is the config's path (`game`).
     fn validate(&self, prefix: &str) -> Result<(), ConfigError>;
     /// Number of agents.

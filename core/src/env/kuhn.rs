@@ -42,7 +42,7 @@ impl GameSpec for KuhnConfig {
         play, 0 at equilibrium); MARS normalises per player and turn.";
     const FIELDS: &'static [Field] = &[];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Mars]
     }
 

@@ -121,7 +121,7 @@ impl GameSpec for MatrixSpec {
         the policy paths where the players go (■ pure, ◆ mixed Nash equilibria).";
     const FIELDS: &'static [Field] = &[NAME, K, PLAYERS, ACTIONS, PAYOFFS, COMMON];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Coma]
     }
 

@@ -74,13 +74,16 @@ into_game_config!(
     Foraging(foraging::ForagingConfig)
 );
 
-/// A game spec's constants, read through a value of its type.
-fn consts<S: GameSpec>(_: &S) -> (&'static str, &'static str, &'static str, &'static [Field]) {
-    (S::KIND, S::LABEL, S::EXPLANATION, S::FIELDS)
+/// A game spec's constants, read through a value of its type (the dispatch binds values).
+struct Consts {
+    kind: &'static str,
+    label: &'static str,
+    explanation: &'static str,
+    fields: &'static [Field],
 }
 
-fn defaults<S: GameSpec>(_: &S) -> Vec<Estimator> {
-    S::default_estimators()
+fn consts<S: GameSpec>(_: &S) -> Consts {
+    Consts { kind: S::KIND, label: S::LABEL, explanation: S::EXPLANATION, fields: S::FIELDS }
 }
 
 impl GameConfig {
@@ -109,27 +112,27 @@ impl GameConfig {
 
     /// The `kind` name.
     pub fn kind(&self) -> &'static str {
-        with_spec!(self, c => consts(c).0)
+        with_spec!(self, c => consts(c).kind)
     }
 
     /// The game's name in the page's menu.
     pub fn label(&self) -> &'static str {
-        with_spec!(self, c => consts(c).1)
+        with_spec!(self, c => consts(c).label)
     }
 
     /// What to look at in this game.
     pub fn explanation(&self) -> &'static str {
-        with_spec!(self, c => consts(c).2)
+        with_spec!(self, c => consts(c).explanation)
     }
 
     /// The game's fields (paths under `game.`).
     pub fn fields(&self) -> &'static [Field] {
-        with_spec!(self, c => consts(c).3)
+        with_spec!(self, c => consts(c).fields)
     }
 
     /// The estimators the page compares when this game is chosen.
     pub fn default_estimators(&self) -> Vec<Estimator> {
-        with_spec!(self, c => defaults(c))
+        with_spec!(self, c => c.default_estimators())
     }
 
     /// Checks the game's own ranges.

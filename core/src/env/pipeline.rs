@@ -111,7 +111,7 @@ impl GameSpec for PipelineConfig {
         reward distributions.";
     const FIELDS: &'static [Field] = &[TASKS, DIGITS, ANSWER_LENGTH, ROUNDS, SOLVER_NOISE, REFINER_FIELD, CALL_COST, VERIFIER_REWARD];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
     }
 

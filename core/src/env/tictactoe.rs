@@ -39,7 +39,7 @@ impl GameSpec for TicTacToeConfig {
         the exact minimax opponent show what they learned.";
     const FIELDS: &'static [Field] = &[];
 
-    fn default_estimators() -> Vec<Estimator> {
+    fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Mars]
     }
 
