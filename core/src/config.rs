@@ -65,8 +65,14 @@ pub struct TrainConfig {
     pub gigpo_omega: f32,
     /// GiGPO's mean_std mode.
     pub gigpo_mean_std: bool,
-    /// GiGPO with (group, agent) keys.
+    /// GiGPO with (group, agent) keys, as Dr. MAS's code computes them.
     pub gigpo_agent_wise: bool,
+    /// Agent-wise GiGPO over each agent's own part of the episode (needs `gigpo_agent_wise`).
+    pub gigpo_own_steps: bool,
+    /// RLOO at episode scope as DrMAS's code: first sample per trajectory, own reward scored.
+    pub rloo_first_sample: bool,
+    /// MARS's unique values over the padded tensor, as its code takes them.
+    pub mars_padded_unique: bool,
     /// Difference rewards' counterfactual: default-action or expected.
     pub difference_baseline: DifferenceBaseline,
 }
@@ -97,6 +103,9 @@ impl Default for TrainConfig {
             gigpo_omega: 1.0,
             gigpo_mean_std: false,
             gigpo_agent_wise: false,
+            gigpo_own_steps: false,
+            rloo_first_sample: false,
+            mars_padded_unique: false,
             difference_baseline: DifferenceBaseline::DefaultAction,
         }
     }
@@ -181,8 +190,37 @@ pub mod field {
     pub const GIGPO_MEAN_STD: Field =
         Field::new("gigpo_mean_std", "GiGPO divides by σ", "false", Range::Flag, "GiGPO divides by sigma + eps (mean_std mode)");
     /// GiGPO's agent-wise keys.
-    pub const GIGPO_AGENT_WISE: Field =
-        Field::new("gigpo_agent_wise", "GiGPO keys per agent", "false", Range::Flag, "GiGPO keys per (group, agent)");
+    pub const GIGPO_AGENT_WISE: Field = Field::new(
+        "gigpo_agent_wise",
+        "GiGPO keys per agent (Dr. MAS)",
+        "false",
+        Range::Flag,
+        "GiGPO keys per (group, agent) as Dr. MAS's code: whole-episode totals, one value per agent step, step groups (group, agent, anchor)",
+    );
+    /// GiGPO's own-steps reading of agent-wise keys.
+    pub const GIGPO_OWN_STEPS: Field = Field::new(
+        "gigpo_own_steps",
+        "GiGPO agent-wise: own steps",
+        "false",
+        Range::Flag,
+        "with gigpo_agent_wise: each agent's own part of the episode is its episode (own total, own step returns, one value per episode) instead of Dr. MAS's reading",
+    );
+    /// RLOO's first-sample rule.
+    pub const RLOO_FIRST_SAMPLE: Field = Field::new(
+        "rloo_first_sample",
+        "RLOO first sample (DrMAS code)",
+        "false",
+        Range::Flag,
+        "at rloo_scope episode, as DrMAS's code: each trajectory's first sample is its member and every sample is scored with its own reward, A = (r - mean)·n/(n-1); the default uses the trajectory's mean reward",
+    );
+    /// MARS's padded unique values.
+    pub const MARS_PADDED_UNIQUE: Field = Field::new(
+        "mars_padded_unique",
+        "MARS padded unique (code)",
+        "false",
+        Range::Flag,
+        "as MARS's code: 0 joins a player's unique values when one of its rows is shorter than the batch's longest; the default takes the turns only",
+    );
     /// Difference rewards' baseline.
     pub const DIFFERENCE_BASELINE: Field = Field::new(
         "difference_baseline",
@@ -218,6 +256,9 @@ pub const TRAIN_FIELDS: &[Field] = &[
     field::GIGPO_OMEGA,
     field::GIGPO_MEAN_STD,
     field::GIGPO_AGENT_WISE,
+    field::GIGPO_OWN_STEPS,
+    field::RLOO_FIRST_SAMPLE,
+    field::MARS_PADDED_UNIQUE,
     field::DIFFERENCE_BASELINE,
 ];
 
@@ -315,6 +356,15 @@ impl TrainConfig {
         field::MARS_GAMMA.check_real("", self.mars_gamma)?;
         field::GIGPO_GAMMA.check_real("", self.gigpo_gamma)?;
         field::GIGPO_OMEGA.check_real("", self.gigpo_omega)?;
+        if self.gigpo_own_steps && !self.gigpo_agent_wise {
+            return Err(ConfigError::new(field::GIGPO_OWN_STEPS.name, "reads agent-wise keys only: set gigpo_agent_wise too"));
+        }
+        if self.rloo_first_sample && self.rloo_scope != RlooScope::Episode {
+            return Err(ConfigError::new(
+                field::RLOO_FIRST_SAMPLE.name,
+                "applies at rloo_scope \"episode\" only (at agent or group scope every sample is a member already)",
+            ));
+        }
         if let Some(max) = self.max_grad_norm {
             field::MAX_GRAD_NORM.check_real("", max)?;
         }
@@ -347,6 +397,9 @@ impl TrainConfig {
             gigpo_omega: self.gigpo_omega,
             gigpo_mean_std: self.gigpo_mean_std,
             gigpo_agent_wise: self.gigpo_agent_wise,
+            gigpo_own_steps: self.gigpo_own_steps,
+            rloo_first_sample: self.rloo_first_sample,
+            mars_padded_unique: self.mars_padded_unique,
             difference_baseline: self.difference_baseline,
         }
     }
@@ -494,6 +547,8 @@ mod tests {
             (r#"{"game": {"kind": "pipeline", "rounds": 9}}"#, "game.rounds"),
             (r#"{"game": {"kind": "foraging", "size": 2}}"#, "game.size"),
             (r#"{"gigpo_gamma": 1.5}"#, "gigpo_gamma"),
+            (r#"{"gigpo_own_steps": true}"#, "gigpo_own_steps"),
+            (r#"{"rloo_scope": "agent", "rloo_first_sample": true}"#, "rloo_first_sample"),
         ];
         for (json, field) in cases {
             let err = TrainConfig::from_json(json).expect_err("must be refused");

@@ -50,8 +50,18 @@ pub struct EstimatorOptions {
     pub gigpo_omega: f32,
     /// GiGPO's mean_std mode (divide by σ + ε); the reference default is mean mode.
     pub gigpo_mean_std: bool,
-    /// GiGPO with agent-wise grouping: keys become (group, agent).
+    /// GiGPO with agent-wise grouping: keys become (group, agent), computed as Dr. MAS's code
+    /// does (whole-episode totals, one value per agent step).
     pub gigpo_agent_wise: bool,
+    /// With `gigpo_agent_wise`: each agent's own part of the episode is its episode (its own
+    /// total and step returns, one value per episode) instead of Dr. MAS's reading.
+    pub gigpo_own_steps: bool,
+    /// RLOO at episode scope as DrMAS's code: the first sample of each trajectory is its
+    /// member, and every sample is scored with its own reward.
+    pub rloo_first_sample: bool,
+    /// MARS's unique values as its code takes them over the right-padded tensor: 0 joins a
+    /// player's unique values when one of its rows is shorter than the batch's longest.
+    pub mars_padded_unique: bool,
     /// Difference rewards' counterfactual.
     pub difference_baseline: DifferenceBaseline,
 }
@@ -67,6 +77,9 @@ impl Default for EstimatorOptions {
             gigpo_omega: 1.0,
             gigpo_mean_std: false,
             gigpo_agent_wise: false,
+            gigpo_own_steps: false,
+            rloo_first_sample: false,
+            mars_padded_unique: false,
             difference_baseline: DifferenceBaseline::DefaultAction,
         }
     }

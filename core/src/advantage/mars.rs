@@ -14,6 +14,11 @@
 //! f32, as the reference implementation's f32 tensors do; returns are accumulated backwards
 //! (A_t = r̃_t + γ A_{t+1}), so equal turn sequences give bit-equal returns. `mean_only` selects mean mode;
 //! the default is mean_std. Both statistics follow the unbiased-std and singleton conventions.
+//!
+//! `mars_padded_unique` reproduces MARS's code (REFERENCE.md §7), whose unique-value step runs
+//! over the right-padded tensor of rows: a row is one player's turns in one episode (where the
+//! player acts), and when any of player k's rows is shorter than the batch's longest row, the
+//! padding's 0 joins U_k (once, unless a return already equals 0).
 
 use std::collections::BTreeMap;
 
@@ -49,10 +54,21 @@ pub fn mars(batch: &Batch, options: &EstimatorOptions) -> Advantages {
     }
     // 3. Per player: normalise by the statistics of the player's unique advantage values.
     let mut unique: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let mut join = |agent: u32, r: f64| {
+        let values = unique.entry(agent).or_default();
+        if !values.iter().any(|v| (*v as f32) == (r as f32)) {
+            values.push(r);
+        }
+    };
     for (s, r) in samples.iter().zip(&returns) {
-        let values = unique.entry(s.agent).or_default();
-        if !values.iter().any(|v| (*v as f32) == (*r as f32)) {
-            values.push(*r);
+        join(s.agent, *r);
+    }
+    if options.mars_padded_unique {
+        let longest = turns.values().map(Vec::len).max().unwrap_or(0);
+        for ((_, _, agent), row) in &turns {
+            if row.len() < longest {
+                join(*agent, 0.0);
+            }
         }
     }
     let mut out = Advantages::default();
@@ -76,8 +92,18 @@ pub fn mars(batch: &Batch, options: &EstimatorOptions) -> Advantages {
             value: returns[i] as f32,
             advantage: advantage as f32,
             note: Some(format!(
-                "r̃ = {:.4} (player reward μ {:.4}, σ {:.4} over {} turns); turn return {:.4}; mean/std over {} unique returns",
-                normalized[i], rs.mean, rs.std, rs.size, returns[i], values.len()
+                "r̃ = {:.4} (player reward μ {:.4}, σ {:.4} over {} turns); turn return {:.4}; mean/std over {} unique returns{}",
+                normalized[i],
+                rs.mean,
+                rs.std,
+                rs.size,
+                returns[i],
+                values.len(),
+                if options.mars_padded_unique {
+                    " (padded as MARS's code: 0 joins them when a row of this player is shorter than the longest; the default takes the turns only)"
+                } else {
+                    ""
+                }
             )),
         });
     }
@@ -92,6 +118,12 @@ mod tests {
     use crate::advantage::test_support::*;
 
     fn reference(batch: &Batch, eps: f64, mean_only: bool, gamma: f64) -> Vec<f64> {
+        reference_with(batch, eps, mean_only, gamma, false)
+    }
+
+    /// With `padded`, MARS's code: each (episode, player) row is right-padded with 0 to the
+    /// longest row of the batch, and the padding joins the unique values.
+    fn reference_with(batch: &Batch, eps: f64, mean_only: bool, gamma: f64, padded: bool) -> Vec<f64> {
         let s = &batch.samples;
         let n = s.len();
         let mut rtilde = vec![0.0; n];
@@ -124,6 +156,16 @@ mod tests {
                         uniq.push(ret[j]);
                     }
                 }
+                if padded {
+                    let row_len = |j: usize| {
+                        (0..n).filter(|&m| s[m].group == s[j].group && s[m].episode == s[j].episode && s[m].agent == s[j].agent).count()
+                    };
+                    let longest = (0..n).map(row_len).max().unwrap_or(0);
+                    let short_row = (0..n).any(|j| s[j].agent == s[i].agent && row_len(j) < longest);
+                    if short_row && !uniq.iter().any(|u| *u as f32 == 0.0) {
+                        uniq.push(0.0);
+                    }
+                }
                 if uniq.len() < 2 {
                     return 0.0;
                 }
@@ -144,6 +186,28 @@ mod tests {
                 assert_close(&mars(&batch, &options).values, &reference(&batch, 1e-6, mean_only, gamma));
             }
         }
+    }
+
+    #[test]
+    fn padded_unique_variant_matches_its_reference_loop_and_differs_from_the_default() {
+        let mut differs = 0;
+        for seed in 0..200 {
+            let batch = random_batch(seed);
+            for (mean_only, gamma) in [(false, 1.0), (true, 1.0), (false, 0.9)] {
+                let options = EstimatorOptions { mean_only, mars_gamma: gamma as f32, mars_padded_unique: true, ..Default::default() };
+                let got = mars(&batch, &options);
+                // A return that is 0 in one summation order and 1e-16 in another is the one case
+                // where bit-exact uniqueness depends on the order; such batches are skipped.
+                if got.ledger.iter().any(|l| l.value != 0.0 && l.value.abs() < 1e-6) {
+                    continue;
+                }
+                assert_close(&got.values, &reference_with(&batch, 1e-6, mean_only, gamma, true));
+                assert!(got.ledger[0].note.as_deref().unwrap_or("").contains("padded"));
+                let default = EstimatorOptions { mars_padded_unique: false, ..options };
+                differs += usize::from(got.values != mars(&batch, &default).values);
+            }
+        }
+        assert!(differs > 100, "rows of different lengths make the readings differ ({differs} of 600)");
     }
 
     #[test]

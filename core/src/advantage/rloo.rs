@@ -7,6 +7,14 @@
 //! trajectory level — the default, as in RLOO), one agent's samples in the group with x = r, or
 //! all the group's samples with x = r. A key with one member has no others: μ := 0, A = x (the
 //! singleton convention of the group estimators). No division by a std.
+//!
+//! `rloo_first_sample` (episode scope only) is DrMAS's code (REFERENCE.md §5): each
+//! trajectory's member is its *first* sample (in batch order), and every sample is scored with
+//! its *own* reward against the n members of its group:
+//! ```text
+//! A(sample) = r · n/(n−1) − mean(members) · n/(n−1)        (a singleton group: A = r)
+//! ```
+//! It equals the default when every sample of a trajectory has the same reward.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +23,9 @@ use crate::rollout::Batch;
 
 /// RLOO advantages and their ledger.
 pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
+    if options.rloo_first_sample && options.rloo_scope == RlooScope::Episode {
+        return rloo_first_sample(batch);
+    }
     // (key name, member id) per sample, and each member's value.
     let member_of = |i: usize| {
         let s = &batch.samples[i];
@@ -62,6 +73,41 @@ pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
     out
 }
 
+/// DrMAS's code at trajectory scope: first sample per trajectory as the member, own reward scored.
+fn rloo_first_sample(batch: &Batch) -> Advantages {
+    let mut first: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    for s in &batch.samples {
+        first.entry((s.group, s.episode)).or_insert_with(|| f64::from(s.reward));
+    }
+    let mut groups: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
+    for ((g, _), x) in &first {
+        let entry = groups.entry(*g).or_insert((0.0, 0));
+        entry.0 += x;
+        entry.1 += 1;
+    }
+    let mut out = Advantages::default();
+    for s in &batch.samples {
+        let (sum, n) = groups[&s.group];
+        let r = f64::from(s.reward);
+        let mean = sum / n as f64;
+        let advantage = if n > 1 { (r - mean) * n as f64 / (n - 1) as f64 } else { r };
+        out.values.push(advantage as f32);
+        out.ledger.push(LedgerEntry {
+            key: format!("g{}", s.group),
+            key_size: n as u32,
+            mean: if n > 1 { mean as f32 } else { 0.0 },
+            std: 1.0,
+            value: s.reward,
+            advantage: advantage as f32,
+            note: Some(format!(
+                "first sample per trajectory (DrMAS's code): mean over the {n} trajectories' first rewards, A = (r − mean)·n/(n−1); \
+                 the default uses each trajectory's mean reward and its leave-one-out mean"
+            )),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 // The reference loops index plainly, straight from the formula.
 #[allow(clippy::needless_range_loop)]
@@ -103,6 +149,67 @@ mod tests {
             out.push(mine - baseline);
         }
         out
+    }
+
+    /// DrMAS's `compute_rloo_outcome_advantage` at trajectory scope, written as its loop reads:
+    /// the first (group, episode) occurrence is the member; every sample is scored with its own
+    /// reward.
+    fn reference_first_sample(batch: &Batch) -> Vec<f64> {
+        let s = &batch.samples;
+        let mut seen: Vec<(u32, u32)> = Vec::new();
+        let mut members: Vec<(u32, f64)> = Vec::new();
+        for y in s {
+            if !seen.contains(&(y.group, y.episode)) {
+                seen.push((y.group, y.episode));
+                members.push((y.group, f64::from(y.reward)));
+            }
+        }
+        s.iter()
+            .map(|x| {
+                let mine: Vec<f64> = members.iter().filter(|(g, _)| *g == x.group).map(|(_, r)| *r).collect();
+                let n = mine.len() as f64;
+                let r = f64::from(x.reward);
+                if mine.len() == 1 {
+                    r
+                } else {
+                    let mean = mine.iter().sum::<f64>() / n;
+                    r * n / (n - 1.0) - mean * n / (n - 1.0)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_sample_variant_matches_drmas_loop_and_differs_from_the_default() {
+        let mut differs = 0;
+        for seed in 0..200 {
+            let batch = random_batch(seed);
+            let options = EstimatorOptions { rloo_first_sample: true, ..Default::default() };
+            let got = rloo(&batch, &options);
+            assert_close(&got.values, &reference_first_sample(&batch));
+            assert!(got.ledger[0].note.as_deref().unwrap_or("").contains("first sample"));
+            differs += usize::from(got.values != rloo(&batch, &EstimatorOptions::default()).values);
+            // Outside episode scope every sample is a member already: the option changes nothing.
+            for scope in [RlooScope::Agent, RlooScope::Group] {
+                let on = EstimatorOptions { rloo_scope: scope, rloo_first_sample: true, ..Default::default() };
+                assert_eq!(rloo(&batch, &on), rloo(&batch, &EstimatorOptions { rloo_scope: scope, ..Default::default() }));
+            }
+        }
+        assert!(differs > 100, "per-sample rewards make the readings differ ({differs} of 200)");
+    }
+
+    #[test]
+    fn first_sample_variant_equals_the_default_when_a_trajectory_shares_one_reward() {
+        for seed in 0..50 {
+            let mut batch = random_batch(seed);
+            let episode_rewards: Vec<f32> = batch.samples.iter().map(|s| (s.episode % 3) as f32 * 1.5).collect();
+            for (s, r) in batch.samples.iter_mut().zip(episode_rewards) {
+                s.reward = r;
+            }
+            let first = rloo(&batch, &EstimatorOptions { rloo_first_sample: true, ..Default::default() }).values;
+            let default: Vec<f64> = rloo(&batch, &EstimatorOptions::default()).values.iter().map(|v| f64::from(*v)).collect();
+            assert_close(&first, &default);
+        }
     }
 
     #[test]
