@@ -95,9 +95,25 @@ enum Command {
         /// GiGPO in mean_std mode (the default is mean mode).
         #[arg(long)]
         gigpo_mean_std: bool,
-        /// GiGPO with agent-wise grouping.
+        /// GiGPO with agent-wise grouping, as Dr. MAS's code computes it: every sample carries its
+        /// whole episode's total, the (group, agent) statistics take one value per agent step,
+        /// step returns run over the whole episode, step groups are (group, agent, anchor).
         #[arg(long)]
         gigpo_agent_wise: bool,
+        /// With --gigpo-agent-wise: each agent's own part of the episode is its episode instead
+        /// (its own total and step returns, one value per episode).
+        #[arg(long, requires = "gigpo_agent_wise")]
+        gigpo_own_steps: bool,
+        /// RLOO at --rloo-scope episode as DrMAS's code: each trajectory's first sample is its
+        /// member and every sample is scored with its own reward, A = (r − mean)·n/(n−1) (the
+        /// default uses each trajectory's mean reward).
+        #[arg(long)]
+        rloo_first_sample: bool,
+        /// MARS's unique values as its code takes them over the right-padded tensor: 0 joins a
+        /// player's unique values when one of its rows is shorter than the batch's longest (the
+        /// default takes the turns only).
+        #[arg(long)]
+        mars_padded_unique: bool,
         /// Difference rewards' counterfactual: the default action, or the expectation under the
         /// agent's policy (aristocrat utility).
         #[arg(long, value_enum, default_value_t = DifferenceArg::DefaultAction)]
@@ -146,7 +162,15 @@ activation 1; another game is refused by name):
    \"policies\": [[0.5, 0.5, 0], [1, 0, 0]],   optional   stag-hunt, matching-pennies, custom with \"payoffs\";
    \"default_actions\": [2, 2],                optional   or {\"kind\": \"bandit\", ...})
    \"samples\": [...]}
-  policies default to uniform, default actions to 0.
+  policies default to uniform, default actions to 0. Each sample's reward must be its player's payoff
+  of the episode's joint action or the team payoff (the common payoff, or the players' sum in a
+  general-sum game); a batch that contradicts the game is refused naming the sample. (On the bandit,
+  whose rewards are noisy, rewards are not checked.)
+Variants of the reference code (off by default; the ledger's note says how each differs):
+  --gigpo-agent-wise                      Dr. MAS's agent-wise GiGPO (REFERENCE.md §8 (a)-(d))
+  --gigpo-agent-wise --gigpo-own-steps    each agent's own part of the episode as its episode
+  --rloo-first-sample                     DrMAS's RLOO at trajectory scope (first sample per trajectory)
+  --mars-padded-unique                    MARS's unique values over the padded tensor
 Output (standard output): {\"advantages\": [...], \"ledger\": [...]}, one entry per sample, in input order.
 On malformed input: an error naming the sample and field on standard error, a non-zero exit, nothing on standard output.";
 
@@ -359,6 +383,9 @@ fn main() -> ExitCode {
             omega,
             gigpo_mean_std,
             gigpo_agent_wise,
+            gigpo_own_steps,
+            rloo_first_sample,
+            mars_padded_unique,
             difference_baseline,
         } => {
             let defaults = EstimatorOptions::default();
@@ -375,6 +402,9 @@ fn main() -> ExitCode {
                 gigpo_omega: omega,
                 gigpo_mean_std,
                 gigpo_agent_wise,
+                gigpo_own_steps,
+                rloo_first_sample,
+                mars_padded_unique,
                 difference_baseline: match difference_baseline {
                     DifferenceArg::DefaultAction => DifferenceBaseline::DefaultAction,
                     DifferenceArg::Expected => DifferenceBaseline::Expected,
@@ -386,6 +416,8 @@ fn main() -> ExitCode {
                 Err("--gamma: must be between 0 and 1".into())
             } else if !omega.is_finite() {
                 Err("--omega: must be a finite number".into())
+            } else if rloo_first_sample && rloo_scope != RlooScopeArg::Episode {
+                Err("--rloo-first-sample: applies at --rloo-scope episode only".into())
             } else {
                 advantages_command(estimator, options)
             }

@@ -152,8 +152,8 @@ fn advantages_gives_one_value_and_ledger_entry_per_sample_in_input_order() {
 #[test]
 fn counterfactual_estimators_read_the_game_from_the_input() {
     let input = r#"{"game": {"kind": "matrix", "name": "stag-hunt"}, "default_actions": [1, 1],
-        "samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 0, "action": 0},
-                    {"group": 0, "episode": 0, "agent": 1, "turn": 1, "reward": 0, "action": 0}]}"#;
+        "samples": [{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 2, "action": 0},
+                    {"group": 0, "episode": 0, "agent": 1, "turn": 1, "reward": 4, "action": 0}]}"#;
     let expect = |name: &str, values: [f64; 2]| {
         let output = advantages(&["--estimator", name], input);
         assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
@@ -164,6 +164,11 @@ fn counterfactual_estimators_read_the_game_from_the_input() {
     expect("shapley", [1.0, 1.0]);
     expect("difference", [3.0, 3.0]); // 4 − G(H, S) = 4 − 1
     expect("coma", [1.5, 1.5]); // 4 − (½·4 + ½·1)
+    // A reward that is neither the player's payoff (2) nor the team's (4) is refused by sample.
+    let output = advantages(&["--estimator", "coma"], &input.replace(r#""reward": 4"#, r#""reward": 3"#));
+    assert!(!output.status.success() && output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sample 1: reward 3 contradicts the joint action"), "{stderr}");
     // Without a game the counterfactual estimators refuse.
     let output = advantages(&["--estimator", "coma"], BATCH);
     assert!(!output.status.success());
@@ -200,12 +205,51 @@ fn malformed_batches_fail_naming_sample_and_field_with_nothing_on_stdout() {
 }
 
 #[test]
-fn advantages_help_lists_every_estimator() {
+fn advantages_help_lists_every_estimator_and_variant() {
     let output = creditlab().args(["advantages", "--help"]).output().expect("run creditlab");
     let help = String::from_utf8(output.stdout).expect("utf-8");
     for name in ["grpo-global", "agent-wise", "global-step", "trajectory-per-agent", "rloo", "mars", "gigpo", "coma", "difference", "shapley"] {
         assert!(help.contains(name), "--help does not list {name}");
     }
+    for flag in ["--gigpo-agent-wise", "--gigpo-own-steps", "--rloo-first-sample", "--mars-padded-unique"] {
+        assert!(help.contains(flag), "--help does not name {flag}");
+    }
+}
+
+/// The reference code's variants by flag: each changes the numbers where REFERENCE.md says it
+/// does, and a flag that cannot apply is refused by name.
+#[test]
+fn advantages_variants_follow_the_reference_code() {
+    let values = |args: &[&str], batch: &str| -> Vec<f64> {
+        let output = advantages(args, batch);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let out: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        out["advantages"].as_array().expect("array").iter().map(|v| v.as_f64().expect("number")).collect()
+    };
+    // Episode 0: agent 0 then agent 1 (step rewards 1, 2); episode 1: agent 0 only (reward 5).
+    let batch = r#"[
+      {"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "anchor": "s"},
+      {"group": 0, "episode": 0, "agent": 1, "turn": 1, "reward": 2, "anchor": "t"},
+      {"group": 0, "episode": 1, "agent": 0, "turn": 0, "reward": 5, "anchor": "s"}
+    ]"#;
+    // Dr. MAS: agent 0's samples carry the whole totals 3 and 5 (mean 4): A^E = ∓1; its step
+    // returns 1 + 0.95·2 = 2.9 and 5 share anchor s (mean 3.95): A^S = ∓1.05.
+    let dr_mas = values(&["--estimator", "gigpo", "--gigpo-agent-wise"], batch);
+    assert!((dr_mas[0] - (-1.0 - 1.05)).abs() < 1e-5 && (dr_mas[2] - (1.0 + 1.05)).abs() < 1e-5, "{dr_mas:?}");
+    // Own steps: agent 0's totals are 1 and 5 (mean 3): A^E = ∓2; returns 1 and 5: A^S = ∓2.
+    let own = values(&["--estimator", "gigpo", "--gigpo-agent-wise", "--gigpo-own-steps"], batch);
+    assert!((own[0] + 4.0).abs() < 1e-5 && (own[2] - 4.0).abs() < 1e-5, "{own:?}");
+    // RLOO first sample: members 1 (episode 0's first) and 5; every sample scored with its own
+    // reward: A = (r − 3)·2, so the second sample of episode 0 gets (2 − 3)·2 = −2.
+    assert_eq!(values(&["--estimator", "rloo", "--rloo-first-sample"], batch), vec![-4.0, -2.0, 4.0]);
+    // The default: episode 0's mean 1.5 against 5.
+    assert_eq!(values(&["--estimator", "rloo"], batch), vec![-3.5, -3.5, 3.5]);
+    let refused = advantages(&["--estimator", "gigpo", "--gigpo-own-steps"], batch);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--gigpo-agent-wise"));
+    let refused = advantages(&["--estimator", "rloo", "--rloo-scope", "agent", "--rloo-first-sample"], batch);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--rloo-first-sample: applies at --rloo-scope episode only"));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::advantage::Advantages;
+use crate::advantage::{Advantages, EstimatorOptions};
 use crate::estimator::Estimator;
 use crate::rollout::{Batch, Rollout, Sample};
 
@@ -43,6 +43,10 @@ pub struct BatchView {
 pub struct SameBatchResult {
     /// The estimator.
     pub estimator: Estimator,
+    /// Set where this is another reading of the estimator than the configured one (the
+    /// reference code's variant, see [`Estimator::variants`]): its label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Its advantages and ledger for the samples shown, when it applies to the game.
     pub advantages: Option<Advantages>,
     /// Why it does not apply, otherwise.
@@ -65,7 +69,7 @@ pub struct SameBatch {
     pub total_samples: u32,
     /// The samples shown (whole groups).
     pub samples: Vec<Sample>,
-    /// One result per selected estimator, in config order.
+    /// One result per selected estimator, in config order, each followed by its variants.
     pub results: Vec<SameBatchResult>,
 }
 
@@ -117,22 +121,38 @@ impl BatchView {
     }
 }
 
+impl SameBatchResult {
+    /// Its column label: the estimator's, or the variant's.
+    pub fn label(&self) -> &str {
+        self.variant.as_deref().unwrap_or(self.estimator.label())
+    }
+}
+
 impl SameBatch {
-    /// Every estimator's result (`estimate`) on run `id`'s frozen batch, the samples cut as in
+    /// Every estimator's result (`estimate`) on run `id`'s frozen batch under `options`, each
+    /// followed by its variants ([`Estimator::variants`]), the samples cut as in
     /// [`BatchView::of`] (the statistics use the whole batch).
     pub fn of(
         id: RunId,
         batch: &Batch,
         estimators: &[Estimator],
+        options: &EstimatorOptions,
         max_samples: usize,
-        estimate: impl Fn(Estimator) -> Result<Advantages, String>,
+        estimate: impl Fn(Estimator, &EstimatorOptions) -> Result<Advantages, String>,
     ) -> SameBatch {
         let keep = whole_groups(batch, max_samples);
+        let result = |estimator, variant: Option<&str>, options: &EstimatorOptions| {
+            let variant = variant.map(str::to_string);
+            match estimate(estimator, options) {
+                Ok(a) => SameBatchResult { estimator, variant, advantages: Some(a.prefix(keep)), error: None },
+                Err(error) => SameBatchResult { estimator, variant, advantages: None, error: Some(error) },
+            }
+        };
         let results = estimators
             .iter()
-            .map(|&estimator| match estimate(estimator) {
-                Ok(a) => SameBatchResult { estimator, advantages: Some(a.prefix(keep)), error: None },
-                Err(error) => SameBatchResult { estimator, advantages: None, error: Some(error) },
+            .flat_map(|&estimator| {
+                let variants = estimator.variants(options).into_iter().map(|(label, o)| result(estimator, Some(label), &o));
+                std::iter::once(result(estimator, None, options)).chain(variants).collect::<Vec<_>>()
             })
             .collect();
         SameBatch {

@@ -103,6 +103,9 @@ fn same_batch_on_a_turn_based_game_gives_mars_its_step_rewards() {
     let trainer = trained(config, 1);
     let same = trainer.same_batch(0, 64).expect("same batch");
     assert!(same.results.iter().all(|r| r.advantages.is_some() && r.error.is_none()));
+    // MARS is followed by its code's reading (padded unique values) on the same batch.
+    let labels: Vec<&str> = same.results.iter().map(|r| r.label()).collect();
+    assert_eq!(labels, [Estimator::AgentWise.label(), Estimator::Mars.label(), "MARS padded unique (code)"]);
     // MARS trains on step rewards; the view's step rewards are what it normalised.
     let mars = trainer.batch_view(1, 64).expect("view");
     assert_eq!(mars.step_rewards.len(), mars.samples.len());

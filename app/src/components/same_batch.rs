@@ -51,14 +51,14 @@ pub fn SameBatchView(
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let label = r.estimator.label();
+                let label = r.label().to_string();
                 match (&r.advantages, &r.error) {
                     (Some(_), _) => {
                         let game = game_now.clone();
-                        let draw: DrawFn = crate::chart_fn!(clone same, game; move |root, theme| {
+                        let draw: DrawFn = crate::chart_fn!(clone same, game, label; move |root, theme| {
                             let Some(a) = same.results[i].advantages.as_ref() else { return Ok(String::new()) };
                             let per_agent = advantages::by_agent(game.agents.len(), &same.samples, &a.values);
-                            advantages::draw(root, &per_agent, &game, label, theme)?;
+                            advantages::draw(root, &per_agent, &game, &label, theme)?;
                             Ok(format!("{label} on the frozen batch"))
                         });
                         let height = 40 + 56 * game_now.agents.len().max(1) as u32;
@@ -70,7 +70,7 @@ pub fn SameBatchView(
                 }
             })
             .collect_view();
-        let head = same.results.iter().map(|r| view! { <th scope="col">{r.estimator.label()}</th> }).collect_view();
+        let head = same.results.iter().map(|r| view! { <th scope="col">{r.label().to_string()}</th> }).collect_view();
         let body = same
             .samples
             .iter()

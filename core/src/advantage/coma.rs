@@ -52,11 +52,11 @@ mod tests {
     fn hand_computed_stag_hunt() {
         let game = MatrixGame::new(&MatrixSpec::StagHunt).expect("valid");
         let cf = Counterfactual::uniform(&game);
-        let got = coma(&episode(&[0, 0]), &cf).expect("valid batch");
+        let got = coma(&episode(&game, &[0, 0]), &cf).expect("valid batch");
         assert_eq!(got.values, vec![1.5, 1.5]);
         // Column player hunts hare instead: Q(S,H) = 1.
         // A^0 = 1 − (½·1 + ½·2) = −0.5;  A^1 = 1 − (½·4 + ½·1) = −1.5.
-        let got = coma(&episode(&[0, 1]), &cf).expect("valid batch");
+        let got = coma(&episode(&game, &[0, 1]), &cf).expect("valid batch");
         assert_eq!(got.values, vec![-0.5, -1.5]);
     }
 
@@ -66,7 +66,7 @@ mod tests {
         let game = MatrixGame::new(&MatrixSpec::Climbing).expect("valid");
         let mut cf = Counterfactual::uniform(&game);
         cf.policies[0] = vec![1.0, 0.0, 0.0];
-        let got = coma(&episode(&[0, 0]), &cf).expect("valid batch");
+        let got = coma(&episode(&game, &[0, 0]), &cf).expect("valid batch");
         assert_eq!(got.values[0], 0.0, "a deterministic agent's counterfactual is its own action");
         assert!((got.values[1] - (11.0 - (11.0 - 30.0 + 0.0) / 3.0)).abs() < 1e-5);
     }
@@ -75,10 +75,10 @@ mod tests {
     fn incomplete_episodes_are_refused() {
         let game = MatrixGame::new(&MatrixSpec::StagHunt).expect("valid");
         let cf = Counterfactual::uniform(&game);
-        let mut batch = episode(&[0, 0]);
+        let mut batch = episode(&game, &[0, 0]);
         batch.samples.pop();
         assert!(coma(&batch, &cf).is_err());
-        let mut batch = episode(&[0, 0]);
+        let mut batch = episode(&game, &[0, 0]);
         batch.samples[1].action = None;
         assert!(coma(&batch, &cf).expect_err("must be refused").0.contains("sample 1"));
     }

@@ -77,6 +77,7 @@ impl<'a> Counterfactual<'a> {
     ) -> Result<Advantages, BatchError> {
         self.validate()?;
         let joints = self.joint_actions(batch)?;
+        self.check_rewards(batch, &joints)?;
         let mut out = Advantages::default();
         for s in &batch.samples {
             let c = credit(s, &joints[&(s.group, s.episode)]);
@@ -92,6 +93,28 @@ impl<'a> Counterfactual<'a> {
             });
         }
         Ok(out)
+    }
+
+    /// Refuses a batch whose rewards contradict the game, naming the first such sample: in a game
+    /// with exact per-player payoffs ([`PayoffOracle::player_payoffs`]) each sample's reward must
+    /// be its player's payoff of the episode's joint action or the team payoff G (the common
+    /// payoff, or the players' sum). Games with noisy rewards (the bandit) are not checked.
+    pub fn check_rewards(&self, batch: &Batch, joints: &BTreeMap<(u32, u32), Vec<usize>>) -> Result<(), BatchError> {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-4 * (1.0 + b.abs());
+        for (i, s) in batch.samples.iter().enumerate() {
+            let joint = &joints[&(s.group, s.episode)];
+            let Some(own) = self.oracle.player_payoffs(joint) else { return Ok(()) };
+            let team = self.oracle.payoff(joint);
+            let k = s.agent as usize;
+            let reward = f64::from(s.reward);
+            if !close(reward, own[k]) && !close(reward, team) {
+                return Err(BatchError(format!(
+                    "sample {i}: reward {reward} contradicts the joint action {joint:?}, which pays agent {k} {} and the team G = {team}",
+                    own[k]
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The joint action of every episode, keyed by (group, episode): each of the n agents must
@@ -126,15 +149,18 @@ impl<'a> Counterfactual<'a> {
     }
 }
 
-/// One episode in which agent k plays `actions[k]` (for the counterfactual estimators' tests).
+/// One episode in which agent k plays `actions[k]`, every sample rewarded with the team payoff
+/// (for the counterfactual estimators' tests).
 #[cfg(test)]
-pub(crate) fn one_episode(actions: &[u32]) -> Batch {
+pub(crate) fn one_episode(game: &dyn PayoffOracle, actions: &[u32]) -> Batch {
     use crate::rollout::Sample;
+    let joint: Vec<usize> = actions.iter().map(|&a| a as usize).collect();
+    let reward = game.payoff(&joint) as f32;
     Batch {
         samples: actions
             .iter()
             .enumerate()
-            .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward: 0.0, anchor: None, action: Some(a) })
+            .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward, anchor: None, action: Some(a) })
             .collect(),
     }
 }

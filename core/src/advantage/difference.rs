@@ -55,7 +55,7 @@ mod tests {
         let game = MatrixGame::new(&MatrixSpec::Climbing).expect("valid");
         let mut cf = Counterfactual::uniform(&game);
         cf.default_actions = vec![2, 2];
-        let got = difference(&episode(&[1, 1]), &cf, DifferenceBaseline::DefaultAction).expect("valid");
+        let got = difference(&episode(&game, &[1, 1]), &cf, DifferenceBaseline::DefaultAction).expect("valid");
         assert_eq!(got.values, vec![1.0, 7.0]);
     }
 
@@ -65,7 +65,7 @@ mod tests {
         let mut cf = Counterfactual::uniform(&game);
         cf.policies = vec![vec![0.2, 0.5, 0.3], vec![0.6, 0.1, 0.3]];
         for (a, b) in [(0, 0), (0, 2), (1, 1), (2, 0)] {
-            let batch = episode(&[a, b]);
+            let batch = episode(&game, &[a, b]);
             let d = difference(&batch, &cf, DifferenceBaseline::Expected).expect("valid");
             assert_eq!(d.values, coma(&batch, &cf).expect("valid").values);
         }

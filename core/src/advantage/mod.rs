@@ -65,6 +65,39 @@ impl Estimator {
     }
 }
 
+impl Estimator {
+    /// The other readings of this estimator that the reference code computes, each with its
+    /// label and options (the same-batch view shows them beside the configured one): GiGPO's
+    /// agent-wise readings (Dr. MAS's code, own steps), RLOO's first-sample rule at episode
+    /// scope, MARS's padded unique values. Empty for the others.
+    pub fn variants(self, options: &EstimatorOptions) -> Vec<(&'static str, EstimatorOptions)> {
+        let o = *options;
+        match self {
+            Estimator::Gigpo => {
+                let dr_mas = ("GiGPO agent-wise (Dr. MAS code)", EstimatorOptions { gigpo_agent_wise: true, gigpo_own_steps: false, ..o });
+                let own = ("GiGPO agent-wise, own steps", EstimatorOptions { gigpo_agent_wise: true, gigpo_own_steps: true, ..o });
+                let global = ("GiGPO global keys", EstimatorOptions { gigpo_agent_wise: false, gigpo_own_steps: false, ..o });
+                match (o.gigpo_agent_wise, o.gigpo_own_steps) {
+                    (false, _) => vec![dr_mas, own],
+                    (true, false) => vec![own, global],
+                    (true, true) => vec![dr_mas, global],
+                }
+            }
+            Estimator::Rloo if o.rloo_scope == RlooScope::Episode => vec![if o.rloo_first_sample {
+                ("RLOO trajectory mean (default)", EstimatorOptions { rloo_first_sample: false, ..o })
+            } else {
+                ("RLOO first sample (DrMAS code)", EstimatorOptions { rloo_first_sample: true, ..o })
+            }],
+            Estimator::Mars => vec![if o.mars_padded_unique {
+                ("MARS turns only (default)", EstimatorOptions { mars_padded_unique: false, ..o })
+            } else {
+                ("MARS padded unique (code)", EstimatorOptions { mars_padded_unique: true, ..o })
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// The same-batch comparison: every estimator of `estimators` on the identical `batch`, in order.
 pub fn compare(
     estimators: &[Estimator],
@@ -212,6 +245,13 @@ mod dispatch_tests {
                     action: Some(action),
                 });
             }
+            // Each sample is rewarded with its episode's team payoff, as the game pays it.
+            let start = samples.len() - n;
+            let joint: Vec<usize> = samples[start..].iter().map(|s| s.action.unwrap_or(0) as usize).collect();
+            let team = game.payoff(&joint) as f32;
+            for s in &mut samples[start..] {
+                s.reward = team;
+            }
         }
         let mut cf = Counterfactual::uniform(game);
         for k in 0..n {
@@ -301,6 +341,45 @@ mod dispatch_tests {
                     assert!((f64::from(got_diff[i]) - (q - game.payoff(&with_default))).abs() < tol(q), "difference");
                     assert!((f64::from(got_shap[i]) - phi).abs() < tol(phi), "shapley {} vs {phi}", got_shap[i]);
                 }
+            }
+        }
+    }
+
+    /// REFERENCE.md: a batch whose reward contradicts its joint action's payoff is refused, naming
+    /// the sample; a player's own payoff and the team payoff are both accepted.
+    #[test]
+    fn a_batch_contradicting_the_payoff_is_refused_by_sample() {
+        let game = MatrixGame::new(&MatrixSpec::PrisonersDilemma).expect("valid");
+        let cf = Counterfactual::uniform(&game);
+        // (C, D): the row player gets 0, the column player 10, the team 10.
+        let sample = |agent: u32, reward: f32, action: u32| Sample { group: 0, episode: 0, agent, turn: agent, reward, anchor: None, action: Some(action) };
+        let own = Batch { samples: vec![sample(0, 0.0, 0), sample(1, 10.0, 1)] };
+        let team = Batch { samples: vec![sample(0, 10.0, 0), sample(1, 10.0, 1)] };
+        for estimator in [Estimator::Coma, Estimator::Difference, Estimator::Shapley] {
+            assert!(estimator.compute(&own, &EstimatorOptions::default(), Some(&cf)).is_ok(), "{estimator}: own payoffs");
+            assert!(estimator.compute(&team, &EstimatorOptions::default(), Some(&cf)).is_ok(), "{estimator}: team payoff");
+            let wrong = Batch { samples: vec![sample(0, 0.0, 0), sample(1, 5.0, 1)] };
+            let err = estimator.compute(&wrong, &EstimatorOptions::default(), Some(&cf)).expect_err("contradicts the game");
+            assert!(err.0.starts_with("sample 1: reward 5"), "{err}");
+            assert!(err.0.contains("pays agent 1 10") && err.0.contains("G = 10"), "{err}");
+        }
+    }
+
+    /// Matching pennies is zero-sum: the team payoff is 0 for every joint action, so every
+    /// counterfactual credit is 0, whatever the players did and were paid.
+    #[test]
+    fn matching_pennies_gives_zero_counterfactual_credit() {
+        let game = MatrixGame::new(&MatrixSpec::MatchingPennies).expect("valid");
+        for seed in 0..20 {
+            let (mut batch, cf) = random_case(&game, seed);
+            // Rewarded with each player's own payoff (±1), as training pays them.
+            let joints = cf.joint_actions(&batch).expect("complete");
+            for s in &mut batch.samples {
+                s.reward = game.player_payoffs(&joints[&(s.group, s.episode)])[s.agent as usize];
+            }
+            for estimator in [Estimator::Coma, Estimator::Difference, Estimator::Shapley] {
+                let got = estimator.compute(&batch, &EstimatorOptions::default(), Some(&cf)).expect("valid");
+                assert!(got.values.iter().all(|v| *v == 0.0), "{estimator}: {:?}", got.values);
             }
         }
     }

@@ -84,7 +84,7 @@ mod tests {
         let game = MatrixGame::new(&MatrixSpec::StagHunt).expect("valid");
         let mut cf = Counterfactual::uniform(&game);
         cf.default_actions = vec![1, 1];
-        assert_eq!(shapley(&episode(&[0, 0]), &cf).expect("valid").values, vec![1.0, 1.0]);
+        assert_eq!(shapley(&episode(&game, &[0, 0]), &cf).expect("valid").values, vec![1.0, 1.0]);
     }
 
     /// A 3-agent bandit's payoff is additive, so each agent's Shapley value is its own term's
@@ -94,7 +94,7 @@ mod tests {
         let bandit = Bandit::new(BanditConfig::default());
         let cf = Counterfactual::uniform(&bandit);
         let joint = [3u32, 0, 2];
-        let got = shapley(&episode(&joint), &cf).expect("valid");
+        let got = shapley(&episode(&bandit, &joint), &cf).expect("valid");
         // Default arm 0. Agent 0: arm 3 (0.1) vs arm 0 (0.9) at scale 1 → −0.8.
         // Agent 1: arm 0 both → 0. Agent 2: arm 2 (0.9) vs arm 0 (0.3) at scale 100 → 60.
         let expected = [-0.8f32, 0.0, 60.0];

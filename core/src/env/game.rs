@@ -113,8 +113,15 @@ pub trait PayoffOracle {
     fn agents(&self) -> usize;
     /// Number of actions of `agent`.
     fn actions(&self, agent: usize) -> usize;
-    /// Expected team payoff G (= the exact Q of a one-step game) of `joint`, one action per agent.
+    /// Expected team payoff G (= the exact Q of a one-step game) of `joint`, one action per
+    /// agent: the common payoff in a common-payoff game, the sum of the players' payoffs
+    /// otherwise (so 0 for every joint action of a zero-sum game).
     fn payoff(&self, joint: &[usize]) -> f64;
+    /// Each player's own payoff of `joint`, where rewards are exact (not noisy): what a batch's
+    /// rewards are checked against. `None` where they are drawn (the bandit).
+    fn player_payoffs(&self, _joint: &[usize]) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 impl std::fmt::Debug for dyn PayoffOracle + '_ {

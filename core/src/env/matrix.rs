@@ -435,6 +435,9 @@ impl PayoffOracle for MatrixGame {
     fn payoff(&self, joint: &[usize]) -> f64 {
         f64::from(self.team_payoff(joint))
     }
+    fn player_payoffs(&self, joint: &[usize]) -> Option<Vec<f64>> {
+        Some(MatrixGame::player_payoffs(self, joint).iter().map(|&p| f64::from(p)).collect())
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use web_time::Instant;
 
 use crate::advantage::counterfactual::Counterfactual;
-use crate::advantage::Advantages;
+use crate::advantage::{Advantages, EstimatorOptions};
 use crate::backend::{Backend, BackendInfo};
 use crate::config::TrainConfig;
 use crate::env::AnyGame;
@@ -371,7 +371,18 @@ impl Trainer {
     /// `estimator`'s advantages and ledger on a rollout, with what it needs: step rewards or
     /// episode returns, and the game's payoffs with the collecting policies.
     fn estimate(&self, estimator: Estimator, rollout: &Rollout, policies: Option<&Vec<Vec<f64>>>) -> Result<Advantages, TrainError> {
-        let options = self.config.estimator_options();
+        self.estimate_with(estimator, &self.config.estimator_options(), rollout, policies)
+    }
+
+    /// [`Trainer::estimate`] under other estimator options (the same-batch view's variants).
+    fn estimate_with(
+        &self,
+        estimator: Estimator,
+        options: &EstimatorOptions,
+        rollout: &Rollout,
+        policies: Option<&Vec<Vec<f64>>>,
+    ) -> Result<Advantages, TrainError> {
+        let options = *options;
         let needs = estimator.needs();
         let step_batch;
         let batch = match needs.rewards {
@@ -440,8 +451,9 @@ impl Trainer {
     /// (the counterfactual ones with the policies that collected it); see [`SameBatch::of`].
     pub fn same_batch(&self, run: usize, max_samples: usize) -> Option<SameBatch> {
         let b = self.last.get(run)?.as_ref()?;
-        let estimate = |e| self.estimate(e, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string());
-        Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, max_samples, estimate))
+        let estimate = |e, o: &EstimatorOptions| self.estimate_with(e, o, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string());
+        let options = self.config.estimator_options();
+        Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, &options, max_samples, estimate))
     }
 }
 
