@@ -140,6 +140,21 @@ impl GameView {
                 matrix: None,
                 grid: Some(c.size),
             },
+            GameConfig::TinyHanabi(_) => GameView {
+                kind: game.kind(),
+                agents: vec!["player 1".into(), "player 2".into()],
+                actions: vec![names("move ", 3); 2],
+                reference: "player 1 holding card 0; player 2 holding card 0 after move 2",
+                team: ("common payoff", "both players are paid the same payoff: the team's return is that one payoff"),
+                headline: headline(
+                    "expected_team_payoff",
+                    "expected payoff",
+                    vec![(10.0, "optimum 10 (signalling)"), (8.0, "no cooperation 8")],
+                    "chart-figure",
+                ),
+                matrix: None,
+                grid: None,
+            },
         }
     }
 

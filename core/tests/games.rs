@@ -36,6 +36,7 @@ fn smoke_cases() -> Vec<(GameConfig, &'static str, bool, f32, u32, u32)> {
         (game(r#"{"kind": "kuhn"}"#), "nash_conv", false, 0.003, 4, 150),
         (game(r#"{"kind": "tic-tac-toe"}"#), "win_vs_random", true, 0.003, 8, 100),
         (game(r#"{"kind": "foraging"}"#), "food_collected", true, 0.01, 4, 80),
+        (game(r#"{"kind": "tiny-hanabi"}"#), "expected_team_payoff", true, 0.01, 4, 60),
     ]
 }
 

@@ -84,7 +84,7 @@ test("the bandit trains in the worker: start, pause, step, full speed; updates i
     await page.close();
 });
 
-for (const game of ["matrix", "pipeline", "kuhn", "tic-tac-toe", "foraging"]) {
+for (const game of ["matrix", "pipeline", "kuhn", "tic-tac-toe", "foraging", "tiny-hanabi"]) {
     test(`${game}: a short run trains and draws every chart`, async () => {
         const { page, errors } = await openLab();
         await page.getByTestId("game").selectOption(game);

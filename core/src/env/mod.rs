@@ -16,6 +16,7 @@ pub mod kuhn;
 pub mod matrix;
 pub mod pipeline;
 pub mod tictactoe;
+pub mod tiny_hanabi;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,8 @@ pub enum GameConfig {
     TicTacToe(tictactoe::TicTacToeConfig),
     /// Level-based foraging gridworld.
     Foraging(foraging::ForagingConfig),
+    /// Tiny Hanabi (OpenSpiel's two-player signalling game).
+    TinyHanabi(tiny_hanabi::TinyHanabiConfig),
 }
 
 /// `$body` with `$c` bound to the config inside any [`GameConfig`] (every variant listed: a new
@@ -52,6 +55,7 @@ macro_rules! with_spec {
             GameConfig::Kuhn($c) => $body,
             GameConfig::TicTacToe($c) => $body,
             GameConfig::Foraging($c) => $body,
+            GameConfig::TinyHanabi($c) => $body,
         }
     };
 }
@@ -71,7 +75,8 @@ into_game_config!(
     Pipeline(pipeline::PipelineConfig),
     Kuhn(kuhn::KuhnConfig),
     TicTacToe(tictactoe::TicTacToeConfig),
-    Foraging(foraging::ForagingConfig)
+    Foraging(foraging::ForagingConfig),
+    TinyHanabi(tiny_hanabi::TinyHanabiConfig)
 );
 
 /// A game spec's constants, read through a value of its type (the dispatch binds values).
@@ -98,7 +103,8 @@ impl GameConfig {
             Some(GameConfig::Pipeline(_)) => Some(GameConfig::Kuhn(Default::default())),
             Some(GameConfig::Kuhn(_)) => Some(GameConfig::TicTacToe(Default::default())),
             Some(GameConfig::TicTacToe(_)) => Some(GameConfig::Foraging(Default::default())),
-            Some(GameConfig::Foraging(_)) | None => None,
+            Some(GameConfig::Foraging(_)) => Some(GameConfig::TinyHanabi(Default::default())),
+            Some(GameConfig::TinyHanabi(_)) | None => None,
         } {
             all.push(next);
         }
@@ -177,6 +183,8 @@ pub enum AnyGame {
     TicTacToe(Box<tictactoe::TicTacToe>),
     /// Level-based foraging.
     Foraging(foraging::Foraging),
+    /// Tiny Hanabi.
+    TinyHanabi(tiny_hanabi::TinyHanabi),
 }
 
 macro_rules! with_game {
@@ -191,6 +199,7 @@ macro_rules! with_game {
                 $body
             }
             AnyGame::Foraging($g) => $body,
+            AnyGame::TinyHanabi($g) => $body,
         }
     };
 }
@@ -210,7 +219,8 @@ into_any_game!(
     Pipeline(pipeline::Pipeline),
     Kuhn(kuhn::Kuhn),
     TicTacToe(tictactoe::TicTacToe),
-    Foraging(foraging::Foraging)
+    Foraging(foraging::Foraging),
+    TinyHanabi(tiny_hanabi::TinyHanabi)
 );
 
 /// Something done with a concrete game whatever its type (the rollout loop plays it):
@@ -264,7 +274,7 @@ impl AnyGame {
         match self {
             AnyGame::Bandit(g) => Some(g),
             AnyGame::Matrix(g) => Some(g),
-            AnyGame::Pipeline(_) | AnyGame::Kuhn(_) | AnyGame::TicTacToe(_) | AnyGame::Foraging(_) => None,
+            AnyGame::Pipeline(_) | AnyGame::Kuhn(_) | AnyGame::TicTacToe(_) | AnyGame::Foraging(_) | AnyGame::TinyHanabi(_) => None,
         }
     }
 }
