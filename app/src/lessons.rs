@@ -129,6 +129,21 @@ pub const LESSONS: &[Lesson] = &[
                     GRPO and agent-wise runs and all three COMA runs ended at the safe (B, B) = 2; one seed reached \
                     (C, A) = 10. With k = 0 the optimum's average is higher than B's and the players can coordinate on 10.",
             },
+            LessonStep {
+                preset: "game=tiny-hanabi&estimators=grpo-global,agent-wise,gigpo&seeds=1,2,3&updates=150&learning_rate=0.01",
+                text: "Tiny Hanabi is a trap made of information, not of payoffs. Each player holds a card only it sees; \
+                    player 1 moves first and player 2 sees that move. Both are paid the same. If player 1 signals its card \
+                    with its move and player 2 reads the signal, every deal pays 10; the middle move pays 8 whatever the \
+                    cards, and tells nothing.",
+                look: "The expected-payoff chart with its two lines, optimum 10 and no cooperation 8, and player 1's \
+                    probabilities at its reference decision.",
+                question: "Can a better baseline teach the players to signal?",
+                answer: "Not here. A signal pays only once the partner reads it, and reading pays only once the other \
+                    signals, so each player's own advantage points to the safe middle move. In our runs (seeds 1–3, 150 \
+                    updates) every global GRPO, agent-wise and GiGPO run ended with an expected payoff of 8.00 \
+                    (the no-cooperation value). Normalising the advantages changes their scale and centre, not the fact that the \
+                    coordinated move is worth nothing until both make it.",
+            },
         ],
     },
     Lesson {
@@ -149,6 +164,19 @@ pub const LESSONS: &[Lesson] = &[
                 φ_k = ½[v({k}) − v(∅)] + ½[v(N) − v(N∖{k})], and the players' values add up to v(N) − v(∅). And the credit \
                 changes where the players go: in this run (seed 1, 60 updates) global GRPO ends at (C, B) = 6, COMA and \
                 difference rewards at (C, C) = 5, and Shapley at the optimum (A, A) = 11.",
+        },
+        LessonStep {
+            preset: "game=matrix&game.name=matching-pennies&estimators=grpo-global,agent-wise,coma,difference,shapley&seeds=1&updates=60",
+            text: "Matching pennies: the row player wins 1 when the coins match, the column player when they differ. \
+                The counterfactual estimators credit each player with a change in the *team payoff* G — the common payoff \
+                in a common-payoff game, the sum of the players' payoffs otherwise.",
+            look: "Freeze a batch in \"Same batch\": the counterfactual columns beside global GRPO and agent-wise.",
+            question: "What credit do COMA, difference rewards and Shapley give here?",
+            answer: "Exactly 0 to every sample. The game is zero-sum, so G = 1 + (−1) = 0 for every joint action: no \
+                action changes the team's payoff, because there is no team. Global GRPO at trajectory level gives 0 too, \
+                for the same reason: an episode's mean reward is (1 − 1)/2 = 0. Agent-wise normalisation still moves the \
+                players — it normalises each player's own ±1 — while the four other columns stay flat and their policies \
+                never change.",
         }],
     },
     Lesson {
@@ -245,6 +273,7 @@ mod tests {
         }
         let games: Vec<&str> = LESSONS.iter().filter_map(|l| preset(l.id, 0)).map(|c| c.game.kind()).collect();
         assert_eq!(games, ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging"]);
+        assert_eq!(preset("overgeneralization", 2).map(|c| c.game.kind()), Some("tiny-hanabi"));
         match preset("overgeneralization", 1).map(|c| c.game) {
             Some(creditlab::GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k })) => assert_eq!(k, 100.0),
             other => panic!("the second step is penalty-100, got {other:?}"),

@@ -237,3 +237,37 @@ fn anchors_step_credit_lives_where_states_repeat() {
     assert!(pale < vivid, "mean |cell mean|: GiGPO {pale} against GRPO {vivid}");
     says(lesson, "GiGPO's cells are paler than GRPO's");
 }
+
+#[test]
+fn counterfactual_matching_pennies_gives_zero_credit() {
+    let lesson = step("counterfactual", 1);
+    assert!(lesson.preset.contains("matching-pennies"));
+    says(lesson, "G = 1 + (−1) = 0 for every joint action");
+    let (reports, _) = train(preset("counterfactual", 1));
+    let (first, last) = (&reports[0], reports.last().expect("reports"));
+    for e in ["grpo-global", "coma", "difference", "shapley"] {
+        for (start, end) in runs(first, e).zip(runs(last, e)) {
+            for (a, b) in start.agents.iter().zip(&end.agents) {
+                assert_eq!((b.advantage_min, b.advantage_max), (0.0, 0.0), "{e}: every credit is 0");
+                assert_eq!(a.action_probs, b.action_probs, "{e}: the policy never changes");
+            }
+        }
+    }
+    let moved = runs(first, "agent-wise").zip(runs(last, "agent-wise")).any(|(a, b)| a.agents[0].action_probs != b.agents[0].action_probs);
+    assert!(moved, "agent-wise still moves the players");
+    says(lesson, "Agent-wise normalisation still moves the players");
+    says(lesson, "Global GRPO at trajectory level gives 0 too");
+    says(lesson, "their policies never change");
+}
+
+#[test]
+fn overgeneralization_step_3_tiny_hanabi_settles_without_signalling() {
+    let lesson = step("overgeneralization", 2);
+    let (reports, _) = train(preset("overgeneralization", 2));
+    let last = reports.last().expect("reports");
+    let payoffs = ["grpo-global", "agent-wise", "gigpo"].into_iter().flat_map(|e| runs(last, e)).map(|r| r.figures["expected_team_payoff"]);
+    let (lo, hi) = range(payoffs);
+    assert!(hi < 9.0, "no run learned to signal (optimum 10)");
+    let quoted = if format!("{lo:.2}") == format!("{hi:.2}") { format!("{lo:.2}") } else { dash((lo, hi)) };
+    says(lesson, &format!("every global GRPO, agent-wise and GiGPO run ended with an expected payoff of {quoted}"));
+}
