@@ -304,6 +304,9 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
     } else {
         std::fs::write(&out, json + "\n").map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
+    for line in creditlab::metrics::theory_summary(&record.reports) {
+        eprintln!("{line}");
+    }
     // The record is written either way; a diverged run still makes the command fail.
     let last = record.reports.last().map(|r| r.runs.as_slice()).unwrap_or_default();
     let diverged: Vec<String> = last

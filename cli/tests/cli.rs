@@ -338,3 +338,28 @@ fn csv_prints_one_row_per_update_run_and_agent_and_refuses_bad_records() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("reports[0].update"), "{stderr}");
 }
+
+/// `theory_check` puts the same-batch gradient comparison in the record and the CSV, and
+/// `train` prints the scatter's correlations and the per-agent medians.
+#[test]
+fn train_with_the_theory_check_prints_the_correlations() {
+    let config = temp_path("theory.json");
+    let out = temp_path("theory-run.json");
+    std::fs::write(&config, r#"{"updates": 6, "seeds": [1, 2], "estimators": ["global-step", "agent-wise"], "theory_check": true}"#)
+        .expect("write");
+    let output = creditlab().args(["train", "--quiet", "--config"]).arg(&config).arg("--out").arg(&out).output().expect("run creditlab");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("theory check: 72 points"), "{stderr}");
+    assert!(stderr.contains("per-sample second moments r = 0.") && stderr.contains("batch gradients r = "), "{stderr}");
+    assert!(stderr.contains("agent 2: median predicted"), "{stderr}");
+    let record: creditlab::RunRecord = serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("record");
+    let check = record.reports[0].runs[0].theory.as_ref().expect("theory check in the record");
+    assert_eq!(check.measured.len(), 3);
+    let csv = creditlab().args(["csv"]).arg(&out).output().expect("run creditlab");
+    let text = String::from_utf8(csv.stdout).expect("utf-8");
+    let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+    let column = header.iter().position(|c| *c == "second_moment_inflation").expect("column");
+    let first: Vec<&str> = text.lines().nth(1).expect("row").split(',').collect();
+    assert!(first[column].parse::<f32>().expect("a number") > 0.0);
+}

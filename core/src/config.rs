@@ -75,6 +75,10 @@ pub struct TrainConfig {
     pub mars_padded_unique: bool,
     /// Difference rewards' counterfactual: default-action or expected.
     pub difference_baseline: DifferenceBaseline,
+    /// Dr. MAS's theory checked live: each update, every run's batch under every compared
+    /// estimator at the collecting policy, and each agent's gradient norm (one extra backward
+    /// pass and read-back per update).
+    pub theory_check: bool,
 }
 
 impl Default for TrainConfig {
@@ -107,6 +111,7 @@ impl Default for TrainConfig {
             rloo_first_sample: false,
             mars_padded_unique: false,
             difference_baseline: DifferenceBaseline::DefaultAction,
+            theory_check: false,
         }
     }
 }
@@ -221,6 +226,14 @@ pub mod field {
         Range::Flag,
         "as MARS's code: 0 joins a player's unique values when one of its rows is shorter than the batch's longest; the default takes the turns only",
     );
+    /// The theory check.
+    pub const THEORY_CHECK: Field = Field::new(
+        "theory_check",
+        "theory check (same-batch gradients)",
+        "false",
+        Range::Flag,
+        "each update, every run's batch under each selected estimator plus global-step and agent-wise, at the policy that collected it: each agent's gradient norm, and the measured ratio |g_global-step|^2 / |g_agent-wise|^2 beside the predicted (sigma_k^2 + (mu_k - mu)^2) / sigma^2",
+    );
     /// Difference rewards' baseline.
     pub const DIFFERENCE_BASELINE: Field = Field::new(
         "difference_baseline",
@@ -260,6 +273,7 @@ pub const TRAIN_FIELDS: &[Field] = &[
     field::RLOO_FIRST_SAMPLE,
     field::MARS_PADDED_UNIQUE,
     field::DIFFERENCE_BASELINE,
+    field::THEORY_CHECK,
 ];
 
 /// Every documented config path with its default and meaning, as `train --help` prints it:

@@ -80,6 +80,174 @@ pub struct RunReport {
     /// Set on the first report after the run was rolled back and resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed: Option<Resume>,
+    /// With `theory_check` on: the same-batch gradient comparison of this update's batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<TheoryCheck>,
+}
+
+/// Dr. MAS's theory checked on one run's batch (config `theory_check`): the same batch, at the
+/// policy that collected it, under each compared estimator, and each agent's gradient norm.
+/// The measured ratio ‖g_k, global step‖² / ‖g_k, agent-wise‖² stands beside the predicted
+/// factor (σ_k² + (μ_k − μ)²) / σ² (see [`predicted_inflation`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TheoryCheck {
+    /// Per compared estimator (the config's, then global-step and agent-wise where missing):
+    /// each agent's pre-clip policy-gradient norm on the batch.
+    pub norms: Vec<EstimatorNorms>,
+    /// Per agent: the measured ratio ‖g_k, global-step‖² / ‖g_k, agent-wise‖²; `None` where a
+    /// norm is not finite or the agent-wise norm is 0.
+    pub measured: Vec<Option<f32>>,
+    /// Per agent: the predicted factor (σ_k² + (μ_k − μ)²) / σ² on the same batch.
+    pub predicted: Vec<Option<f32>>,
+    /// Per agent: the ratio of the per-sample second moments, Σ_i A_i,global-step² ‖∇log π_i‖² /
+    /// Σ_i A_i,agent-wise² ‖∇log π_i‖² over the agent's samples — the quantity Dr. MAS's factor
+    /// is about. The batch gradient's ratio (`measured`) also holds the signal term
+    /// ‖Σ_i A_i ∇log π_i‖'s mean part, which grows with the batch and pulls it below the factor
+    /// where an agent's global advantages are nearly constant.
+    pub second_moment: Vec<Option<f32>>,
+}
+
+/// One estimator's per-agent gradient norms on a frozen batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimatorNorms {
+    /// The estimator.
+    pub estimator: Estimator,
+    /// Each agent's gradient norm; `None` if not finite.
+    pub norms: Vec<Option<f32>>,
+    /// Why the estimator does not apply to this batch, where it does not (its norms are then
+    /// empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TheoryCheck {
+    /// The check from each compared estimator's squared agent norms (`Err`: why it does not
+    /// apply) on `batch`.
+    pub fn new(
+        compared: Vec<(Estimator, Result<Vec<f32>, String>)>,
+        second_moment: Vec<Option<f32>>,
+        batch: &Batch,
+        agents: usize,
+    ) -> TheoryCheck {
+        let finite = |v: f32| v.is_finite().then_some(v);
+        let squares = |e: Estimator| compared.iter().find(|(x, _)| *x == e).and_then(|(_, r)| r.as_ref().ok());
+        let measured = (0..agents)
+            .map(|k| {
+                let (global, own) = (squares(Estimator::GlobalStep)?.get(k)?, squares(Estimator::AgentWise)?.get(k)?);
+                (*own > 0.0).then(|| global / own).and_then(finite)
+            })
+            .collect();
+        let predicted = (0..agents).map(|k| predicted_inflation(batch, k as u32)).collect();
+        let norms = compared
+            .into_iter()
+            .map(|(estimator, result)| match result {
+                Ok(sq) => EstimatorNorms { estimator, norms: sq.iter().map(|v| finite(v.sqrt())).collect(), error: None },
+                Err(error) => EstimatorNorms { estimator, norms: Vec::new(), error: Some(error) },
+            })
+            .collect();
+        TheoryCheck { norms, measured, predicted, second_moment }
+    }
+}
+
+/// One point of the theory scatter: a run's agent in one update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TheoryPoint {
+    /// The update (1-based).
+    pub update: u32,
+    /// The run's index in the reports.
+    pub run: usize,
+    /// The agent.
+    pub agent: usize,
+    /// The predicted factor.
+    pub predicted: f32,
+    /// The measured ratio of the batch gradients' squared norms.
+    pub measured: f32,
+    /// The ratio of the per-sample second moments, where defined.
+    pub second_moment: Option<f32>,
+}
+
+/// Every (predicted, measured) pair of the reports' theory checks, both finite and positive
+/// (measured runs only).
+pub fn theory_points(reports: &[StepReport]) -> Vec<TheoryPoint> {
+    let mut out = Vec::new();
+    for report in reports {
+        for (run, r) in report.runs.iter().enumerate() {
+            let Some(check) = r.theory.as_ref().filter(|_| r.is_measured()) else { continue };
+            for (agent, (p, m)) in check.predicted.iter().zip(&check.measured).enumerate() {
+                if let (Some(p), Some(m)) = (p, m) {
+                    if *p > 0.0 && *m > 0.0 && p.is_finite() && m.is_finite() {
+                        let second_moment = check.second_moment.get(agent).copied().flatten().filter(|v| *v > 0.0 && v.is_finite());
+                        out.push(TheoryPoint { update: report.update, run, agent, predicted: *p, measured: *m, second_moment });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Pearson's correlation of log10(measured) against log10(predicted) over `points` (the
+/// factors span decades, so the scatter and its correlation are on log scales); `None` with
+/// fewer than 3 points or no spread.
+pub fn log_correlation(points: &[TheoryPoint]) -> Option<f64> {
+    log_pearson(points.iter().map(|p| (p.predicted, p.measured)))
+}
+
+/// [`log_correlation`] of the per-sample second moments against the predicted factor.
+pub fn second_moment_log_correlation(points: &[TheoryPoint]) -> Option<f64> {
+    log_pearson(points.iter().filter_map(|p| Some((p.predicted, p.second_moment?))))
+}
+
+/// The theory check in words, one line each: how many points, both correlations, and per agent
+/// the median predicted factor beside the median measured ratios (the CLI prints it after
+/// `train`; empty without theory checks).
+pub fn theory_summary(reports: &[StepReport]) -> Vec<String> {
+    let points = theory_points(reports);
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let r = |v: Option<f64>| v.map_or("undefined".to_string(), |r| format!("{r:.3}"));
+    let mut lines = vec![format!(
+        "theory check: {} points (update × run × agent); log-log correlation with the predicted factor (σ_k² + (μ_k − μ)²)/σ²: \
+         per-sample second moments r = {}, batch gradients r = {}",
+        points.len(),
+        r(second_moment_log_correlation(&points)),
+        r(log_correlation(&points))
+    )];
+    let median = |mut v: Vec<f32>| -> Option<f32> {
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let agents = points.iter().map(|p| p.agent).max().map_or(0, |k| k + 1);
+    for k in 0..agents {
+        let mine: Vec<&TheoryPoint> = points.iter().filter(|p| p.agent == k).collect();
+        let show = |v: Option<f32>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        lines.push(format!(
+            "  agent {k}: median predicted {}, second moments {}, batch gradients {}",
+            show(median(mine.iter().map(|p| p.predicted).collect())),
+            show(median(mine.iter().filter_map(|p| p.second_moment).collect())),
+            show(median(mine.iter().map(|p| p.measured).collect()))
+        ));
+    }
+    lines
+}
+
+fn log_pearson(pairs: impl Iterator<Item = (f32, f32)>) -> Option<f64> {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = pairs.map(|(x, y)| (f64::from(x).log10(), f64::from(y).log10())).unzip();
+    if xs.len() < 3 {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in xs.iter().zip(&ys) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 impl RunReport {
@@ -208,6 +376,7 @@ impl RunReport {
             agents: agent_reports,
             diverged: None,
             resumed: None,
+            theory: None,
         }
     }
 
@@ -239,9 +408,11 @@ impl RunReport {
                 .collect(),
             diverged: None,
             resumed: None,
+            theory: None,
         });
         report.diverged = Some(divergence);
         report.resumed = None;
+        report.theory = None;
         report
     }
 }
@@ -354,6 +525,20 @@ mod tests {
 
     fn sample(group: u32, agent: u32, reward: f32) -> Sample {
         Sample { group, episode: 0, agent, turn: 0, reward, anchor: None, action: None }
+    }
+
+    #[test]
+    fn log_correlation_of_a_hand_computed_scatter() {
+        let point = |predicted: f32, measured: f32| TheoryPoint { update: 1, run: 0, agent: 0, predicted, measured, second_moment: None };
+        // measured = predicted² on a log scale is a perfect line: r = 1; reversed: −1.
+        let line: Vec<TheoryPoint> = [1.0, 10.0, 100.0, 1000.0].iter().map(|&p| point(p, p * p)).collect();
+        assert!((log_correlation(&line).expect("defined") - 1.0).abs() < 1e-12);
+        let reversed: Vec<TheoryPoint> = [1.0, 10.0, 100.0].iter().map(|&p| point(p, 1.0 / p)).collect();
+        assert!((log_correlation(&reversed).expect("defined") + 1.0).abs() < 1e-12);
+        // (0,0), (1,1), (2,0) in log10: r = 0.
+        let flat = [point(1.0, 1.0), point(10.0, 10.0), point(100.0, 1.0)];
+        assert!(log_correlation(&flat).expect("defined").abs() < 1e-12);
+        assert_eq!(log_correlation(&line[..2]), None, "too few points");
     }
 
     #[test]

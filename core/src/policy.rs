@@ -250,6 +250,42 @@ impl HostPolicy {
     }
 }
 
+impl HostPolicy {
+    /// ‖∇_θ log π(action | obs)‖²: the squared norm of one sample's score over the parameters of
+    /// its agent's MLP (with a shared policy, the run's MLP), analytically —
+    /// δ₂ = e_a − π over the legal actions, δ₁ = (W₂ δ₂) ⊙ (1 − h²), and
+    /// ‖∇‖² = (‖h‖² + 1)‖δ₂‖² + (‖x‖² + 1)‖δ₁‖² (weights and biases of both layers). The theory
+    /// check's per-sample second moments are A² times this.
+    pub fn score_norm_sq(&self, run: usize, agent: usize, obs: &[f32], legal: &[bool], action: usize) -> f64 {
+        let PolicyShape { input, hidden, actions, .. } = self.shape;
+        let m = self.model(run, agent);
+        let [w1, b1, w2, _] = &self.params;
+        let w1 = &w1[m * input * hidden..][..input * hidden];
+        let w2 = &w2[m * hidden * actions..][..hidden * actions];
+        let mut x: Vec<f32> = obs.to_vec();
+        if self.sharing == PolicySharing::Shared {
+            x.resize(input, 0.0);
+            x[obs.len() + agent] = 1.0;
+        }
+        let h: Vec<f64> = (0..hidden)
+            .map(|j| {
+                let pre = b1[m * hidden + j] + x.iter().enumerate().map(|(i, xi)| xi * w1[i * hidden + j]).sum::<f32>();
+                f64::from(tanh(pre))
+            })
+            .collect();
+        let mut p = vec![0.0f32; actions];
+        self.probs(run, agent, obs, legal, &mut p);
+        let delta2: Vec<f64> =
+            (0..actions).map(|b| if legal[b] { f64::from(u8::from(b == action)) - f64::from(p[b]) } else { 0.0 }).collect();
+        let delta1: Vec<f64> = (0..hidden)
+            .map(|j| (0..actions).map(|b| f64::from(w2[j * actions + b]) * delta2[b]).sum::<f64>() * (1.0 - h[j] * h[j]))
+            .collect();
+        let sq = |v: &[f64]| v.iter().map(|y| y * y).sum::<f64>();
+        let x_sq: f64 = x.iter().map(|v| f64::from(*v).powi(2)).sum();
+        (sq(&h) + 1.0) * sq(&delta2) + (x_sq + 1.0) * sq(&delta1)
+    }
+}
+
 /// One run's view of a [`HostPolicy`], as the games query it.
 #[derive(Debug, Clone, Copy)]
 pub struct RunPolicy<'a> {
@@ -315,5 +351,38 @@ mod tests {
             })
             .collect();
         assert!(pre.iter().any(|v| v.abs() > 3.0) && pre.iter().any(|v| v.abs() < 0.5), "pre-activations {pre:?}");
+    }
+
+    /// The host's analytic score norm ‖∇ log π(a|x)‖² equals the squared norm of burn's
+    /// gradient of log π(a|x), for each action and both sharings' inputs.
+    #[test]
+    fn the_host_score_norm_matches_autodiff() {
+        let device = Device::flex();
+        let (o, h, a) = (4usize, 6usize, 3usize);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut draw = |n: usize, scale: f32| (0..n).map(|_| rng.random_range(-scale..scale)).collect::<Vec<f32>>();
+        let shape = PolicyShape { models: 1, input: o, hidden: h, actions: a };
+        let flat: Vec<f32> = [draw(o * h, 1.5), draw(h, 1.0), draw(h * a, 1.0), draw(a, 0.5)].concat();
+        let host = HostPolicy::from_flat(shape, 1, PolicySharing::Separate, &flat);
+        let obs = draw(o, 2.0);
+        let legal = [true, false, true];
+        let shapes = [[1, o, h], [1, 1, h], [1, h, a], [1, 1, a]];
+        for action in [0, 2] {
+            let p: [Tensor<3>; 4] = std::array::from_fn(|i| {
+                Tensor::<3>::from_data(TensorData::new(host.params[i].clone(), shapes[i]), &device).autodiff().require_grad()
+            });
+            let x = Tensor::<3>::from_data(TensorData::new(obs.clone(), [1, 1, o]), &device);
+            let mask = Tensor::<3>::from_data(TensorData::new(legal.iter().map(|l| f32::from(u8::from(*l))).collect::<Vec<f32>>(), [1, 1, a]), &device);
+            let mut pick = vec![0.0f32; a];
+            pick[action] = 1.0;
+            let lp = StackedMlp::log_probs(&p, x, Some(mask));
+            let grads = (lp * Tensor::<3>::from_data(TensorData::new(pick, [1, 1, a]), &device)).sum().backward();
+            let autodiff: f64 = p
+                .iter()
+                .map(|t| t.grad(&grads).expect("grad").into_data().try_to_vec::<f32>().expect("f32").iter().map(|g| f64::from(*g).powi(2)).sum::<f64>())
+                .sum();
+            let analytic = host.score_norm_sq(0, 0, &obs, &legal, action);
+            assert!((analytic - autodiff).abs() <= 1e-4 * autodiff.max(1.0), "action {action}: analytic {analytic}, autodiff {autodiff}");
+        }
     }
 }

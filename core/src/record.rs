@@ -60,7 +60,7 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
 }
 
 /// Columns of [`RunRecord::metrics_csv`] before the game's figures.
-pub const CSV_COLUMNS: [&str; 20] = [
+pub const CSV_COLUMNS: [&str; 22] = [
     "update",
     "wall_ms",
     "estimator",
@@ -78,6 +78,8 @@ pub const CSV_COLUMNS: [&str; 20] = [
     "update_norm",
     "entropy",
     "predicted_inflation",
+    "measured_inflation",
+    "second_moment_inflation",
     "team_reward_mean",
     "run_grad_norm",
     "diverged",
@@ -232,6 +234,8 @@ impl MetricsCsv {
                             opt(a.update_norm),
                             a.entropy.to_string(),
                             opt(a.predicted_inflation),
+                            opt(run.theory.as_ref().and_then(|t| t.measured.get(k).copied().flatten())),
+                            opt(run.theory.as_ref().and_then(|t| t.second_moment.get(k).copied().flatten())),
                             run.team_reward_mean.to_string(),
                             opt(run.grad_norm),
                             String::new(),

@@ -17,7 +17,8 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::adam::sum_sq;
 use super::layout::Layout;
-use super::batch::RunBatch;
+use crate::advantage::Advantages;
+use crate::rollout::Rollout;
 use super::error::TrainError;
 use crate::config::TrainConfig;
 use crate::policy::StackedMlp;
@@ -37,7 +38,7 @@ impl Rows {
     /// Packs every run's samples; a run that is not `active` keeps its rows (so the shapes stay)
     /// but contributes nothing to the loss.
     pub fn pack(
-        batches: &[RunBatch],
+        batches: &[(&Rollout, &Advantages)],
         active: &[bool],
         layout: &Layout,
         (obs, input, actions): (usize, usize, usize),
@@ -45,8 +46,8 @@ impl Rows {
     ) -> Rows {
         let (models, agents) = (layout.models, layout.agents);
         let mut counts = vec![0usize; models];
-        for (r, b) in batches.iter().enumerate() {
-            for s in &b.rollout.batch.samples {
+        for (r, (rollout, _)) in batches.iter().enumerate() {
+            for s in &rollout.batch.samples {
                 counts[r * agents + s.agent as usize] += 1;
             }
         }
@@ -57,8 +58,7 @@ impl Rows {
         let mut advantage = vec![0.0f32; models * rows];
         let mut weight = vec![0.0f32; models * rows];
         let mut filled = vec![0usize; models];
-        for (r, b) in batches.iter().enumerate() {
-            let rollout = &b.rollout;
+        for (r, (rollout, advantages)) in batches.iter().enumerate() {
             let on = active[r];
             for (i, sample) in rollout.batch.samples.iter().enumerate() {
                 let k = sample.agent as usize;
@@ -75,7 +75,7 @@ impl Rows {
                 chosen[row * actions + sample.action.unwrap_or(0) as usize] = 1.0;
                 // A run that sits out contributes nothing (zero, not NaN × 0).
                 if on {
-                    advantage[row] = b.advantages.values[i];
+                    advantage[row] = advantages.values[i];
                     weight[row] = 1.0 / counts[m] as f32;
                 }
             }

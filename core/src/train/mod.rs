@@ -18,6 +18,10 @@
 //!    is [`layout::ReadBack`]'s.
 //! 6. **Reports**: one [`RunReport`] per run ([`RunReport::measured`], in `metrics`).
 //!
+//! With `theory_check` on, between 2 and 3 every run's batch is also put through the loss under
+//! each compared estimator at the policy that collected it, and each agent's gradient norm read
+//! back ([`Trainer::theory_check`]): the same batch and policy, only the credit differs.
+//!
 //! **Divergence.** A run whose batch holds a non-finite number (reward, return, advantage,
 //! baseline; checked on the host before the loss) or whose update would (gradient norm, new
 //! parameters; checked on the device in every epoch) is *stopped*: its rows are zeroed out of the
@@ -43,7 +47,7 @@ use crate::config::TrainConfig;
 use crate::env::AnyGame;
 use crate::estimator::{Estimator, Rewards};
 use crate::inspect::{BatchView, RunId, SameBatch};
-use crate::metrics::{Divergence, Resume, RunReport, StepReport};
+use crate::metrics::{Divergence, Resume, RunReport, StepReport, TheoryCheck};
 use crate::policy::{HostPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
 use crate::rng::RunStreams;
 use crate::rollout::{play_any, Rollout};
@@ -288,7 +292,9 @@ impl Trainer {
 
         // 3. Pack one row per sample of each forward model.
         let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
-        let rows = Rows::pack(&batches, &active, &self.layout, sizes, &device);
+        let theory = if self.config.theory_check { self.theory_check(&batches, &active).await? } else { vec![None; batches.len()] };
+        let pairs: Vec<(&Rollout, &Advantages)> = batches.iter().map(|b| (&b.rollout, &b.advantages)).collect();
+        let rows = Rows::pack(&pairs, &active, &self.layout, sizes, &device);
         let anchors = Anchors {
             old_chosen: self.config.ppo_clip.map(|_| (rows.log_probs(&self.forward_params(&self.params)) * rows.chosen.clone()).sum_dim(2)),
             init_log_probs: (self.config.kl_coef > 0.0).then(|| rows.log_probs(&self.forward_params(&self.init_params))),
@@ -333,6 +339,7 @@ impl Trainer {
                 let policy = RunPolicy { host: &self.host, run: r };
                 let mut report = RunReport::measured(id, &self.game, &b.rollout, &b.advantages, view.first_epoch(r), policy, &before);
                 report.resumed = self.runs[r].resumed.take();
+                report.theory = theory[r].clone();
                 self.runs[r].last_good = Some(RunReport { resumed: None, ..report.clone() });
                 self.last[r] = Some(b);
                 reports.push(report);
@@ -350,6 +357,99 @@ impl Trainer {
             reports.push(RunReport::stopped(id, agents, state.last_good.as_ref(), divergence));
         }
         Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
+    }
+
+    /// The same-batch gradient comparison of every active run's batch (config `theory_check`):
+    /// under each compared estimator (the config's, then global-step and agent-wise), the loss
+    /// of a plain policy gradient (no clipping, entropy or KL: the credit's own gradient) at the
+    /// parameters that collected the batch, and each agent's gradient norm, in one backward pass
+    /// and one read-back.
+    async fn theory_check(&self, batches: &[RunBatch], active: &[bool]) -> Result<Vec<Option<TheoryCheck>>, TrainError> {
+        let mut compared = self.config.estimators.clone();
+        for e in [Estimator::GlobalStep, Estimator::AgentWise] {
+            if !compared.contains(&e) {
+                compared.push(e);
+            }
+        }
+        // One virtual run per (active run, compared estimator); an estimator that does not apply
+        // keeps zero advantages (its rows add nothing) and its error.
+        let mut cases: Vec<(usize, Estimator, Result<Advantages, String>)> = Vec::new();
+        for (r, b) in batches.iter().enumerate().filter(|(r, _)| active[*r]) {
+            for &e in &compared {
+                let result = if e == self.runs[r].estimator {
+                    Ok(b.advantages.clone())
+                } else {
+                    self.estimate(e, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string())
+                };
+                cases.push((r, e, result));
+            }
+        }
+        if cases.is_empty() {
+            return Ok(vec![None; batches.len()]);
+        }
+        let zeros: Vec<Advantages> =
+            batches.iter().map(|b| Advantages { values: vec![0.0; b.rollout.batch.len()], ledger: Vec::new() }).collect();
+        let pairs: Vec<(&Rollout, &Advantages)> =
+            cases.iter().map(|(r, _, result)| (&batches[*r].rollout, result.as_ref().unwrap_or(&zeros[*r]))).collect();
+        let agents = self.layout.agents;
+        let layout = Layout::new(cases.len(), agents, self.config.policy);
+        let device = self.backend.device.clone();
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
+        let rows = Rows::pack(&pairs, &vec![true; cases.len()], &layout, sizes, &device);
+        // Each case's copy of its run's parameter models.
+        let per_run = self.layout.per_run;
+        let index: Vec<i64> = cases.iter().flat_map(|(r, _, _)| (r * per_run..(r + 1) * per_run).map(|m| m as i64)).collect();
+        let index = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(index, [cases.len() * per_run]), &device);
+        let selected = self.params.clone().map(|p| p.select(0, index.clone()));
+        let tracked = self.forward_params(&selected).map(|p| p.autodiff().require_grad());
+        let plain = TrainConfig { ppo_clip: None, entropy_coef: 0.0, kl_coef: 0.0, ..self.config.clone() };
+        let grads = loss::gradients(&plain, tracked, &rows, &Anchors { old_chosen: None, init_log_probs: None }, &layout)?;
+        let squares = read_back(grads.agent_sq).await?;
+        // Per-sample second moments on the host: Σ_i A_i² ‖∇log π_i‖² per (case, agent).
+        let mut moments = vec![0.0f64; cases.len() * agents];
+        for (r, b) in batches.iter().enumerate().filter(|(r, _)| active[*r]) {
+            let rollout = &b.rollout;
+            let (obs, actions) = (self.game.observation_size(), rollout.actions);
+            let scores: Vec<f64> = rollout
+                .batch
+                .samples
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let (o, l) = (&rollout.observations[i * obs..(i + 1) * obs], &rollout.legal[i * actions..(i + 1) * actions]);
+                    self.host.score_norm_sq(r, s.agent as usize, o, l, s.action.unwrap_or(0) as usize)
+                })
+                .collect();
+            for (c, _) in cases.iter().enumerate().filter(|(_, (run, _, _))| *run == r) {
+                for (i, s) in rollout.batch.samples.iter().enumerate() {
+                    moments[c * agents + s.agent as usize] += f64::from(pairs[c].1.values[i]).powi(2) * scores[i];
+                }
+            }
+        }
+        let mut per_run: Vec<Vec<(Estimator, Result<Vec<f32>, String>)>> = vec![Vec::new(); batches.len()];
+        let mut ratios: Vec<Vec<Option<f32>>> = vec![Vec::new(); batches.len()];
+        let case_of = |r: usize, e: Estimator| cases.iter().position(|(run, est, res)| *run == r && *est == e && res.is_ok());
+        for r in 0..batches.len() {
+            if let (Some(g), Some(w)) = (case_of(r, Estimator::GlobalStep), case_of(r, Estimator::AgentWise)) {
+                ratios[r] = (0..agents)
+                    .map(|k| {
+                        let (num, den) = (moments[g * agents + k], moments[w * agents + k]);
+                        (den > 0.0).then(|| (num / den) as f32).filter(|v| v.is_finite())
+                    })
+                    .collect();
+            }
+        }
+        drop(pairs);
+        for (c, (r, e, result)) in cases.into_iter().enumerate() {
+            let sq = squares[c * agents..(c + 1) * agents].to_vec();
+            per_run[r].push((e, result.map(|_| sq)));
+        }
+        Ok(per_run
+            .into_iter()
+            .zip(ratios)
+            .enumerate()
+            .map(|(r, (compared, ratio))| (!compared.is_empty()).then(|| TheoryCheck::new(compared, ratio, &batches[r].rollout.batch, agents)))
+            .collect())
     }
 
     /// Plays every run's batch and computes its advantages.
