@@ -15,6 +15,7 @@ use crate::components::predict::Predict;
 use crate::components::same_batch::SameBatchView;
 use crate::components::share::Share;
 use crate::components::step_through::StepThrough;
+use crate::components::theory::TheoryView;
 use crate::session::Session;
 use crate::url::PageState;
 
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || !hides("ledger")><Ledger session /></Show>
                 <Show when=move || !hides("step-through")><StepThrough session /></Show>
                 <Show when=move || !hides("same-batch")><SameBatchView session /></Show>
+                <Show when=move || !hides("theory")><TheoryView session /></Show>
                 <Show when=move || !hides("share")><Share session /></Show>
             </main>
         </div>

@@ -3,6 +3,7 @@
 //! points are averaged in pairs (downsampled, never dropped), so a 10,000-update run costs the
 //! same memory and drawing time as a 1,000-update one.
 
+use creditlab::metrics::TheoryPoint;
 use std::collections::BTreeMap;
 
 use creditlab::advantage::Estimator;
@@ -143,7 +144,14 @@ pub struct History {
     /// Updates the experiment will do (for a stable x axis).
     pub total: u32,
     seeds: usize,
+    /// The theory check's points (config `theory_check`), from every `theory_stride`-th update:
+    /// when they pass [`THEORY_POINTS`] every other update's are dropped and the stride doubles.
+    pub theory: Vec<TheoryPoint>,
+    theory_stride: u32,
 }
+
+/// The most theory points held.
+pub const THEORY_POINTS: usize = 6000;
 
 impl History {
     /// The number of points of the longest series held (at most [`CAPACITY`], whatever the
@@ -177,12 +185,21 @@ impl History {
                 latest: Vec::new(),
             })
             .collect();
-        Self { columns, updates: 0, total: config.updates, seeds: config.seeds.len().max(1) }
+        Self { columns, updates: 0, total: config.updates, seeds: config.seeds.len().max(1), theory: Vec::new(), theory_stride: 1 }
     }
 
     /// Adds one update's report.
     pub fn push(&mut self, report: &StepReport) {
         self.updates = report.update;
+        self.theory_stride = self.theory_stride.max(1);
+        if report.update % self.theory_stride == 0 {
+            self.theory.extend(creditlab::metrics::theory_points(std::slice::from_ref(report)));
+            while self.theory.len() > THEORY_POINTS {
+                self.theory_stride *= 2;
+                let stride = self.theory_stride;
+                self.theory.retain(|p| p.update % stride == 0);
+            }
+        }
         let u = report.update;
         for (e, column) in self.columns.iter_mut().enumerate() {
             // A diverged run's figures are copies, not measurements: its curves end where it

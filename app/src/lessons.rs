@@ -76,6 +76,28 @@ pub const LESSONS: &[Lesson] = &[
                     becomes the smallest — mean over the seeds at update 150: 0.18, 0.30 and 0.03: a norm shrinks as an agent \
                     converges, whatever the baseline.",
             },
+            LessonStep {
+                preset: "game=bandit&estimators=global-step,agent-wise&seeds=1,2,3,4,5&updates=40&theory_check=true",
+                text: "Now check the theory itself. With the theory check on, every update puts each run's batch through the \
+                    loss twice more at the policy that collected it: once with global step-level advantages, once with \
+                    agent-wise ones. Same samples, same policy; only the credit differs. The ratio of agent k's two \
+                    gradients is what Dr. MAS's factor (σ_k² + (μ_k − μ)²)/σ² predicts.",
+                look: "The theory check's scatter below the columns: one point per agent, update and run, the predicted \
+                    factor across and the measured ratio up, with the line y = x and both correlations in its title.",
+                question: "Do the points follow the line? And does it matter whether you measure per-sample second \
+                    moments (the dots) or the gradient of the whole batch (the rings)?",
+                answer: "At first, yes. Over the first 10 updates of our runs (seeds 1–5, both columns) the logs of the \
+                    per-sample second moments Σ A²‖∇log π‖² (the dots) and of the predicted factor correlate at 0.99, \
+                    and the ×100 agent's median ratio is 2.16 against a predicted 2.46. Later they part: over updates \
+                    31–40 the correlation is −0.18, and the ×100 agent's ratio has fallen to 0.16 while the prediction \
+                    stays 2.06. The factor assumes that a sample's advantage says nothing about the size of its score \
+                    ‖∇log π‖². Once an agent has nearly settled on its best arm, its rare other pulls carry both the \
+                    largest scores and, under its own agent-wise statistics, the most extreme advantages, so the \
+                    agent-wise second moment grows and the ratio falls. The rings, the whole batch's gradient, sit below \
+                    the line from the start for the ×1 and ×10 agents (medians over the first 10 updates 0.03 and 0.04): \
+                    their global advantages are nearly equal across samples, so much of their noise cancels in the \
+                    batch's sum.",
+            },
         ],
     },
     Lesson {

@@ -29,6 +29,7 @@ pub const HIDEABLE: &[(&str, &str)] = &[
     ("training", "the training hyperparameters"),
     ("ledger", "the advantage ledger"),
     ("same-batch", "the same-batch comparison"),
+    ("theory", "the theory check's scatter"),
     ("step-through", "the step-through of one update"),
     ("predict", "predict, then reveal"),
     ("share", "export, import and the run history"),

@@ -58,6 +58,11 @@ fn signed(value: f32) -> String {
     format!("{value:.1}").replace('-', "−")
 }
 
+/// A number with two decimals as the lessons write it, the minus sign "−".
+fn signed2(value: f64) -> String {
+    format!("{value:.2}").replace('-', "−")
+}
+
 /// "0.26–0.54", as the lessons write a range.
 fn dash((lo, hi): (f32, f32)) -> String {
     format!("{lo:.2}–{hi:.2}")
@@ -270,4 +275,30 @@ fn overgeneralization_step_3_tiny_hanabi_settles_without_signalling() {
     assert!(hi < 9.0, "no run learned to signal (optimum 10)");
     let quoted = if format!("{lo:.2}") == format!("{hi:.2}") { format!("{lo:.2}") } else { dash((lo, hi)) };
     says(lesson, &format!("every global GRPO, agent-wise and GiGPO run ended with an expected payoff of {quoted}"));
+}
+
+#[test]
+fn scales_step_3_the_theory_check_follows_the_line_until_the_agents_settle() {
+    use creditlab::metrics::{second_moment_log_correlation, theory_points, TheoryPoint};
+    let lesson = step("scales", 2);
+    let (reports, _) = train(preset("scales", 2));
+    let points = theory_points(&reports);
+    let within = |lo: u32, hi: u32| -> Vec<TheoryPoint> { points.iter().filter(|p| (lo..=hi).contains(&p.update)).copied().collect() };
+    let (early, late) = (within(1, 10), within(31, 40));
+    let agent = |set: &[TheoryPoint], k: usize, f: &dyn Fn(&TheoryPoint) -> Option<f32>| {
+        median(set.iter().filter(|p| p.agent == k).filter_map(f).collect())
+    };
+    let (r_early, r_late) = (second_moment_log_correlation(&early).expect("defined"), second_moment_log_correlation(&late).expect("defined"));
+    assert!(r_early > 0.9 && r_late < r_early - 0.3, "early {r_early}, late {r_late}");
+    says(lesson, &format!("and of the predicted factor correlate at {r_early:.2}"));
+    says(lesson, &format!("the correlation is {}", signed2(r_late)));
+    let second = |set: &[TheoryPoint]| agent(set, 2, &|p| p.second_moment);
+    let predicted = |set: &[TheoryPoint]| agent(set, 2, &|p| Some(p.predicted));
+    says(lesson, &format!("median ratio is {:.2} against a predicted {:.2}", second(&early), predicted(&early)));
+    says(lesson, &format!("has fallen to {:.2} while the prediction stays {:.2}", second(&late), predicted(&late)));
+    assert!(second(&late) < 0.5 * second(&early));
+    let batch = |k: usize| agent(&early, k, &|p| Some(p.measured));
+    let second_small = |k: usize| agent(&early, k, &|p| p.second_moment);
+    assert!(batch(0) < 0.5 * second_small(0) && batch(1) < 0.5 * second_small(1));
+    says(lesson, &format!("(medians over the first 10 updates {:.2} and {:.2})", batch(0), batch(1)));
 }

@@ -7,6 +7,7 @@ pub mod figure;
 pub mod gradnorm;
 pub mod policy;
 pub mod reward;
+pub mod theory;
 
 use plotters::chart::{ChartContext, SeriesLabelPosition};
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};

@@ -12,3 +12,4 @@ pub mod lesson_panel;
 pub mod predict;
 pub mod share;
 pub mod step_through;
+pub mod theory;
