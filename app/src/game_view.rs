@@ -16,6 +16,8 @@ pub struct Headline {
     pub references: Vec<(f32, &'static str)>,
     /// The chart's `data-testid`.
     pub test_id: &'static str,
+    /// Further figures drawn on the same chart: (key in `RunReport::figures`, label).
+    pub also: Vec<(&'static str, String)>,
 }
 
 /// The page's description of a game.
@@ -51,7 +53,7 @@ impl GameView {
     /// The view of `game`.
     pub fn of(game: &GameConfig) -> Self {
         let agents = game.agents();
-        let headline = |figure, label, references, test_id| Headline { figure, label, references, test_id };
+        let headline = |figure, label, references, test_id| Headline { figure, label, references, test_id, also: Vec::new() };
         match game {
             GameConfig::Bandit(c) => GameView {
                 kind: game.kind(),
@@ -97,7 +99,17 @@ impl GameView {
                     actions,
                     reference: "task 0's first digit / a right proposal / a refinement",
                     team: TEAM,
-                headline: headline("accuracy", "accuracy", vec![(1.0, "always right")], "chart-figure"),
+                headline: Headline {
+                    also: if c.held_out > 0 {
+                        vec![
+                            ("avg_at_k", format!("avg@{} held-out", c.eval_k)),
+                            ("pass_at_k", format!("pass@{} held-out", c.eval_k)),
+                        ]
+                    } else {
+                        Vec::new()
+                    },
+                    ..headline("accuracy", "accuracy", vec![(1.0, "always right")], "chart-figure")
+                },
                     matrix: None,
                     grid: None,
                 }

@@ -25,7 +25,10 @@ where
     let Some(band) = column.figures.get(headline.figure) else {
         return draw_placeholder(root, &caption, "no updates yet", theme);
     };
+    let also: Vec<(&crate::history::Band, &String)> =
+        headline.also.iter().filter_map(|(figure, label)| column.figures.get(*figure).map(|b| (b, label))).collect();
     let values = band.lo.points().into_iter().chain(band.hi.points()).map(|p| p.1).chain(headline.references.iter().map(|r| r.0));
+    let values = values.chain(also.iter().flat_map(|(b, _)| b.mean.points()).map(|p| p.1));
     let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = ((hi - lo) * 0.08).max(0.02);
     let mut chart = update_chart(root, &caption, (lo - pad)..(hi + pad), (updates, total), theme, &|v| format!("{v:.2}"))?;
@@ -45,6 +48,16 @@ where
     chart
         .draw_series(LineSeries::new(band.mean.points(), color.stroke_width(2)))
         .map_err(chart_error)?;
-    draw_legend(&chart, &[(headline.label.to_string(), color)], SeriesLabelPosition::UpperRight, theme)?;
+    let mut legend = vec![(headline.label.to_string(), color)];
+    // Further figures (the pipeline's held-out avg@k and pass@k): their means, on the same scale.
+    const ALSO: [RGBColor; 2] = [RGBColor(230, 159, 0), RGBColor(0, 158, 115)];
+    for (i, (band, label)) in also.iter().enumerate() {
+        let c = ALSO[i % ALSO.len()];
+        chart.draw_series(LineSeries::new(band.mean.points(), c.stroke_width(2))).map_err(chart_error)?;
+        legend.push(((*label).clone(), c));
+    }
+    // Rising figures start low: with several lines, the upper left is where they are not yet.
+    let corner = if also.is_empty() { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft };
+    draw_legend(&chart, &legend, corner, theme)?;
     root.present().map_err(chart_error)
 }

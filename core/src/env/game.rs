@@ -3,6 +3,7 @@
 //! ([`PayoffOracle`], for COMA, difference rewards and Shapley) and the policy view the games'
 //! evaluations query. A leaf of `env`: each game's file imports it, it imports no game.
 
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::estimator::Estimator;
@@ -130,3 +131,46 @@ impl std::fmt::Debug for dyn PayoffOracle + '_ {
     }
 }
 
+/// Inverse-CDF sampling from one probability row with a uniform `u ∈ [0, 1)`.
+pub fn sample_categorical(probs: &[f32], u: f32) -> usize {
+    let total: f32 = probs.iter().sum();
+    let target = u * total;
+    let mut acc = 0.0;
+    for (i, p) in probs.iter().enumerate() {
+        acc += p;
+        if target < acc {
+            return i;
+        }
+    }
+    // Rounding can leave target == total; the last action with mass takes it.
+    probs.iter().rposition(|p| *p > 0.0).unwrap_or(probs.len() - 1)
+}
+
+/// Plays one episode of `task` with `policy`, every draw (the policy's actions and the game's
+/// own randomness) from `rng`, and returns its final state: for evaluations that play the
+/// policy apart from training (the pipeline's held-out questions).
+pub fn play_episode<G: Game>(game: &G, task: &G::Task, policy: &dyn PolicyView, rng: &mut ChaCha8Rng) -> G::State {
+    let (actions, size) = (game.actions(), game.observation_size());
+    let mut state = game.start(task, rng);
+    let (mut acting, mut joint) = (Vec::new(), Vec::new());
+    let mut rewards = vec![0.0; game.agents()];
+    let (mut obs, mut legal, mut probs) = (vec![0.0; size], vec![false; actions], vec![0.0; actions]);
+    loop {
+        acting.clear();
+        game.acting(&state, &mut acting);
+        if acting.is_empty() {
+            return state;
+        }
+        joint.clear();
+        for &k in &acting {
+            obs.fill(0.0);
+            legal.fill(false);
+            game.legal(&state, k, &mut legal);
+            game.observe(&state, k, &mut obs);
+            policy.probs(k, &obs, &legal, &mut probs);
+            joint.push((k, sample_categorical(&probs, rng.random::<f32>())));
+        }
+        rewards.fill(0.0);
+        game.step(&mut state, &joint, rng, &mut rewards);
+    }
+}

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
-pub use game::{Figure, Game, GameSpec, PayoffOracle, PolicyView};
+pub use game::{play_episode, sample_categorical, Figure, Game, GameSpec, PayoffOracle, PolicyView};
 
 /// The game to train on: one variant per game, each holding that game's config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,21 +277,6 @@ impl AnyGame {
             AnyGame::Pipeline(_) | AnyGame::Kuhn(_) | AnyGame::TicTacToe(_) | AnyGame::Foraging(_) | AnyGame::TinyHanabi(_) => None,
         }
     }
-}
-
-/// Inverse-CDF sampling from one probability row with a uniform `u ∈ [0, 1)`.
-pub fn sample_categorical(probs: &[f32], u: f32) -> usize {
-    let total: f32 = probs.iter().sum();
-    let target = u * total;
-    let mut acc = 0.0;
-    for (i, p) in probs.iter().enumerate() {
-        acc += p;
-        if target < acc {
-            return i;
-        }
-    }
-    // Rounding can leave target == total; the last action with mass takes it.
-    probs.iter().rposition(|p| *p > 0.0).unwrap_or(probs.len() - 1)
 }
 
 #[cfg(test)]

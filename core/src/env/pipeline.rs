@@ -1,7 +1,8 @@
 //! Solver–verifier pipeline: the multi-agent LLM pattern of Dr. MAS and MALT, in miniature.
 //!
 //! ```text
-//! task       one of T tasks (drawn per group); task t's answer is L digits, digit s = (t·(s+1) + s) mod D
+//! question   L digits q_0 … q_{L−1} in base D (drawn per group from the T training questions);
+//!            its answer is L digits, digit s = (q_s·(s+1) + s) mod D
 //! solver     (agent 0) writes a proposal digit by digit: L decisions of D digits each; each digit it
 //!            writes is replaced by a uniformly random digit with probability `solver_noise`
 //!            (the solver's slips, which the verifier is there to catch)
@@ -18,14 +19,24 @@
 //! numbers of times, and with judgement rewards (the default) and call costs they see different
 //! reward distributions: the two effects Dr. MAS separates.
 //!
-//! The observation (all roles): task one-hot (T), round one-hot (K), digit position one-hot (L),
-//! the proposal so far (L × D one-hots) and the previously rejected proposal (L × D).
+//! The observation (all roles): the question's digits (L × D one-hots), round one-hot (K), digit
+//! position one-hot (L), the proposal so far (L × D one-hots) and the previously rejected
+//! proposal (L × D).
+//!
+//! **Held-out evaluation** (Dr. MAS reports avg@16 and pass@16): the D^L questions are put in a
+//! fixed order, first the D questions whose digits are all equal (so that the training questions
+//! show every digit at every position once T ≥ D), then the rest in a fixed shuffle. Training
+//! draws from the first T; the next `held_out` are never drawn. After each update the policy
+//! answers each held-out question `eval_k` times (its own draws, from a fixed stream, so every
+//! update is scored on the same draws): `avg_at_k` is the mean accuracy over those answers,
+//! `pass_at_k` the share of held-out questions answered right at least once.
 
-use rand::Rng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec};
+use super::game::{play_episode, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
 
@@ -45,7 +56,7 @@ pub enum VerifierReward {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
-    /// Number of tasks T.
+    /// Number of training questions T.
     pub tasks: u32,
     /// Digits D per answer position.
     pub digits: u32,
@@ -61,6 +72,10 @@ pub struct PipelineConfig {
     pub call_cost: f32,
     /// What the verifier is paid.
     pub verifier_reward: VerifierReward,
+    /// Questions held out of training and answered after each update (0: no evaluation).
+    pub held_out: u32,
+    /// Answers per held-out question: the k of avg@k and pass@k.
+    pub eval_k: u32,
 }
 
 impl Default for PipelineConfig {
@@ -74,11 +89,14 @@ impl Default for PipelineConfig {
             refiner: false,
             call_cost: 0.05,
             verifier_reward: VerifierReward::Judgement,
+            held_out: 4,
+            eval_k: 16,
         }
     }
 }
 
-const TASKS: Field = Field::new("tasks", "tasks", "4", Range::whole(1, 16), "tasks T; task t's answer digit s is (t(s+1)+s) mod D");
+const TASKS: Field =
+    Field::new("tasks", "training questions", "4", Range::whole(1, 16), "training questions T; question q's answer digit s is (q_s(s+1)+s) mod D");
 const DIGITS: Field = Field::new("digits", "digits", "3", Range::whole(2, 8), "digits D per answer position");
 const ANSWER_LENGTH: Field =
     Field::new("answer_length", "answer length", "2", Range::whole(1, 4), "digits per proposal = the solver's decisions per round");
@@ -100,6 +118,14 @@ const VERIFIER_REWARD: Field = Field::new(
     Range::Choice(&["judgement", "outcome"]),
     "judgement (1 per correct verdict) or outcome (the shared outcome)",
 );
+const HELD_OUT: Field = Field::new(
+    "held_out",
+    "held-out questions",
+    "4",
+    Range::whole(0, 16),
+    "questions never drawn in training, answered eval_k times after each update (avg@k, pass@k); 0 = no evaluation",
+);
+const EVAL_K: Field = Field::new("eval_k", "answers per held-out question k", "16", Range::whole(1, 64), "the k of avg@k and pass@k");
 
 impl GameSpec for PipelineConfig {
     type Game = Pipeline;
@@ -109,7 +135,8 @@ impl GameSpec for PipelineConfig {
     const EXPLANATION: &'static str = "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
         times per episode, the verifier once per round: one baseline over all their samples mixes very different \
         reward distributions.";
-    const FIELDS: &'static [Field] = &[TASKS, DIGITS, ANSWER_LENGTH, ROUNDS, SOLVER_NOISE, REFINER_FIELD, CALL_COST, VERIFIER_REWARD];
+    const FIELDS: &'static [Field] =
+        &[TASKS, DIGITS, ANSWER_LENGTH, ROUNDS, SOLVER_NOISE, REFINER_FIELD, CALL_COST, VERIFIER_REWARD, HELD_OUT, EVAL_K];
 
     fn default_estimators(&self) -> Vec<Estimator> {
         vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
@@ -121,7 +148,20 @@ impl GameSpec for PipelineConfig {
         ANSWER_LENGTH.check_whole(prefix, self.answer_length)?;
         ROUNDS.check_whole(prefix, self.rounds)?;
         SOLVER_NOISE.check_real(prefix, self.solver_noise)?;
-        CALL_COST.check_real(prefix, self.call_cost)
+        CALL_COST.check_real(prefix, self.call_cost)?;
+        HELD_OUT.check_whole(prefix, self.held_out)?;
+        EVAL_K.check_whole(prefix, self.eval_k)?;
+        let pool = u64::from(self.digits).pow(self.answer_length);
+        if u64::from(self.tasks) > pool {
+            return Err(ConfigError::new(TASKS.path(prefix), format!("at most digits^answer_length = {pool} distinct questions exist")));
+        }
+        if u64::from(self.tasks + self.held_out) > pool {
+            return Err(ConfigError::new(
+                HELD_OUT.path(prefix),
+                format!("tasks + held_out = {} questions, but digits^answer_length = {pool} exist", self.tasks + self.held_out),
+            ));
+        }
+        Ok(())
     }
 
     fn agents(&self) -> usize {
@@ -141,7 +181,13 @@ impl GameSpec for PipelineConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     config: PipelineConfig,
+    /// Every question in the fixed order: the T training questions first, then the held-out.
+    questions: Vec<usize>,
 }
+
+/// The seed of the questions' fixed order and of the held-out evaluation's draws.
+const ORDER_SEED: u64 = 0x0051_7E55;
+const EVAL_SEED: u64 = 0x00E7_A1;
 
 /// One episode of the pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,13 +212,56 @@ pub const REFINER: usize = 2;
 impl Pipeline {
     /// Builds the game from a validated config.
     pub fn new(config: PipelineConfig) -> Self {
-        Self { config }
+        let (d, l) = (config.digits as usize, config.answer_length as usize);
+        let pool = d.pow(l as u32);
+        // Questions whose digits are all j: j·(1 + D + … + D^(L−1)).
+        let repunit: usize = (0..l).map(|s| d.pow(s as u32)).sum();
+        let mut questions: Vec<usize> = (0..d).map(|j| j * repunit).collect();
+        let mut rest: Vec<usize> = (0..pool).filter(|q| !questions.contains(q)).collect();
+        rest.shuffle(&mut ChaCha8Rng::seed_from_u64(ORDER_SEED));
+        questions.extend(rest);
+        Self { config, questions }
     }
 
-    /// Task `task`'s answer.
-    pub fn answer(&self, task: usize) -> Vec<usize> {
+    /// Question `question`'s digits q_0 … q_{L−1} (q = Σ q_s D^s).
+    pub fn digits_of(&self, question: usize) -> Vec<usize> {
         let d = self.config.digits as usize;
-        (0..self.config.answer_length as usize).map(|s| (task * (s + 1) + s) % d).collect()
+        (0..self.config.answer_length as usize).map(|s| (question / d.pow(s as u32)) % d).collect()
+    }
+
+    /// Question `question`'s answer: digit s = (q_s·(s+1) + s) mod D.
+    pub fn answer(&self, question: usize) -> Vec<usize> {
+        let d = self.config.digits as usize;
+        self.digits_of(question).iter().enumerate().map(|(s, q)| (q * (s + 1) + s) % d).collect()
+    }
+
+    /// The training questions, in the fixed order.
+    pub fn training_questions(&self) -> &[usize] {
+        &self.questions[..self.config.tasks as usize]
+    }
+
+    /// The held-out questions: never drawn in training.
+    pub fn held_out_questions(&self) -> &[usize] {
+        let t = self.config.tasks as usize;
+        &self.questions[t..t + self.config.held_out as usize]
+    }
+
+    /// avg@k and pass@k of `policy` on the held-out questions (k = `eval_k`), each question
+    /// answered k times with draws from the fixed evaluation stream.
+    pub fn held_out_scores(&self, policy: &dyn PolicyView) -> Option<(f32, f32)> {
+        let questions = self.held_out_questions();
+        if questions.is_empty() {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(EVAL_SEED);
+        let k = self.config.eval_k as usize;
+        let (mut right, mut passed) = (0usize, 0usize);
+        for &question in questions {
+            let correct = (0..k).filter(|_| play_episode(self, &question, policy, &mut rng).outcome > 0.0).count();
+            right += correct;
+            passed += usize::from(correct > 0);
+        }
+        Some((right as f32 / (k * questions.len()) as f32, passed as f32 / questions.len() as f32))
     }
 
     fn length(&self) -> usize {
@@ -184,8 +273,11 @@ impl Pipeline {
     }
 
     fn observation(&self, state: &PipelineState, obs: &mut [f32]) {
-        let (t, k, l, d) = (self.config.tasks as usize, self.config.rounds as usize, self.length(), self.config.digits as usize);
-        obs[state.task] = 1.0;
+        let (k, l, d) = (self.config.rounds as usize, self.length(), self.config.digits as usize);
+        let t = l * d;
+        for (s, q) in self.digits_of(state.task).into_iter().enumerate() {
+            obs[s * d + q] = 1.0;
+        }
         obs[t + state.round] = 1.0;
         if !state.verifying {
             obs[t + k + state.proposal.len().min(l - 1)] = 1.0;
@@ -244,11 +336,11 @@ impl Game for Pipeline {
 
     fn observation_size(&self) -> usize {
         let c = &self.config;
-        (c.tasks + c.rounds + c.answer_length + 2 * c.answer_length * c.digits) as usize
+        (c.rounds + c.answer_length + 3 * c.answer_length * c.digits) as usize
     }
 
     fn task(&self, env: &mut ChaCha8Rng) -> usize {
-        env.random_range(0..self.config.tasks as usize)
+        self.questions[env.random_range(0..self.config.tasks as usize)]
     }
 
     fn start(&self, &task: &usize, _env: &mut ChaCha8Rng) -> PipelineState {
@@ -273,7 +365,7 @@ impl Game for Pipeline {
     fn anchor(&self, state: &PipelineState, agent: usize) -> String {
         let digits = |p: &[usize]| p.iter().map(|d| d.to_string()).collect::<String>();
         let previous = state.previous.as_deref().map(digits).unwrap_or_default();
-        format!("a{agent}/t{}r{}/{}/{}", state.task, state.round, digits(&state.proposal), previous)
+        format!("a{agent}/q{}r{}/{}/{}", state.task, state.round, digits(&state.proposal), previous)
     }
 
     fn step(&self, state: &mut PipelineState, joint: &[(usize, usize)], env: &mut ChaCha8Rng, rewards: &mut [f32]) {
@@ -331,8 +423,14 @@ impl Game for Pipeline {
         figures.push(("rounds", (state.round + 1) as f32));
     }
 
-    /// Solver: task 0, first digit. Verifier: task 0 with the right answer proposed (its
-    /// probability of accepting). Refiner: task 0 after a rejection of a wrong first proposal.
+    /// `avg_at_k` and `pass_at_k` on the held-out questions (see the module's doc).
+    fn policy_figures(&self, policy: &dyn PolicyView) -> Vec<Figure> {
+        self.held_out_scores(policy).map(|(avg, pass)| vec![("avg_at_k", avg), ("pass_at_k", pass)]).unwrap_or_default()
+    }
+
+    /// Solver: question 0 (all digits 0), first digit. Verifier: question 0 with the right
+    /// answer proposed (its probability of accepting). Refiner: question 0 after a rejection of a
+    /// wrong first proposal.
     fn reference_decision(&self, agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
         let mut state = self.fresh(0);
         if agent == VERIFIER {
@@ -358,16 +456,18 @@ mod tests {
     use crate::rollout::play_with;
     use rand::SeedableRng;
 
-    /// A perfect solver (writes the answer, read from the task one-hot) and a verifier that
-    /// accepts exactly the right answers.
+    /// A perfect solver (writes the answer, read from the question's digits) and a verifier
+    /// that accepts exactly the right answers.
     struct Oracle<'a>(&'a Pipeline);
 
     impl PolicyView for Oracle<'_> {
         fn probs(&self, agent: usize, obs: &[f32], _legal: &[bool], out: &mut [f32]) {
             let c = &self.0.config;
-            let (t, k, l, d) = (c.tasks as usize, c.rounds as usize, c.answer_length as usize, c.digits as usize);
-            let task = obs[..t].iter().position(|x| *x == 1.0).unwrap_or(0);
-            let answer = self.0.answer(task);
+            let (k, l, d) = (c.rounds as usize, c.answer_length as usize, c.digits as usize);
+            let t = l * d;
+            let question: usize =
+                (0..l).map(|s| obs[s * d..(s + 1) * d].iter().position(|x| *x == 1.0).unwrap_or(0) * d.pow(s as u32)).sum();
+            let answer = self.0.answer(question);
             out.fill(0.0);
             let base = t + k + l;
             let proposal: Vec<usize> =
@@ -455,7 +555,64 @@ mod tests {
     }
 
     #[test]
+    fn questions_split_into_training_and_held_out() {
+        let game = Pipeline::new(PipelineConfig::default());
+        let (train, held) = (game.training_questions(), game.held_out_questions());
+        assert_eq!((train.len(), held.len()), (4, 4));
+        assert!(held.iter().all(|q| !train.contains(q)), "held-out questions are never trained on");
+        // The training questions show every digit at every position (the all-equal questions).
+        for s in 0..2 {
+            let seen: std::collections::BTreeSet<usize> = train.iter().map(|&q| game.digits_of(q)[s]).collect();
+            assert_eq!(seen.len(), 3, "position {s}");
+        }
+        // Training draws only the training questions.
+        let rollout = play_with(&game, &Uniform, 64, 1, ChaCha8Rng::seed_from_u64(9), ChaCha8Rng::seed_from_u64(10));
+        for s in &rollout.batch.samples {
+            let anchor = s.anchor.as_deref().unwrap_or("");
+            let q: usize = anchor.split("/q").nth(1).and_then(|r| r.split('r').next()).and_then(|v| v.parse().ok()).expect("question");
+            assert!(train.contains(&q), "{anchor}");
+        }
+        // Answers follow the rule digit by digit: q = 5 in base 3 is digits (2, 1).
+        assert_eq!(game.digits_of(5), vec![2, 1]);
+        assert_eq!(game.answer(5), vec![2, 0]); // (2·1 + 0) mod 3, (1·2 + 1) mod 3
+    }
+
+    /// avg@k and pass@k against hand-computed cases: a perfect noise-free pair gets 1 and 1; a
+    /// solver that always writes digit 0 is right exactly on the held-out questions whose answer
+    /// is all zeros; with the last round's proposal submitted unchecked, pass@k counts them.
+    #[test]
+    fn held_out_avg_and_pass_at_k() {
+        let config = PipelineConfig { solver_noise: 0.0, ..PipelineConfig::default() };
+        let game = Pipeline::new(config.clone());
+        assert_eq!(game.held_out_scores(&Oracle(&game)), Some((1.0, 1.0)));
+        let figures = game.policy_figures(&Oracle(&game));
+        assert_eq!(figures, vec![("avg_at_k", 1.0), ("pass_at_k", 1.0)]);
+        struct Zeros;
+        impl PolicyView for Zeros {
+            fn probs(&self, _agent: usize, _obs: &[f32], _legal: &[bool], out: &mut [f32]) {
+                out.fill(0.0);
+                out[0] = 1.0; // digit 0; the verifier accepts
+            }
+        }
+        let zero_answers = game.held_out_questions().iter().filter(|&&q| game.answer(q).iter().all(|d| *d == 0)).count() as f32;
+        let share = zero_answers / game.held_out_questions().len() as f32;
+        assert_eq!(game.held_out_scores(&Zeros), Some((share, share)));
+        // Uniform play: avg@k is the chance of being right, pass@k the chance of at least once.
+        let (avg, pass) = game.held_out_scores(&Uniform).expect("scores");
+        assert!(avg < pass && pass <= 1.0 && avg > 0.0, "{avg} {pass}");
+        let none = Pipeline::new(PipelineConfig { held_out: 0, ..config });
+        assert_eq!(none.held_out_scores(&Uniform), None);
+        assert!(none.policy_figures(&Uniform).is_empty());
+    }
+
+    #[test]
     fn config_is_checked() {
+        let bad = PipelineConfig { tasks: 8, held_out: 4, ..PipelineConfig::default() };
+        let err = bad.validate("game").expect_err("refused");
+        assert_eq!(err.field, "game.held_out");
+        assert!(err.message.contains("9 exist"), "{err}");
+        let bad = PipelineConfig { tasks: 10, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.tasks");
         let bad = PipelineConfig { rounds: 0, ..PipelineConfig::default() };
         assert_eq!(bad.validate("game").expect_err("refused").field, "game.rounds");
         let bad = PipelineConfig { solver_noise: 1.5, ..PipelineConfig::default() };
