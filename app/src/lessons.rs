@@ -114,7 +114,7 @@ pub const LESSONS: &[Lesson] = &[
             question: "Under which estimators does the verifier's advantage have mean 0 in every group?",
             answer: "Agent-wise: its key (group, verifier) is normalised on its own, so its advantages have mean 0 and \
                 std 1 in each group. Trajectory-per-agent centres the verifier's per-episode mean. Under global step level \
-                its mean advantage is (μ_verifier − μ)/σ, generally not 0 — in our runs (seeds 1 and 2) between +0.62 and +1.71 \
+                its mean advantage is (μ_verifier − μ)/σ, generally not 0 — in our runs (seeds 1 and 2) between +0.30 and +1.67 \
                 in every update: a push on every verdict, whatever it was, set by how the verifier's rewards compare with \
                 the solver's.",
         }],

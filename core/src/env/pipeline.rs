@@ -19,9 +19,11 @@
 //! numbers of times, and with judgement rewards (the default) and call costs they see different
 //! reward distributions: the two effects Dr. MAS separates.
 //!
-//! The observation (all roles): the question's digits (L × D one-hots), round one-hot (K), digit
-//! position one-hot (L), the proposal so far (L × D one-hots) and the previously rejected
-//! proposal (L × D).
+//! The observation (all roles): the question's digits (L × D one-hots), the question's digit at
+//! the position being written (D, zero while verifying), round one-hot (K), digit position
+//! one-hot (L), the proposal so far (L × D one-hots) and the previously rejected proposal (L × D).
+//! Each answer digit depends only on its position and the question's digit there, so a policy
+//! that has learnt the rule from the training questions can answer questions it never saw.
 //!
 //! **Held-out evaluation** (Dr. MAS reports avg@16 and pass@16): the D^L questions are put in a
 //! fixed order, first the D questions whose digits are all equal (so that the training questions
@@ -274,13 +276,16 @@ impl Pipeline {
 
     fn observation(&self, state: &PipelineState, obs: &mut [f32]) {
         let (k, l, d) = (self.config.rounds as usize, self.length(), self.config.digits as usize);
-        let t = l * d;
-        for (s, q) in self.digits_of(state.task).into_iter().enumerate() {
+        let t = l * d + d;
+        let question = self.digits_of(state.task);
+        for (s, q) in question.iter().enumerate() {
             obs[s * d + q] = 1.0;
         }
         obs[t + state.round] = 1.0;
         if !state.verifying {
-            obs[t + k + state.proposal.len().min(l - 1)] = 1.0;
+            let position = state.proposal.len().min(l - 1);
+            obs[l * d + question[position]] = 1.0;
+            obs[t + k + position] = 1.0;
         }
         let base = t + k + l;
         for (s, &digit) in state.proposal.iter().enumerate() {
@@ -336,7 +341,7 @@ impl Game for Pipeline {
 
     fn observation_size(&self) -> usize {
         let c = &self.config;
-        (c.rounds + c.answer_length + 3 * c.answer_length * c.digits) as usize
+        (c.rounds + c.answer_length + 3 * c.answer_length * c.digits + c.digits) as usize
     }
 
     fn task(&self, env: &mut ChaCha8Rng) -> usize {
@@ -464,7 +469,7 @@ mod tests {
         fn probs(&self, agent: usize, obs: &[f32], _legal: &[bool], out: &mut [f32]) {
             let c = &self.0.config;
             let (k, l, d) = (c.rounds as usize, c.answer_length as usize, c.digits as usize);
-            let t = l * d;
+            let t = l * d + d;
             let question: usize =
                 (0..l).map(|s| obs[s * d..(s + 1) * d].iter().position(|x| *x == 1.0).unwrap_or(0) * d.pow(s as u32)).sum();
             let answer = self.0.answer(question);
