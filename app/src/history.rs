@@ -192,12 +192,12 @@ impl History {
     pub fn push(&mut self, report: &StepReport) {
         self.updates = report.update;
         self.theory_stride = self.theory_stride.max(1);
-        if report.update % self.theory_stride == 0 {
+        if report.update.is_multiple_of(self.theory_stride) {
             self.theory.extend(creditlab::metrics::theory_points(std::slice::from_ref(report)));
             while self.theory.len() > THEORY_POINTS {
                 self.theory_stride *= 2;
                 let stride = self.theory_stride;
-                self.theory.retain(|p| p.update % stride == 0);
+                self.theory.retain(|p| p.update.is_multiple_of(stride));
             }
         }
         let u = report.update;

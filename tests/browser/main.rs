@@ -350,7 +350,7 @@ async fn the_worker_protocol_round_trips_reports() {
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
     let config = TrainConfig { updates: 7, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
-    let command = ToWorker::Configure { generation: 1, config: config.clone(), prefer_gpu: false };
+    let command = ToWorker::Configure { generation: 1, config: Box::new(config.clone()), prefer_gpu: false };
     assert_eq!(JsonCodec::decode::<ToWorker>(JsonCodec::encode(&command)), command);
     service.handle(command);
     wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
@@ -409,7 +409,7 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
     let service = Service::new(move |m| sink.borrow_mut().push(m));
     let config = TrainConfig { updates: 8, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
     service.handle(ToWorker::Inject(Fault::DeviceLoss(3)));
-    service.handle(ToWorker::Configure { generation: 1, config, prefer_gpu: true });
+    service.handle(ToWorker::Configure { generation: 1, config: Box::new(config), prefer_gpu: true });
     wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))).await;
     service.handle(ToWorker::Start);
     wait_for(&messages, "finished", |m| {
@@ -458,11 +458,11 @@ async fn reconfiguring_drops_the_old_experiment() {
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
     let config = TrainConfig { updates: 1_000, groups: 2, group_size: 4, ..TrainConfig::default() };
-    service.handle(ToWorker::Configure { generation: 1, config: config.clone(), prefer_gpu: false });
+    service.handle(ToWorker::Configure { generation: 1, config: Box::new(config.clone()), prefer_gpu: false });
     wait_for(&messages, "ready 1", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
     service.handle(ToWorker::Start);
     wait_for(&messages, "reports 1", |m| m.iter().any(|m| matches!(m, FromWorker::Reports { .. }))).await;
-    service.handle(ToWorker::Configure { generation: 2, config: TrainConfig { updates: 3, ..config }, prefer_gpu: false });
+    service.handle(ToWorker::Configure { generation: 2, config: Box::new(TrainConfig { updates: 3, ..config }), prefer_gpu: false });
     let cut = messages.borrow().len();
     wait_for(&messages, "ready 2", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 2, .. }))).await;
     service.handle(ToWorker::Start);

@@ -164,3 +164,23 @@ test("a load logs no warning or error in the page or the worker; Tab reaches Sta
     assert.deepEqual(errors, []);
     await page.close();
 });
+
+test("theory check: the switch turns it on, each update adds points, the scatter and the medians are drawn", async () => {
+    const { page, errors } = await openLab("?estimators=global-step,agent-wise&updates=6");
+    await page.getByTestId("theory").scrollIntoViewIfNeeded();
+    await page.getByTestId("theory-on").click({ timeout: 60_000 });
+    assert.match(page.url(), /theory_check=true/, "the switch writes the config field into the address");
+    await page.getByTestId("pace").selectOption({ label: "full speed" });
+    await page.getByTestId("start").click({ timeout: 60_000 });
+    await waitForUpdate(page, 6);
+    await page.waitForSelector("[data-testid=chart-theory]", { timeout: 30_000 });
+    await page.waitForTimeout(800);
+    const [pixels] = await drawnPixels(page, "chart-theory");
+    assert.ok(pixels > 3000, `theory scatter: only ${pixels} pixels`);
+    const medians = await page.getByTestId("theory-medians").locator("li").allTextContents();
+    assert.equal(medians.length, 3, "one line per agent");
+    for (const line of medians) assert.match(line, /predicted [\d.]+ · second moments [\d.]+ · batch gradients [\d.]+/);
+    if (process.env.E2E_SCREENSHOT_THEORY) await page.screenshot({ path: process.env.E2E_SCREENSHOT_THEORY, fullPage: true });
+    assert.deepEqual(errors, [], "no uncaught errors in the page or the worker");
+    await page.close();
+});

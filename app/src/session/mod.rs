@@ -150,7 +150,7 @@ impl Session {
         self.data.reset(&config, Vec::new(), false);
         self.clock.request(true);
         let prefer_gpu = self.link.use_gpu.get_untracked();
-        self.link.send(ToWorker::Configure { generation, config, prefer_gpu });
+        self.link.send(ToWorker::Configure { generation, config: Box::new(config), prefer_gpu });
         self.link.send(ToWorker::Inspect { seed_index: self.data.inspect_seed.get_untracked() as u32 });
     }
 

@@ -35,8 +35,8 @@ pub enum ToWorker {
     Configure {
         /// The experiment's generation, echoed in every answer about it.
         generation: u64,
-        /// The experiment (validated again by the trainer).
-        config: TrainConfig,
+        /// The experiment (validated again by the trainer); boxed, it is the largest message.
+        config: Box<TrainConfig>,
         /// Try WebGPU first.
         prefer_gpu: bool,
     },

@@ -86,7 +86,7 @@ impl Service {
                     state.running = false;
                 }
                 let service = self.clone();
-                spawn_local(async move { service.configure(generation, config, prefer_gpu).await });
+                spawn_local(async move { service.configure(generation, *config, prefer_gpu).await });
             }
             ToWorker::Start => {
                 let start_loop = {

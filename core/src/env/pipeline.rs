@@ -189,7 +189,7 @@ pub struct Pipeline {
 
 /// The seed of the questions' fixed order and of the held-out evaluation's draws.
 const ORDER_SEED: u64 = 0x0051_7E55;
-const EVAL_SEED: u64 = 0x00E7_A1;
+const EVAL_SEED: u64 = 0x0000_E7A1;
 
 /// One episode of the pipeline.
 #[derive(Debug, Clone, PartialEq)]

@@ -426,12 +426,12 @@ impl Trainer {
                 }
             }
         }
-        let mut per_run: Vec<Vec<(Estimator, Result<Vec<f32>, String>)>> = vec![Vec::new(); batches.len()];
+        let mut per_run: Vec<Vec<ComparedNorms>> = vec![Vec::new(); batches.len()];
         let mut ratios: Vec<Vec<Option<f32>>> = vec![Vec::new(); batches.len()];
         let case_of = |r: usize, e: Estimator| cases.iter().position(|(run, est, res)| *run == r && *est == e && res.is_ok());
-        for r in 0..batches.len() {
+        for (r, ratio) in ratios.iter_mut().enumerate() {
             if let (Some(g), Some(w)) = (case_of(r, Estimator::GlobalStep), case_of(r, Estimator::AgentWise)) {
-                ratios[r] = (0..agents)
+                *ratio = (0..agents)
                     .map(|k| {
                         let (num, den) = (moments[g * agents + k], moments[w * agents + k]);
                         (den > 0.0).then(|| (num / den) as f32).filter(|v| v.is_finite())
@@ -556,6 +556,9 @@ impl Trainer {
         Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, &options, max_samples, estimate))
     }
 }
+
+/// One compared estimator's squared agent norms, or why it does not apply.
+type ComparedNorms = (Estimator, Result<Vec<f32>, String>);
 
 /// Reads a tensor back to the host asynchronously.
 async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
