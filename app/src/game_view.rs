@@ -97,7 +97,7 @@ impl GameView {
                     kind: game.kind(),
                     agents: agent_names,
                     actions,
-                    reference: "task 0's first digit / a right proposal / a refinement",
+                    reference: "question 0's first digit / a right proposal / a refinement",
                     team: TEAM,
                 headline: Headline {
                     also: if c.held_out > 0 {
@@ -156,7 +156,7 @@ impl GameView {
                 kind: game.kind(),
                 agents: vec!["player 1".into(), "player 2".into()],
                 actions: vec![names("move ", 3); 2],
-                reference: "player 1 holding card 0; player 2 holding card 0 after move 2",
+                reference: "card 0 (player 2: after move 2)",
                 team: ("common payoff", "both players are paid the same payoff: the team's return is that one payoff"),
                 headline: headline(
                     "expected_team_payoff",

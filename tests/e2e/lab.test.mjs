@@ -184,3 +184,23 @@ test("theory check: the switch turns it on, each update adds points, the scatter
     assert.deepEqual(errors, [], "no uncaught errors in the page or the worker");
     await page.close();
 });
+
+test("the estimator picker names the reference code's variants and writes them into the address", async () => {
+    const { page, errors } = await openLab("?game=kuhn&estimators=grpo-global,rloo,mars,gigpo");
+    const texts = async (id) => page.getByTestId(id).locator("option").allTextContents();
+    assert.deepEqual(await texts("variant-gigpo"), ["global keys", "agent-wise, as Dr. MAS's code", "agent-wise, each agent's own steps"]);
+    assert.ok((await texts("variant-rloo")).includes("first sample per trajectory (DrMAS code)"));
+    assert.ok((await texts("variant-mars")).includes("over the padded tensor (MARS code)"));
+    await page.getByTestId("variant-gigpo").selectOption("own-steps");
+    await page.waitForFunction(() => /gigpo_own_steps=true/.test(location.search));
+    assert.match(page.url(), /gigpo_agent_wise=true/);
+    await page.getByTestId("variant-rloo").selectOption("first-sample");
+    await page.waitForFunction(() => /rloo_first_sample=true/.test(location.search));
+    await page.getByTestId("variant-mars").selectOption("padded");
+    await page.waitForFunction(() => /mars_padded_unique=true/.test(location.search));
+    // The picker shows a variant only while its estimator is compared.
+    await page.getByTestId("estimator-mars").uncheck();
+    assert.equal(await page.getByTestId("variant-mars").count(), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+});

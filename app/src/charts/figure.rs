@@ -56,8 +56,6 @@ where
         chart.draw_series(LineSeries::new(band.mean.points(), c.stroke_width(2))).map_err(chart_error)?;
         legend.push(((*label).clone(), c));
     }
-    // Rising figures start low: with several lines, the upper left is where they are not yet.
-    let corner = if also.is_empty() { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft };
-    draw_legend(&chart, &legend, corner, theme)?;
+    draw_legend(&chart, &legend, SeriesLabelPosition::UpperRight, theme)?;
     root.present().map_err(chart_error)
 }

@@ -29,9 +29,18 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&theme.background).map_err(chart_error)?;
-    let values = points.iter().flat_map(|p| [Some(p.predicted), Some(p.measured), p.second_moment]).flatten();
-    let (lo, hi) = values.filter(|v| *v > 0.0 && v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo.is_finite() { (lo.min(0.5) / 1.5, hi.max(2.0) * 1.5) } else { (0.1, 10.0) };
+    // The axes span the 1st to 99th percentile of every value (and 0.5–2 at least): a ratio whose
+    // agent-wise gradient is nearly 0 can be 10¹⁵ and would flatten the rest; such points sit on
+    // the edge.
+    let mut values: Vec<f32> =
+        points.iter().flat_map(|p| [Some(p.predicted), Some(p.measured), p.second_moment]).flatten().filter(|v| *v > 0.0 && v.is_finite()).collect();
+    values.sort_by(f32::total_cmp);
+    let quantile = |q: f32| values.get(((values.len() - 1) as f32 * q).round() as usize).copied();
+    let (lo, hi) = match (quantile(0.01), quantile(0.99)) {
+        (Some(lo), Some(hi)) => (lo.min(0.5) / 1.5, hi.max(2.0) * 1.5),
+        _ => (0.1, 10.0),
+    };
+    let clamp = |v: f32| v.clamp(lo, hi);
     let caption = caption(points);
     let mut chart = ChartBuilder::on(root)
         .caption(&caption, super::caption_font(root, &caption, theme, 13))
@@ -58,10 +67,10 @@ where
         let color = agent_color(k);
         let mine = points.iter().filter(|p| p.agent == k);
         chart
-            .draw_series(mine.clone().map(|p| Circle::new((p.predicted, p.measured), 3, color.mix(0.7).stroke_width(1))))
+            .draw_series(mine.clone().map(|p| Circle::new((clamp(p.predicted), clamp(p.measured)), 3, color.mix(0.7).stroke_width(1))))
             .map_err(chart_error)?;
         chart
-            .draw_series(mine.filter_map(|p| Some(Circle::new((p.predicted, p.second_moment?), 2, color.mix(0.8).filled()))))
+            .draw_series(mine.filter_map(|p| Some(Circle::new((clamp(p.predicted), clamp(p.second_moment?)), 2, color.mix(0.8).filled()))))
             .map_err(chart_error)?;
     }
     let legend: Vec<(String, RGBColor)> = (0..agents).map(|k| (game.agent(k), agent_color(k))).collect();

@@ -5,6 +5,7 @@
 //! edit becomes the experiment (the runs restart from their seeds), an invalid one is refused
 //! at the control with the core's message and changes nothing.
 
+use creditlab::advantage::RlooScope;
 use creditlab::config::{field, TRAIN_FIELDS};
 use creditlab::env::bandit::{Bandit, BanditAgent, BanditConfig};
 use creditlab::env::GameSpec;
@@ -281,6 +282,11 @@ pub fn NumberField(
 
 fn format_value(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e9 { format!("{v:.0}") } else { format!("{}", v as f32) }
+}
+
+/// A select's options from (value, text) pairs.
+fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(v, t)| (v.to_string(), t.to_string())).collect()
 }
 
 /// A labelled select bound to one config field.
@@ -580,6 +586,33 @@ pub fn Builder(
                 <legend>"Estimators to compare"</legend>
                 {estimator_boxes}
                 <span class="field-error" role="alert" data-testid="error-estimators">{move || estimator_error.get()}</span>
+                <Show when=move || session.config.with(|c| c.estimators.contains(&Estimator::Gigpo))>
+                    <SelectField session label="GiGPO reading" name="gigpo_reading" test_id="variant-gigpo"
+                        options=options(&[("global", "global keys"), ("dr-mas", "agent-wise, as Dr. MAS's code"), ("own-steps", "agent-wise, each agent's own steps")])
+                        get=|c| match (c.gigpo_agent_wise, c.gigpo_own_steps) { (false, _) => "global".into(), (true, false) => "dr-mas".into(), (true, true) => "own-steps".into() }
+                        set=|c, v| { c.gigpo_agent_wise = v != "global"; c.gigpo_own_steps = v == "own-steps"; Ok(()) } />
+                </Show>
+                <Show when=move || session.config.with(|c| c.estimators.contains(&Estimator::Rloo))>
+                    <SelectField session label="RLOO members" name="rloo_reading" test_id="variant-rloo"
+                        options=options(&[("mean", "trajectory mean (default)"), ("first-sample", "first sample per trajectory (DrMAS code)"), ("agent", "agent's samples"), ("group", "group's samples")])
+                        get=|c| match (c.rloo_scope, c.rloo_first_sample) {
+                            (RlooScope::Episode, false) => "mean".into(),
+                            (RlooScope::Episode, true) => "first-sample".into(),
+                            (RlooScope::Agent, _) => "agent".into(),
+                            (RlooScope::Group, _) => "group".into(),
+                        }
+                        set=|c, v| {
+                            c.rloo_scope = match v { "agent" => RlooScope::Agent, "group" => RlooScope::Group, _ => RlooScope::Episode };
+                            c.rloo_first_sample = v == "first-sample";
+                            Ok(())
+                        } />
+                </Show>
+                <Show when=move || session.config.with(|c| c.estimators.contains(&Estimator::Mars))>
+                    <SelectField session label="MARS unique values" name="mars_reading" test_id="variant-mars"
+                        options=options(&[("turns", "over the turns (default)"), ("padded", "over the padded tensor (MARS code)")])
+                        get=|c| if c.mars_padded_unique { "padded".into() } else { "turns".into() }
+                        set=|c, v| { c.mars_padded_unique = v == "padded"; Ok(()) } />
+                </Show>
             </fieldset>
             </div>
             <div hidden=move || hides("training")>
