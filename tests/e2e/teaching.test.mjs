@@ -10,13 +10,14 @@ useLab();
 const query = (page) => new URL(page.url()).searchParams;
 
 test("a lesson link with hidden and locked controls shows only what the lesson allows", async () => {
-    const { page, errors } = await openLab("?lesson=scales&step=2&hide=builder,ledger,share,same-batch&lock=all");
+    const { page, errors } = await openLab("?lesson=scales&step=2&hide=builder,ledger,share,same-batch,theory&lock=all");
     // Hidden parts are not on the page; the lesson card is, at its step.
     assert.equal(await page.locator("aside.builder").count(), 0, "builder hidden");
     assert.equal(await page.getByTestId("ledger").count(), 0, "ledger hidden");
     assert.equal(await page.getByTestId("share").count(), 0, "export/import hidden");
     assert.equal(await page.getByTestId("same-batch").count(), 0, "same-batch hidden");
-    assert.match(await page.getByTestId("lesson-step").textContent(), /step 2 of 2/);
+    assert.equal(await page.getByTestId("theory").count(), 0, "theory check hidden");
+    assert.match(await page.getByTestId("lesson-step").textContent(), /step 2 of 3/);
     // The step's preset: global step level against agent-wise, the third agent ×1000, seeds 1,2,3.
     const titles = await page.locator("section.column h2").allTextContents();
     assert.equal(titles.length, 2, titles.join(" | "));
@@ -38,7 +39,9 @@ test("a lesson link with hidden and locked controls shows only what the lesson a
     await locked.getByTestId("lesson-next").click();
     await locked.waitForFunction(() => new URL(location.href).searchParams.get("step") === "2");
     assert.equal(await locked.evaluate(() => history.length), before + 1);
-    assert.match(await locked.getByTestId("lesson-step").textContent(), /step 2 of 2/);
+    assert.match(await locked.getByTestId("lesson-step").textContent(), /step 2 of 3/);
+    // Locked, the theory check's switch cannot change the lesson's experiment either.
+    assert.ok(await locked.getByTestId("theory-on").isDisabled());
     assert.deepEqual(errors, []);
     await page.close();
     await locked.close();

@@ -35,8 +35,13 @@ pub fn locked(session: Session, name: &str) -> bool {
     // The game menu and the estimators have sections of their own.
     let training = TRAIN_FIELDS.iter().any(|f| f.name == name && f.name != field::GAME.name && f.name != field::ESTIMATORS.name)
         || ["ppo", "clipping"].contains(&name);
+    // The estimators' readings (the picker's selects, `gigpo_reading` …) go with the estimators.
+    let estimators = name == "estimators" || name.ends_with("_reading");
     session.teacher.with(|t| {
-        t.locks(name) || (training && t.locks("training")) || (!training && name != "estimators" && t.locks("game"))
+        t.locks(name)
+            || (training && t.locks("training"))
+            || (estimators && t.locks("estimators"))
+            || (!training && !estimators && t.locks("game"))
     })
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::builder::try_edit;
+use super::builder::{locked, try_edit};
 use super::chart_canvas::{ChartCanvas, DrawFn};
 use crate::charts::theory;
 use crate::session::Session;
@@ -33,7 +33,7 @@ pub fn TheoryView(
             return view! {
                 <p class="hint" data-testid="theory-hint">{hint}</p>
                 <Show when=move || !on()>
-                    <button data-testid="theory-on" on:click=move |_| {
+                    <button data-testid="theory-on" disabled=move || locked(session, "theory_check") on:click=move |_| {
                         let _ = try_edit(session, |c| { c.theory_check = true; Ok(()) });
                     }>"Turn the theory check on"</button>
                 </Show>
