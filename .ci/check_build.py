@@ -1,6 +1,7 @@
 """Checks that the build settings that matter for speed and size are on, in the sources and in
 the built page (dist/): burn's `simd` feature, `+simd128` for wasm (and SIMD instructions in
-the CPU worker), the page's release profile with LTO, wasm-opt on every wasm module. Prints one
+the CPU worker), no relaxed-SIMD instruction in any module (Safari refuses them), the page's
+release profile with LTO, wasm-opt on every wasm module. Prints one
 markdown line per setting (PASS/FAIL) and exits 1 if any is off. Run from the repository root
 after the page is built (the test command's end-to-end layer and `.ci/bench` run it)."""
 import glob
@@ -39,6 +40,18 @@ except (OSError, subprocess.CalledProcessError) as e:
     print(f"could not read {worker}: {e}", file=sys.stderr)
 check("`+simd128` for wasm", "+simd128" in flags and simd_ops > 1000,
       f"rustflags `{flags}`; {simd_ops} SIMD instructions in the CPU worker")
+
+# Safari refuses a module with relaxed-SIMD instructions (f32x4.relaxed_madd …): none may ship.
+relaxed = {}
+for module in sorted(glob.glob("dist/*.wasm")):
+    try:
+        printed = subprocess.run([wasm_opt, module, "--all-features", "--print"], capture_output=True, text=True, check=True).stdout
+        relaxed[module] = len(re.findall(r"\b[a-z0-9]+x[0-9]+\.relaxed_", printed))
+    except (OSError, subprocess.CalledProcessError) as e:
+        relaxed[module] = None
+        print(f"could not read {module}: {e}", file=sys.stderr)
+check("no relaxed-SIMD instructions", bool(relaxed) and all(n == 0 for n in relaxed.values()),
+      ", ".join(f"{m.removeprefix('dist/')}: {n if n is not None else 'unreadable'}" for m, n in relaxed.items()) or "no modules in dist/")
 
 profile = cargo["profile"]["wasm-release"]
 check("the page's release profile", profile.get("lto") is True and profile.get("codegen-units") == 1,
