@@ -99,6 +99,8 @@ page_inputs() {
         find app core public Cargo.toml Cargo.lock Trunk.toml .cargo -type f \
             -not -path '*/node_modules/*' -not -path 'core/tests/*' -print0 | sort -z | xargs -0 sha256sum
         echo "trunk $TRUNK_VERSION wasm-bindgen $WASM_BINDGEN_VERSION binaryen $BINARYEN_VERSION $(rustc --version)"
+        # What the page's "About" shows: the commit and the source link it was built with.
+        echo "build $(git -C "$REPO" rev-parse HEAD 2>/dev/null) source ${CREDITLAB_SOURCE_URL:-}"
     ) | sha256sum | cut -d' ' -f1
 }
 

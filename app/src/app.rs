@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::address;
+use crate::components::about::About;
 use crate::components::backend_badge::BackendBadge;
 use crate::components::builder::Builder;
 use crate::components::column::Column;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || !hides("same-batch")><SameBatchView session /></Show>
                 <Show when=move || !hides("theory")><TheoryView session /></Show>
                 <Show when=move || !hides("share")><Share session /></Show>
+                <About />
             </main>
         </div>
     }

@@ -1,5 +1,6 @@
 //! Page components, one per file.
 
+pub mod about;
 pub mod backend_badge;
 pub mod builder;
 pub mod chart_canvas;
