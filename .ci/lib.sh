@@ -9,6 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/creditlab/target}"
 
 TRUNK_VERSION="0.21.14"
+WASM_PACK_VERSION="0.15.1"
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$REPO/Cargo.lock")"
 BINARYEN_VERSION="132.0.0"
@@ -55,6 +56,15 @@ ensure_trunk() {
     if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
         step "installing trunk $TRUNK_VERSION (~13–15 min on 2 cores)" \
             cargo install --locked trunk --version "$TRUNK_VERSION" --force
+    fi
+}
+
+# wasm-pack: the browser tests' CPU leg runs through `wasm-pack test`, the convention developers
+# know; offline it uses the installed wasm-bindgen and Debian's chromedriver.
+ensure_wasm_pack() {
+    if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+        step "installing wasm-pack $WASM_PACK_VERSION (~5 min on 2 cores)" \
+            cargo install --locked wasm-pack --version "$WASM_PACK_VERSION" --force
     fi
 }
 
