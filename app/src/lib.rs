@@ -7,6 +7,7 @@ pub mod codec;
 pub mod game_view;
 pub mod history;
 pub mod lessons;
+pub mod offline;
 pub mod report_log;
 pub mod components;
 pub mod download;

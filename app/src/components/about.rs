@@ -14,6 +14,8 @@ pub const SOURCE_URL: Option<&str> = option_env!("CREDITLAB_SOURCE_URL");
 /// The footer with "About".
 #[component]
 pub fn About() -> impl IntoView {
+    let offline = RwSignal::new(String::new());
+    crate::offline::register(offline);
     let lessons = LESSONS
         .iter()
         .map(|l| {
@@ -39,6 +41,7 @@ pub fn About() -> impl IntoView {
                     {format!("Version {} · build {BUILD} · licence MIT OR Apache-2.0 · ", env!("CARGO_PKG_VERSION"))}
                     {source}
                 </p>
+                <p data-testid="offline-status">{move || offline.get()}</p>
                 <p>"Lessons:"</p>
                 <ul class="about-lessons">{lessons}</ul>
             </details>

@@ -67,7 +67,10 @@ impl WorkerLink {
         self.bridge.set_value(None);
         self.crashed.set(None);
         let loader = if self.use_gpu.get_untracked() { GPU_WORKER_LOADER } else { WORKER_LOADER };
-        let bridge = TrainingWorker::spawner().encoding::<JsonCodec>().callback(receive).with_loader(true).as_module(false).spawn(loader);
+        // The build in the URL: the worker's files are asked for with it (the offline cache keeps
+        // builds apart by it, sw.js).
+        let loader = format!("{loader}?v={}", crate::components::about::BUILD);
+        let bridge = TrainingWorker::spawner().encoding::<JsonCodec>().callback(receive).with_loader(true).as_module(false).spawn(&loader);
         self.bridge.set_value(Some(bridge));
         self.send(ToWorker::SetPace(self.pace.get_untracked()));
     }

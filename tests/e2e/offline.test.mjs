@@ -1,0 +1,39 @@
+// End-to-end: after the first visit the page works offline (public/sw.js): the browser context
+// goes offline, the page reloads from the cache, a lesson trains and a run is exported.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { useLab, openLab, waitForBackend, waitForUpdate } from "./helpers.mjs";
+
+useLab();
+
+test("offline after the first visit: reload, train a lesson, export the run", async () => {
+    const { page, errors } = await openLab();
+    // The service worker of this build has saved every file.
+    await page.waitForFunction(() => /Offline use: ready/.test(document.querySelector("[data-testid=offline-status]")?.textContent ?? ""),
+        null, { timeout: 60_000 });
+    const cached = await page.evaluate(async () => {
+        const names = await caches.keys();
+        const cache = await caches.open(names.find((n) => n.startsWith("creditlab-")));
+        return (await cache.keys()).map((r) => new URL(r.url).pathname.split("/").pop());
+    });
+    for (const file of ["creditlab-worker_bg.wasm", "creditlab-worker.js", "creditlab-worker_loader.js"]) {
+        assert.ok(cached.includes(file), `${file} cached: ${cached.join(" ")}`);
+    }
+    assert.ok(cached.some((f) => /^creditlab-app-.*_bg\.wasm$/.test(f)), cached.join(" "));
+    assert.ok(!cached.some((f) => f.includes("gpu-worker_bg")), "the WebGPU worker is cached only once fetched");
+
+    await page.context().setOffline(true);
+    await page.goto(page.url().split("?")[0] + "?lesson=scales");
+    await waitForBackend(page);
+    assert.match(await page.getByTestId("lesson-step").textContent(), /step 1 of/);
+    await page.getByTestId("pace").selectOption({ label: "full speed" });
+    await page.getByTestId("start").click({ timeout: 60_000 });
+    await waitForUpdate(page, 150);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-json").click()]);
+    const record = JSON.parse(await readFile(await download.path(), "utf8"));
+    assert.equal(record.reports.length, 150);
+    await page.context().setOffline(false);
+    assert.deepEqual(errors, []);
+    await page.close();
+});
