@@ -39,6 +39,8 @@ self.addEventListener("fetch", (event) => {
     const request = event.request;
     const url = new URL(request.url);
     if (request.method !== "GET" || url.origin !== self.location.origin) return;
+    // The page's check for a newer build asks the server itself.
+    if (request.cache === "no-store") return;
     if (request.mode === "navigate") {
         event.respondWith((async () => {
             try {

@@ -37,3 +37,21 @@ test("offline after the first visit: reload, train a lesson, export the run", as
     assert.deepEqual(errors, []);
     await page.close();
 });
+
+test("a newer build on the server is announced with a reload button", async () => {
+    const { page, errors } = await openLab();
+    const own = await page.evaluate(() => document.querySelector('link[rel="modulepreload"][href*="creditlab-app-"]').getAttribute("href"));
+    // From now on the server's page names another module: a new version was deployed.
+    const index = page.url().split("?")[0];
+    await page.route((url) => url.href === index, async (route) => {
+        const response = await route.fetch();
+        const body = (await response.text()).replaceAll(own, "./creditlab-app-0123456789abcdef.js");
+        await route.fulfill({ response, body });
+    });
+    assert.equal(await page.getByTestId("new-version").count(), 0);
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await page.getByTestId("new-version").waitFor({ timeout: 10_000 });
+    assert.match(await page.getByTestId("new-version").textContent(), /A new version of Credit Lab is available/);
+    assert.deepEqual(errors, []);
+    await page.close();
+});
