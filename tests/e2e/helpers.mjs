@@ -43,8 +43,8 @@ export function drawnPixels(page, testId) {
 export const updateOf = (text) => Number(/update (\d+) of/.exec(text)?.[1] ?? NaN);
 
 /** A new page (own browser context) at the lab's viewport. */
-export function newPage() {
-    return browser.newPage({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+export function newPage(options = {}) {
+    return browser.newPage({ viewport: { width: 1280, height: 720 }, acceptDownloads: true, ...options });
 }
 
 /** Opens the lab (with `query`, e.g. "?game=kuhn") in a new page; collects uncaught errors. */

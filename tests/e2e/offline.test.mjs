@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { useLab, openLab, waitForBackend, waitForUpdate } from "./helpers.mjs";
+import { useLab, newPage, openLab, waitForBackend, waitForUpdate } from "./helpers.mjs";
 
 useLab();
 
@@ -39,7 +39,9 @@ test("offline after the first visit: reload, train a lesson, export the run", as
 });
 
 test("a newer build on the server is announced with a reload button", async () => {
-    const { page, errors } = await openLab();
+    // Playwright cannot route requests that a service worker sees: this test checks the page's
+    // notice, so the context runs without one.
+    const { page, errors } = await openLab("", await newPage({ serviceWorkers: "block" }));
     const own = await page.evaluate(() => document.querySelector('link[rel="modulepreload"][href*="creditlab-app-"]').getAttribute("href"));
     // From now on the server's page names another module: a new version was deployed.
     const index = page.url().split("?")[0];
