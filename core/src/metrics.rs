@@ -216,22 +216,51 @@ pub fn theory_summary(reports: &[StepReport]) -> Vec<String> {
         r(second_moment_log_correlation(&points)),
         r(log_correlation(&points))
     )];
+    let show = |v: Option<f32>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    for m in theory_medians(&points) {
+        lines.push(format!(
+            "  agent {}: median predicted {}, second moments {}, batch gradients {}",
+            m.agent,
+            show(m.predicted),
+            show(m.second_moment),
+            show(m.measured)
+        ));
+    }
+    lines
+}
+
+/// One agent's medians over the theory points: the predicted factor and both measured ratios.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentMedians {
+    /// The agent.
+    pub agent: usize,
+    /// Median predicted factor.
+    pub predicted: Option<f32>,
+    /// Median ratio of the per-sample second moments.
+    pub second_moment: Option<f32>,
+    /// Median ratio of the batch gradients.
+    pub measured: Option<f32>,
+}
+
+/// Per agent (0 … the highest agent among `points`), the medians of its points (the CLI's
+/// summary and the page's list).
+pub fn theory_medians(points: &[TheoryPoint]) -> Vec<AgentMedians> {
     let median = |mut v: Vec<f32>| -> Option<f32> {
         v.sort_by(f32::total_cmp);
         v.get(v.len() / 2).copied()
     };
-    let agents = points.iter().map(|p| p.agent).max().map_or(0, |k| k + 1);
-    for k in 0..agents {
-        let mine: Vec<&TheoryPoint> = points.iter().filter(|p| p.agent == k).collect();
-        let show = |v: Option<f32>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-        lines.push(format!(
-            "  agent {k}: median predicted {}, second moments {}, batch gradients {}",
-            show(median(mine.iter().map(|p| p.predicted).collect())),
-            show(median(mine.iter().filter_map(|p| p.second_moment).collect())),
-            show(median(mine.iter().map(|p| p.measured).collect()))
-        ));
-    }
-    lines
+    let agents = points.iter().map(|p| p.agent + 1).max().unwrap_or(0);
+    (0..agents)
+        .map(|agent| {
+            let mine: Vec<&TheoryPoint> = points.iter().filter(|p| p.agent == agent).collect();
+            AgentMedians {
+                agent,
+                predicted: median(mine.iter().map(|p| p.predicted).collect()),
+                second_moment: median(mine.iter().filter_map(|p| p.second_moment).collect()),
+                measured: median(mine.iter().map(|p| p.measured).collect()),
+            }
+        })
+        .collect()
 }
 
 fn log_pearson(pairs: impl Iterator<Item = (f32, f32)>) -> Option<f64> {

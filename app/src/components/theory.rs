@@ -40,28 +40,21 @@ pub fn TheoryView(
             }
             .into_any();
         }
-        let medians = {
-            let agents = points.iter().map(|p| p.agent + 1).max().unwrap_or(0);
-            let median = |mut v: Vec<f32>| {
-                v.sort_by(f32::total_cmp);
-                v.get(v.len() / 2).copied()
-            };
-            let view_game = game.get_untracked();
-            (0..agents)
-                .map(|k| {
-                    let mine: Vec<_> = points.iter().filter(|p| p.agent == k).collect();
-                    let show = |v: Option<f32>| crate::format::significant(v);
-                    let text = format!(
-                        "{}: predicted {} · second moments {} · batch gradients {}",
-                        view_game.agent(k),
-                        show(median(mine.iter().map(|p| p.predicted).collect())),
-                        show(median(mine.iter().filter_map(|p| p.second_moment).collect())),
-                        show(median(mine.iter().map(|p| p.measured).collect())),
-                    );
-                    view! { <li>{text}</li> }
-                })
-                .collect_view()
-        };
+        let view_game = game.get_untracked();
+        let medians = creditlab::metrics::theory_medians(&points)
+            .into_iter()
+            .map(|m| {
+                let show = crate::format::significant;
+                let text = format!(
+                    "{}: predicted {} · second moments {} · batch gradients {}",
+                    view_game.agent(m.agent),
+                    show(m.predicted),
+                    show(m.second_moment),
+                    show(m.measured),
+                );
+                view! { <li>{text}</li> }
+            })
+            .collect_view();
         let shared = Arc::new(points);
         let draw: DrawFn = crate::chart_fn!(clone shared, game; move |root, theme| {
             theory::draw(root, &shared, &game.get_untracked(), theme)
