@@ -523,20 +523,24 @@ pub fn mean_std(values: &[f32]) -> (f32, f32) {
 /// σ_k over the agent's samples in that group; averaged over groups where σ > 0 and the agent
 /// has at least two samples. Agent-wise normalisation makes this factor 1.
 pub fn predicted_inflation(batch: &Batch, agent: u32) -> Option<f32> {
-    let mut groups: Vec<u32> = batch.samples.iter().map(|s| s.group).collect();
-    groups.sort_unstable();
-    groups.dedup();
+    // One pass over the batch: every group's rewards in sample order, all and the agent's own
+    // (groups in ascending order, as the sums always ran).
+    let mut groups: std::collections::BTreeMap<u32, (Vec<f32>, Vec<f32>)> = std::collections::BTreeMap::new();
+    for s in &batch.samples {
+        let (pooled, own) = groups.entry(s.group).or_default();
+        pooled.push(s.reward);
+        if s.agent == agent {
+            own.push(s.reward);
+        }
+    }
     let mut total = 0.0f64;
     let mut count = 0usize;
-    for g in groups {
-        let pooled: Vec<f32> = batch.samples.iter().filter(|s| s.group == g).map(|s| s.reward).collect();
-        let own: Vec<f32> =
-            batch.samples.iter().filter(|s| s.group == g && s.agent == agent).map(|s| s.reward).collect();
+    for (pooled, own) in groups.values() {
         if pooled.len() < 2 || own.len() < 2 {
             continue;
         }
-        let (mu, sigma) = mean_std(&pooled);
-        let (mu_k, sigma_k) = mean_std(&own);
+        let (mu, sigma) = mean_std(pooled);
+        let (mu_k, sigma_k) = mean_std(own);
         if sigma <= 0.0 {
             continue;
         }
