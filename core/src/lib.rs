@@ -15,6 +15,7 @@ pub mod bench;
 pub mod config;
 pub mod env;
 pub mod estimator;
+pub mod exp;
 pub mod fields;
 pub mod inspect;
 pub mod metrics;

@@ -23,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::env::PolicyView;
+use crate::exp;
 
 /// Whether a run's agents have their own MLPs or share one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -108,20 +109,30 @@ impl StackedMlp {
 
     /// Log-probabilities [M, B, A] of the rows `x` [M, B, O] under `params`; actions whose
     /// `legal` entry is 0 get probability 0 (`legal` is [M, B, A] of 0/1, or `None` = all legal).
+    ///
+    /// tanh and log-softmax are computed *off the autodiff graph* and their gradients attached
+    /// by hand: a value y(a) enters the graph as `(a − a_value) ∘ J + y`, where `a − a_value` is
+    /// exactly 0 for finite a (so the value is y bit for bit) and J is the Jacobian: for tanh
+    /// 1 − y² element-wise, for log-softmax `d − Σ_j d_j p_j` with p = e^y. On the graph,
+    /// autodiff's `exp` backward would compute each exponential a second time. On the CPU
+    /// device both values come from [`crate::exp`] (a vectorised e^x, where flex calls libm's
+    /// scalar `expf` per element: the top of the shipped worker's profile); on WebGPU they are
+    /// burn's own kernels.
     pub fn log_probs(params: &[Tensor<3>; 4], x: Tensor<3>, legal: Option<Tensor<3>>) -> Tensor<3> {
         let [w1, b1, w2, b2] = params.clone();
-        // tanh(a) = (e^{2a} − 1) / (e^{2a} + 1), written out: flex calls libm's `tanhf` per
-        // element, several times the cost of `expf` (perf: `tanhf` was ~30 % of the native
-        // update step at 256 rows). |a| ≤ 15 keeps e^{2a} finite; tanh(±15) is ±1 in f32.
-        // The value is computed off the autodiff graph and the gradient attached as
-        // tanh' = 1 − tanh²: on the graph, autodiff's `exp` backward computes e^{2a} a second
-        // time (a wasm profile at 256 rows: 27 % of the update step in `expf`, half of it there).
         let a = x.matmul(w1).add(b1);
         let value = a.clone().without_autodiff();
-        let z = value.clone().clamp(-15.0, 15.0).mul_scalar(2.0).exp();
-        let y = z.clone().sub_scalar(1.0).div(z.add_scalar(1.0));
+        let on_host = value.device() == Device::flex();
+        // tanh(a) = (e^{2a} − 1) / (e^{2a} + 1), |a| ≤ 15 (tanh(±15) is ±1 in f32): flex's own
+        // `tanh` calls libm's `tanhf` per element, several times the cost of `expf`.
+        let y = match on_host.then(|| map_on_host(&value, exp::tanh_in_place)).flatten() {
+            Some(y) => y,
+            None => {
+                let z = value.clone().clamp(-15.0, 15.0).mul_scalar(2.0).exp();
+                z.clone().sub_scalar(1.0).div(z.add_scalar(1.0))
+            }
+        };
         let hidden = if a.is_tracked() {
-            // (a − a) is exactly 0 for finite a, so the value is y bit for bit; d/da = 1 − y².
             let slope = y.clone().square().neg().add_scalar(1.0);
             a.sub(value).mul(slope).add(y)
         } else {
@@ -132,23 +143,40 @@ impl StackedMlp {
             // Illegal actions get a large negative logit: exp underflows to exactly 0.
             logits = logits + legal.sub_scalar(1.0).mul_scalar(1e9);
         }
-        log_softmax(logits, 2)
+        let value = logits.clone().without_autodiff();
+        let host = if on_host { value.clone().into_data().try_to_vec::<f32>().ok() } else { None };
+        let Some(mut y) = host else {
+            return log_softmax(logits, 2);
+        };
+        let (dims, device) = (value.dims(), value.device());
+        let mut p = vec![0.0f32; y.len()];
+        exp::log_softmax_rows(&mut y, dims[2], &mut p);
+        let y = Tensor::<3>::from_data(TensorData::new(y, dims), &device);
+        if !logits.is_tracked() {
+            return y;
+        }
+        let p = Tensor::<3>::from_data(TensorData::new(p, dims), &device);
+        let d = logits.sub(value);
+        let through = d.clone().sub(d.mul(p).sum_dim(2));
+        through.add(y)
     }
 }
 
-/// tanh as the device computes it (see [`StackedMlp::log_probs`]): (e^{2a} − 1) / (e^{2a} + 1)
-/// with |a| clamped to 15, `libm`'s `expf` (the same bits natively and in wasm).
-pub fn tanh(a: f32) -> f32 {
-    let z = libm::expf(a.clamp(-15.0, 15.0) * 2.0);
-    (z - 1.0) / (z + 1.0)
+/// `f` applied to a CPU tensor's values, in place on the host (flex keeps its tensors in host
+/// memory: the read is a copy, never a device round trip); `None` if they are not f32.
+fn map_on_host(t: &Tensor<3>, f: impl Fn(&mut [f32])) -> Option<Tensor<3>> {
+    let (dims, device) = (t.dims(), t.device());
+    let mut v = t.clone().into_data().try_to_vec::<f32>().ok()?;
+    f(&mut v);
+    Some(Tensor::from_data(TensorData::new(v, dims), &device))
 }
 
-/// The policy's parameters read back to the host, evaluated on the CPU for rollouts and exact
-/// evaluations (the batch of decisions an episode needs is tiny and sequential; the device does
-/// the batched loss, backward pass and Adam).
-///
+/// tanh as the device computes it (see [`StackedMlp::log_probs`]): [`exp::tanh`], the same bits
+/// natively and in wasm.
+pub use crate::exp::tanh;
+
 /// The forward pass is the device's, written out: `h = tanh(x W1 + b1)` (the device's [`tanh`]),
-/// `logits = h W2 + b2`, softmax over the legal actions. `libm`'s `expf` makes it bit-identical
+/// `logits = h W2 + b2`, softmax over the legal actions. [`crate::exp`] makes it bit-identical
 /// natively and in wasm.
 #[derive(Debug, Clone)]
 pub struct HostPolicy {
@@ -210,9 +238,7 @@ impl HostPolicy {
         if self.sharing == PolicySharing::Shared {
             add_row(obs.len() + agent, 1.0);
         }
-        for hj in h.iter_mut() {
-            *hj = tanh(*hj);
-        }
+        exp::tanh_in_place(&mut h);
         let w2 = &w2[m * hidden * actions..][..hidden * actions];
         let b2 = &b2[m * actions..][..actions];
         let mut max = f32::NEG_INFINITY;
@@ -229,7 +255,7 @@ impl HostPolicy {
         let mut total = 0.0;
         for a in 0..actions {
             if legal[a] {
-                out[a] = libm::expf(out[a] - max);
+                out[a] = exp::exp(out[a] - max);
                 total += out[a];
             } else {
                 out[a] = 0.0;
@@ -306,9 +332,10 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    /// The gradient of the log-probabilities through the hidden layer, whose tanh' = 1 − tanh²
-    /// is attached by hand off the autodiff graph, matches central finite differences, for
-    /// pre-activations from near 0 into saturation.
+    /// The gradient of the log-probabilities, whose tanh' = 1 − tanh² and log-softmax Jacobian
+    /// are attached by hand off the autodiff graph, matches central finite differences for all
+    /// four parameters, with illegal actions masked, for pre-activations from near 0 into
+    /// saturation.
     #[test]
     fn the_log_probs_gradient_matches_finite_differences() {
         let device = Device::flex();
@@ -319,18 +346,22 @@ mod tests {
         let params: [Vec<f32>; 4] = [draw(m * o * h, 1.5), draw(m * h, 1.0), draw(m * h * a, 1.0), draw(m * a, 0.5)];
         let x = draw(m * b * o, 2.0);
         let weights = draw(m * b * a, 1.0);
+        // Every third action of a row is illegal (never a whole row).
+        let legal: Vec<f32> = (0..m * b * a).map(|i| if (i / a + i % a) % 3 == 2 { 0.0 } else { 1.0 }).collect();
+        // A masked action's log-probability is −1e9-ish: its weight is 0, so the loss stays finite.
+        let weights: Vec<f32> = weights.iter().zip(&legal).map(|(w, l)| w * l).collect();
         let tensor = |v: &[f32], shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v.to_vec(), shape), &device);
         let loss = |p: &[Vec<f32>; 4], track: bool| {
             let p: [Tensor<3>; 4] = std::array::from_fn(|i| {
                 let t = tensor(&p[i], shapes[i]);
                 if track { t.autodiff().require_grad() } else { t }
             });
-            let lp = StackedMlp::log_probs(&p, tensor(&x, [m, b, o]), None);
+            let lp = StackedMlp::log_probs(&p, tensor(&x, [m, b, o]), Some(tensor(&legal, [m, b, a])));
             ((lp * tensor(&weights, [m, b, a])).sum(), p)
         };
         let (l, tracked) = loss(&params, true);
         let grads = l.backward();
-        for layer in [0, 1] {
+        for layer in 0..4 {
             let ad = tracked[layer].grad(&grads).expect("a gradient").into_data().try_to_vec::<f32>().expect("f32");
             for (i, &g) in ad.iter().enumerate() {
                 let eps = 1e-2;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first; a module may import only modules of a lower layer.
 const LAYERS: &[&[&str]] = &[
-    &["fields", "estimator", "rng", "backend"],
+    &["fields", "estimator", "rng", "backend", "exp"],
     &["env"],
     &["rollout", "policy"],
     &["advantage"],
