@@ -96,6 +96,20 @@ ensure_e2e_packages() {
     fi
 }
 
+# The benchmark's in-browser peers (TensorFlow.js, jax-js), at the versions tests/peers/package-lock.json
+# pins; only .ci/bench needs them.
+ensure_peer_packages() {
+    local peers="$REPO/tests/peers"
+    if ! (cd "$peers" && node -e "
+        const lock = require('./package-lock.json').packages;
+        for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@jax-js/jax'])
+            if (require('./node_modules/' + name + '/package.json').version !== lock['node_modules/' + name].version) process.exit(1);
+    " 2>/dev/null); then
+        step "installing the benchmark's in-browser peers (TensorFlow.js, jax-js) from npm" \
+            bash -c "cd '$peers' && npm ci --no-audit --no-fund"
+    fi
+}
+
 # Trunk runs cargo offline: fetch the crates first (a no-op when they are already here).
 fetch_crates() {
     (cd "$REPO" && cargo fetch --locked >/dev/null 2>&1) || step "fetching the crates" bash -c "cd '$REPO' && cargo fetch --locked"

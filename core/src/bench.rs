@@ -5,7 +5,7 @@ use web_time::Instant;
 
 use crate::config::{GameConfig, TrainConfig};
 use crate::backend::Backend;
-use crate::train::{TrainError, Trainer};
+use crate::train::{TrainError, Trainer, UpdateProbe};
 use crate::Estimator;
 
 /// One case: a name and its config (one estimator; seeds × episodes vary).
@@ -89,7 +89,7 @@ pub fn rows_case(rows: u32) -> TrainConfig {
 }
 
 /// What one update-step case measured, with the policy's shape (for the peers).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateStep {
     /// Rows per agent (model).
     pub rows: u32,
@@ -105,6 +105,10 @@ pub struct UpdateStep {
     pub updates: u32,
     /// Median update-step time (ms).
     pub lab_ms: f64,
+    /// Mean update-step time (ms): in a browser that is not cross-origin isolated the clock
+    /// ticks in 0.1 ms steps, and the mean of many steps is the figure that survives that.
+    #[serde(default)]
+    pub mean_ms: f64,
 }
 
 /// Times the update step proper ([`Trainer::last_update_ms`]) of `config`: the median of
@@ -119,6 +123,7 @@ pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backen
         trainer.step().await?;
         times.push(trainer.last_update_ms());
     }
+    let mean_ms = times.iter().sum::<f64>() / times.len().max(1) as f64;
     times.sort_by(f64::total_cmp);
     let shape = trainer.policy_shape();
     Ok(UpdateStep {
@@ -129,7 +134,18 @@ pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backen
         actions: shape.actions,
         updates,
         lab_ms: times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
+        mean_ms,
     })
+}
+
+/// The update-step case with `rows` rows per agent as the peers get it: the parameters after
+/// `warmup` updates, a fresh batch's rows and the lab's loss there ([`Trainer::update_probe`]).
+pub async fn update_probe(rows: u32, backend: Backend, warmup: u32) -> Result<UpdateProbe, TrainError> {
+    let mut trainer = Trainer::new(rows_case(rows), backend).await?;
+    for _ in 0..warmup {
+        trainer.step().await?;
+    }
+    trainer.update_probe().await
 }
 
 /// The table header the benchmark prints (markdown).

@@ -35,4 +35,4 @@ pub use inspect::{BatchView, SameBatch, SameBatchResult};
 pub use metrics::{AgentReport, Divergence, Resume, RunReport, StepReport};
 pub use rollout::{Batch, Sample};
 pub use record::{figure_names, MetricsCsv, RecordError, RunRecord, RECORD_FORMAT};
-pub use train::{TrainError, Trainer};
+pub use train::{HostRows, TrainError, Trainer, UpdateProbe};

@@ -138,7 +138,8 @@ impl Experiment {
             | FromWorker::Stopped { .. }
             | FromWorker::Error { .. }
             | FromWorker::Crashed { .. }
-            | FromWorker::Unreadable { .. } => {}
+            | FromWorker::Unreadable { .. }
+            | FromWorker::Bench { .. } => {}
         }
         None
     }

@@ -106,6 +106,8 @@ impl WorkerLink {
             | FromWorker::Stopped { generation, .. }
             | FromWorker::Error { generation, .. } => *generation,
             FromWorker::Crashed { .. } | FromWorker::Unreadable { .. } => return true,
+            // Only the benchmark asks for it, talking to the worker directly.
+            FromWorker::Bench { .. } => return false,
         };
         generation == self.generation.get_value()
     }
@@ -141,7 +143,7 @@ impl WorkerLink {
                     "A message from the training worker could not be read ({error}). This is a bug in the lab; the runs so far are kept."
                 ))
             }
-            FromWorker::Views { .. } | FromWorker::SameBatch { .. } => {}
+            FromWorker::Views { .. } | FromWorker::SameBatch { .. } | FromWorker::Bench { .. } => {}
         }
         None
     }

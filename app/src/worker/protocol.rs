@@ -5,7 +5,8 @@
 //! carries the *generation* of the experiment it belongs to; the page ignores answers to an
 //! experiment it has since replaced.
 
-use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig};
+use creditlab::bench::UpdateStep;
+use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig, UpdateProbe};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -67,6 +68,15 @@ pub enum ToWorker {
     },
     /// Fault injection (the address's `fault=`, for tests and demonstrations).
     Inject(Fault),
+    /// Times the update step in this very module, on the CPU, and describes each case's update
+    /// for the in-browser peers (answered by `Bench`). Not sent by the page: `.ci/bench` posts it
+    /// to the worker the page ships (`tests/e2e/bench.mjs`), so the shipped build is what is timed.
+    Bench {
+        /// Rows per agent of each case (the update-step cases of `creditlab::bench`).
+        rows: Vec<u32>,
+        /// Timed updates per case (after 3 warm-up updates).
+        updates: u32,
+    },
 }
 
 /// A failure to provoke, to see the lab handle it.
@@ -155,6 +165,16 @@ pub enum FromWorker {
     Crashed {
         /// The panic message.
         message: String,
+    },
+    /// The update step timed in this module, one case per requested size, each with its update
+    /// described for the peers.
+    Bench {
+        /// The timings, in request order.
+        steps: Vec<UpdateStep>,
+        /// The same cases' updates (parameters, rows, the lab's loss), in request order.
+        probes: Vec<UpdateProbe>,
+        /// Why a case could not be run, if one could not.
+        error: Option<String>,
     },
     /// A message from the worker that the page could not read (a bug, reported, not a crash).
     Unreadable {

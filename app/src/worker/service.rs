@@ -146,6 +146,10 @@ impl Service {
                 self.state.borrow_mut().resumes.push((run, learning_rate_factor));
                 self.apply_resumes();
             }
+            ToWorker::Bench { rows, updates } => {
+                let service = self.clone();
+                spawn_local(async move { service.send(bench(&rows, updates).await) });
+            }
             ToWorker::Inject(fault) => {
                 let mut state = self.state.borrow_mut();
                 state.fault = Some(fault);
@@ -389,3 +393,22 @@ enum Step {
     /// The experiment was replaced (or is not ready) while the update ran.
     Stale,
 }
+
+/// The update-step benchmark in this module ([`ToWorker::Bench`]): every case timed as
+/// `creditlab bench --update-step` times it natively, then described for the peers.
+async fn bench(rows: &[u32], updates: u32) -> FromWorker {
+    let (mut steps, mut probes) = (Vec::new(), Vec::new());
+    for &r in rows {
+        let timed = creditlab::bench::measure_update_step(r, creditlab::bench::rows_case(r), backend::cpu("bench"), updates).await;
+        let probe = creditlab::bench::update_probe(r, backend::cpu("bench"), 0).await;
+        match (timed, probe) {
+            (Ok(step), Ok(probe)) => {
+                steps.push(step);
+                probes.push(probe);
+            }
+            (Err(e), _) | (_, Err(e)) => return FromWorker::Bench { steps, probes, error: Some(format!("{r} rows: {e}")) },
+        }
+    }
+    FromWorker::Bench { steps, probes, error: None }
+}
+

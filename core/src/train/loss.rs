@@ -23,27 +23,35 @@ use super::error::TrainError;
 use crate::config::TrainConfig;
 use crate::policy::StackedMlp;
 
-/// The batch on the device: one row per sample of each forward model, padded to the longest
-/// model; [M, B, ·].
-#[derive(Debug)]
-pub(super) struct Rows {
-    pub x: Tensor<3>,
-    pub chosen: Tensor<3>,
-    pub legal: Tensor<3>,
-    pub advantage: Tensor<3>,
-    pub weight: Tensor<3>,
+/// The batch on the host, as it goes to the device: one row per sample of each forward model,
+/// padded to the longest model, each array row-major [M, B, ·].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HostRows {
+    /// Forward models M.
+    pub models: usize,
+    /// Rows per model B (the longest model's samples).
+    pub rows: usize,
+    /// Observations [M, B, input].
+    pub x: Vec<f32>,
+    /// The chosen action, one-hot [M, B, actions].
+    pub chosen: Vec<f32>,
+    /// 1 for a legal action, 0 for an illegal one [M, B, actions].
+    pub legal: Vec<f32>,
+    /// The advantages [M, B] (0 in padding and in runs that sit out).
+    pub advantage: Vec<f32>,
+    /// Each row's weight 1/n_m [M, B] (0 in padding and in runs that sit out).
+    pub weight: Vec<f32>,
 }
 
-impl Rows {
+impl HostRows {
     /// Packs every run's samples; a run that is not `active` keeps its rows (so the shapes stay)
     /// but contributes nothing to the loss.
-    pub fn pack(
+    pub(super) fn pack(
         batches: &[(&Rollout, &Advantages)],
         active: &[bool],
         layout: &Layout,
         (obs, input, actions): (usize, usize, usize),
-        device: &burn::tensor::Device,
-    ) -> Rows {
+    ) -> HostRows {
         let (models, agents) = (layout.models, layout.agents);
         let mut counts = vec![0usize; models];
         for (r, (rollout, _)) in batches.iter().enumerate() {
@@ -80,14 +88,47 @@ impl Rows {
                 }
             }
         }
-        let tensor = |data: Vec<f32>, width: usize| Tensor::<3>::from_data(TensorData::new(data, [models, rows, width]), device);
+        HostRows { models, rows, x, chosen, legal, advantage, weight }
+    }
+
+    /// The rows on `device`.
+    pub(super) fn upload(self, device: &burn::tensor::Device) -> Rows {
+        let (models, rows) = (self.models, self.rows);
+        let width = |len: usize| len / (models * rows);
+        let tensor = |data: Vec<f32>| {
+            let w = width(data.len());
+            Tensor::<3>::from_data(TensorData::new(data, [models, rows, w]), device)
+        };
         Rows {
-            x: tensor(x, input),
-            chosen: tensor(chosen, actions),
-            legal: tensor(legal, actions),
-            advantage: tensor(advantage, 1),
-            weight: tensor(weight, 1),
+            x: tensor(self.x),
+            chosen: tensor(self.chosen),
+            legal: tensor(self.legal),
+            advantage: tensor(self.advantage),
+            weight: tensor(self.weight),
         }
+    }
+}
+
+/// The batch on the device ([`HostRows`] uploaded); [M, B, ·].
+#[derive(Debug)]
+pub(super) struct Rows {
+    pub x: Tensor<3>,
+    pub chosen: Tensor<3>,
+    pub legal: Tensor<3>,
+    pub advantage: Tensor<3>,
+    pub weight: Tensor<3>,
+}
+
+impl Rows {
+    /// Packs every run's samples and uploads them (see [`HostRows::pack`]).
+    pub fn pack(
+        batches: &[(&Rollout, &Advantages)],
+        active: &[bool],
+        layout: &Layout,
+        sizes: (usize, usize, usize),
+        device: &burn::tensor::Device,
+    ) -> Rows {
+        HostRows::pack(batches, active, layout, sizes).upload(device)
     }
 
     /// Log-probabilities of every action under `params` (per forward model), without autodiff.
@@ -117,15 +158,10 @@ pub(super) struct Gradients {
     pub run_sq: Tensor<1>,
 }
 
-/// The loss on per-agent copies of the parameters (`tracked`, autodiff) and its gradients.
-pub(super) fn gradients(
-    config: &TrainConfig,
-    tracked: [Tensor<3>; 4],
-    rows: &Rows,
-    anchors: &Anchors,
-    layout: &Layout,
-) -> Result<Gradients, TrainError> {
-    let log_probs = StackedMlp::log_probs(&tracked, rows.x.clone(), Some(rows.legal.clone()));
+/// The loss L = Σ_m L_m (see the module's doc) of `params` on `rows`: tracked (autodiff)
+/// parameters for [`gradients`], plain ones for its value alone.
+pub(super) fn loss(config: &TrainConfig, params: &[Tensor<3>; 4], rows: &Rows, anchors: &Anchors) -> Tensor<1> {
+    let log_probs = StackedMlp::log_probs(params, rows.x.clone(), Some(rows.legal.clone()));
     let chosen_log_prob = (log_probs.clone() * rows.chosen.clone()).sum_dim(2); // [M, B, 1]
     let surrogate = match (config.ppo_clip, &anchors.old_chosen) {
         (Some(clip), Some(old)) => {
@@ -145,6 +181,18 @@ pub(super) fn gradients(
         let kl = (log_probs.clone().exp() * (log_probs.clone() - init.clone())).sum_dim(2);
         loss = loss + (kl * rows.weight.clone()).sum().mul_scalar(config.kl_coef);
     }
+    loss
+}
+
+/// The loss on per-agent copies of the parameters (`tracked`, autodiff) and its gradients.
+pub(super) fn gradients(
+    config: &TrainConfig,
+    tracked: [Tensor<3>; 4],
+    rows: &Rows,
+    anchors: &Anchors,
+    layout: &Layout,
+) -> Result<Gradients, TrainError> {
+    let loss = loss(config, &tracked, rows, anchors);
     let backward = loss.backward();
     let mut grads: Vec<Tensor<3>> = Vec::with_capacity(4);
     for p in &tracked {

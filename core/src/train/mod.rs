@@ -55,6 +55,7 @@ use adam::StackedAdam;
 use batch::RunBatch;
 use checkpoint::Recovery;
 pub use error::TrainError;
+pub use loss::HostRows;
 use layout::{flatten, EpochNorms, Layout, ReadBack};
 use loss::{Anchors, Rows};
 
@@ -468,6 +469,35 @@ impl Trainer {
         Ok(batches)
     }
 
+    /// The next update's problem as the device gets it, for the benchmark's peers (TensorFlow.js,
+    /// jax-js, numpy, PyTorch), which start from it and must compute the same loss: the current
+    /// parameters, the rows of a freshly collected batch (every run's, as [`Trainer::step`]
+    /// packs them) and the loss the lab computes there. It plays one batch, so the runs' random
+    /// streams move on; the parameters do not change.
+    pub async fn update_probe(&mut self) -> Result<UpdateProbe, TrainError> {
+        let batches = self.collect()?;
+        let pairs: Vec<(&Rollout, &Advantages)> = batches.iter().map(|b| (&b.rollout, &b.advantages)).collect();
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
+        let rows = HostRows::pack(&pairs, &vec![true; pairs.len()], &self.layout, sizes);
+        let plain = TrainConfig { ppo_clip: None, entropy_coef: 0.0, kl_coef: 0.0, ..self.config.clone() };
+        let device = self.backend.device.clone();
+        let loss = loss::loss(&plain, &self.forward_params(&self.params), &rows.clone().upload(&device), &Anchors { old_chosen: None, init_log_probs: None });
+        let loss = read_back(loss).await?.first().copied().unwrap_or(f32::NAN);
+        let [w1, b1, w2, b2] = self.host.params.clone();
+        Ok(UpdateProbe {
+            input: self.shape.input,
+            hidden: self.shape.hidden,
+            actions: self.shape.actions,
+            w1,
+            b1,
+            w2,
+            b2,
+            learning_rates: self.adam.learning_rates().to_vec(),
+            rows,
+            loss,
+        })
+    }
+
     /// `estimator`'s advantages and ledger on a rollout, with what it needs: step rewards or
     /// episode returns, and the game's payoffs with the collecting policies.
     fn estimate(&self, estimator: Estimator, rollout: &Rollout, policies: Option<&Vec<Vec<f64>>>) -> Result<Advantages, TrainError> {
@@ -555,6 +585,33 @@ impl Trainer {
         let options = self.config.estimator_options();
         Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, &options, max_samples, estimate))
     }
+}
+
+/// One update's problem as the device gets it ([`Trainer::update_probe`]): plain policy
+/// gradient (no clipping, entropy or KL) with separate policies, so forward models and parameter
+/// models coincide.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateProbe {
+    /// Observation size O.
+    pub input: usize,
+    /// Hidden units H.
+    pub hidden: usize,
+    /// Actions A.
+    pub actions: usize,
+    /// W1 [M, O, H], row-major.
+    pub w1: Vec<f32>,
+    /// b1 [M, 1, H].
+    pub b1: Vec<f32>,
+    /// W2 [M, H, A].
+    pub w2: Vec<f32>,
+    /// b2 [M, 1, A].
+    pub b2: Vec<f32>,
+    /// Adam's learning rate per model [M].
+    pub learning_rates: Vec<f32>,
+    /// The rows.
+    pub rows: HostRows,
+    /// The lab's loss L = −Σ_m Σ_b w_b A_b log π_m(a_b | o_b) at these parameters.
+    pub loss: f32,
 }
 
 /// One compared estimator's squared agent norms, or why it does not apply.
