@@ -57,13 +57,26 @@ profile = cargo["profile"]["wasm-release"]
 check("the page's release profile", profile.get("lto") is True and profile.get("codegen-units") == 1,
       f"`wasm-release`: lto = {profile.get('lto')}, codegen-units = {profile.get('codegen-units')}, opt-level = {profile.get('opt-level')!r}, panic = {profile.get('panic')!r}")
 
+# A profile per module: the page small (opt-level z), the CPU training worker fast (wasm-worker,
+# opt-level 3, wasm-opt -O3), every module from a profile with LTO and wasm-opt.
 html = open("app/index.html").read()
 links = re.findall(r'<link data-trunk rel="rust"[^>]*>', html)
-opts = [re.search(r'data-wasm-opt="([^"]*)"', l) for l in links]
-levels = [m.group(1) if m else "none" for m in opts]
-profiles = ['data-cargo-profile-release="wasm-release"' in l for l in links]
-check("wasm-opt on every module", bool(links) and all(l not in ("none", "0") for l in levels) and all(profiles),
-      f"{len(links)} wasm modules, wasm-opt levels {levels}, all from `wasm-release`: {all(profiles)}")
+modules = {}
+for l in links:
+    name = re.search(r'data-bin="([^"]*)"', l)
+    prof = re.search(r'data-cargo-profile-release="([^"]*)"', l)
+    opt = re.search(r'data-wasm-opt="([^"]*)"', l)
+    modules[name.group(1) if name else "?"] = (prof.group(1) if prof else "release", opt.group(1) if opt else "none")
+lto = {name: cargo["profile"].get(prof, {}).get("lto", cargo["profile"].get("wasm-release", {}).get("lto"))
+       for name, (prof, _) in modules.items()}
+check("wasm-opt and LTO on every module", bool(modules) and all(o not in ("none", "0") for _, o in modules.values())
+      and all(v is True for v in lto.values()),
+      "; ".join(f"`{n}`: profile `{p}`, wasm-opt -O{o}" for n, (p, o) in modules.items()))
+worker = cargo["profile"].get("wasm-worker", {})
+check("a profile per module", modules.get("creditlab-app", ("", ""))[1] == "z"
+      and modules.get("creditlab-worker", ("", ""))[0] == "wasm-worker" and worker.get("opt-level") == 3,
+      f"the page at opt-level {profile.get('opt-level')!r} (size), the CPU worker from `wasm-worker` at opt-level "
+      f"{worker.get('opt-level')!r} (speed)")
 
 print("\n".join(lines))
 sys.exit(1 if failed else 0)
