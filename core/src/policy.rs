@@ -327,6 +327,51 @@ impl PolicyView for RunPolicy<'_> {
     }
 }
 
+/// A [`RunPolicy`] that remembers its answers for one batch: a batch asks the same question
+/// many times (a one-step game's one state in every episode, Kuhn poker's 12 information sets),
+/// and the probabilities are a pure function of (agent, observation, legal actions), so a
+/// rollout played through it is bit for bit the same, with one forward pass per distinct
+/// question. At most [`MemoPolicy::CAPACITY`] answers are kept (a game whose observations rarely
+/// repeat just computes the rest).
+#[derive(Debug)]
+pub struct MemoPolicy<'a> {
+    policy: RunPolicy<'a>,
+    /// (agent, observation bits, legal bits) → probabilities.
+    answers: std::cell::RefCell<std::collections::HashMap<Vec<u32>, Vec<f32>>>,
+    /// The key being looked up (reused: a hit allocates nothing).
+    key: std::cell::RefCell<Vec<u32>>,
+}
+
+impl<'a> MemoPolicy<'a> {
+    /// Answers kept at most.
+    pub const CAPACITY: usize = 4096;
+
+    /// Remembers `policy`'s answers.
+    pub fn new(policy: RunPolicy<'a>) -> Self {
+        Self { policy, answers: Default::default(), key: Default::default() }
+    }
+}
+
+impl PolicyView for MemoPolicy<'_> {
+    fn probs(&self, agent: usize, obs: &[f32], legal: &[bool], out: &mut [f32]) {
+        let mut key = self.key.borrow_mut();
+        key.clear();
+        key.push(agent as u32);
+        key.extend(obs.iter().map(|x| x.to_bits()));
+        key.extend(legal.iter().map(|&l| u32::from(l)));
+        let mut answers = self.answers.borrow_mut();
+        if let Some(p) = answers.get(key.as_slice()) {
+            let n = p.len().min(out.len());
+            out[..n].copy_from_slice(&p[..n]);
+            return;
+        }
+        self.policy.probs(agent, obs, legal, out);
+        if answers.len() < Self::CAPACITY {
+            answers.insert(key.clone(), out.to_vec());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +427,31 @@ mod tests {
             })
             .collect();
         assert!(pre.iter().any(|v| v.abs() > 3.0) && pre.iter().any(|v| v.abs() < 0.5), "pre-activations {pre:?}");
+    }
+
+    /// The memo answers every question as the policy does, bit for bit, including questions
+    /// that differ only in the agent or the legal actions, and keeps at most its capacity.
+    #[test]
+    fn the_memo_answers_as_the_policy_does() {
+        let (o, h, a) = (2usize, 5usize, 3usize);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let shape = PolicyShape { models: 2, input: o, hidden: h, actions: a };
+        let flat: Vec<f32> = (0..shape.params_per_model() * 2).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let host = HostPolicy::from_flat(shape, 2, PolicySharing::Separate, &flat);
+        let plain = RunPolicy { host: &host, run: 0 };
+        let memo = MemoPolicy::new(plain);
+        let questions: Vec<(usize, Vec<f32>, Vec<bool>)> = (0..5000)
+            .map(|i| (i % 2, vec![(i % 7) as f32 * 0.5, (i / 7 % 1000) as f32], vec![true, i % 3 != 0, true]))
+            .collect();
+        for round in 0..2 {
+            for (agent, obs, legal) in &questions {
+                let (mut want, mut got) = (vec![0.0f32; a], vec![0.0f32; a]);
+                plain.probs(*agent, obs, legal, &mut want);
+                memo.probs(*agent, obs, legal, &mut got);
+                assert_eq!(want.iter().map(|p| p.to_bits()).collect::<Vec<_>>(), got.iter().map(|p| p.to_bits()).collect::<Vec<_>>(), "round {round}: agent {agent}, obs {obs:?}, legal {legal:?}");
+            }
+        }
+        assert_eq!(memo.answers.borrow().len(), MemoPolicy::CAPACITY);
     }
 
     /// The host's analytic score norm ‖∇ log π(a|x)‖² equals the squared norm of burn's

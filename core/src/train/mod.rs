@@ -48,7 +48,7 @@ use crate::env::AnyGame;
 use crate::estimator::{Estimator, Rewards};
 use crate::inspect::{BatchView, RunId, SameBatch};
 use crate::metrics::{Divergence, Resume, RunReport, StepReport, TheoryCheck};
-use crate::policy::{HostPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
+use crate::policy::{HostPolicy, MemoPolicy, PolicyShape, PolicySharing, RunPolicy, StackedMlp};
 use crate::rng::RunStreams;
 use crate::rollout::{play_any, Rollout};
 use adam::StackedAdam;
@@ -459,7 +459,7 @@ impl Trainer {
         let mut batches = Vec::with_capacity(self.runs.len());
         for r in 0..self.runs.len() {
             let estimator = self.runs[r].estimator;
-            let policy = RunPolicy { host: &self.host, run: r };
+            let policy = MemoPolicy::new(RunPolicy { host: &self.host, run: r });
             let anchors = estimator.needs().anchors;
             let rollout = play_any(&self.game, &policy, groups, group_size, &mut self.runs[r].streams, anchors);
             let policies = self.counterfactual_policies(r);
