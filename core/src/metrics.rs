@@ -139,7 +139,7 @@ impl TheoryCheck {
                 (*own > 0.0).then(|| global / own).and_then(finite)
             })
             .collect();
-        let predicted = (0..agents).map(|k| predicted_inflation(batch, k as u32)).collect();
+        let predicted = predicted_inflations(batch, agents);
         let norms = compared
             .into_iter()
             .map(|(estimator, result)| match result {
@@ -354,6 +354,7 @@ impl RunReport {
         let batch: &Batch = &rollout.batch;
         let actions = rollout.actions;
         let finite = |v: f32| v.is_finite().then_some(v);
+        let predicted = predicted_inflations(batch, game.agents());
         let agent_reports = (0..game.agents())
             .map(|k| {
                 let mine: Vec<usize> = (0..batch.len()).filter(|&i| batch.samples[i].agent as usize == k).collect();
@@ -388,7 +389,7 @@ impl RunReport {
                     entropy: mean_std(&entropies).0,
                     action_probs,
                     update_norm: finite(policy.host.model_change(before, policy.host.model(policy.run, k))),
-                    predicted_inflation: predicted_inflation(batch, k as u32),
+                    predicted_inflation: predicted[k],
                 }
             })
             .collect();
@@ -523,32 +524,40 @@ pub fn mean_std(values: &[f32]) -> (f32, f32) {
 /// σ_k over the agent's samples in that group; averaged over groups where σ > 0 and the agent
 /// has at least two samples. Agent-wise normalisation makes this factor 1.
 pub fn predicted_inflation(batch: &Batch, agent: u32) -> Option<f32> {
-    // One pass over the batch: every group's rewards in sample order, all and the agent's own
-    // (groups in ascending order, as the sums always ran).
-    let mut groups: std::collections::BTreeMap<u32, (Vec<f32>, Vec<f32>)> = std::collections::BTreeMap::new();
+    predicted_inflations(batch, agent as usize + 1)[agent as usize]
+}
+
+/// [`predicted_inflation`] of agents 0..`agents`, in one pass over the batch.
+pub fn predicted_inflations(batch: &Batch, agents: usize) -> Vec<Option<f32>> {
+    // Every group's rewards in sample order, all and each agent's own (groups in ascending
+    // order, as the sums always ran).
+    let mut groups: std::collections::BTreeMap<u32, (Vec<f32>, Vec<Vec<f32>>)> = std::collections::BTreeMap::new();
     for s in &batch.samples {
-        let (pooled, own) = groups.entry(s.group).or_default();
+        let (pooled, own) = groups.entry(s.group).or_insert_with(|| (Vec::new(), vec![Vec::new(); agents]));
         pooled.push(s.reward);
-        if s.agent == agent {
+        if let Some(own) = own.get_mut(s.agent as usize) {
             own.push(s.reward);
         }
     }
-    let mut total = 0.0f64;
-    let mut count = 0usize;
+    let mut total = vec![0.0f64; agents];
+    let mut count = vec![0usize; agents];
     for (pooled, own) in groups.values() {
-        if pooled.len() < 2 || own.len() < 2 {
+        if pooled.len() < 2 {
             continue;
         }
         let (mu, sigma) = mean_std(pooled);
-        let (mu_k, sigma_k) = mean_std(own);
         if sigma <= 0.0 {
             continue;
         }
-        let (mu, sigma, mu_k, sigma_k) = (f64::from(mu), f64::from(sigma), f64::from(mu_k), f64::from(sigma_k));
-        total += (sigma_k * sigma_k + (mu_k - mu).powi(2)) / (sigma * sigma);
-        count += 1;
+        let (mu, sigma) = (f64::from(mu), f64::from(sigma));
+        for (k, own) in own.iter().enumerate().filter(|(_, own)| own.len() >= 2) {
+            let (mu_k, sigma_k) = mean_std(own);
+            let (mu_k, sigma_k) = (f64::from(mu_k), f64::from(sigma_k));
+            total[k] += (sigma_k * sigma_k + (mu_k - mu).powi(2)) / (sigma * sigma);
+            count[k] += 1;
+        }
     }
-    (count > 0).then(|| (total / count as f64) as f32)
+    total.iter().zip(&count).map(|(t, &c)| (c > 0).then(|| (t / c as f64) as f32)).collect()
 }
 
 #[cfg(test)]
