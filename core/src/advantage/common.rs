@@ -212,9 +212,12 @@ pub(crate) fn step_level<K: Ord + Clone>(
     let values: Vec<f64> = batch.samples.iter().map(|s| f64::from(s.reward)).collect();
     let normalized = normalize_by_key(&keys, &values, options);
     let mut out = Advantages::default();
+    // Each key's name is formatted once (a batch has few keys and many samples).
+    let mut names: BTreeMap<&K, String> = BTreeMap::new();
     for ((key, value), (adv, stats)) in keys.iter().zip(&values).zip(normalized) {
         out.values.push(adv as f32);
-        out.ledger.push(ledger_entry(key_name(key), &stats, *value, adv));
+        let name = names.entry(key).or_insert_with(|| key_name(key)).clone();
+        out.ledger.push(ledger_entry(name, &stats, *value, adv));
     }
     out
 }
