@@ -23,8 +23,8 @@ first_fetch = page["gzip"] + (cpu_worker["gzip"] if cpu_worker else 0)
 out = [
     "## Page (`.ci/bench`, `tests/e2e/bench.mjs`)",
     "",
-    f"Measured {day} on {cores} cores ({cpu}): the release page from `dist/` (trunk, `wasm-release` profile, "
-    "wasm-opt), served on localhost to headless Chromium, CPU backend (no WebGPU adapter). "
+    f"Measured {day} on {cores} cores ({cpu}): the release page from `dist/` (trunk: the page from profile "
+    "`wasm-release`, the CPU worker from `wasm-worker`; wasm-opt), served on localhost to headless Chromium, CPU backend (no WebGPU adapter). "
     "An *update* is one step of every run on the page (runs = estimators × seeds); updates/s over 4 s at "
     "full speed after a 1 s warm-up, read from the page's progress line (env steps, forward, estimator, "
     "backward, Adam, the report to the page and its charts).",
@@ -101,6 +101,12 @@ line("gzipped wasm fetched before the first update (page + CPU worker)", first_f
 line("first update drawn after navigation", startup["first_update_ms"] < 2000, f"{startup['first_update_ms']:.0f} ms (budget < 2 s)")
 line("bandit lesson at 256 rows per agent, one run", one_run["updates_per_second"] >= 500,
      f"{one_run['updates_per_second']:.0f} updates/s (budget ≥ 500)")
+scales = next(b for b in e2e if b["name"] == "scales")
+line("the scales lesson at full speed", scales["updates_per_second"] >= 1200,
+     f"{scales['updates_per_second']:.0f} updates/s (budget ≥ 1,200)")
+seeds = next(b for b in e2e if b["name"].startswith("bandit, 32 seeds"))
+line("32 seeds × 256 rows per agent", seeds["updates_per_second"] >= 40,
+     f"{seeds['updates_per_second']:.0f} updates/s (budget ≥ 40)")
 worst = max(longest or 0, start_longest or 0)
 line("longest main-thread task while training, from the click on Start", worst <= 50,
      "none over 50 ms" if not worst else f"{worst:.0f} ms (budget ≤ 50 ms; after the first second: {over(longest)})")
