@@ -13,13 +13,12 @@
 // a failure).
 // Usage: node tests/peers/bench.mjs [dist]   Env: BENCH_ROWS (default 8,64,256,1024),
 //        BENCH_STEPS (timed updates, default 200), BENCH_PEERS=0 (the lab only), CHROMIUM.
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveDist } from "../e2e/serve.mjs";
+import { launchChromium } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { chromium } = createRequire(join(here, "..", "e2e", "package.json"))("playwright-core");
 
 const dist = resolve(process.argv[2] ?? "dist");
 const rows = (process.env.BENCH_ROWS ?? "8,64,256,1024").split(",").map(Number);
@@ -65,11 +64,7 @@ const ASK_WORKER = ({ rows, updates, rounds }) => new Promise((done, fail) => {
 
 const lab = await serveDist(dist);
 const peers = await serveDist(resolve(here));
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--enable-unsafe-webgpu"],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
     const page = await browser.newPage();

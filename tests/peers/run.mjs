@@ -10,16 +10,14 @@
 //      e.g. "tfjs/wasm,jax-js"), PEER_ROWS (the synthetic probes' batch sizes, default
 //      "8,64,256,1024"), CHROMIUM (default /usr/bin/chromium).
 // Exit status 1 when a peer that ran reports loss_ok false (an unavailable backend is not a failure).
-import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveDist } from "../e2e/serve.mjs";
+import { launchChromium } from "./browser.mjs";
 import { syntheticProbe } from "./reference.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-// playwright-core is the e2e tests' dependency; resolve it from there.
-const { chromium } = createRequire(join(here, "..", "e2e", "package.json"))("playwright-core");
 
 const updates = Number(process.env.PEER_UPDATES ?? 50);
 const warmup = Number(process.env.PEER_WARMUP ?? 5);
@@ -30,16 +28,7 @@ const probes = process.argv[2]
     : (process.env.PEER_ROWS ?? "8,64,256,1024").split(",").map((rows) => syntheticProbe(Number(rows)));
 
 const server = await serveDist(resolve(here));
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    // --enable-unsafe-webgpu is what exposes WebGPU in headless Chromium (on a machine without a
-    // GPU the adapter is SwiftShader, on the CPU); WebGL2 is there without flags (ANGLE on
-    // SwiftShader). --enable-features=Vulkan, --use-angle=swiftshader and
-    // --use-webgpu-adapter=swiftshader changed nothing here (Chromium 156, no GPU), so they are
-    // left out: on a machine with a GPU they would force the software path.
-    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-           "--disable-component-update", "--enable-unsafe-webgpu"],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
     const page = await browser.newPage();
