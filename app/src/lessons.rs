@@ -73,7 +73,7 @@ pub const LESSONS: &[Lesson] = &[
                     updates were 0.26, 0.24 and 0.92 under the global baseline. Agent-wise normalisation makes every agent's \
                     advantages mean 0, std 1 (factor 1, the grey line at 1 in its column), so the norms are of the same \
                     order for all agents (0.75, 1.03 and 0.98). Later the ×1000 agent settles on its best arm and its norm \
-                    becomes the smallest — mean over the seeds at update 150: 0.18, 0.30 and 0.03: a norm shrinks as an agent \
+                    becomes the smallest — mean over the seeds at update 150: 0.16, 0.29 and 0.03: a norm shrinks as an agent \
                     converges, whatever the baseline.",
             },
             LessonStep {
