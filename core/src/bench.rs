@@ -107,7 +107,6 @@ pub struct UpdateStep {
     pub lab_ms: f64,
     /// Mean update-step time (ms): in a browser that is not cross-origin isolated the clock
     /// ticks in 0.1 ms steps, and the mean of many steps is the figure that survives that.
-    #[serde(default)]
     pub mean_ms: f64,
 }
 
@@ -138,14 +137,10 @@ pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backen
     })
 }
 
-/// The update-step case with `rows` rows per agent as the peers get it: the parameters after
-/// `warmup` updates, a fresh batch's rows and the lab's loss there ([`Trainer::update_probe`]).
-pub async fn update_probe(rows: u32, backend: Backend, warmup: u32) -> Result<UpdateProbe, TrainError> {
-    let mut trainer = Trainer::new(rows_case(rows), backend).await?;
-    for _ in 0..warmup {
-        trainer.step().await?;
-    }
-    trainer.update_probe().await
+/// The update-step case with `rows` rows per agent as the peers get it: the initial parameters,
+/// a first batch's rows and the lab's loss there ([`Trainer::update_probe`]).
+pub async fn update_probe(rows: u32, backend: Backend) -> Result<UpdateProbe, TrainError> {
+    Trainer::new(rows_case(rows), backend).await?.update_probe().await
 }
 
 /// The table header the benchmark prints (markdown).

@@ -125,8 +125,11 @@ impl StackedMlp {
         let on_host = value.device() == Device::flex();
         // tanh(a) = (e^{2a} − 1) / (e^{2a} + 1), |a| ≤ 15 (tanh(±15) is ±1 in f32): flex's own
         // `tanh` calls libm's `tanhf` per element, several times the cost of `expf`.
-        let y = match on_host.then(|| map_on_host(&value, exp::tanh_in_place)).flatten() {
-            Some(y) => y,
+        let y = match on_host.then(|| host_values(&value)).flatten() {
+            Some(mut v) => {
+                exp::tanh_in_place(&mut v);
+                Tensor::from_data(TensorData::new(v, value.dims()), &value.device())
+            }
             None => {
                 let z = value.clone().clamp(-15.0, 15.0).mul_scalar(2.0).exp();
                 z.clone().sub_scalar(1.0).div(z.add_scalar(1.0))
@@ -144,8 +147,7 @@ impl StackedMlp {
             logits = logits + legal.sub_scalar(1.0).mul_scalar(1e9);
         }
         let value = logits.clone().without_autodiff();
-        let host = if on_host { value.clone().into_data().try_to_vec::<f32>().ok() } else { None };
-        let Some(mut y) = host else {
+        let Some(mut y) = on_host.then(|| host_values(&value)).flatten() else {
             return log_softmax(logits, 2);
         };
         let (dims, device) = (value.dims(), value.device());
@@ -162,19 +164,20 @@ impl StackedMlp {
     }
 }
 
-/// `f` applied to a CPU tensor's values, in place on the host (flex keeps its tensors in host
-/// memory: the read is a copy, never a device round trip); `None` if they are not f32.
-fn map_on_host(t: &Tensor<3>, f: impl Fn(&mut [f32])) -> Option<Tensor<3>> {
-    let (dims, device) = (t.dims(), t.device());
-    let mut v = t.clone().into_data().try_to_vec::<f32>().ok()?;
-    f(&mut v);
-    Some(Tensor::from_data(TensorData::new(v, dims), &device))
+/// A CPU tensor's values on the host (flex keeps its tensors in host memory: the read is a copy,
+/// never a device round trip); `None` if they are not f32.
+fn host_values(t: &Tensor<3>) -> Option<Vec<f32>> {
+    t.clone().into_data().try_to_vec::<f32>().ok()
 }
 
 /// tanh as the device computes it (see [`StackedMlp::log_probs`]): [`exp::tanh`], the same bits
 /// natively and in wasm.
 pub use crate::exp::tanh;
 
+/// The policy's parameters read back to the host, evaluated on the CPU for rollouts and exact
+/// evaluations (the batch of decisions an episode needs is tiny and sequential; the device does
+/// the batched loss, backward pass and Adam).
+///
 /// The forward pass is the device's, written out: `h = tanh(x W1 + b1)` (the device's [`tanh`]),
 /// `logits = h W2 + b2`, softmax over the legal actions. [`crate::exp`] makes it bit-identical
 /// natively and in wasm.

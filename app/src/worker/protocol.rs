@@ -70,7 +70,7 @@ pub enum ToWorker {
     Inject(Fault),
     /// Times the update step in this very module, on the CPU, and describes each case's update
     /// for the in-browser peers (answered by `Bench`). Not sent by the page: `.ci/bench` posts it
-    /// to the worker the page ships (`tests/e2e/bench.mjs`), so the shipped build is what is timed.
+    /// to the worker the page ships (`tests/peers/bench.mjs`), so the shipped build is what is timed.
     Bench {
         /// Rows per agent of each case (the update-step cases of `creditlab::bench`).
         rows: Vec<u32>,

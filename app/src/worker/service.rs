@@ -402,7 +402,7 @@ async fn bench(rows: &[u32], updates: u32) -> FromWorker {
     let (mut steps, mut probes) = (Vec::new(), Vec::new());
     for &r in rows {
         let timed = creditlab::bench::measure_update_step(r, creditlab::bench::rows_case(r), backend::cpu("bench"), updates).await;
-        let probe = creditlab::bench::update_probe(r, backend::cpu("bench"), 0).await;
+        let probe = creditlab::bench::update_probe(r, backend::cpu("bench")).await;
         match (timed, probe) {
             (Ok(step), Ok(probe)) => {
                 steps.push(step);
@@ -435,4 +435,3 @@ async fn yield_to_messages() {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
-

@@ -469,8 +469,8 @@ impl Trainer {
         Ok(batches)
     }
 
-    /// The next update's problem as the device gets it, for the benchmark's peers (TensorFlow.js,
-    /// jax-js, numpy, PyTorch), which start from it and must compute the same loss: the current
+    /// The next update's problem as the device gets it, for the benchmark's in-browser peers
+    /// (TensorFlow.js, jax-js), which start from it and must compute the same loss: the current
     /// parameters, the rows of a freshly collected batch (every run's, as [`Trainer::step`]
     /// packs them) and the loss the lab computes there. It plays one batch, so the runs' random
     /// streams move on; the parameters do not change.
@@ -587,9 +587,9 @@ impl Trainer {
     }
 }
 
-/// One update's problem as the device gets it ([`Trainer::update_probe`]): plain policy
-/// gradient (no clipping, entropy or KL) with separate policies, so forward models and parameter
-/// models coincide.
+/// One update's problem as the device gets it ([`Trainer::update_probe`]): the plain policy
+/// gradient (no clipping, entropy or KL). The parameters are per parameter model and the rows per
+/// forward model: the two coincide with separate policies, as in the benchmark's cases.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateProbe {
     /// Observation size O.
