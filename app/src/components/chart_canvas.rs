@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::charts::Theme;
@@ -246,6 +247,31 @@ pub fn ChartCanvas(
             session.message.set(Some(format!("SVG export failed: {e}")));
         }
     };
+    // The width the chart is shown at, kept by a `ResizeObserver` on its figure. Reading the
+    // figure's `clientWidth` at each draw forced a layout of the whole page whenever the chart
+    // drawn before had changed its summary text: one layout per chart per redraw while training.
+    // The observer's callback runs after the browser's own layout, when the width costs nothing.
+    let shown_width = StoredValue::new(None::<i32>);
+    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>);
+    Effect::new(move |_| {
+        let Some(figure) = canvas.get().and_then(|element| element.parent_element()) else { return };
+        if observer.with_value(Option::is_some) {
+            return;
+        }
+        let observed = figure.clone();
+        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+            shown_width.try_set_value(Some(observed.client_width()));
+        });
+        if let Ok(resize) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+            resize.observe(&figure);
+            observer.set_value(Some((resize, on_resize)));
+        }
+    });
+    on_cleanup(move || {
+        if let Some((resize, _)) = observer.try_update_value(Option::take).flatten() {
+            resize.disconnect();
+        }
+    });
     Effect::new(move |_| {
         session.clock.redraw.track();
         let Some(element) = canvas.get() else { return };
@@ -260,7 +286,8 @@ pub fn ChartCanvas(
                 // reused by the next column — or the page unmounted): its reactive data is
                 // disposed with it, so draw nothing.
                 if !summary.is_disposed() && element.is_connected() {
-                    let shown = element.parent_element().map_or(0, |figure| figure.client_width());
+                    // Before the observer's first callback (the first draw), the width is read once.
+                    let shown = shown_width.get_value().unwrap_or_else(|| element.parent_element().map_or(0, |figure| figure.client_width()));
                     let fitted = if shown >= 200 { (shown as u32).min(width) } else { width };
                     let scale = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
                     let (backing_w, backing_h) = ((f64::from(fitted) * scale).round() as u32, (f64::from(height) * scale).round() as u32);
