@@ -71,6 +71,31 @@ enum Command {
         #[arg(long)]
         update_step: bool,
     },
+    /// Analyse a logged run from your own training (JSONL, a JSON array or CSV; fields and
+    /// aliases in --help): per step, who acts how often, rewards per group and agent, every
+    /// batch estimator's advantages, Dr. MAS's predicted inflation per agent, and whether the
+    /// file's own advantages match a reference estimator. Exit status 0 when they match one (in
+    /// its default semantics or a named variant) or the file has none; 1 otherwise, also when
+    /// they show a known normalisation bug.
+    #[command(after_long_help = inspect_help())]
+    Inspect {
+        /// The file ("-" reads standard input).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the whole analysis as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The estimator your training was set up to compute: a match of another one then
+        /// fails, and a std division missing or ignored is named.
+        #[arg(long, value_parser = estimator_parser())]
+        expect: Option<Estimator>,
+        /// With --expect: its mean-only variant (no division by the std).
+        #[arg(long, requires = "expect")]
+        expect_mean_only: bool,
+        /// Print no progress on standard error.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Compute one estimator's advantages and ledger for a batch read from standard input.
     #[command(after_long_help = ADVANTAGES_HELP)]
     Advantages {
@@ -370,9 +395,84 @@ fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result
     writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))
 }
 
+fn inspect_help() -> String {
+    let mut text = String::from(
+        "Input: JSONL (one sample object per line), a JSON array of sample objects, or CSV with a header\n\
+         line; the first character that is not white space tells which. Fields (then their aliases):\n",
+    );
+    for (name, aliases) in creditlab::import::FIELDS {
+        text.push_str(&format!("  {name:<10} {}\n", aliases[1..].join(", ")));
+    }
+    text.push_str(
+        "group, episode, agent and reward are required; turn defaults to the sample's order in its episode,\n\
+         step to 0. A record with grad_norm, step and agent and no reward is a logged gradient norm.\n\
+         advantage may be the per-token list of one response (all values equal). Other fields are ignored.\n\
+         Examples: public/examples/ (README, \"Your own run\").",
+    );
+    text
+}
+
+/// Reads `path` in chunks through the importer, with progress on standard error.
+fn import_file(path: &PathBuf, quiet: bool) -> Result<creditlab::import::ImportedRun, String> {
+    use creditlab::import::Importer;
+    let name = path.display().to_string();
+    let (mut reader, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), 0)
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(file), size)
+    };
+    let mut importer = Importer::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut next_report = 0.1;
+    loop {
+        let read = reader.read(&mut chunk).map_err(|e| format!("cannot read {name}: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        importer.push(&chunk[..read]).map_err(|e| format!("{name}: {e}"))?;
+        if !quiet && size > 8 << 20 && importer.bytes_read() as f64 >= next_report * size as f64 {
+            eprintln!("read {:.0} % ({} samples)", 100.0 * importer.bytes_read() as f64 / size as f64, importer.samples_read());
+            next_report += 0.1;
+        }
+    }
+    importer.finish().map_err(|e| format!("{name}: {e}"))
+}
+
+fn inspect(path: &PathBuf, json: bool, expect: Option<creditlab::import::Reference>, quiet: bool) -> Result<bool, String> {
+    let run = import_file(path, quiet)?;
+    let total_steps = creditlab::import::step_batches(&run).len();
+    let analysis = creditlab::import::analyse(&run, expect.as_ref(), |done, total| {
+        if !quiet && total >= 20 && done % (total / 10).max(1) == 0 {
+            eprintln!("analysed {done} of {total} steps");
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    let text = if json {
+        serde_json::to_string_pretty(&analysis).map_err(|e| format!("cannot encode the analysis: {e}"))?
+    } else {
+        creditlab::import::report::text(&analysis, &path.display().to_string(), total_steps)
+    };
+    writeln!(stdout, "{text}").map_err(|e| format!("cannot write standard output: {e}"))?;
+    Ok(analysis.passes())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Inspect { file, json, expect, expect_mean_only, quiet } => {
+            let expect = expect.map(|estimator| creditlab::import::Reference {
+                estimator,
+                variant: expect_mean_only.then(|| "mean-only".to_string()),
+                options: EstimatorOptions { mean_only: expect_mean_only, ..EstimatorOptions::default() },
+            });
+            match inspect(&file, json, expect, quiet) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::FAILURE,
+                Err(e) => Err(e),
+            }
+        }
         Command::Train { config, out, quiet } => train(config, out, quiet),
         Command::Eval { game, policy, json } => eval(game, &policy, json),
         Command::Bench { updates, update_step } => bench(updates, update_step),

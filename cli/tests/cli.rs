@@ -367,3 +367,36 @@ fn train_with_the_theory_check_prints_the_correlations() {
     let first: Vec<&str> = text.lines().nth(1).expect("row").split(',').collect();
     assert!(first[column].parse::<f32>().expect("a number") > 0.0);
 }
+
+/// `inspect`: the exit status a training repository's CI can rely on, the verdict named, JSON
+/// that parses, and a malformed file refused with its line and field.
+#[test]
+fn inspect_names_the_verdict_and_sets_the_exit_status() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/examples");
+    let run = |args: &[&str], file: &std::path::Path| creditlab().arg("inspect").args(args).arg(file).output().expect("run creditlab");
+    let ok = run(&["--quiet"], &examples.join("agent-wise.json"));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("the advantages match agent-wise"));
+    let bug = run(&[], &examples.join("solver-verifier.jsonl"));
+    assert_eq!(bug.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bug.stdout);
+    assert!(text.contains("deviation from agent-wise") && text.contains("whole batch"), "{text}");
+    assert!(text.contains("first group that differs: q1-0"), "{text}");
+    let json = run(&["--json"], &examples.join("bandit-grpo.csv"));
+    assert!(json.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["verdict"]["verdict"], "matches");
+    assert_eq!(value["verdict"]["reference"]["estimator"], "grpo-global");
+    assert_eq!(value["steps"].as_array().map(Vec::len), Some(2));
+    // Expecting mean-only of the estimator that matches: its std switch was ignored.
+    let ignored = run(&["--expect", "grpo-global", "--expect-mean-only"], &examples.join("bandit-grpo.csv"));
+    assert_eq!(ignored.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&ignored.stdout).contains("don't divide by std"));
+    let bad = temp_path("bad.jsonl");
+    std::fs::write(&bad, "{\"group\": 1, \"episode\": 1, \"agent\": 1, \"reward\": 1}\n{\"group\": 1, \"episode\": 2, \"agent\": 1, \"reward\": null}\n").expect("write");
+    let refused = run(&[], &bad);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("line 2, field `reward`: is missing"), "{stderr}");
+    assert!(refused.stdout.is_empty());
+}

@@ -17,6 +17,7 @@ pub mod env;
 pub mod estimator;
 pub mod exp;
 pub mod fields;
+pub mod import;
 pub mod inspect;
 pub mod metrics;
 pub mod policy;

@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["rollout", "policy"],
     &["advantage"],
     &["config", "metrics", "inspect"],
-    &["record"],
+    &["record", "import"],
     &["train"],
     &["bench"],
 ];
