@@ -61,6 +61,12 @@ type Scope = (u32, Option<u32>);
 
 /// GiGPO advantages and their ledger.
 pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
+    gigpo_with(batch, options, true)
+}
+
+/// [`gigpo`], with each ledger entry's note written out only if `notes` (formatting them is most
+/// of the cost on a large batch whose ledger nobody reads).
+pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool) -> Advantages {
     let samples = &batch.samples;
     let gamma = f64::from(options.gigpo_gamma);
     let omega = f64::from(options.gigpo_omega);
@@ -135,7 +141,7 @@ pub fn gigpo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
             std: stats.std as f32,
             value: step_return[i] as f32,
             advantage: advantage as f32,
-            note: Some(format!(
+            note: notes.then(|| format!(
                 "{}: A^E = {episode_term:.4} (R_i = {total:.4}, episode μ {:.4}, σ {:.4} over {}) + ω {omega} × A^S = {step_term:.4}",
                 reading.describe(),
                 es.mean,

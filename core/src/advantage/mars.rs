@@ -27,6 +27,11 @@ use crate::rollout::Batch;
 
 /// MARS advantages and their ledger.
 pub fn mars(batch: &Batch, options: &EstimatorOptions) -> Advantages {
+    mars_with(batch, options, true)
+}
+
+/// [`mars`], with each ledger entry's note written out only if `notes`.
+pub(crate) fn mars_with(batch: &Batch, options: &EstimatorOptions, notes: bool) -> Advantages {
     let eps = f64::from(options.eps);
     let gamma = f64::from(options.mars_gamma);
     let samples = &batch.samples;
@@ -91,7 +96,7 @@ pub fn mars(batch: &Batch, options: &EstimatorOptions) -> Advantages {
             std: stats.std as f32,
             value: returns[i] as f32,
             advantage: advantage as f32,
-            note: Some(format!(
+            note: notes.then(|| format!(
                 "r̃ = {:.4} (player reward μ {:.4}, σ {:.4} over {} turns); turn return {:.4}; mean/std over {} unique returns{}",
                 normalized[i],
                 rs.mean,

@@ -66,6 +66,21 @@ impl Estimator {
 }
 
 impl Estimator {
+    /// [`Estimator::compute`] for a batch estimator without the ledger's notes (the same values
+    /// and ledger otherwise), for callers that run many estimators over large batches and read
+    /// the values only (the conformance check of an imported run). Counterfactual estimators
+    /// need a game, so `None` for them.
+    pub fn compute_without_notes(self, batch: &Batch, options: &EstimatorOptions) -> Option<Advantages> {
+        match self {
+            Estimator::Gigpo => Some(gigpo::gigpo_with(batch, options, false)),
+            Estimator::Mars => Some(mars::mars_with(batch, options, false)),
+            _ if self.needs().payoff_oracle => None,
+            _ => self.compute(batch, options, None).ok(),
+        }
+    }
+}
+
+impl Estimator {
     /// The other readings of this estimator that the reference code computes, each with its
     /// label and options (the same-batch view shows them beside the configured one): GiGPO's
     /// agent-wise readings (Dr. MAS's code, own steps), RLOO's first-sample rule at episode

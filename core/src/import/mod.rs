@@ -141,7 +141,7 @@ pub struct StepAnalysis {
     pub group_sizes: [usize; 2],
     /// Per agent (in the file's agent order; agents absent at this step left out).
     pub agents: Vec<AgentSummary>,
-    /// The first [`LISTED_GROUPS`] groups.
+    /// The first [`LISTED_GROUPS`] groups (in [`analyse`], for the first step and the verdict's only).
     pub groups_listed: Vec<GroupSummary>,
     /// Every batch estimator.
     pub estimators: Vec<EstimatorSummary>,
@@ -269,7 +269,12 @@ fn estimator_summary(reference: &Reference, batch: &Batch, advantages: &Advantag
 }
 
 /// Analyses one step; `expect` as in [`check`].
-pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Reference>) -> (StepAnalysis, Detail) {
+pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Reference>) -> StepAnalysis {
+    analyse_step_with_hint(run, step, expect, None)
+}
+
+/// [`analyse_step`] with the step before's verdict as a hint ([`conformance::check_with_hint`]).
+fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&Reference>, hint: Option<&Verdict>) -> StepAnalysis {
     let batch = &step.batch;
     let agents = run.agents.len();
     let file: Option<Vec<f32>> = step.indices.iter().map(|&i| run.samples[i].advantage).collect();
@@ -333,7 +338,7 @@ pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Referen
     let references: Vec<Reference> = BATCH_ESTIMATORS.iter().map(|&e| Reference { estimator: e, variant: None, options: Default::default() }).collect();
     let advantages: Vec<Advantages> = references.iter().map(|r| r.compute(batch)).collect();
     let estimators = references.iter().zip(&advantages).map(|(r, a)| estimator_summary(r, batch, a, agents)).collect();
-    let mut verdict = check(batch, file.as_deref(), expect);
+    let mut verdict = conformance::check_with_hint(batch, file.as_deref(), expect, hint);
     if let Some(differing) = verdict.differing_mut() {
         for d in differing {
             let sample = &run.samples[step.indices[d.index]];
@@ -343,14 +348,7 @@ pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Referen
             d.agent = run.agents.name(sample.agent).to_string();
         }
     }
-    let keep = batch.len().min(DETAIL_SAMPLES);
-    let detail = Detail {
-        samples: batch.samples[..keep].to_vec(),
-        lines: step.indices[..keep].iter().map(|&i| run.samples[i].line).collect(),
-        file: file.as_ref().map(|f| f[..keep].to_vec()),
-        estimators: advantages.iter().map(|a| a.prefix(keep)).collect(),
-    };
-    let analysis = StepAnalysis {
+    StepAnalysis {
         step: step.step,
         samples: batch.len(),
         groups: episodes_in_group.len(),
@@ -360,27 +358,51 @@ pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Referen
         groups_listed: listed,
         estimators,
         verdict,
-    };
-    (analysis, detail)
+    }
+}
+
+/// The first [`DETAIL_SAMPLES`] samples of `step` with every batch estimator's advantages and
+/// ledger (notes included).
+pub fn detail(run: &ImportedRun, step: &StepBatch) -> Detail {
+    let batch = &step.batch;
+    let keep = batch.len().min(DETAIL_SAMPLES);
+    let file: Option<Vec<f32>> = step.indices[..keep].iter().map(|&i| run.samples[i].advantage).collect();
+    Detail {
+        samples: batch.samples[..keep].to_vec(),
+        lines: step.indices[..keep].iter().map(|&i| run.samples[i].line).collect(),
+        file,
+        estimators: BATCH_ESTIMATORS
+            .iter()
+            .map(|e| e.compute(batch, &Default::default(), None).unwrap_or_default().prefix(keep))
+            .collect(),
+    }
 }
 
 /// Analyses every step of `run`; `progress(done, total)` is called after each step.
 pub fn analyse(run: &ImportedRun, expect: Option<&Reference>, mut progress: impl FnMut(usize, usize)) -> Analysis {
     let steps = step_batches(run);
     let total = steps.len();
-    let mut analyses = Vec::with_capacity(total);
-    let mut chosen: Option<(u32, Verdict, Detail)> = None;
+    let mut analyses: Vec<StepAnalysis> = Vec::with_capacity(total);
+    // The verdict over the file: the first step that fails, else the first step.
+    let mut chosen: Option<usize> = None;
     for (i, step) in steps.iter().enumerate() {
-        let (analysis, detail) = analyse_step(run, step, expect);
-        let fails = !analysis.verdict.passes();
-        if chosen.is_none() || (fails && chosen.as_ref().is_some_and(|(_, v, _)| v.passes())) {
-            chosen = Some((analysis.step, analysis.verdict.clone(), detail));
+        let hint = analyses.last().map(|a| &a.verdict);
+        let analysis = analyse_step_with_hint(run, step, expect, hint);
+        if chosen.is_none() || (!analysis.verdict.passes() && chosen.is_some_and(|c| analyses[c].verdict.passes())) {
+            chosen = Some(i);
         }
         analyses.push(analysis);
         progress(i + 1, total);
     }
-    let (verdict_step, verdict, detail) =
-        chosen.unwrap_or((0, Verdict::NoAdvantages, Detail { samples: Vec::new(), lines: Vec::new(), file: None, estimators: Vec::new() }));
+    let chosen = chosen.unwrap_or(0);
+    let (verdict_step, verdict) = analyses.get(chosen).map_or((0, Verdict::NoAdvantages), |a| (a.step, a.verdict.clone()));
+    let detail = steps.get(chosen).map_or_else(|| Detail { samples: Vec::new(), lines: Vec::new(), file: None, estimators: Vec::new() }, |s| detail(run, s));
+    // Groups are listed for the first step and the verdict's (a file of many steps stays small).
+    for (i, analysis) in analyses.iter_mut().enumerate() {
+        if i != 0 && i != chosen {
+            analysis.groups_listed.clear();
+        }
+    }
     Analysis {
         samples: run.samples.len(),
         agents: run.agents.names.clone(),
