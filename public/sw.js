@@ -10,6 +10,8 @@
 const BUILD = new URL(self.location.href).searchParams.get("build") || "unknown";
 const CACHE = `creditlab-${BUILD}`;
 const WORKER_FILES = ["creditlab-worker_loader.js", "creditlab-worker.js", "creditlab-worker_bg.wasm"];
+// "Your run"'s example files (the app's `EXAMPLES`; a native test keeps the two lists equal).
+const EXAMPLE_FILES = ["examples/solver-verifier.jsonl", "examples/agent-wise.json", "examples/bandit-grpo.csv"];
 
 self.addEventListener("install", (event) => {
     event.waitUntil((async () => {
@@ -20,7 +22,7 @@ self.addEventListener("install", (event) => {
         await cache.put("./", page);
         // The page's own files, as trunk linked them (relative URLs), and the CPU worker's.
         const linked = [...html.matchAll(/(?:href|src)="(\.\/[^"#?]+)"/g)].map((m) => m[1]);
-        const files = [...new Set(linked)].concat(WORKER_FILES.map((f) => `./${f}?v=${BUILD}`));
+        const files = [...new Set(linked)].concat(WORKER_FILES.map((f) => `./${f}?v=${BUILD}`), EXAMPLE_FILES.map((f) => `./${f}`));
         await cache.addAll(files.map((url) => new Request(url, { cache: "reload" })));
         await self.skipWaiting();
     })());

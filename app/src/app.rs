@@ -17,6 +17,7 @@ use crate::components::same_batch::SameBatchView;
 use crate::components::share::Share;
 use crate::components::step_through::StepThrough;
 use crate::components::theory::TheoryView;
+use crate::components::your_run::{open_example, YourRunView};
 use crate::session::Session;
 use crate::url::PageState;
 
@@ -28,6 +29,9 @@ pub fn App() -> impl IntoView {
     let session = Session::new(config, inspect, teacher, decoded.fault);
     address::show_ignored(session, &decoded);
     address::follow(session);
+    if let Some(file) = &decoded.run {
+        open_example(session, file);
+    }
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     let columns = move || {
         let estimators = session.config.with(|c| c.estimators.len());
@@ -68,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || !hides("same-batch")><SameBatchView session /></Show>
                 <Show when=move || !hides("theory")><TheoryView session /></Show>
                 <Show when=move || !hides("share")><Share session /></Show>
+                <YourRunView session />
                 <About />
             </main>
         </div>

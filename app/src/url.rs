@@ -85,6 +85,9 @@ pub struct Decoded {
     /// A failure to provoke (`fault=device-loss@N` or `worker-panic@N`; tests and
     /// demonstrations); used once, not written back.
     pub fault: Option<crate::worker::Fault>,
+    /// An example file to open in "Your run" (`run=solver-verifier.jsonl`); used once, not
+    /// written back.
+    pub run: Option<String>,
 }
 
 impl Decoded {
@@ -226,6 +229,7 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     // The view and the teacher's settings.
     let mut inspect = 0;
     let mut fault = None;
+    let mut run = None;
     for (key, text) in &view {
         match key.as_str() {
             "hide" => {
@@ -249,6 +253,16 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                     ignore(key, "control names are letters, digits, - and _".into());
                 }
             }
+            "run" => match crate::session::your_run::EXAMPLES.iter().find(|(file, _)| *file == text.trim()) {
+                Some((file, _)) => run = Some((*file).to_string()),
+                None => ignore(
+                    key,
+                    format!(
+                        "“{text}” is not an example file ({})",
+                        crate::session::your_run::EXAMPLES.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            },
             "inspect" => match text.trim().parse::<usize>() {
                 Ok(i) => inspect = i,
                 Err(_) => ignore(key, format!("“{text}” is not a seed index")),
@@ -270,11 +284,11 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
         );
         inspect = 0;
     }
-    Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault }
+    Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault, run }
 }
 
 /// The parameters about the view rather than the experiment, in the order they are read.
-const VIEW_KEYS: [&str; 4] = ["hide", "lock", "inspect", "fault"];
+const VIEW_KEYS: [&str; 5] = ["hide", "lock", "inspect", "fault", "run"];
 
 #[cfg(test)]
 mod tests {

@@ -375,4 +375,10 @@ fn the_example_files_give_their_verdicts() {
         assert!(matches!(&step.verdict, Verdict::Deviates { deviation: Deviation::BatchWide, reference, .. } if reference.estimator == Estimator::AgentWise), "step {}: {:?}", step.step, step.verdict);
     }
     assert!(!analysis.passes());
+    // The bug-hunt lesson quotes the first group's verifier: a reward of 1 (all five of its
+    // answers scored 1) gets +0.42 in the file where agent-wise gives 0.
+    let Verdict::Deviates { differing, .. } = &analysis.verdict else { panic!("{:?}", analysis.verdict) };
+    let verifier = differing.iter().find(|d| d.agent == "verifier").expect("a verifier sample differs");
+    assert_eq!((verifier.group.as_str(), verifier.reward, verifier.reference), ("q1-0", 1.0, 0.0));
+    assert!((verifier.file - 0.42).abs() < 0.005, "{}", verifier.file);
 }

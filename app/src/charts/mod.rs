@@ -5,6 +5,7 @@ pub mod advantages;
 pub mod credit;
 pub mod figure;
 pub mod gradnorm;
+pub mod imported;
 pub mod policy;
 pub mod reward;
 pub mod theory;

@@ -14,3 +14,4 @@ pub mod predict;
 pub mod share;
 pub mod step_through;
 pub mod theory;
+pub mod your_run;

@@ -139,7 +139,10 @@ impl Experiment {
             | FromWorker::Error { .. }
             | FromWorker::Crashed { .. }
             | FromWorker::Unreadable { .. }
-            | FromWorker::Bench { .. } => {}
+            | FromWorker::Bench { .. }
+            | FromWorker::ImportProgress { .. }
+            | FromWorker::Imported { .. }
+            | FromWorker::ImportFailed { .. } => {}
         }
         None
     }

@@ -106,6 +106,8 @@ impl WorkerLink {
             | FromWorker::Stopped { generation, .. }
             | FromWorker::Error { generation, .. } => *generation,
             FromWorker::Crashed { .. } | FromWorker::Unreadable { .. } => return true,
+            // Imports are not about the experiment (the session hands them to `yours`).
+            FromWorker::ImportProgress { .. } | FromWorker::Imported { .. } | FromWorker::ImportFailed { .. } => return true,
             // Only the benchmark asks for it, talking to the worker directly.
             FromWorker::Bench { .. } => return false,
         };
@@ -143,7 +145,12 @@ impl WorkerLink {
                     "A message from the training worker could not be read ({error}). This is a bug in the lab; the runs so far are kept."
                 ))
             }
-            FromWorker::Views { .. } | FromWorker::SameBatch { .. } | FromWorker::Bench { .. } => {}
+            FromWorker::Views { .. }
+            | FromWorker::SameBatch { .. }
+            | FromWorker::Bench { .. }
+            | FromWorker::ImportProgress { .. }
+            | FromWorker::Imported { .. }
+            | FromWorker::ImportFailed { .. } => {}
         }
         None
     }

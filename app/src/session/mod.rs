@@ -18,6 +18,7 @@
 pub mod clock;
 pub mod experiment;
 pub mod link;
+pub mod your_run;
 
 use creditlab::{BackendInfo, RunRecord, TrainConfig};
 use leptos::prelude::*;
@@ -25,12 +26,13 @@ use leptos::prelude::*;
 pub use clock::{DrawLoad, Redraw, RedrawClock};
 pub use experiment::Experiment;
 pub use link::{WorkerLink, CPU_BY_DEFAULT, GPU_WORKER_LOADER, WORKER_LOADER};
+pub use your_run::YourRun;
 
 use crate::game_view::GameView;
 use crate::history::History;
 use crate::storage;
 use crate::url::Teacher;
-use crate::worker::{Fault, FromWorker, Pace, ToWorker};
+use crate::worker::{Fault, FromWorker, ImportSource, Pace, ToWorker};
 
 thread_local! {
     /// The page's session, for [`buffers_json`].
@@ -66,6 +68,8 @@ pub struct Session {
     pub data: Experiment,
     /// When the charts redraw.
     pub clock: RedrawClock,
+    /// An imported run from the user's own training ("Your run").
+    pub yours: YourRun,
 }
 
 impl Session {
@@ -81,6 +85,7 @@ impl Session {
             teacher: RwSignal::new(teacher),
             link: WorkerLink::new(),
             clock: RedrawClock::new(),
+            yours: YourRun::new(),
         };
         // A closed tab's stored reports go a day later (this page's go with each experiment).
         leptos::task::spawn_local(async {
@@ -229,7 +234,19 @@ impl Session {
 
     /// One message from the worker: dropped if it is about an older experiment, else handed to
     /// each part's reducer in turn (the worker's state first: the others read whether it runs).
+    /// Reads and analyses a logged run in the worker ("Your run").
+    pub fn import(self, source: ImportSource) {
+        let id = self.yours.begin(source.name());
+        self.link.send(ToWorker::Import { id, source });
+    }
+
     fn receive(self, message: FromWorker) {
+        if YourRun::concerns(&message) {
+            return self.yours.reduce(message);
+        }
+        if matches!(message, FromWorker::Crashed { .. }) {
+            self.yours.reduce(message.clone());
+        }
         if !self.link.is_current(&message) {
             return;
         }

@@ -6,6 +6,7 @@
 //! experiment it has since replaced.
 
 use creditlab::bench::UpdateStep;
+use creditlab::import::Analysis;
 use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig, UpdateProbe};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -68,6 +69,14 @@ pub enum ToWorker {
     },
     /// Fault injection (the address's `fault=`, for tests and demonstrations).
     Inject(Fault),
+    /// Reads and analyses a logged run (answered by `ImportProgress`, then `Imported` or
+    /// `ImportFailed`); training goes on around it.
+    Import {
+        /// The import, echoed in every answer about it.
+        id: u64,
+        /// Where the file is.
+        source: ImportSource,
+    },
     /// Times the update step in this very module, on the CPU, and describes each case's update
     /// for the in-browser peers (answered by `Bench`). Not sent by the page: `.ci/bench` posts it
     /// to the worker the page ships (`tests/peers/bench.mjs`), so the shipped build is what is timed.
@@ -77,6 +86,37 @@ pub enum ToWorker {
         /// Timed updates per case (after 3 warm-up updates).
         updates: u32,
     },
+}
+
+/// Where an imported run comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportSource {
+    /// A URL the worker fetches and reads as a stream: a file the user chose or dropped (an
+    /// object URL of it, so that the page never holds the file) or an example file.
+    Url {
+        /// The URL.
+        url: String,
+        /// The file's name, for messages.
+        name: String,
+        /// Its size in bytes, where known (the progress bar's end).
+        size: Option<u64>,
+    },
+    /// Text pasted into the page.
+    Text {
+        /// The text.
+        text: String,
+        /// What to call it.
+        name: String,
+    },
+}
+
+impl ImportSource {
+    /// The name shown for it.
+    pub fn name(&self) -> &str {
+        match self {
+            ImportSource::Url { name, .. } | ImportSource::Text { name, .. } => name,
+        }
+    }
 }
 
 /// A failure to provoke, to see the lab handle it.
@@ -175,6 +215,39 @@ pub enum FromWorker {
         probes: Vec<UpdateProbe>,
         /// Why a case could not be run, if one could not.
         error: Option<String>,
+    },
+    /// How far an import has come.
+    ImportProgress {
+        /// The import.
+        id: u64,
+        /// Bytes read.
+        bytes: u64,
+        /// The file's size, where known.
+        size: Option<u64>,
+        /// Samples read.
+        samples: u64,
+        /// Steps analysed, once reading is done.
+        steps_done: u32,
+        /// Steps in the file, once reading is done (0 while reading).
+        steps: u32,
+    },
+    /// An import's analysis.
+    Imported {
+        /// The import.
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// The analysis.
+        analysis: Box<Analysis>,
+    },
+    /// An import was refused; the message names the line and the field.
+    ImportFailed {
+        /// The import.
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// What is wrong.
+        error: String,
     },
     /// A message from the worker that the page could not read (a bug, reported, not a crash).
     Unreadable {

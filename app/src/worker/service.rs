@@ -146,6 +146,10 @@ impl Service {
                 self.state.borrow_mut().resumes.push((run, learning_rate_factor));
                 self.apply_resumes();
             }
+            ToWorker::Import { id, source } => {
+                let service = self.clone();
+                spawn_local(async move { super::import::import(id, source, &|message| service.send(message)).await });
+            }
             ToWorker::Bench { rows, updates } => {
                 let service = self.clone();
                 spawn_local(async move { service.send(bench(&rows, updates).await) });
