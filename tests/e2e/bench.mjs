@@ -3,10 +3,17 @@
 //   {"kind":"startup", ...}   navigation → Start enabled → first update drawn, cold cache (median of 3)
 //   {"kind":"e2e", ...}       updates/s at full speed for a config (every run of it steps once per update)
 //   {"kind":"responsiveness", ...}  longest main-thread task and frame rate while training at full speed
+//   {"kind":"import", ...}    "Your run": a 1 M-sample JSONL file imported in the page (samples/s, longest
+//                             main-thread task), against `creditlab inspect` on the same file natively
+//                             (CREDITLAB_CLI: the release binary; left out when not set)
 // Usage: node tests/e2e/bench.mjs [dist]
 import { chromium } from "playwright-core";
 import { resolve } from "node:path";
 import { serveDist } from "./serve.mjs";
+import { createWriteStream, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 
 const dist = resolve(process.argv[2] ?? "dist");
 const server = await serveDist(dist);
@@ -122,6 +129,62 @@ for (const [name, query] of [
 const r = await e2e("default page", "?updates=100000", 6);
 emit({ kind: "responsiveness", longest_task_ms: r.longest, start_longest_task_ms: r.start_longest, fps: r.fps,
     updates_per_second: r.updates_per_second });
+
+// "Your run": 1 M samples (100 steps × 500 groups × 5 episodes × 4 turns of 2 agents), each
+// episode's outcome its samples' reward, advantages from global GRPO (so the file conforms).
+async function writeImportFile(path) {
+    const out = createWriteStream(path);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let step = 0; step < 100; step++) {
+        let lines = [];
+        for (let g = 0; g < 500; g++) {
+            const rewards = Array.from({ length: 5 }, () => (random() < 0.4 ? 1 : 0));
+            const mean = rewards.reduce((a, b) => a + b, 0) / 5;
+            const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / 4);
+            rewards.forEach((r, e) => {
+                const advantage = std === 0 ? 0 : (r - mean) / (std + 1e-6);
+                for (let t = 0; t < 4; t++) {
+                    lines.push(JSON.stringify({ step, uid: `q${step}-${g}`, traj_uid: `${step}-${g}-${e}`, agent: t % 2 ? "verifier" : "solver", turn: t, reward: r, advantage }));
+                }
+            });
+        }
+        if (!out.write(lines.join("\n") + "\n")) await new Promise((r) => out.once("drain", r));
+    }
+    await new Promise((r) => out.end(r));
+}
+
+async function importBench() {
+    const file = join(tmpdir(), `creditlab-bench-import-${process.pid}.jsonl`);
+    await writeImportFile(file);
+    const bytes = statSync(file).size;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.querySelector("[data-testid=start]")?.disabled === false, null, { timeout: 60_000 });
+    await page.locator("[data-testid=your-run] > summary").click();
+    await page.evaluate(() => {
+        window.__importLongest = 0;
+        new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) window.__importLongest = Math.max(window.__importLongest, e.duration);
+        }).observe({ type: "longtask" });
+    });
+    const started = Date.now();
+    await page.getByTestId("import-file").setInputFiles(file);
+    await page.waitForFunction(() => document.querySelector(".import-results > p")?.textContent.includes("1000000 samples"), null, { timeout: 900_000 });
+    const seconds = (Date.now() - started) / 1000;
+    const longest = await page.evaluate(() => window.__importLongest);
+    const verdict = await page.getByTestId("import-verdict").textContent();
+    await page.close();
+    let native = null;
+    if (process.env.CREDITLAB_CLI) {
+        const t0 = Date.now();
+        execFileSync(process.env.CREDITLAB_CLI, ["inspect", "--quiet", file], { stdio: ["ignore", "ignore", "inherit"] });
+        native = (Date.now() - t0) / 1000;
+    }
+    return { kind: "import", samples: 1_000_000, bytes, seconds, samples_per_second: 1e6 / seconds, longest_task_ms: longest, verdict: verdict.trim().slice(0, 120),
+        native_seconds: native };
+}
+if (process.env.BENCH_IMPORT !== "0") emit(await importBench());
 
 await browser.close();
 server.close();
