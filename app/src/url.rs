@@ -306,6 +306,18 @@ mod tests {
     }
 
     #[test]
+    fn a_run_names_an_example_file_or_is_ignored_by_name() {
+        let d = decode("seeds=1&run=agent-wise.json", 9);
+        assert_eq!(d.run.as_deref(), Some("agent-wise.json"));
+        assert!(d.ignored.is_empty());
+        let d = decode("seeds=1&run=../secret.json", 9);
+        assert_eq!(d.run, None);
+        assert_eq!(d.ignored[0].key, "run");
+        assert!(d.ignored[0].reason.contains("not an example file"), "{}", d.ignored[0].reason);
+        assert!(!encode(&d.state).contains("run="), "a run is opened once, not written back");
+    }
+
+    #[test]
     fn a_fault_is_read_once_and_never_written_back() {
         use crate::worker::Fault;
         let d = decode("game=bandit&seeds=1&fault=device-loss@6", 9);

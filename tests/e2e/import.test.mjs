@@ -47,7 +47,7 @@ test("a lesson link opens the bug-hunt example: the verdict names the bug, the g
     assert.ok(await page.locator("[data-testid=import-ledger] tbody tr.differs").count() >= 2);
     // Another step.
     await page.getByTestId("import-step").selectOption({ index: 3 });
-    await page.waitForFunction(() => document.querySelector(".import-results h3")?.textContent.startsWith("Step 4"));
+    await page.waitForFunction(() => document.querySelector("[data-testid=import-step-title]")?.textContent.startsWith("Step 4"));
     assert.deepEqual(errors, []);
 });
 
@@ -60,7 +60,7 @@ test("the other examples conform; a chosen file is read; pasted nonsense is refu
     // A CSV chosen with the file input (read by the worker from an object URL).
     const csv = join(tmpdir(), `creditlab-e2e-${process.pid}.csv`);
     await writeFile(csv, await readFile(new URL("../../public/examples/bandit-grpo.csv", import.meta.url)));
-    await page.getByTestId("import-file").setInputFiles(csv);
+    await page.getByTestId("your-run-file").setInputFiles(csv);
     await page.waitForFunction(() => document.querySelector("[data-testid=import-verdict]")?.textContent.includes("grpo-global"), null, { timeout: 60_000 });
     assert.match(await page.locator(".import-results > p").first().textContent(), /144 samples, 2 steps, agents x1, x10, x100/);
     // Pasted text with a missing reward on line 2: the message names both; the CSV's analysis stays.
@@ -72,7 +72,7 @@ test("the other examples conform; a chosen file is read; pasted nonsense is refu
     // A binary file is refused as such.
     const binary = join(tmpdir(), `creditlab-e2e-${process.pid}.png`);
     await writeFile(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
-    await page.getByTestId("import-file").setInputFiles(binary);
+    await page.getByTestId("your-run-file").setInputFiles(binary);
     await page.waitForFunction(() => document.querySelector("[data-testid=import-error]")?.textContent.includes("binary"));
     // The analysis exports as JSON that parses and as CSV with a row per step and agent.
     const [json] = await Promise.all([page.waitForEvent("download"), page.getByTestId("import-export-json").click()]);

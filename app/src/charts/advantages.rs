@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{agent_color, chart_error, draw_placeholder, text, titled, Theme};
+use creditlab::import::Moments;
+
+use super::{draw_placeholder, Theme};
 use crate::game_view::GameView;
 
 /// Bins per histogram.
@@ -48,45 +50,12 @@ where
     if per_agent.iter().all(Vec::is_empty) {
         return draw_placeholder(root, caption, "no batch yet: start or step the run", theme);
     }
-    root.fill(&theme.background).map_err(chart_error)?;
     let max = per_agent.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-3) * 1.05;
-    let body = titled(root, caption, theme)?;
-    let rows = body.split_evenly((per_agent.len().max(1), 1));
-    let last = rows.len().saturating_sub(1);
-    for (k, (area, values)) in rows.iter().zip(per_agent).enumerate() {
-        let counts = histogram(values, max);
-        let top = counts.iter().copied().max().unwrap_or(0).max(1);
-        let (mean, std) = creditlab::metrics::mean_std(values);
-        let mut chart = ChartBuilder::on(area)
-            .margin_left(8)
-            .margin_right(12)
-            .x_label_area_size(if k == last { 26 } else { 0 })
-            .y_label_area_size(36)
-            .build_cartesian_2d(-max..max, 0u32..top + top / 5 + 1)
-            .map_err(chart_error)?;
-        let mut mesh = chart.configure_mesh();
-        mesh.max_light_lines(1)
-            .bold_line_style(theme.grid)
-            .axis_style(theme.foreground)
-            .label_style(text(theme, 10))
-            .y_labels(2)
-            .x_label_formatter(&|v| format!("{v:.2}"));
-        if k == last {
-            mesh.x_desc("advantage");
-        }
-        mesh.draw().map_err(chart_error)?;
-        let color = agent_color(k);
-        let width = 2.0 * max / BINS as f32;
-        chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
-                let x0 = -max + i as f32 * width;
-                Rectangle::new([(x0, 0), (x0 + width, c)], color.mix(0.75).filled())
-            }))
-            .map_err(chart_error)?;
-        let label = format!("{}: mean {mean:.2}, std {std:.2}, n {}", game.agent(k), values.len());
-        area.draw(&Text::new(label, (44, 2), text(theme, 11))).map_err(chart_error)?;
-    }
-    root.present().map_err(chart_error)
+    let counts: Vec<Vec<u32>> = per_agent.iter().map(|values| histogram(values, max).to_vec()).collect();
+    let moments: Vec<Moments> = per_agent.iter().map(|values| Moments::of(values.iter().copied())).collect();
+    let names: Vec<String> = (0..per_agent.len()).map(|k| game.agent(k).to_string()).collect();
+    let data = super::imported::Histograms { names: &names, counts: &counts, moments: &moments, range: [-max, max] };
+    super::imported::histograms(root, caption, data, "advantage", theme).map(|_| ())
 }
 
 #[cfg(test)]

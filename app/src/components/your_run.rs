@@ -161,7 +161,7 @@ pub fn YourRunView(
                     on:dragleave=move |_| dragging.set(false)
                     on:drop=on_drop>
                     "Choose or drop a file "
-                    <input type="file" accept=".jsonl,.json,.csv,.txt,.ndjson" data-testid="import-file" on:change=on_file />
+                    <input type="file" accept=".jsonl,.json,.csv,.txt,.ndjson" data-testid="your-run-file" on:change=on_file />
                 </label>
                 <div class="paste">
                     <textarea rows="3" placeholder="…or paste samples here" data-testid="import-text" aria-label="samples to analyse"
@@ -401,7 +401,7 @@ fn step_details(session: Session, analysis: &Analysis, step: StepAnalysis) -> im
     let turn_heads = (0..turns).map(|t| view! { <th>{format!("turn {t}")}</th> }).collect_view();
     let ledger = (analysis.verdict_step == step.step).then(|| ledger_view(analysis));
     view! {
-        <h3>{format!("Step {}: {} samples, {} groups, {} episodes ({}–{} per group)", step.step, step.samples, step.groups, step.episodes, step.group_sizes[0], step.group_sizes[1])}</h3>
+        <h3 data-testid="import-step-title">{format!("Step {}: {} samples, {} groups, {} episodes ({}–{} per group)", step.step, step.samples, step.groups, step.episodes, step.group_sizes[0], step.group_sizes[1])}</h3>
         <div class="table-scroll">
             <table class="readout" data-testid="import-agents">
                 <thead><tr><th>"agent"</th><th title="samples at this step">"samples"</th><th title="episodes it acts in">"episodes"</th>
