@@ -73,6 +73,8 @@ pub struct AgentSummary {
     pub acts_per_episode: f32,
     /// Its rewards.
     pub reward: Moments,
+    /// Its rewards in [`HISTOGRAM_BINS`] bins over the step's [`StepAnalysis::reward_range`].
+    pub reward_histogram: Vec<u32>,
     /// Its response lengths, where the file gives them.
     pub tokens: Option<Moments>,
     /// Dr. MAS's predicted inflation (σ_k² + (μ_k − μ)²)/σ² under one global baseline, from this
@@ -141,6 +143,8 @@ pub struct StepAnalysis {
     pub group_sizes: [usize; 2],
     /// Per agent (in the file's agent order; agents absent at this step left out).
     pub agents: Vec<AgentSummary>,
+    /// The reward histograms' range [lo, hi] (shared by the agents).
+    pub reward_range: [f32; 2],
     /// The first [`LISTED_GROUPS`] groups (in [`analyse`], for the first step and the verdict's only).
     pub groups_listed: Vec<GroupSummary>,
     /// Every batch estimator.
@@ -232,6 +236,20 @@ pub fn step_batches(run: &ImportedRun) -> Vec<StepBatch> {
         .collect()
 }
 
+/// [lo, hi] of the finite values (widened by ±0.5 when they are all equal).
+fn value_range<'a>(values: impl Iterator<Item = &'a f32> + Clone) -> [f32; 2] {
+    let finite = values.filter(|v| v.is_finite());
+    let lo = finite.clone().fold(f32::INFINITY, |m, v| m.min(*v));
+    let hi = finite.fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+    if lo.is_finite() && hi > lo {
+        [lo, hi]
+    } else if lo.is_finite() {
+        [lo - 0.5, lo + 0.5]
+    } else {
+        [-1.0, 1.0]
+    }
+}
+
 fn histogram(values: &[f32], [lo, hi]: [f32; 2]) -> Vec<u32> {
     let mut bins = vec![0u32; HISTOGRAM_BINS];
     let width = (hi - lo).max(f32::MIN_POSITIVE);
@@ -251,10 +269,7 @@ fn estimator_summary(reference: &Reference, batch: &Batch, advantages: &Advantag
         cell.0 += f64::from(a);
         cell.1 += 1;
     }
-    let finite = advantages.values.iter().filter(|v| v.is_finite());
-    let lo = finite.clone().fold(f32::INFINITY, |m, v| m.min(*v));
-    let hi = finite.fold(f32::NEG_INFINITY, |m, v| m.max(*v));
-    let range = if lo.is_finite() && hi > lo { [lo, hi] } else if lo.is_finite() { [lo - 0.5, lo + 0.5] } else { [-1.0, 1.0] };
+    let range = value_range(advantages.values.iter());
     EstimatorSummary {
         estimator: reference.estimator.name().to_string(),
         label: reference.estimator.label().to_string(),
@@ -300,6 +315,7 @@ fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&R
     let sizes = episodes_in_group.values().map(|e| e.len());
     let group_sizes = [sizes.clone().min().unwrap_or(0), sizes.max().unwrap_or(0)];
     let present: Vec<usize> = (0..agents).filter(|&a| !rewards[a].is_empty()).collect();
+    let reward_range = value_range(rewards.iter().flatten());
     let agent_summaries = present
         .iter()
         .map(|&a| AgentSummary {
@@ -308,6 +324,7 @@ fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&R
             episodes_acting: episodes_of_agent[a].len(),
             acts_per_episode: rewards[a].len() as f32 / episodes_of_agent[a].len().max(1) as f32,
             reward: Moments::of(rewards[a].iter().copied()),
+            reward_histogram: histogram(&rewards[a], reward_range),
             tokens: (!tokens[a].is_empty()).then(|| Moments::of(tokens[a].iter().copied())),
             predicted_inflation: inflation[a],
             logged_grad_norm: run.norms.iter().rev().find(|n| n.step == step.step && n.agent as usize == a).map(|n| n.norm),
@@ -355,6 +372,7 @@ fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&R
         episodes,
         group_sizes,
         agents: agent_summaries,
+        reward_range,
         groups_listed: listed,
         estimators,
         verdict,
