@@ -109,16 +109,18 @@ async function e2e(name, query, seconds = 4) {
         fps: figures.frames / figures.seconds };
 }
 
-await startup();
+// BENCH_ONLY=import runs the import figure alone.
+const only = process.env.BENCH_ONLY;
+if (!only) await startup();
 // Each lesson's first step as its link opens it (its estimators and seeds), with room to run.
-for (const lesson of ["scales", "frequencies", "overgeneralization", "counterfactual", "turns", "anchors"]) {
+for (const lesson of only ? [] : ["scales", "frequencies", "overgeneralization", "counterfactual", "turns", "anchors"]) {
     const r = await e2e(lesson, `?lesson=${lesson}&updates=100000`);
     emit({ kind: "e2e", ...r });
 }
 // The bandit lesson at 256 rows per agent (16 groups of 16), as the lesson has it (2 estimators ×
 // 3 seeds) and as one run; and many seeds: 32 seeds × 256 rows, one estimator.
 const seeds32 = Array.from({ length: 32 }, (_, i) => i + 1).join(",");
-for (const [name, query] of [
+for (const [name, query] of only ? [] : [
     ["bandit lesson, 256 rows", "?lesson=scales&groups=16&group_size=16&updates=100000"],
     ["bandit, 1 run, 256 rows", "?lesson=scales&estimators=agent-wise&seeds=1&groups=16&group_size=16&updates=100000"],
     ["bandit, 32 seeds × 256 rows", `?lesson=scales&estimators=agent-wise&seeds=${seeds32}&groups=16&group_size=16&updates=100000`],
@@ -126,9 +128,11 @@ for (const [name, query] of [
     emit({ kind: "e2e", ...(await e2e(name, query)) });
 }
 // Responsiveness: the default page (bandit, three estimators) at full speed.
-const r = await e2e("default page", "?updates=100000", 6);
-emit({ kind: "responsiveness", longest_task_ms: r.longest, start_longest_task_ms: r.start_longest, fps: r.fps,
-    updates_per_second: r.updates_per_second });
+if (!only) {
+    const r = await e2e("default page", "?updates=100000", 6);
+    emit({ kind: "responsiveness", longest_task_ms: r.longest, start_longest_task_ms: r.start_longest, fps: r.fps,
+        updates_per_second: r.updates_per_second });
+}
 
 // "Your run": 1 M samples (100 steps × 500 groups × 5 episodes × 4 turns of 2 agents), each
 // episode's outcome its samples' reward, advantages from global GRPO (so the file conforms).
@@ -184,7 +188,7 @@ async function importBench() {
     return { kind: "import", samples: 1_000_000, bytes, seconds, samples_per_second: 1e6 / seconds, longest_task_ms: longest, verdict: verdict.trim().slice(0, 120),
         native_seconds: native };
 }
-if (process.env.BENCH_IMPORT !== "0") emit(await importBench());
+if (!only || only === "import") emit(await importBench());
 
 await browser.close();
 server.close();
