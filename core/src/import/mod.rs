@@ -111,7 +111,7 @@ pub struct EstimatorSummary {
     /// Per agent, [`HISTOGRAM_BINS`] counts.
     pub histograms: Vec<Vec<u32>>,
     /// The credit map: per agent, the mean advantage at turns 0..[`CREDIT_TURNS`] (None where
-    /// the agent never acts at that turn).
+    /// the agent never acts at that turn; each row ends at the agent's last turn).
     pub credit: Vec<Vec<Option<f32>>>,
 }
 
@@ -276,9 +276,16 @@ fn estimator_summary(reference: &Reference, batch: &Batch, advantages: &Advantag
         agents: per_agent.iter().map(|v| Moments::of(v.iter().copied())).collect(),
         range,
         histograms: per_agent.iter().map(|v| histogram(v, range)).collect(),
+        // Each agent's row ends at its last turn (the page's message stays small).
         credit: credit_sum
             .into_iter()
-            .map(|turns| turns.into_iter().map(|(sum, n)| (n > 0).then(|| (sum / n as f64) as f32)).collect())
+            .map(|turns| {
+                let mut row: Vec<Option<f32>> = turns.into_iter().map(|(sum, n)| (n > 0).then(|| (sum / n as f64) as f32)).collect();
+                while row.last() == Some(&None) {
+                    row.pop();
+                }
+                row
+            })
             .collect(),
     }
 }
@@ -380,7 +387,7 @@ fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&R
 }
 
 /// The first [`DETAIL_SAMPLES`] samples of `step` with every batch estimator's advantages and
-/// ledger (notes included).
+/// ledger.
 pub fn detail(run: &ImportedRun, step: &StepBatch) -> Detail {
     let batch = &step.batch;
     let keep = batch.len().min(DETAIL_SAMPLES);
@@ -389,9 +396,10 @@ pub fn detail(run: &ImportedRun, step: &StepBatch) -> Detail {
         samples: batch.samples[..keep].to_vec(),
         lines: step.indices[..keep].iter().map(|&i| run.samples[i].line).collect(),
         file,
+        // Without GiGPO's and MARS's notes: no view shows them, and they were a quarter of it.
         estimators: BATCH_ESTIMATORS
             .iter()
-            .map(|e| e.compute(batch, &Default::default(), None).unwrap_or_default().prefix(keep))
+            .map(|e| e.compute_without_notes(batch, &Default::default()).unwrap_or_default().prefix(keep))
             .collect(),
     }
 }
