@@ -32,7 +32,7 @@ const CHART_IDS: [(&str, &str); 7] = [
 pub const LESSON_FILE: &str = "solver-verifier.jsonl";
 
 /// Rows of the ledger shown.
-const LEDGER_ROWS: usize = 60;
+const LEDGER_ROWS: usize = creditlab::import::DETAIL_SAMPLES;
 
 /// An example file's URL, resolved against the page (the worker's own base is its script).
 fn example_url(file: &str) -> String {

@@ -23,8 +23,9 @@ pub use parse::{parse, ImportError, ImportedRun, ImportedSample, Importer, Layou
 pub const HISTOGRAM_BINS: usize = 24;
 /// Turns of the credit map (later turns are counted in the last column).
 pub const CREDIT_TURNS: usize = 16;
-/// Samples of a step kept with every estimator's ledger for the detail views.
-pub const DETAIL_SAMPLES: usize = 240;
+/// Samples of a step kept with every estimator's ledger for the detail views (the page's ledger
+/// shows them all; more made the page's message of a large file slow to decode).
+pub const DETAIL_SAMPLES: usize = 60;
 /// Groups of a step listed one by one.
 pub const LISTED_GROUPS: usize = 200;
 
