@@ -102,10 +102,12 @@ where
     let body = titled(root, caption, theme)?;
     let lo = values.iter().copied().fold(f32::INFINITY, f32::min) * 0.8;
     let hi = values.iter().copied().fold(0.0f32, f32::max) * 1.25;
-    let first = f64::from(steps[0]);
-    let last = f64::from(steps[steps.len() - 1]).max(first + 1.0);
+    // Steps are integers: the x axis counts them (one more at the end when there is one step).
+    let first = steps[0];
+    let last = steps[steps.len() - 1].max(first + 1);
     let mut chart = ChartBuilder::on(&body)
         .margin(8)
+        .margin_top(18)
         .x_label_area_size(26)
         .y_label_area_size(44)
         .build_cartesian_2d(first..last, (lo..hi).log_scale())
@@ -116,19 +118,25 @@ where
         .bold_line_style(theme.grid)
         .axis_style(theme.foreground)
         .label_style(text(theme, 10))
+        .x_labels(((last - first) as usize + 1).min(10))
         .x_desc("training step")
         .y_label_formatter(&|v| format!("{v:.2}"))
         .draw()
         .map_err(chart_error)?;
     let mut summary = Vec::new();
+    let mut legend_x = 50;
     for (k, line) in series.iter().enumerate() {
         let color = agent_color(k);
-        let points: Vec<(f64, f32)> =
-            steps.iter().zip(line).filter_map(|(s, v)| v.filter(|v| v.is_finite() && *v > 0.0).map(|v| (f64::from(*s), v))).collect();
+        let points: Vec<(u32, f32)> =
+            steps.iter().zip(line).filter_map(|(s, v)| v.filter(|v| v.is_finite() && *v > 0.0).map(|v| (*s, v))).collect();
         chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2))).map_err(chart_error)?;
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(chart_error)?;
+        // The legend: each agent's name in its colour, above the plot.
+        let name = names.get(k).map_or("?", String::as_str);
+        body.draw(&Text::new(format!("● {name}"), (legend_x, 2), text(theme, 11).color(&color))).map_err(chart_error)?;
+        legend_x += 16 + 7 * name.chars().count() as i32;
         if let Some((_, v)) = points.last() {
-            summary.push(format!("{} {v:.2} at the last step", names.get(k).map_or("?", String::as_str)));
+            summary.push(format!("{name} {v:.2} at the last step"));
         }
     }
     root.present().map_err(chart_error)?;
