@@ -414,30 +414,22 @@ fn inspect_help() -> String {
 
 /// Reads `path` in chunks through the importer, with progress on standard error.
 fn import_file(path: &PathBuf, quiet: bool) -> Result<creditlab::import::ImportedRun, String> {
-    use creditlab::import::Importer;
     let name = path.display().to_string();
-    let (mut reader, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+    let (reader, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin().lock()), 0)
     } else {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         (Box::new(file), size)
     };
-    let mut importer = Importer::new();
-    let mut chunk = vec![0u8; 1 << 20];
     let mut next_report = 0.1;
-    loop {
-        let read = reader.read(&mut chunk).map_err(|e| format!("cannot read {name}: {e}"))?;
-        if read == 0 {
-            break;
-        }
-        importer.push(&chunk[..read]).map_err(|e| format!("{name}: {e}"))?;
+    creditlab::import::read_from(reader, |importer| {
         if !quiet && size > 8 << 20 && importer.bytes_read() as f64 >= next_report * size as f64 {
             eprintln!("read {:.0} % ({} samples)", 100.0 * importer.bytes_read() as f64 / size as f64, importer.samples_read());
             next_report += 0.1;
         }
-    }
-    importer.finish().map_err(|e| format!("{name}: {e}"))
+    })
+    .map_err(|e| format!("{name}: {e}"))
 }
 
 fn inspect(path: &PathBuf, json: bool, expect: Option<creditlab::import::Reference>, quiet: bool) -> Result<bool, String> {

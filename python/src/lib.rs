@@ -2,11 +2,9 @@
 //! checks the arrays and names the field; this module assumes contiguous, checked inputs).
 //! Every failure is a `ValueError` whose message names the field, as the CLI's do.
 
-use std::io::Read;
-
 use creditlab::advantage::EstimatorOptions;
 use creditlab::env::kuhn::KuhnPolicy;
-use creditlab::import::{analyse, Importer, Reference};
+use creditlab::import::{analyse, read_from, Reference};
 use creditlab::{backend, Batch, Estimator, RunRecord, Sample, TrainConfig, Trainer};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyStopIteration, PyValueError};
@@ -97,24 +95,14 @@ fn inspect_json(py: Python<'_>, path: Option<String>, data: Option<Vec<u8>>, exp
         })
         .transpose()?;
     py.detach(|| {
-        let mut importer = Importer::new();
-        let name = path.clone().unwrap_or_else(|| "the data".into());
-        match (&path, &data) {
+        let run = match (&path, data) {
             (Some(path), _) => {
-                let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-                let mut chunk = vec![0u8; 1 << 20];
-                loop {
-                    let read = file.read(&mut chunk).map_err(|e| format!("cannot read {path}: {e}"))?;
-                    if read == 0 {
-                        break;
-                    }
-                    importer.push(&chunk[..read]).map_err(|e| format!("{name}: {e}"))?;
-                }
+                let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                read_from(file, |_| {}).map_err(|e| format!("{path}: {e}"))?
             }
-            (None, Some(data)) => importer.push(data).map_err(|e| format!("{name}: {e}"))?,
+            (None, Some(data)) => read_from(data.as_slice(), |_| {}).map_err(|e| format!("the data: {e}"))?,
             (None, None) => return Err("give a path or the data".to_string()),
-        }
-        let run = importer.finish().map_err(|e| format!("{name}: {e}"))?;
+        };
         let analysis = analyse(&run, expect.as_ref(), |_, _| {});
         serde_json::to_string(&analysis).map_err(|e| e.to_string())
     })

@@ -17,7 +17,7 @@ use crate::advantage::Advantages;
 use crate::metrics::predicted_inflations;
 use crate::rollout::{Batch, Sample};
 pub use conformance::{check, Deviation, Differing, Reference, Verdict, BATCH_ESTIMATORS};
-pub use parse::{parse, ImportError, ImportedRun, ImportedSample, Importer, Layout, LoggedNorm, FIELDS};
+pub use parse::{parse, read_from, ImportError, ImportedRun, ImportedSample, Importer, Layout, LoggedNorm, ReadError, FIELDS};
 
 /// Bins of the advantage histograms.
 pub const HISTOGRAM_BINS: usize = 24;

@@ -699,6 +699,33 @@ impl Importer {
     }
 }
 
+/// Why reading a file through [`read_from`] stopped: the reader failed, or the content was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The reader failed.
+    #[error("cannot read it: {0}")]
+    Io(#[from] std::io::Error),
+    /// The content was refused.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+/// Reads `reader` to its end in chunks of 1 MB through an [`Importer`] (the CLI, the Python
+/// package); `progress(importer)` is called after each chunk.
+pub fn read_from(mut reader: impl std::io::Read, mut progress: impl FnMut(&Importer)) -> Result<ImportedRun, ReadError> {
+    let mut importer = Importer::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let read = reader.read(&mut chunk)?;
+        if read == 0 {
+            break;
+        }
+        importer.push(&chunk[..read])?;
+        progress(&importer);
+    }
+    Ok(importer.finish()?)
+}
+
 /// Parses a whole file held in memory (the CLI, tests); see [`Importer`].
 pub fn parse(bytes: &[u8]) -> Result<ImportedRun, ImportError> {
     let mut importer = Importer::new();
