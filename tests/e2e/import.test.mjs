@@ -87,3 +87,33 @@ test("the other examples conform; a chosen file is read; pasted nonsense is refu
     await page.waitForFunction(() => /update 1 of/.test(document.querySelector("[data-testid=progress]")?.textContent ?? ""));
     assert.deepEqual(errors, []);
 });
+
+test("the lesson menu opens the bug hunt in Your run; a file dropped on the panel is read", async () => {
+    const { page, errors } = await openLab();
+    // The bug hunt is the lesson menu's last entry; choosing it opens the panel with the example.
+    const last = page.locator("[data-testid=lesson-menu] option").last();
+    assert.match(await last.textContent(), /Find the bug in a logged run/);
+    await page.getByTestId("lesson-menu").selectOption(await last.getAttribute("value"));
+    await page.getByTestId("import-lesson").waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId("lesson-menu").inputValue(), "");
+    assert.equal(await page.locator("[data-testid=import-step] option").count(), 4);
+    // A JSONL batch dropped on the panel (verl's field names): two groups, two agents, no advantages.
+    const text = [
+        { uid: 1, traj_uid: "1-0", agent_id: "writer", score: 0 }, { uid: 1, traj_uid: "1-0", agent_id: "critic", score: 10 },
+        { uid: 1, traj_uid: "1-1", agent_id: "writer", score: 1 }, { uid: 1, traj_uid: "1-1", agent_id: "critic", score: 30 },
+        { uid: 2, traj_uid: "2-0", agent_id: "writer", score: 1 }, { uid: 2, traj_uid: "2-0", agent_id: "critic", score: 20 },
+        { uid: 2, traj_uid: "2-1", agent_id: "writer", score: 0 }, { uid: 2, traj_uid: "2-1", agent_id: "critic", score: 40 },
+    ].map((r) => JSON.stringify(r)).join("\n");
+    const dataTransfer = await page.evaluateHandle((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], "dropped.jsonl", { type: "application/jsonl" }));
+        return dt;
+    }, text);
+    await page.dispatchEvent("[data-testid=your-run] label.drop", "drop", { dataTransfer });
+    await page.waitForFunction(() => document.querySelector(".import-results > p")?.textContent.includes("8 samples"), null, { timeout: 60_000 });
+    assert.match(await page.locator(".import-results > p").first().textContent(), /8 samples, 1 step, agents writer, critic/);
+    // No advantages in the file: nothing to check, and the panel says so; the drop replaced the lesson.
+    assert.match(await verdict(page), /no advantages/i);
+    assert.equal(await page.getByTestId("import-lesson").count(), 0);
+    assert.deepEqual(errors, []);
+});

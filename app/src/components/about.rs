@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::your_run::{LESSON_FILE, LESSON_TITLE};
 use crate::lessons::LESSONS;
 
 /// The commit the page was built from (`app/build.rs`).
@@ -24,6 +25,7 @@ pub fn About() -> impl IntoView {
             view! { <li><a href=href>{l.title}</a></li> }
         })
         .collect_view();
+    let run_lesson = format!("?run={LESSON_FILE}");
     let source = match SOURCE_URL {
         Some(url) => view! { <a href=url data-testid="about-source">"the source"</a> }.into_any(),
         None => view! { <span data-testid="about-source">"the source (README.md and ARCHITECTURE.md in the repository)"</span> }.into_any(),
@@ -43,7 +45,7 @@ pub fn About() -> impl IntoView {
                 </p>
                 <p data-testid="offline-status">{move || offline.get()}</p>
                 <p>"Lessons:"</p>
-                <ul class="about-lessons">{lessons}</ul>
+                <ul class="about-lessons">{lessons}<li><a href=run_lesson>{LESSON_TITLE}</a></li></ul>
             </details>
         </footer>
     }

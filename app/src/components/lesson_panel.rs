@@ -3,12 +3,15 @@
 
 use leptos::prelude::*;
 
+use super::your_run::{open_lesson, LESSON_TITLE};
 use crate::lessons::{self, LESSONS};
 use crate::session::Session;
 
 /// Opens step `step` of lesson `id`: its preset becomes the experiment (a new history entry).
 fn open_step(session: Session, id: &str, step: usize) {
-    let Some(preset) = lessons::preset(id, step) else { return };
+    let Some(preset) = lessons::preset(id, step) else {
+        return;
+    };
     session.teacher.update(|t| {
         t.lesson = Some(id.to_string());
         t.step = step;
@@ -16,6 +19,9 @@ fn open_step(session: Session, id: &str, step: usize) {
     session.message.set(None);
     session.apply_new(preset);
 }
+
+/// The menu's value of the bug-hunt lesson, which opens in "Your run".
+const RUN_LESSON: &str = "your-run";
 
 /// The lesson menu and the open lesson.
 #[component]
@@ -25,7 +31,12 @@ pub fn LessonPanel(
 ) -> impl IntoView {
     let revealed = RwSignal::new(false);
     let open = Memo::new(move |_| {
-        session.teacher.with(|t| t.lesson.as_deref().and_then(lessons::find).map(|l| (l, t.step.min(l.steps.len() - 1))))
+        session.teacher.with(|t| {
+            t.lesson
+                .as_deref()
+                .and_then(lessons::find)
+                .map(|l| (l, t.step.min(l.steps.len() - 1)))
+        })
     });
     // A new step starts with its answer hidden.
     Effect::new(move |_| {
@@ -39,7 +50,15 @@ pub fn LessonPanel(
                 <label class="lesson-menu">"Lessons "
                     <select data-testid="lesson-menu" prop:value=move || open.get().map_or("", |(l, _)| l.id) on:change=move |ev| {
                         let id = event_target_value(&ev);
-                        if id.is_empty() {
+                        if id == RUN_LESSON {
+                            // Not a training lesson: it opens in "Your run", and the menu goes
+                            // back to what the experiment is.
+                            session.teacher.update(|t| t.lesson = None);
+                            if let Some(select) = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()) {
+                                select.set_value("");
+                            }
+                            open_lesson(session);
+                        } else if id.is_empty() {
                             session.teacher.update(|t| t.lesson = None);
                         } else {
                             open_step(session, &id, 0);
@@ -50,6 +69,7 @@ pub fn LessonPanel(
                             let selected = move || open.get().is_some_and(|(o, _)| o.id == l.id);
                             view! { <option value=l.id selected=selected>{format!("{}. {}", i + 1, l.title)}</option> }
                         }).collect_view()}
+                        <option value=RUN_LESSON>{format!("{}. {LESSON_TITLE}", LESSONS.len() + 1)}</option>
                     </select>
                 </label>
             }

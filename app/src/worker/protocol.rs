@@ -6,7 +6,7 @@
 //! experiment it has since replaced.
 
 use creditlab::bench::UpdateStep;
-use creditlab::import::Analysis;
+use creditlab::import::{Analysis, StepAnalysis};
 use creditlab::{BackendInfo, BatchView, SameBatch, StepReport, TrainConfig, UpdateProbe};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -131,8 +131,14 @@ pub enum Fault {
 impl Fault {
     /// Reads `device-loss@N` or `worker-panic@N` (N ≥ 1).
     pub fn parse(text: &str) -> Result<Fault, String> {
-        let (kind, at) = text.split_once('@').ok_or_else(|| format!("“{text}” is not kind@update"))?;
-        let at: u32 = at.parse().ok().filter(|&n| n >= 1).ok_or_else(|| format!("“{at}” is not an update number ≥ 1"))?;
+        let (kind, at) = text
+            .split_once('@')
+            .ok_or_else(|| format!("“{text}” is not kind@update"))?;
+        let at: u32 = at
+            .parse()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| format!("“{at}” is not an update number ≥ 1"))?;
         match kind {
             "device-loss" => Ok(Fault::DeviceLoss(at)),
             "worker-panic" => Ok(Fault::WorkerPanic(at)),
@@ -231,7 +237,16 @@ pub enum FromWorker {
         /// Steps in the file, once reading is done (0 while reading).
         steps: u32,
     },
-    /// An import's analysis.
+    /// Some of an import's steps, in order, sent before its `Imported` (whose analysis then has
+    /// no steps): a file of many steps arrives in several messages, each decoded in a main-thread
+    /// task of its own.
+    ImportedSteps {
+        /// The import.
+        id: u64,
+        /// The next steps.
+        steps: Vec<StepAnalysis>,
+    },
+    /// An import's analysis (its steps, where there are many, came before in `ImportedSteps`).
     Imported {
         /// The import.
         id: u64,

@@ -119,7 +119,10 @@ impl Advantages {
     /// The first `len` samples' advantages and ledger entries.
     pub fn prefix(&self, len: usize) -> Advantages {
         let len = len.min(self.values.len()).min(self.ledger.len());
-        Advantages { values: self.values[..len].to_vec(), ledger: self.ledger[..len].to_vec() }
+        Advantages {
+            values: self.values[..len].to_vec(),
+            ledger: self.ledger[..len].to_vec(),
+        }
     }
 }
 
@@ -138,7 +141,12 @@ impl KeyStats {
     pub(crate) fn of(values: &[f64]) -> Self {
         let size = values.len();
         if size == 1 {
-            return Self { size, mean: 0.0, std: 1.0, degenerate: false };
+            return Self {
+                size,
+                mean: 0.0,
+                std: 1.0,
+                degenerate: false,
+            };
         }
         let mean = values.iter().sum::<f64>() / size as f64;
         let degenerate = values.iter().all(|v| *v == values[0]);
@@ -147,7 +155,12 @@ impl KeyStats {
         } else {
             (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (size as f64 - 1.0)).sqrt()
         };
-        Self { size, mean, std, degenerate }
+        Self {
+            size,
+            mean,
+            std,
+            degenerate,
+        }
     }
 
     /// The advantage of one member's value under these statistics.
@@ -177,8 +190,10 @@ pub(crate) fn normalize_by_key<K: Ord + Clone>(
     for (key, value) in keys.iter().zip(values) {
         members.entry(key).or_default().push(*value);
     }
-    let stats: BTreeMap<&K, KeyStats> =
-        members.iter().map(|(key, vals)| (*key, KeyStats::of(vals))).collect();
+    let stats: BTreeMap<&K, KeyStats> = members
+        .iter()
+        .map(|(key, vals)| (*key, KeyStats::of(vals)))
+        .collect();
     keys.iter()
         .zip(values)
         .map(|(key, value)| {
@@ -189,7 +204,12 @@ pub(crate) fn normalize_by_key<K: Ord + Clone>(
 }
 
 /// Builds a ledger entry.
-pub(crate) fn ledger_entry(key: String, stats: &KeyStats, value: f64, advantage: f64) -> LedgerEntry {
+pub(crate) fn ledger_entry(
+    key: String,
+    stats: &KeyStats,
+    value: f64,
+    advantage: f64,
+) -> LedgerEntry {
     LedgerEntry {
         key,
         key_size: stats.size as u32,
@@ -253,7 +273,8 @@ pub(crate) fn trajectory_level<E: Ord + Clone, G: Ord + Clone>(
     for sample in &batch.samples {
         let (value, adv, stats, key) = &per_episode[&episode_key(sample)];
         out.values.push(*adv as f32);
-        out.ledger.push(ledger_entry(key.clone(), stats, *value, *adv));
+        out.ledger
+            .push(ledger_entry(key.clone(), stats, *value, *adv));
     }
     out
 }
@@ -268,7 +289,10 @@ mod tests {
         assert_eq!((s.mean, s.std), (0.0, 1.0));
         let opts = EstimatorOptions::default();
         assert!((s.advantage(3.5, &opts) - 3.5 / (1.0 + 1e-6)).abs() < 1e-12);
-        let mean_only = EstimatorOptions { mean_only: true, ..opts };
+        let mean_only = EstimatorOptions {
+            mean_only: true,
+            ..opts
+        };
         assert_eq!(s.advantage(3.5, &mean_only), 3.5);
     }
 
