@@ -164,6 +164,13 @@ fn config_from_json(config: &str) -> PyResult<TrainConfig> {
     TrainConfig::from_json(config).map_err(|e| value_error(format!("config: {e}")))
 }
 
+/// A config with every default filled in (JSON text), checked as `train` checks it.
+#[pyfunction]
+fn resolve_config(config: &str) -> PyResult<String> {
+    let config = config_from_json(config)?;
+    serde_json::to_string(&config).map_err(|e| value_error(e.to_string()))
+}
+
 /// Trains every run of a config to the end; the run record as JSON text (see `creditlab.train`).
 #[pyfunction]
 fn train_json(py: Python<'_>, config: &str) -> PyResult<String> {
@@ -243,6 +250,7 @@ fn _creditlab(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(advantages, module)?)?;
     module.add_function(wrap_pyfunction!(inspect_json, module)?)?;
     module.add_function(wrap_pyfunction!(train_json, module)?)?;
+    module.add_function(wrap_pyfunction!(resolve_config, module)?)?;
     module.add_function(wrap_pyfunction!(eval_kuhn_json, module)?)?;
     module.add_class::<TrainerCore>()?;
     module.add(
