@@ -14,6 +14,7 @@ pub mod offline;
 pub mod report_log;
 pub mod session;
 pub mod storage;
+pub mod sweep;
 pub mod url;
 pub mod worker;
 

@@ -13,5 +13,6 @@ pub mod predict;
 pub mod same_batch;
 pub mod share;
 pub mod step_through;
+pub mod sweep;
 pub mod theory;
 pub mod your_run;

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::chart_canvas::{ChartCanvas, DrawFn};
+use super::sweep::SweepView;
 use crate::charts;
 use crate::download;
 use crate::session::your_run::EXAMPLES;
@@ -227,6 +228,7 @@ pub fn YourRunView(
             {progress}
             {error}
             {results}
+            <SweepView session />
         </details>
     }
 }
