@@ -55,7 +55,7 @@ pub struct SummaryRow {
     pub final_reward_hi: Option<f64>,
     /// The gradient norm's median, mean over seeds.
     pub grad_norm_median_mean: Option<f64>,
-    /// The gradient norm's spread (95th ÷ 5th percentile), mean over seeds.
+    /// The gradient norm's spread (95th percentile ÷ median), mean over seeds.
     pub grad_norm_spread_mean: Option<f64>,
     /// Updates with a gradient norm above 5× the run's median, mean over seeds.
     pub grad_norm_spikes_mean: Option<f64>,

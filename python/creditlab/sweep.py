@@ -437,7 +437,9 @@ def interval(values: Sequence[float]) -> Tuple[float, float, float]:
 
 def _per_run(table) -> Dict[Tuple[str, int], dict]:
     """Per run and agent: final reward and score (mean of the last tenth of the updates), and
-    the gradient norm's median, spread (95th over 5th percentile) and spikes."""
+    the gradient norm's median, spread (95th percentile over the median: how far the large
+    norms reach above the typical one; a ratio to the 5th percentile would blow up as a
+    converged agent's norm falls to 0) and spikes."""
     import numpy as np
 
     out: Dict[Tuple[str, int], dict] = {}
@@ -462,8 +464,8 @@ def _per_run(table) -> Dict[Tuple[str, int], dict]:
         if len(norms):
             median = float(np.median(norms))
             entry["grad_norm_median"] = median
-            p5, p95 = np.percentile(norms, [5, 95])
-            entry["grad_norm_spread"] = float(p95 / p5) if p5 > 0 else math.inf
+            p95 = float(np.percentile(norms, 95))
+            entry["grad_norm_spread"] = p95 / median if median > 0 else math.nan
             entry["grad_norm_spikes"] = float(np.sum(norms > SPIKE_FACTOR * median)) if median > 0 else 0.0
         out[(str(keys[start][0]), int(keys[start][1]))] = entry
         start = end
@@ -540,37 +542,46 @@ def _plots(out: Path, table, runs: List[Run]) -> List[Tuple[str, str]]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    data = {c: table.column(c).to_numpy(zero_copy_only=False) for c in ("variant", "estimator", "agent", "seed", "update", "reward_score", "grad_norm")}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Per variant, estimator, agent and update, over the seeds: the score's mean and sample std,
+    # the gradient norm's median and range (floored for the log axis).
+    floored = pc.max_element_wise(table.column("grad_norm"), pa.scalar(GRAD_FLOOR, pa.float32()))
+    stats = (
+        table.select(["variant", "estimator", "agent", "update", "reward_score"])
+        .append_column("norm", floored)
+        .group_by(["variant", "estimator", "agent", "update"])
+        .aggregate([
+            ("reward_score", "mean"), ("reward_score", "stddev", pc.VarianceOptions(ddof=1)), ("reward_score", "count"),
+            ("norm", "approximate_median"), ("norm", "min"), ("norm", "max"),
+        ])
+        .sort_by([("variant", "ascending"), ("estimator", "ascending"), ("agent", "ascending"), ("update", "ascending")])
+    )
+    col = {name: stats.column(name).to_numpy(zero_copy_only=False) for name in stats.column_names}
     written = []
     labels = {r.variant: r.label for r in runs}
-    for variant in sorted(set(int(v) for v in data["variant"])):
+    for variant in sorted(set(int(v) for v in col["variant"])):
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), dpi=90)
-        in_variant = data["variant"] == variant
-        estimators = sorted(set(data["estimator"][in_variant]))
-        agents = sorted(set(int(a) for a in data["agent"][in_variant]))
+        in_variant = col["variant"] == variant
+        estimators = sorted(set(col["estimator"][in_variant]))
         colours = plt.get_cmap("tab10")
         styles = ["-", "--", ":", "-."]
         for ei, estimator in enumerate(estimators):
-            for agent in agents:
-                mask = in_variant & (data["estimator"] == estimator) & (data["agent"] == agent)
-                updates = np.unique(data["update"][mask])
-                for ax, fig_field in ((ax1, "reward_score"), (ax2, "grad_norm")):
-                    means, los, his = [], [], []
-                    for u in updates:
-                        vals = [float(v) for v in data[fig_field][mask & (data["update"] == u)] if v is not None and math.isfinite(v)]
-                        if fig_field == "grad_norm":
-                            # On a log axis: the median over seeds and their range.
-                            vals = [max(v, GRAD_FLOOR) for v in vals] or [math.nan]
-                            m, lo, hi = float(np.median(vals)), min(vals), max(vals)
-                        else:
-                            m, lo, hi = interval(vals)
-                        means.append(m)
-                        los.append(lo if math.isfinite(lo) else m)
-                        his.append(hi if math.isfinite(hi) else m)
-                    colour = colours(ei % 10)
-                    ax.plot(updates, means, styles[agent % len(styles)], color=colour, lw=1.3,
-                            label=f"{estimator} · agent {agent}")
-                    ax.fill_between(updates, los, his, color=colour, alpha=0.15, lw=0)
+            colour = colours(ei % 10)
+            for agent in sorted(set(int(a) for a in col["agent"][in_variant & (col["estimator"] == estimator)])):
+                rows = np.flatnonzero(in_variant & (col["estimator"] == estimator) & (col["agent"] == agent))
+                updates = col["update"][rows]
+                mean = col["reward_score_mean"][rows].astype(float)
+                n = col["reward_score_count"][rows].astype(float)
+                sd = np.nan_to_num(col["reward_score_stddev"][rows].astype(float))
+                t = np.array([_T95[int(k) - 2] if 2 <= k <= len(_T95) + 1 else (1.96 if k > 1 else 0.0) for k in n])
+                half = t * sd / np.sqrt(np.maximum(n, 1))
+                style = styles[agent % len(styles)]
+                ax1.plot(updates, mean, style, color=colour, lw=1.3, label=f"{estimator} · agent {agent}")
+                ax1.fill_between(updates, mean - half, mean + half, color=colour, alpha=0.15, lw=0)
+                ax2.plot(updates, col["norm_approximate_median"][rows], style, color=colour, lw=1.3)
+                ax2.fill_between(updates, col["norm_min"][rows], col["norm_max"][rows], color=colour, alpha=0.15, lw=0)
         ax1.set_title("reward score (mean over seeds, 95 % band)")
         ax1.set_xlabel("update")
         ax2.set_title(f"gradient norm (median over seeds, their range; floor {GRAD_FLOOR:g})")
@@ -609,7 +620,7 @@ def _report(out: Path, name: str, spec, summary: List[dict], run_rows: List[dict
 <style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}</style>
 <h1>Sweep {html.escape(name)}</h1>
 <p>{len(run_rows)} runs ({sum(1 for r in run_rows if r['finished'])} finished, {len(failed)} failed). Each figure is the mean over seeds and its 95 % interval (Student's t).
-Final reward and score: the mean over each run's last tenth of updates. Gradient norm: each run's median, spread (95th ÷ 5th percentile) and spikes (updates above {SPIKE_FACTOR:g}× the median).
+Final reward and score: the mean over each run's last tenth of updates. Gradient norm: each run's median, spread (95th percentile ÷ median) and spikes (updates above {SPIKE_FACTOR:g}× the median).
 The table per update and agent: <code>updates/</code> (Parquet); per run: <code>runs.csv</code>; this summary: <code>summary.csv</code>; the page opens <code>sweep.json</code> with its <code>records/</code>.</p>
 <table><thead><tr><th>variant</th><th>estimator</th><th>agent</th><th>seeds</th><th>final reward</th><th>final score</th><th>grad norm median</th><th>spread</th><th>spikes</th></tr></thead><tbody>{rows}</tbody></table>
 {f'<h2>Failed runs</h2><ul>{failures}</ul>' if failures else ''}

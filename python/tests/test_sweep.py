@@ -126,3 +126,24 @@ def test_the_command_line_runs_a_yaml_sweep_and_refuses_a_bad_one(tmp_path):
     done = subprocess.run([sys.executable, "-m", "creditlab.sweep", str(bad), "--dry-run"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2
     assert "grid.game.agents.9.scale" in done.stderr
+
+
+def test_the_summary_figures_by_hand():
+    import pyarrow as pa
+
+    # One run, one agent, 20 updates: the last tenth's reward is (1 + 3) / 2; the norm is 1 but
+    # for one spike of 10 (above 5× the median); its 95th percentile (numpy's linear reading)
+    # is 1 + 0.05 · 9 over a median of 1.
+    table = pa.table({
+        "run": ["a"] * 20, "agent": [0] * 20, "update": list(range(1, 21)),
+        "reward_mean": [0.0] * 18 + [1.0, 3.0], "reward_score": [0.5] * 20, "grad_norm": [1.0] * 19 + [10.0],
+    })
+    figures = sweep._per_run(table)[("a", 0)]
+    assert figures["final_reward"] == 2.0 and figures["final_score"] == 0.5
+    assert figures["grad_norm_median"] == 1.0
+    assert figures["grad_norm_spikes"] == 1.0
+    assert figures["grad_norm_spread"] == pytest.approx(1.45)
+    # Student's t at 2 degrees of freedom: 4.303 · 1 / √3 either side of the mean.
+    mean, lo, hi = sweep.interval([1.0, 2.0, 3.0])
+    assert (mean, lo, hi) == pytest.approx((2.0, 2.0 - 4.303 / 3 ** 0.5, 2.0 + 4.303 / 3 ** 0.5))
+    assert sweep.interval([5.0])[0] == 5.0 and all(x != x for x in sweep.interval([5.0])[1:])

@@ -177,7 +177,7 @@ pub fn SweepView(
             view! {
                 <p data-testid="sweep-title">{format!("Sweep {}: {} runs, {finished} finished, {failed} failed.", s.name, s.runs.len())}</p>
                 <p class="hint">"Per variant, estimator and agent over the seeds: the final reward (mean of each run's last tenth of updates) with its 95 % interval, \
-                    and each run's gradient norm: its median, its spread (95th ÷ 5th percentile) and its spikes (updates above 5× the median)."</p>
+                    and each run's gradient norm: its median, its spread (95th percentile ÷ median) and its spikes (updates above 5× the median)."</p>
                 <div class="table-scroll">
                     <table class="readout" data-testid="sweep-summary">
                         <thead><tr><th>"variant"</th><th>"estimator"</th><th>"agent"</th><th>"seeds"</th><th>"final reward [95 %]"</th>
