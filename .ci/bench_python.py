@@ -47,6 +47,7 @@ def sweep_figures():
         t0 = time.perf_counter()
         result = sweep.run(SPEC, out, progress=False)
         total = time.perf_counter() - t0
+        runs_s, report_s = result.timings["runs_s"], result.timings["report_s"]
         assert result.ran == RUNS and not result.failed
         # The same sweep again: every run is skipped (the resume's cost alone).
         t0 = time.perf_counter()
@@ -54,7 +55,7 @@ def sweep_figures():
         resume = time.perf_counter() - t0
         assert again.skipped == RUNS
     ray.shutdown()
-    return {"runs": RUNS, "loop_s": loop, "ray_start_s": start, "ray_s": total, "resume_s": resume,
+    return {"runs": RUNS, "loop_s": loop, "ray_start_s": start, "ray_s": total, "runs_s": runs_s, "report_s": report_s, "resume_s": resume,
             "cores": os.cpu_count(), "updates": SPEC["base"]["updates"]}
 
 
@@ -79,17 +80,22 @@ def numpy_figures(samples=1_000_000, repeats=5):
     group = episode // 8
     agent = np.arange(samples) % 4
     reward = rng.normal(0.5, 0.2, samples) * (10.0 ** agent)
-    lab, numpy = [], []
+    lab, bare, numpy = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
         a, _ = creditlab.advantages("agent-wise", group=group, episode=episode, agent=agent, reward=reward)
         lab.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
+        c, _ = creditlab.advantages("agent-wise", group=group, episode=episode, agent=agent, reward=reward, ledger=False)
+        bare.append(time.perf_counter() - t0)
+        assert np.array_equal(a, c)
+        t0 = time.perf_counter()
         b = numpy_agent_wise(group, agent, reward)
         numpy.append(time.perf_counter() - t0)
     worst = float(np.max(np.abs(a - b) / (1 + np.abs(b))))
     assert worst < 1e-4, f"the lab and numpy differ by {worst}"
-    return {"samples": samples, "lab_s": statistics.median(lab), "numpy_s": statistics.median(numpy), "max_rel_diff": worst}
+    return {"samples": samples, "lab_s": statistics.median(lab), "bare_s": statistics.median(bare),
+            "numpy_s": statistics.median(numpy), "max_rel_diff": worst}
 
 
 def section(s, n):
@@ -108,10 +114,12 @@ Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {s['cores']} cores ({cpu}
 |---|---|---|
 | plain loop, one process | {s['loop_s']:.2f} s | {s['runs'] / s['loop_s']:.1f} |
 | Ray sweep ({s['cores']} workers), start-up excluded | {s['ray_s']:.2f} s | {s['runs'] / s['ray_s']:.1f} |
+| — of which the runs, streamed into the table and records | {s['runs_s']:.2f} s | {s['runs'] / s['runs_s']:.1f} |
+| — of which the summary, plots and report (once per sweep) | {s['report_s']:.2f} s | |
 | Ray's start (`ray.init`) | {s['ray_start_s']:.2f} s | |
 | the same sweep again (every run skipped) | {s['resume_s']:.2f} s | |
 
-- Ray sweep ÷ plain loop: **{s['ray_s'] / s['loop_s']:.2f}×** (with start-up {(s['ray_s'] + s['ray_start_s']) / s['loop_s']:.2f}×); the loop split perfectly over {s['cores']} cores would take {ideal:.2f} s, so Ray's overhead — scheduling, moving each record (JSON) to the driver, writing its Parquet file and record, the summary and the plots — is {s['ray_s'] - ideal:.2f} s, {(s['ray_s'] - ideal) / s['runs'] * 1000:.0f} ms per run against {per_run_loop * 1000:.0f} ms of training per run.
+- Ray sweep ÷ plain loop: **{s['ray_s'] / s['loop_s']:.2f}×** the time (with Ray's start {(s['ray_s'] + s['ray_start_s']) / s['loop_s']:.2f}×; the runs alone {s['runs_s'] / s['loop_s']:.2f}×). The loop split perfectly over {s['cores']} cores would take {ideal:.2f} s, so the overhead per run — Ray's scheduling, moving each record (JSON) to the driver, writing its Parquet file and record — is {(s['runs_s'] - ideal) / s['runs'] * 1000:.1f} ms against {per_run_loop * 1000:.1f} ms of training per run: at runs this short it eats most of what the second core gains; a longer run amortises it (the loop writes no table, records or report, cannot resume, and stays on one machine).
 
 ### The numpy API against plain numpy
 
@@ -119,10 +127,11 @@ Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {s['cores']} cores ({cpu}
 
 | | time | samples/s |
 |---|---|---|
-| creditlab (with its checks of the arrays and the ledger) | {n['lab_s'] * 1000:.0f} ms | {n['samples'] / n['lab_s'] / 1e6:.1f} M |
+| creditlab, with the ledger (the default: a key, its size, mean, std per sample) | {n['lab_s'] * 1000:.0f} ms | {n['samples'] / n['lab_s'] / 1e6:.1f} M |
+| creditlab, `ledger=False` | {n['bare_s'] * 1000:.0f} ms | {n['samples'] / n['bare_s'] / 1e6:.1f} M |
 | plain numpy | {n['numpy_s'] * 1000:.0f} ms | {n['samples'] / n['numpy_s'] / 1e6:.1f} M |
 
-- creditlab ÷ numpy: **{n['lab_s'] / n['numpy_s']:.2f}×** the time.
+- creditlab ÷ numpy: **{n['lab_s'] / n['numpy_s']:.2f}×** the time with the ledger, **{n['bare_s'] / n['numpy_s']:.2f}×** without. Both check every array (dtype, length, finite values, ids in range) and copy the batch into the core's samples; the estimator is the one the trainer and the CLI use.
 """
 
 

@@ -53,11 +53,17 @@ def _ids(name: str, values: Any, length: Optional[int]) -> np.ndarray:
 
 def _turns(episode: np.ndarray) -> np.ndarray:
     """Each sample's order within its episode (the default turn)."""
-    turns = np.zeros(len(episode), dtype=np.int64)
-    seen: dict = {}
-    for i, e in enumerate(episode.tolist()):
-        turns[i] = seen.get(e, 0)
-        seen[e] = turns[i] + 1
+    n = len(episode)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Sort by episode (stably, so each episode's samples keep their order); a sample's turn is
+    # its place after the start of its episode's run.
+    order = np.argsort(episode, kind="stable")
+    ordered = episode[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    turns = np.empty(n, dtype=np.int64)
+    turns[order] = np.arange(n) - np.repeat(starts, lengths)
     return turns
 
 
@@ -85,8 +91,9 @@ def advantages(
     reward: Any,
     turn: Any = None,
     anchor: Optional[Sequence[Optional[str]]] = None,
+    ledger: bool = True,
     **options: Any,
-) -> Tuple[np.ndarray, dict]:
+) -> Tuple[np.ndarray, Optional[dict]]:
     """One batch estimator's advantages and ledger, the same values as ``creditlab advantages``.
 
     ``group``, ``episode``, ``agent`` (and ``turn``: by default each sample's order in its
@@ -97,7 +104,8 @@ def advantages(
     ``mars_padded_unique``.
 
     Returns ``(advantages, ledger)``: a float32 array, and the ledger as columns (``key``,
-    ``key_size``, ``mean``, ``std``, ``value``, ``advantage``, ``note``), one entry per sample.
+    ``key_size``, ``mean``, ``std``, ``value``, ``advantage``, ``note``), one entry per sample;
+    ``ledger=False`` returns ``(advantages, None)`` without building it (inside a training loop).
     """
     if not isinstance(estimator, str):
         raise ValueError(f"estimator: must be a name (one of {', '.join(ESTIMATORS)})")
@@ -133,7 +141,9 @@ def advantages(
     for key in ("mars_gamma", "gigpo_gamma"):
         if key in core and not 0 <= core[key] <= 1:
             raise ValueError(f"gamma: {core[key]} must be between 0 and 1")
-    return _creditlab.advantages(estimator, group, episode, agent, reward, turn, anchor, json.dumps(core))
+    if not isinstance(ledger, bool):
+        raise ValueError(f"ledger: True or False, got {ledger!r}")
+    return _creditlab.advantages(estimator, group, episode, agent, reward, turn, anchor, json.dumps(core), ledger)
 
 
 _Source = Union[str, "os.PathLike[str]", bytes, Mapping[str, Any]]

@@ -16,6 +16,7 @@ def advantages(
     reward: npt.ArrayLike,
     turn: Optional[npt.ArrayLike] = ...,
     anchor: Optional[Sequence[Optional[str]]] = ...,
+    ledger: bool = ...,
     eps: float = ...,
     mean_only: bool = ...,
     rloo_scope: str = ...,
@@ -26,7 +27,7 @@ def advantages(
     gigpo_own_steps: bool = ...,
     rloo_first_sample: bool = ...,
     mars_padded_unique: bool = ...,
-) -> Tuple[npt.NDArray[np.float32], dict]: ...
+) -> Tuple[npt.NDArray[np.float32], Optional[dict]]: ...
 def inspect(
     batch: Union[str, "os.PathLike[str]", bytes, Mapping[str, Any]],
     advantages: Optional[npt.ArrayLike] = ...,

@@ -88,6 +88,8 @@ class SweepResult:
     ran: int = 0
     skipped: int = 0
     failed: Dict[str, str] = field(default_factory=dict)
+    #: Seconds spent on the runs (Ray's tasks and the table) and on the summary and report.
+    timings: Dict[str, float] = field(default_factory=dict)
 
     @property
     def summary_csv(self) -> Path:
@@ -374,6 +376,7 @@ def run(
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
     say(f"sweep {name}: {len(runs)} runs, {result.skipped} already finished, {len(todo)} to run -> {out}")
     walls: Dict[str, float] = {}
+    phase = time.perf_counter()
     errors_path = out / "errors.json"
     failed = json.loads(errors_path.read_text()) if errors_path.is_file() and resume else {}
     if todo:
@@ -403,8 +406,12 @@ def run(
             say(f"[{done}/{len(todo)}] {r.label} {r.estimator} seed {r.seed}: team reward {last['team_reward_mean']:.3f}"
                 f" ({wall:.2f} s; {rate:.1f} runs/s, {len(pending) / max(rate, 1e-9):.0f} s left)")
     _atomic_write(errors_path, json.dumps(failed, indent=1))
-    result.failed = {k: v for k, v in failed.items() if any(r.id == k for r in runs)}
+    ids = {r.id for r in runs}
+    result.failed = {k: v for k, v in failed.items() if k in ids}
+    result.timings["runs_s"] = time.perf_counter() - phase
+    phase = time.perf_counter()
     _finish(spec, name, out, runs, walls, result.failed)
+    result.timings["report_s"] = time.perf_counter() - phase
     say(f"sweep {name}: {result.ran} ran, {result.skipped} skipped, {len(result.failed)} failed; report {out / 'report.html'}")
     return result
 
@@ -481,6 +488,7 @@ def _finish(spec, name: str, out: Path, runs: List[Run], walls: Dict[str, float]
     import pyarrow.parquet as pq
 
     finished = [r for r in runs if (out / "updates" / f"{r.id}.parquet").is_file() and (out / "records" / f"{r.id}.json").is_file()]
+    done = {r.id for r in finished}
     files = [str(out / "updates" / f"{r.id}.parquet") for r in finished]
     table = ds.dataset(files, format="parquet").to_table() if files else None
     per_run = _per_run(table) if table is not None and table.num_rows else {}
@@ -492,8 +500,8 @@ def _finish(spec, name: str, out: Path, runs: List[Run], walls: Dict[str, float]
     for r in runs:
         row = {"run": r.id, "variant": r.variant, "label": r.label, "overrides": json.dumps(r.overrides),
                "estimator": r.estimator, "seed": r.seed, "updates": int(r.config.get("updates", 0)),
-               "finished": r in finished, "error": failed.get(r.id), "wall_s": walls.get(r.id),
-               "record": f"records/{r.id}.json" if r in finished else None}
+               "finished": r.id in done, "error": failed.get(r.id), "wall_s": walls.get(r.id),
+               "record": f"records/{r.id}.json" if r.id in done else None}
         for k in range(agents_of.get(r.id, 0)):
             for f in ("final_reward", "final_score"):
                 row[f"{f}_{k}"] = per_run[(r.id, k)][f]
@@ -589,7 +597,8 @@ def _plots(out: Path, table, runs: List[Run]) -> List[Tuple[str, str]]:
         ax2.set_yscale("log")
         ax1.legend(fontsize=7, loc="best")
         fig.suptitle(labels.get(variant, str(variant)), fontsize=10)
-        fig.tight_layout()
+        # Fixed margins: tight_layout measured every label and took longer than the plotting.
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.86, wspace=0.18)
         path = out / "plots" / f"variant-{variant}.png"
         fig.savefig(path)
         plt.close(fig)

@@ -9,7 +9,8 @@ use creditlab::{backend, Batch, Estimator, RunRecord, Sample, TrainConfig, Train
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyStopIteration, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList, PyString};
+use std::collections::HashMap;
 
 fn value_error(message: impl Into<String>) -> PyErr {
     PyValueError::new_err(message.into())
@@ -44,7 +45,7 @@ fn id(value: i64, field: &str, index: usize) -> PyResult<u32> {
 
 /// One batch estimator's advantages and ledger (see `creditlab.advantages`).
 #[pyfunction]
-#[pyo3(signature = (estimator, group, episode, agent, reward, turn, anchor, options))]
+#[pyo3(signature = (estimator, group, episode, agent, reward, turn, anchor, options, with_ledger=true))]
 #[allow(clippy::too_many_arguments)]
 fn advantages<'py>(
     py: Python<'py>,
@@ -56,7 +57,8 @@ fn advantages<'py>(
     turn: PyReadonlyArray1<'py, i64>,
     anchor: Option<Vec<Option<String>>>,
     options: &str,
-) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    with_ledger: bool,
+) -> PyResult<(Bound<'py, PyArray1<f32>>, Option<Bound<'py, PyDict>>)> {
     let estimator = estimator_named(estimator)?;
     if estimator.needs().payoff_oracle {
         return Err(value_error(format!(
@@ -88,18 +90,24 @@ fn advantages<'py>(
     let result = estimator
         .compute(&Batch { samples }, &options, None)
         .map_err(|e| value_error(e.to_string()))?;
+    if !with_ledger {
+        return Ok((PyArray1::from_vec(py, result.values), None));
+    }
     let ledger = PyDict::new(py);
     let column = |f: fn(&creditlab::LedgerEntry) -> f32| {
         PyArray1::from_vec(py, result.ledger.iter().map(f).collect())
     };
-    ledger.set_item(
-        "key",
-        result
-            .ledger
-            .iter()
-            .map(|e| e.key.clone())
-            .collect::<Vec<_>>(),
-    )?;
+    // A batch has few keys and many samples: each key's Python string is made once and the
+    // column refers to it (a million strings made one by one cost more than the estimator).
+    let mut interned: HashMap<&str, Bound<'py, PyString>> = HashMap::new();
+    let keys = PyList::empty(py);
+    for entry in &result.ledger {
+        let key = interned
+            .entry(entry.key.as_str())
+            .or_insert_with(|| PyString::new(py, &entry.key));
+        keys.append(key.clone())?;
+    }
+    ledger.set_item("key", keys)?;
     ledger.set_item(
         "key_size",
         PyArray1::from_vec(py, result.ledger.iter().map(|e| e.key_size).collect()),
@@ -116,7 +124,7 @@ fn advantages<'py>(
             .map(|e| e.note.clone())
             .collect::<Vec<_>>(),
     )?;
-    Ok((PyArray1::from_vec(py, result.values), ledger))
+    Ok((PyArray1::from_vec(py, result.values), Some(ledger)))
 }
 
 /// The analysis and verdict of a logged run, as JSON text (see `creditlab.inspect`): the file

@@ -78,6 +78,13 @@ def test_the_default_turn_is_the_order_in_the_episode():
     without = {k: v for k, v in batch.items() if k != "turn"}
     default, _ = creditlab.advantages("mars", **without)
     np.testing.assert_array_equal(with_turns, default)
+    # Without the ledger: the same values, no ledger.
+    bare, none = creditlab.advantages("mars", ledger=False, **batch)
+    assert none is None
+    np.testing.assert_array_equal(bare, with_turns)
+    # Interleaved episodes: each sample's place among its own episode's samples, in order.
+    np.testing.assert_array_equal(creditlab._turns(np.array([3, 1, 3, 1, 1, 7])), [0, 0, 1, 1, 2, 0])
+    np.testing.assert_array_equal(creditlab._turns(np.array([], dtype=np.int64)), [])
 
 
 @pytest.mark.parametrize(

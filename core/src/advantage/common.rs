@@ -2,7 +2,8 @@
 //! one normalisation rule ([`normalize_by_key`]) with its edge conventions. A leaf of
 //! `advantage`: each estimator's file imports it, it imports no estimator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
@@ -177,27 +178,56 @@ impl KeyStats {
     }
 }
 
-/// Normalises `values[i]` within the key `keys[i]`; returns (advantage, stats, key) per item.
+/// Each key's dense index (in order of first appearance) and the keys in that order.
+pub(crate) fn dense_keys<K: Hash + Eq>(keys: &[K]) -> (Vec<usize>, Vec<&K>) {
+    let mut index: HashMap<&K, usize> = HashMap::new();
+    let mut order: Vec<&K> = Vec::new();
+    let ids = keys
+        .iter()
+        .map(|key| {
+            *index.entry(key).or_insert_with(|| {
+                order.push(key);
+                order.len() - 1
+            })
+        })
+        .collect();
+    (ids, order)
+}
+
+/// Each dense key's statistics over the values that carry it (in the values' order).
+fn stats_by_id(ids: &[usize], keys: usize, values: &[f64]) -> Vec<KeyStats> {
+    // The members of each key laid out one key after the other (a counting sort by id).
+    let mut start = vec![0usize; keys + 1];
+    for &id in ids {
+        start[id + 1] += 1;
+    }
+    for k in 0..keys {
+        start[k + 1] += start[k];
+    }
+    let mut next = start.clone();
+    let mut members = vec![0.0f64; values.len()];
+    for (&id, &value) in ids.iter().zip(values) {
+        members[next[id]] = value;
+        next[id] += 1;
+    }
+    (0..keys).map(|k| KeyStats::of(&members[start[k]..start[k + 1]])).collect()
+}
+
+/// Normalises `values[i]` within the key `keys[i]`; returns (advantage, stats) per item.
 ///
 /// This is the one place where the group-relative rule and its edge conventions live.
-pub(crate) fn normalize_by_key<K: Ord + Clone>(
+pub(crate) fn normalize_by_key<K: Hash + Eq>(
     keys: &[K],
     values: &[f64],
     options: &EstimatorOptions,
 ) -> Vec<(f64, KeyStats)> {
     debug_assert_eq!(keys.len(), values.len());
-    let mut members: BTreeMap<&K, Vec<f64>> = BTreeMap::new();
-    for (key, value) in keys.iter().zip(values) {
-        members.entry(key).or_default().push(*value);
-    }
-    let stats: BTreeMap<&K, KeyStats> = members
-        .iter()
-        .map(|(key, vals)| (*key, KeyStats::of(vals)))
-        .collect();
-    keys.iter()
+    let (ids, order) = dense_keys(keys);
+    let stats = stats_by_id(&ids, order.len(), values);
+    ids.iter()
         .zip(values)
-        .map(|(key, value)| {
-            let s = stats[key];
+        .map(|(&id, value)| {
+            let s = stats[id];
             (s.advantage(*value, options), s)
         })
         .collect()
@@ -222,7 +252,7 @@ pub(crate) fn ledger_entry(
 }
 
 /// Per-sample normalisation of `sample_values` under per-sample keys (the step-level estimators).
-pub(crate) fn step_level<K: Ord + Clone>(
+pub(crate) fn step_level<K: Hash + Eq>(
     batch: &Batch,
     key_of: impl Fn(&crate::rollout::Sample) -> K,
     key_name: impl Fn(&K) -> String,
@@ -230,14 +260,18 @@ pub(crate) fn step_level<K: Ord + Clone>(
 ) -> Advantages {
     let keys: Vec<K> = batch.samples.iter().map(&key_of).collect();
     let values: Vec<f64> = batch.samples.iter().map(|s| f64::from(s.reward)).collect();
-    let normalized = normalize_by_key(&keys, &values, options);
-    let mut out = Advantages::default();
+    let (ids, order) = dense_keys(&keys);
+    let stats = stats_by_id(&ids, order.len(), &values);
     // Each key's name is formatted once (a batch has few keys and many samples).
-    let mut names: BTreeMap<&K, String> = BTreeMap::new();
-    for ((key, value), (adv, stats)) in keys.iter().zip(&values).zip(normalized) {
+    let names: Vec<String> = order.iter().map(|k| key_name(k)).collect();
+    let mut out = Advantages::default();
+    out.values.reserve(values.len());
+    out.ledger.reserve(values.len());
+    for (&id, &value) in ids.iter().zip(&values) {
+        let stats = &stats[id];
+        let adv = stats.advantage(value, options);
         out.values.push(adv as f32);
-        let name = names.entry(key).or_insert_with(|| key_name(key)).clone();
-        out.ledger.push(ledger_entry(name, &stats, *value, adv));
+        out.ledger.push(ledger_entry(names[id].clone(), stats, value, adv));
     }
     out
 }
@@ -245,7 +279,7 @@ pub(crate) fn step_level<K: Ord + Clone>(
 /// Trajectory-level normalisation: each episode (per `episode_key`) is one member with value
 /// R̄ = the mean reward of its samples; members are normalised within `group_key`, and every
 /// sample receives its episode's advantage.
-pub(crate) fn trajectory_level<E: Ord + Clone, G: Ord + Clone>(
+pub(crate) fn trajectory_level<E: Ord + Clone, G: Hash + Eq>(
     batch: &Batch,
     episode_key: impl Fn(&crate::rollout::Sample) -> E,
     group_key: impl Fn(&E) -> G,
