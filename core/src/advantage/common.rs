@@ -210,7 +210,9 @@ fn stats_by_id(ids: &[usize], keys: usize, values: &[f64]) -> Vec<KeyStats> {
         members[next[id]] = value;
         next[id] += 1;
     }
-    (0..keys).map(|k| KeyStats::of(&members[start[k]..start[k + 1]])).collect()
+    (0..keys)
+        .map(|k| KeyStats::of(&members[start[k]..start[k + 1]]))
+        .collect()
 }
 
 /// Normalises `values[i]` within the key `keys[i]`; returns (advantage, stats) per item.
@@ -271,7 +273,8 @@ pub(crate) fn step_level<K: Hash + Eq>(
         let stats = &stats[id];
         let adv = stats.advantage(value, options);
         out.values.push(adv as f32);
-        out.ledger.push(ledger_entry(names[id].clone(), stats, value, adv));
+        out.ledger
+            .push(ledger_entry(names[id].clone(), stats, value, adv));
     }
     out
 }
