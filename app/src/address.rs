@@ -10,9 +10,7 @@ use crate::url::{self, Decoded, PageState};
 
 /// The query string of the page's address.
 fn location_query() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default()
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
 /// A seed for a link that gives none (written back into the address).
@@ -22,12 +20,8 @@ fn fresh_seed() -> u64 {
 
 /// Writes `query` into the address bar: a new history entry, or in place of the current one.
 fn write(query: &str, push: bool) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let Ok(history) = window.history() else {
-        return;
-    };
+    let Some(window) = web_sys::window() else { return };
+    let Ok(history) = window.history() else { return };
     let path = window.location().pathname().unwrap_or_default();
     let address = format!("{path}?{query}");
     let _ = if push {
@@ -76,11 +70,7 @@ pub fn follow(session: Session) {
     let _ = window_event_listener(leptos::ev::popstate, move |_| {
         let decoded = read();
         show_ignored(session, &decoded);
-        let PageState {
-            config,
-            inspect,
-            teacher,
-        } = decoded.state;
+        let PageState { config, inspect, teacher } = decoded.state;
         session.teacher.set(teacher);
         session.inspect(inspect);
         if config != session.config.get_untracked() {

@@ -25,11 +25,7 @@ use crate::url::PageState;
 #[component]
 pub fn App() -> impl IntoView {
     let decoded = address::read();
-    let PageState {
-        config,
-        inspect,
-        teacher,
-    } = decoded.state.clone();
+    let PageState { config, inspect, teacher } = decoded.state.clone();
     let session = Session::new(config, inspect, teacher, decoded.fault);
     address::show_ignored(session, &decoded);
     address::follow(session);
@@ -39,9 +35,7 @@ pub fn App() -> impl IntoView {
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     let columns = move || {
         let estimators = session.config.with(|c| c.estimators.len());
-        (0..estimators)
-            .map(|index| view! { <Column session index /> })
-            .collect_view()
+        (0..estimators).map(|index| view! { <Column session index /> }).collect_view()
     };
     let explain = move || session.config.with(|c| c.game.explanation());
     let count = move || session.config.with(|c| c.estimators.len()).to_string();

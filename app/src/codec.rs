@@ -23,10 +23,7 @@ pub struct Ignored {
 
 /// The config as JSON with short decimal numbers (f32 written by its shortest form).
 pub fn to_value(config: &TrainConfig) -> Value {
-    serde_json::to_string(config)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null)
+    serde_json::to_string(config).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null)
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -43,13 +40,9 @@ fn scalar_text(value: &Value) -> Option<String> {
 pub fn value_text(value: &Value) -> Option<String> {
     match value {
         Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => None,
-        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => Some(
-            items
-                .iter()
-                .filter_map(scalar_text)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
+            Some(items.iter().filter_map(scalar_text).collect::<Vec<_>>().join(","))
+        }
         Value::Array(_) | Value::Object(_) => Some(value.to_string()),
         other => scalar_text(other),
     }
@@ -74,12 +67,7 @@ pub fn flatten(path: &str, value: &Value, base: Option<&Value>, out: &mut Vec<(S
                 out.push((path.to_string(), items.len().to_string()));
             }
             for (i, item) in items.iter().enumerate() {
-                flatten(
-                    &format!("{path}.{i}"),
-                    item,
-                    base.and_then(|b| b.get(i)),
-                    out,
-                );
+                flatten(&format!("{path}.{i}"), item, base.and_then(|b| b.get(i)), out);
             }
         }
         other => {
@@ -112,10 +100,7 @@ fn parse_bool(text: &str) -> Result<bool, String> {
 }
 
 fn parse_number(text: &str, integer: bool) -> Result<Value, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("“{text}” is not a number"))?;
+    let value: f64 = text.trim().parse().map_err(|_| format!("“{text}” is not a number"))?;
     if !value.is_finite() {
         return Err(format!("“{text}” is not a finite number"));
     }
@@ -125,9 +110,7 @@ fn parse_number(text: &str, integer: bool) -> Result<Value, String> {
         }
         return Ok(Value::from(value as u64));
     }
-    Number::from_f64(value)
-        .map(Value::Number)
-        .ok_or_else(|| format!("“{text}” is not a number"))
+    Number::from_f64(value).map(Value::Number).ok_or_else(|| format!("“{text}” is not a number"))
 }
 
 /// One element of a comma-separated list: a number when it reads as one, else text.
@@ -135,12 +118,7 @@ fn list_item(text: &str) -> Value {
     let text = text.trim();
     match text.parse::<u64>() {
         Ok(n) => Value::from(n),
-        Err(_) => match text
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .and_then(Number::from_f64)
-        {
+        Err(_) => match text.parse::<f64>().ok().filter(|v| v.is_finite()).and_then(Number::from_f64) {
             Some(n) => Value::Number(n),
             None => Value::String(text.to_string()),
         },
@@ -159,17 +137,10 @@ pub fn parse_value(current: &Value, text: &str) -> Result<Value, String> {
         Value::Bool(_) => parse_bool(text).map(Value::Bool),
         Value::String(_) => Ok(Value::String(text.trim().to_string())),
         Value::Array(_) if off => Ok(Value::Null),
-        Value::Array(_) => Ok(Value::Array(
-            text.split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(list_item)
-                .collect(),
-        )),
+        Value::Array(_) => Ok(Value::Array(text.split(',').filter(|s| !s.trim().is_empty()).map(list_item).collect())),
         Value::Null if off => Ok(Value::Null),
         // An optional field that is off: a number, or a list.
-        Value::Null if text.contains(',') => {
-            Ok(Value::Array(text.split(',').map(list_item).collect()))
-        }
+        Value::Null if text.contains(',') => Ok(Value::Array(text.split(',').map(list_item).collect())),
         Value::Null => parse_number(text, false),
         Value::Object(_) => Err("give the object's fields one by one".into()),
     }
@@ -204,11 +175,7 @@ fn matrix_variant(name: &str) -> Option<Value> {
 }
 
 fn matrix_names() -> String {
-    MatrixSpec::variants()
-        .iter()
-        .map(MatrixSpec::name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    MatrixSpec::variants().iter().map(MatrixSpec::name).collect::<Vec<_>>().join(", ")
 }
 
 /// Applies `key=text` to `config` (validated by the core); the config is unchanged on error,
@@ -226,24 +193,16 @@ pub fn edited(config: &TrainConfig, key: &str, text: &str) -> Result<TrainConfig
     let mut value = to_value(config);
     if key == "game.name" && config.game.kind() == "matrix" {
         value["game"] = matrix_variant(text.trim()).ok_or_else(|| {
-            format!(
-                "“{}” is not a matrix game (they are {})",
-                text.trim(),
-                matrix_names()
-            )
+            format!("“{}” is not a matrix game (they are {})", text.trim(), matrix_names())
         })?;
     } else {
         if key == "game.kind" || key.split('.').any(str::is_empty) {
             return Err("no such field".into());
         }
-        let current =
-            slot(&mut value, key).ok_or_else(|| "no such field for this game".to_string())?;
+        let current = slot(&mut value, key).ok_or_else(|| "no such field for this game".to_string())?;
         match current {
             Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
-                let n: usize = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("“{text}” is not a count"))?;
+                let n: usize = text.trim().parse().map_err(|_| format!("“{text}” is not a count"))?;
                 if n == 0 || n > 64 {
                     return Err(format!("{n} is out of range 1..=64"));
                 }
@@ -279,24 +238,16 @@ pub fn plain_reason(message: &str, text: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let names = quoted_names(rest);
         return match names.split_first() {
-            Some((given, allowed)) if !allowed.is_empty() => {
-                format!("“{given}” is not one of {}", allowed.join(", "))
-            }
+            Some((given, allowed)) if !allowed.is_empty() => format!("“{given}” is not one of {}", allowed.join(", ")),
             _ => format!("“{text}” is not a known value"),
         };
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         let expected = message.rsplit("expected ").next().unwrap_or_default();
-        if ["u8", "u16", "u32", "u64", "usize", "integer"]
-            .iter()
-            .any(|t| expected.contains(t))
-        {
+        if ["u8", "u16", "u32", "u64", "usize", "integer"].iter().any(|t| expected.contains(t)) {
             return format!("“{text}” is not a whole number ≥ 0");
         }
-        if ["f32", "f64", "number"]
-            .iter()
-            .any(|t| expected.contains(t))
-        {
+        if ["f32", "f64", "number"].iter().any(|t| expected.contains(t)) {
             return format!("“{text}” is not a number");
         }
         if expected.contains("bool") {
@@ -310,13 +261,11 @@ pub fn plain_reason(message: &str, text: &str) -> String {
     format!("“{text}” could not be read")
 }
 
+
 /// The defaults with the default game of `kind` (a known game), or of the bandit.
 pub fn default_for(kind: Option<&str>) -> TrainConfig {
     let game = kind.and_then(GameConfig::example).unwrap_or_default();
-    TrainConfig {
-        game,
-        ..TrainConfig::default()
-    }
+    TrainConfig { game, ..TrainConfig::default() }
 }
 
 /// A config read from parameters.
@@ -333,10 +282,7 @@ pub struct ConfigRead {
 /// Applies config parameters to the base of their game: `game=` first (an unknown game is
 /// ignored), then every other one in [`order`]; `base` gives the config to start from for a
 /// game kind (`None`: no game given).
-pub fn read_config(
-    params: &[(String, String)],
-    base: impl FnOnce(Option<&str>) -> TrainConfig,
-) -> ConfigRead {
+pub fn read_config(params: &[(String, String)], base: impl FnOnce(Option<&str>) -> TrainConfig) -> ConfigRead {
     let mut ignored = Vec::new();
     let mut params: Vec<&(String, String)> = params.iter().collect();
     params.sort_by_key(|(k, _)| order(k));
@@ -349,11 +295,7 @@ pub fn read_config(
                 reason: format!(
                     "no game “{}” (the games are {})",
                     text.trim(),
-                    GameConfig::examples()
-                        .iter()
-                        .map(GameConfig::kind)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    GameConfig::examples().iter().map(GameConfig::kind).collect::<Vec<_>>().join(", ")
                 ),
             }),
         }
@@ -363,25 +305,17 @@ pub fn read_config(
     for (key, text) in params.into_iter().filter(|(k, _)| k != "game") {
         match set(&mut config, key, text) {
             Ok(()) => seeds_given |= key == "seeds",
-            Err(reason) => ignored.push(Ignored {
-                key: key.clone(),
-                reason,
-            }),
+            Err(reason) => ignored.push(Ignored { key: key.clone(), reason }),
         }
     }
-    ConfigRead {
-        config,
-        ignored,
-        seeds_given,
-    }
+    ConfigRead { config, ignored, seeds_given }
 }
 
 /// The `key=value` pairs of a query string (keys trimmed, empty keys dropped).
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
     let query = query.strip_prefix('?').unwrap_or(query);
-    let mut params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.trim().to_string(), v.into_owned()))
-        .collect();
+    let mut params: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.trim().to_string(), v.into_owned())).collect();
     params.retain(|(k, _)| !k.is_empty());
     params
 }

@@ -4,9 +4,7 @@ use wasm_bindgen::JsCast;
 
 /// Downloads `href` (a data: or blob: URL) as `name`.
 pub fn link(name: &str, href: &str) -> Result<(), String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let anchor: web_sys::HtmlAnchorElement = document
         .create_element("a")
         .map_err(|_| "could not create a link")?
@@ -33,8 +31,7 @@ pub fn text(name: &str, mime: &str, content: &str) -> Result<(), String> {
 pub fn parts(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options)
-        .map_err(|_| "the browser could not build the file")?;
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options).map_err(|_| "the browser could not build the file")?;
     let url = gloo_file::ObjectUrl::from(gloo_file::Blob::from(blob));
     link(name, &url)?;
     gloo_timers::callback::Timeout::new(60_000, move || drop(url)).forget();

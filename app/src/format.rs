@@ -8,9 +8,7 @@ pub fn fixed(value: Option<f32>, digits: usize) -> String {
     match value {
         None => "—".into(),
         Some(v) if !v.is_finite() => format!("{v}"),
-        Some(v) if v.abs() >= 1e5 || (v != 0.0 && v.abs() < 0.5 * 10f32.powi(-(digits as i32))) => {
-            format!("{v:.2e}")
-        }
+        Some(v) if v.abs() >= 1e5 || (v != 0.0 && v.abs() < 0.5 * 10f32.powi(-(digits as i32))) => format!("{v:.2e}"),
         Some(v) => format!("{v:.digits$}"),
     }
 }
@@ -31,11 +29,7 @@ pub fn significant(value: Option<f32>) -> String {
 
 /// A reward scale as a short label: "×10", "×0.5", "×4e19".
 pub fn scale(value: f32) -> String {
-    if value.abs() >= 1e5 {
-        format!("×{value:.0e}")
-    } else {
-        format!("×{value}")
-    }
+    if value.abs() >= 1e5 { format!("×{value:.0e}") } else { format!("×{value}") }
 }
 
 #[cfg(test)]

@@ -53,13 +53,7 @@ impl GameView {
     /// The view of `game`.
     pub fn of(game: &GameConfig) -> Self {
         let agents = game.agents();
-        let headline = |figure, label, references, test_id| Headline {
-            figure,
-            label,
-            references,
-            test_id,
-            also: Vec::new(),
-        };
+        let headline = |figure, label, references, test_id| Headline { figure, label, references, test_id, also: Vec::new() };
         match game {
             GameConfig::Bandit(c) => GameView {
                 kind: game.kind(),
@@ -178,18 +172,11 @@ impl GameView {
 
     /// The name of agent `k`.
     pub fn agent(&self, k: usize) -> String {
-        self.agents
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| format!("agent {k}"))
+        self.agents.get(k).cloned().unwrap_or_else(|| format!("agent {k}"))
     }
 
     /// The name of agent `k`'s action `a` (its index where the game has no name for it).
     pub fn action(&self, k: usize, a: usize) -> String {
-        self.actions
-            .get(k)
-            .and_then(|names| names.get(a))
-            .cloned()
-            .unwrap_or_else(|| a.to_string())
+        self.actions.get(k).and_then(|names| names.get(a)).cloned().unwrap_or_else(|| a.to_string())
     }
 }

@@ -41,10 +41,7 @@ impl Bounded {
                     .chunks(2)
                     .map(|c| {
                         let n = c.len() as f32;
-                        (
-                            c.iter().map(|p| p.0).sum::<f32>() / n,
-                            c.iter().map(|p| p.1).sum::<f32>() / n,
-                        )
+                        (c.iter().map(|p| p.0).sum::<f32>() / n, c.iter().map(|p| p.1).sum::<f32>() / n)
                     })
                     .collect();
                 self.stride *= 2;
@@ -65,11 +62,7 @@ impl Bounded {
     /// The latest value.
     pub fn last(&self) -> Option<f32> {
         let (_, y, n) = self.pending;
-        if n > 0 {
-            Some((y / f64::from(n)) as f32)
-        } else {
-            self.points.last().map(|p| p.1)
-        }
+        if n > 0 { Some((y / f64::from(n)) as f32) } else { self.points.last().map(|p| p.1) }
     }
 
     /// Number of stored points.
@@ -106,12 +99,8 @@ impl Band {
             values.iter().sum::<f32>() / n
         };
         self.mean.push(update, mean);
-        self.lo
-            .push(update, values.iter().copied().fold(f32::INFINITY, f32::min));
-        self.hi.push(
-            update,
-            values.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-        );
+        self.lo.push(update, values.iter().copied().fold(f32::INFINITY, f32::min));
+        self.hi.push(update, values.iter().copied().fold(f32::NEG_INFINITY, f32::max));
     }
 }
 
@@ -173,22 +162,10 @@ impl History {
             .iter()
             .flat_map(|c| {
                 let agents = c.agents.iter().map(move |a| {
-                    let probs = a
-                        .action_probs
-                        .iter()
-                        .flatten()
-                        .map(Bounded::len)
-                        .max()
-                        .unwrap_or(0);
-                    band(&a.reward_score)
-                        .max(band(&a.grad_norm))
-                        .max(band(&a.entropy))
-                        .max(a.predicted_factor.len())
-                        .max(probs)
+                    let probs = a.action_probs.iter().flatten().map(Bounded::len).max().unwrap_or(0);
+                    band(&a.reward_score).max(band(&a.grad_norm)).max(band(&a.entropy)).max(a.predicted_factor.len()).max(probs)
                 });
-                agents
-                    .chain([band(&c.team)])
-                    .chain(c.figures.values().map(band))
+                agents.chain([band(&c.team)]).chain(c.figures.values().map(band))
             })
             .max()
             .unwrap_or(0)
@@ -208,14 +185,7 @@ impl History {
                 latest: Vec::new(),
             })
             .collect();
-        Self {
-            columns,
-            updates: 0,
-            total: config.updates,
-            seeds: config.seeds.len().max(1),
-            theory: Vec::new(),
-            theory_stride: 1,
-        }
+        Self { columns, updates: 0, total: config.updates, seeds: config.seeds.len().max(1), theory: Vec::new(), theory_stride: 1 }
     }
 
     /// Adds one update's report.
@@ -223,10 +193,7 @@ impl History {
         self.updates = report.update;
         self.theory_stride = self.theory_stride.max(1);
         if report.update.is_multiple_of(self.theory_stride) {
-            self.theory
-                .extend(creditlab::metrics::theory_points(std::slice::from_ref(
-                    report,
-                )));
+            self.theory.extend(creditlab::metrics::theory_points(std::slice::from_ref(report)));
             while self.theory.len() > THEORY_POINTS {
                 self.theory_stride *= 2;
                 let stride = self.theory_stride;
@@ -237,61 +204,32 @@ impl History {
         for (e, column) in self.columns.iter_mut().enumerate() {
             // A diverged run's figures are copies, not measurements: its curves end where it
             // stopped (and its seed's policy path with them).
-            let seeds: Vec<(usize, &creditlab::RunReport)> = report
-                .runs
-                .iter()
-                .skip(e * self.seeds)
-                .take(self.seeds)
-                .enumerate()
-                .filter(|(_, r)| r.is_measured())
-                .collect();
+            let seeds: Vec<(usize, &creditlab::RunReport)> =
+                report.runs.iter().skip(e * self.seeds).take(self.seeds).enumerate().filter(|(_, r)| r.is_measured()).collect();
             let runs: Vec<&creditlab::RunReport> = seeds.iter().map(|(_, r)| *r).collect();
             if runs.is_empty() {
                 column.latest.clear();
                 continue;
             }
-            column.team.push(
-                u,
-                &runs.iter().map(|r| r.team_reward_mean).collect::<Vec<_>>(),
-                false,
-            );
+            column.team.push(u, &runs.iter().map(|r| r.team_reward_mean).collect::<Vec<_>>(), false);
             let names: Vec<String> = runs[0].figures.keys().cloned().collect();
             for name in names {
-                let values: Vec<f32> = runs
-                    .iter()
-                    .filter_map(|r| r.figures.get(&name).copied())
-                    .collect();
-                column
-                    .figures
-                    .entry(name)
-                    .or_default()
-                    .push(u, &values, false);
+                let values: Vec<f32> = runs.iter().filter_map(|r| r.figures.get(&name).copied()).collect();
+                column.figures.entry(name).or_default().push(u, &values, false);
             }
             for (k, agent) in column.agents.iter_mut().enumerate() {
                 let of = |f: &dyn Fn(&creditlab::AgentReport) -> Option<f32>| -> Vec<f32> {
-                    runs.iter()
-                        .filter_map(|r| r.agents.get(k))
-                        .filter_map(f)
-                        .filter(|v| v.is_finite())
-                        .collect()
+                    runs.iter().filter_map(|r| r.agents.get(k)).filter_map(f).filter(|v| v.is_finite()).collect()
                 };
-                agent
-                    .reward_score
-                    .push(u, &of(&|a| Some(a.reward_score)), false);
-                agent
-                    .grad_norm
-                    .push(u, &of(&|a| a.grad_norm.filter(|n| *n > 0.0)), true);
+                agent.reward_score.push(u, &of(&|a| Some(a.reward_score)), false);
+                agent.grad_norm.push(u, &of(&|a| a.grad_norm.filter(|n| *n > 0.0)), true);
                 agent.entropy.push(u, &of(&|a| Some(a.entropy)), false);
                 let factors = of(&|a| a.predicted_inflation.map(f32::sqrt));
                 if !factors.is_empty() {
-                    agent
-                        .predicted_factor
-                        .push(u, factors.iter().sum::<f32>() / factors.len() as f32);
+                    agent.predicted_factor.push(u, factors.iter().sum::<f32>() / factors.len() as f32);
                 }
                 for &(s, run) in &seeds {
-                    let Some(probs) = run.agents.get(k).map(|a| &a.action_probs) else {
-                        continue;
-                    };
+                    let Some(probs) = run.agents.get(k).map(|a| &a.action_probs) else { continue };
                     if agent.action_probs.len() <= s {
                         agent.action_probs.resize(s + 1, Vec::new());
                     }
@@ -329,30 +267,16 @@ mod tests {
     fn a_diverged_runs_copied_figures_stay_out_of_the_curves() {
         use creditlab::env::bandit::{BanditAgent, BanditConfig};
         // Agent 2's scale of 4e19 makes some difference-reward runs diverge (core/tests/divergence.rs).
-        let agents = [1.0, 10.0, 4e19]
-            .map(|scale| BanditAgent {
-                scale,
-                ..BanditAgent::default()
-            })
-            .to_vec();
+        let agents = [1.0, 10.0, 4e19].map(|scale| BanditAgent { scale, ..BanditAgent::default() }).to_vec();
         let config = TrainConfig {
-            game: creditlab::GameConfig::Bandit(BanditConfig {
-                agents,
-                ..BanditConfig::default()
-            }),
-            estimators: vec![
-                creditlab::advantage::Estimator::AgentWise,
-                creditlab::advantage::Estimator::Difference,
-            ],
+            game: creditlab::GameConfig::Bandit(BanditConfig { agents, ..BanditConfig::default() }),
+            estimators: vec![creditlab::advantage::Estimator::AgentWise, creditlab::advantage::Estimator::Difference],
             seeds: vec![1, 2, 3, 4],
             updates: 12,
             ..TrainConfig::default()
         };
         let reports = pollster::block_on(async {
-            let mut trainer =
-                creditlab::Trainer::new(config.clone(), creditlab::backend::cpu("test"))
-                    .await
-                    .expect("valid");
+            let mut trainer = creditlab::Trainer::new(config.clone(), creditlab::backend::cpu("test")).await.expect("valid");
             let mut reports = Vec::new();
             while !trainer.is_finished() {
                 reports.push(trainer.step().await.expect("step"));
@@ -364,37 +288,16 @@ mod tests {
             history.push(report);
         }
         let last = reports.last().expect("reports");
-        let measured = |e: usize| {
-            last.runs[e * 4..(e + 1) * 4]
-                .iter()
-                .filter(|r| r.is_measured())
-                .count()
-        };
+        let measured = |e: usize| last.runs[e * 4..(e + 1) * 4].iter().filter(|r| r.is_measured()).count();
         assert_eq!(measured(0), 4);
         assert!(measured(1) < 4, "some difference run diverged");
         assert_eq!(history.columns[1].latest.len(), measured(1));
-        assert!(history.columns[1]
-            .latest
-            .iter()
-            .all(creditlab::RunReport::is_measured));
+        assert!(history.columns[1].latest.iter().all(creditlab::RunReport::is_measured));
         // A stopped seed's policy path ends at its last measured update; a healthy one runs on.
         let paths = &history.columns[1].agents[0].action_probs;
-        let stopped = (0..4)
-            .find(|&s| !last.runs[4 + s].is_measured())
-            .expect("a stopped seed");
-        let measured_updates = reports
-            .iter()
-            .filter(|r| r.runs[4 + stopped].is_measured())
-            .count();
-        assert_eq!(
-            paths
-                .get(stopped)
-                .map_or(0, |p| p.first().map_or(0, Bounded::len)),
-            measured_updates
-        );
-        assert_eq!(
-            history.columns[0].agents[0].action_probs[0][0].len(),
-            reports.len()
-        );
+        let stopped = (0..4).find(|&s| !last.runs[4 + s].is_measured()).expect("a stopped seed");
+        let measured_updates = reports.iter().filter(|r| r.runs[4 + stopped].is_measured()).count();
+        assert_eq!(paths.get(stopped).map_or(0, |p| p.first().map_or(0, Bounded::len)), measured_updates);
+        assert_eq!(history.columns[0].agents[0].action_probs[0][0].len(), reports.len());
     }
 }

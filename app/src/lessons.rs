@@ -275,11 +275,7 @@ mod tests {
                 assert!(read.seeds_given, "{}: a preset fixes its seeds", lesson.id);
                 read.config.validate().expect("valid");
                 for text in [step.text, step.look, step.question, step.answer] {
-                    assert!(
-                        text.len() > 40,
-                        "{}: a step's texts are sentences",
-                        lesson.id
-                    );
+                    assert!(text.len() > 40, "{}: a step's texts are sentences", lesson.id);
                 }
             }
         }
@@ -288,36 +284,20 @@ mod tests {
     #[test]
     fn each_lesson_trains_what_it_talks_about() {
         let uses = |id: &str, step: usize| -> Vec<&'static str> {
-            preset(id, step)
-                .map(|c| c.estimators.iter().map(|e| e.name()).collect())
-                .unwrap_or_default()
+            preset(id, step).map(|c| c.estimators.iter().map(|e| e.name()).collect()).unwrap_or_default()
         };
-        assert!(
-            uses("scales", 0).contains(&"agent-wise") && uses("scales", 0).contains(&"global-step")
-        );
+        assert!(uses("scales", 0).contains(&"agent-wise") && uses("scales", 0).contains(&"global-step"));
         assert!(uses("frequencies", 0).contains(&"trajectory-per-agent"));
         assert!(uses("turns", 0).contains(&"mars"));
         assert!(uses("anchors", 0).contains(&"gigpo"));
         for e in ["coma", "difference", "shapley"] {
             assert!(uses("counterfactual", 0).contains(&e));
         }
-        let games: Vec<&str> = LESSONS
-            .iter()
-            .filter_map(|l| preset(l.id, 0))
-            .map(|c| c.game.kind())
-            .collect();
-        assert_eq!(
-            games,
-            ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging"]
-        );
-        assert_eq!(
-            preset("overgeneralization", 2).map(|c| c.game.kind()),
-            Some("tiny-hanabi")
-        );
+        let games: Vec<&str> = LESSONS.iter().filter_map(|l| preset(l.id, 0)).map(|c| c.game.kind()).collect();
+        assert_eq!(games, ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging"]);
+        assert_eq!(preset("overgeneralization", 2).map(|c| c.game.kind()), Some("tiny-hanabi"));
         match preset("overgeneralization", 1).map(|c| c.game) {
-            Some(creditlab::GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty {
-                k,
-            })) => assert_eq!(k, 100.0),
+            Some(creditlab::GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k })) => assert_eq!(k, 100.0),
             other => panic!("the second step is penalty-100, got {other:?}"),
         }
     }

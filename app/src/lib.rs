@@ -4,14 +4,14 @@ pub mod address;
 pub mod app;
 pub mod charts;
 pub mod codec;
-pub mod components;
-pub mod download;
-pub mod format;
 pub mod game_view;
 pub mod history;
 pub mod lessons;
 pub mod offline;
 pub mod report_log;
+pub mod components;
+pub mod download;
+pub mod format;
 pub mod session;
 pub mod storage;
 pub mod sweep;
@@ -46,18 +46,12 @@ pub fn run_constructors() {
 /// Mounts the page (called by the binary's `main`).
 pub fn start() {
     console_error_panic_hook::set_once();
-    if let Some(loading) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("loading"))
-    {
+    if let Some(loading) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("loading")) {
         loading.remove();
     }
     leptos::mount::mount_to_body(app::App);
     // After the first paint, while nothing trains yet (see `warm_chart_fonts`).
-    leptos::prelude::set_timeout(
-        components::chart_canvas::warm_chart_fonts,
-        std::time::Duration::ZERO,
-    );
+    leptos::prelude::set_timeout(components::chart_canvas::warm_chart_fonts, std::time::Duration::ZERO);
 }
 
 /// What the page holds of the experiment (see [`session::buffers_json`]), for the long-run test

@@ -10,17 +10,9 @@ use crate::components::about::BUILD;
 
 /// Registers the service worker of this build; `status` says what offline use looks like.
 pub fn register(status: RwSignal<String>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    if !window.is_secure_context()
-        || js_sys::Reflect::get(&window.navigator(), &"serviceWorker".into())
-            .map_or(true, |v| v.is_undefined())
-    {
-        status.set(
-            "Offline use: not available here (it needs a service worker, on https or localhost)."
-                .into(),
-        );
+    let Some(window) = web_sys::window() else { return };
+    if !window.is_secure_context() || js_sys::Reflect::get(&window.navigator(), &"serviceWorker".into()).map_or(true, |v| v.is_undefined()) {
+        status.set("Offline use: not available here (it needs a service worker, on https or localhost).".into());
         return;
     }
     let container = window.navigator().service_worker();
@@ -28,10 +20,7 @@ pub fn register(status: RwSignal<String>) {
     let promise = container.register(&format!("./sw.js?build={BUILD}"));
     leptos::task::spawn_local(async move {
         if let Err(e) = JsFuture::from(promise).await {
-            status.set(format!(
-                "Offline use: could not be set up ({}).",
-                e.as_string().unwrap_or_else(|| "refused".into())
-            ));
+            status.set(format!("Offline use: could not be set up ({}).", e.as_string().unwrap_or_else(|| "refused".into())));
             return;
         }
         // `ready` resolves once a worker is active; this build's activates as soon as it has cached
@@ -39,12 +28,8 @@ pub fn register(status: RwSignal<String>) {
         for _ in 0..120 {
             let Ok(ready) = container.ready() else { break };
             if let Ok(registration) = JsFuture::from(ready).await {
-                let registration: web_sys::ServiceWorkerRegistration =
-                    registration.unchecked_into();
-                if registration
-                    .active()
-                    .is_some_and(|w| w.script_url().contains(&format!("build={BUILD}")))
-                {
+                let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
+                if registration.active().is_some_and(|w| w.script_url().contains(&format!("build={BUILD}"))) {
                     status.set(format!("Offline use: ready — this version (build {BUILD}) opens without a network."));
                     return;
                 }

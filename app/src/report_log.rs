@@ -11,8 +11,8 @@
 //!
 //! This is bookkeeping only; the session does the writes and tells the log how they went.
 
-use creditlab::StepReport;
 use std::collections::BTreeSet;
+use creditlab::StepReport;
 
 /// Reports kept in memory at least (the newest).
 pub const TAIL: usize = 512;
@@ -71,13 +71,7 @@ pub struct ReportLog<J> {
 
 impl<J> Default for ReportLog<J> {
     fn default() -> Self {
-        Self {
-            prefix: String::new(),
-            chunks: Vec::new(),
-            tail: Vec::new(),
-            figures: BTreeSet::new(),
-            in_memory: false,
-        }
+        Self { prefix: String::new(), chunks: Vec::new(), tail: Vec::new(), figures: BTreeSet::new(), in_memory: false }
     }
 }
 
@@ -93,11 +87,7 @@ impl<J: Clone> ReportLog<J> {
     /// An empty log whose chunks' keys start with `prefix`; with `spill` false everything stays
     /// in memory.
     pub fn new(prefix: String, spill: bool) -> Self {
-        Self {
-            prefix,
-            in_memory: !spill,
-            ..Self::default()
-        }
+        Self { prefix, in_memory: !spill, ..Self::default() }
     }
 
     /// The prefix of this log's chunk keys.
@@ -138,21 +128,12 @@ impl<J: Clone> ReportLog<J> {
 
     /// How many reports are held in memory (the tail, and chunks not yet or never stored).
     pub fn in_memory_reports(&self) -> usize {
-        self.tail.len()
-            + self
-                .chunks
-                .iter()
-                .filter(|c| !matches!(c, Chunk::Stored))
-                .count()
-                * CHUNK
+        self.tail.len() + self.chunks.iter().filter(|c| !matches!(c, Chunk::Stored)).count() * CHUNK
     }
 
     /// How many chunks have left for IndexedDB (written and confirmed).
     pub fn stored_chunks(&self) -> usize {
-        self.chunks
-            .iter()
-            .filter(|c| matches!(c, Chunk::Stored))
-            .count()
+        self.chunks.iter().filter(|c| matches!(c, Chunk::Stored)).count()
     }
 
     /// The game figures' names seen in any report.
@@ -162,11 +143,7 @@ impl<J: Clone> ReportLog<J> {
 
     /// Appends `reports` (the next updates) and returns the chunks that should now be written;
     /// `text` turns a chunk's JSON into the `J` held until then.
-    pub fn push(
-        &mut self,
-        reports: impl IntoIterator<Item = StepReport>,
-        text: impl Fn(String) -> J,
-    ) -> Vec<Spill<J>> {
+    pub fn push(&mut self, reports: impl IntoIterator<Item = StepReport>, text: impl Fn(String) -> J) -> Vec<Spill<J>> {
         for report in reports {
             for run in &report.runs {
                 for name in run.figures.keys() {
@@ -181,10 +158,7 @@ impl<J: Clone> ReportLog<J> {
         while !self.in_memory && self.tail.len() >= TAIL + CHUNK {
             let json = text(items(&self.tail[..CHUNK]));
             self.tail.drain(..CHUNK);
-            spills.push(Spill {
-                key: Self::key(&self.prefix, self.chunks.len()),
-                json: json.clone(),
-            });
+            spills.push(Spill { key: Self::key(&self.prefix, self.chunks.len()), json: json.clone() });
             self.chunks.push(Chunk::Writing(json));
         }
         spills
@@ -194,19 +168,12 @@ impl<J: Clone> ReportLog<J> {
     /// refused write (the page says once that the run is kept in memory), and `false` otherwise,
     /// also for a key of another log (an older experiment's late write).
     pub fn written(&mut self, key: &str, stored: bool) -> bool {
-        let Some(index) = key
-            .strip_prefix(&self.prefix)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .and_then(|i| i.parse::<usize>().ok())
+        let Some(index) = key.strip_prefix(&self.prefix).and_then(|rest| rest.strip_prefix('/')).and_then(|i| i.parse::<usize>().ok())
         else {
             return false;
         };
-        let Some(chunk) = self.chunks.get_mut(index) else {
-            return false;
-        };
-        let Chunk::Writing(json) = chunk else {
-            return false;
-        };
+        let Some(chunk) = self.chunks.get_mut(index) else { return false };
+        let Chunk::Writing(json) = chunk else { return false };
         if stored {
             *chunk = Chunk::Stored;
             false
@@ -239,28 +206,19 @@ impl<J: Clone> ReportLog<J> {
 
 /// Parses a part's JSON (items without brackets) back into reports.
 pub fn parse_items(json: &str) -> Result<Vec<StepReport>, String> {
-    serde_json::from_str(&format!("[{json}]"))
-        .map_err(|e| format!("stored reports could not be read ({e})"))
+    serde_json::from_str(&format!("[{json}]")).map_err(|e| format!("stored reports could not be read ({e})"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use creditlab::{backend, RunRecord, TrainConfig, Trainer};
     use std::sync::Arc;
+    use creditlab::{backend, RunRecord, TrainConfig, Trainer};
 
     fn reports(updates: u32) -> (TrainConfig, Vec<StepReport>) {
-        let config = TrainConfig {
-            updates,
-            groups: 2,
-            group_size: 4,
-            seeds: vec![1],
-            ..TrainConfig::default()
-        };
+        let config = TrainConfig { updates, groups: 2, group_size: 4, seeds: vec![1], ..TrainConfig::default() };
         let reports = pollster::block_on(async {
-            let mut trainer = Trainer::new(config.clone(), backend::cpu("test"))
-                .await
-                .expect("valid");
+            let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid");
             let mut all = Vec::new();
             while !trainer.is_finished() {
                 all.push(trainer.step().await.expect("step"));
@@ -300,10 +258,7 @@ mod tests {
             pending = log.push(batch.iter().cloned(), Arc::from);
             most_in_memory = most_in_memory.max(log.in_memory_reports());
         }
-        assert!(
-            most_in_memory <= TAIL + 2 * CHUNK,
-            "at most {most_in_memory} reports in memory"
-        );
+        assert!(most_in_memory <= TAIL + 2 * CHUNK, "at most {most_in_memory} reports in memory");
         assert_eq!(log.len(), 1500);
         assert_eq!(log.last(), all.last());
         // Recent updates are found by number; spilled ones are not in memory.
@@ -332,17 +287,10 @@ mod tests {
         // Another log's key, or an unknown one, changes nothing.
         assert!(!log.written("p/1/00000000", false));
         assert!(!log.written("p/2/00000009", false));
-        assert!(
-            log.written(&spills[0].key, false),
-            "the first refusal is said"
-        );
+        assert!(log.written(&spills[0].key, false), "the first refusal is said");
         assert!(!log.written(&spills[1].key, false), "only once");
         assert!(log.in_memory());
-        assert!(
-            log.push(all[TAIL + 2 * CHUNK..].iter().cloned(), Arc::from)
-                .is_empty(),
-            "no more spilling"
-        );
+        assert!(log.push(all[TAIL + 2 * CHUNK..].iter().cloned(), Arc::from).is_empty(), "no more spilling");
         assert_eq!(log.in_memory_reports(), all.len());
         let items = joined(&log, |key| panic!("{key} was never stored"));
         assert_eq!(parse_items(&items).expect("reports"), all);

@@ -46,16 +46,7 @@ pub struct SavedRun {
 /// A one-line title for a run of `c`.
 pub fn title(c: &TrainConfig) -> String {
     let estimators: Vec<&str> = c.estimators.iter().map(|e| e.name()).collect();
-    format!(
-        "{} · {} · seeds {}",
-        c.game.kind(),
-        estimators.join(", "),
-        c.seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    )
+    format!("{} · {} · seeds {}", c.game.kind(), estimators.join(", "), c.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
 }
 
 fn describe(error: rexie::Error) -> String {
@@ -85,16 +76,13 @@ async fn open() -> Result<Rexie, String> {
 }
 
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| format!("a stored run could not be read ({e})"))
+    serde_wasm_bindgen::from_value(value).map_err(|e| format!("a stored run could not be read ({e})"))
 }
 
 /// Every saved run, newest first, without their records.
 pub async fn list() -> Result<Vec<SavedRun>, String> {
     let db = open().await?;
-    let tx = db
-        .transaction(&[STORE], TransactionMode::ReadOnly)
-        .map_err(describe)?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(describe)?;
     let store = tx.store(STORE).map_err(describe)?;
     let values = store.get_all(None, None).await.map_err(describe)?;
     let mut runs = Vec::with_capacity(values.len());
@@ -109,34 +97,13 @@ pub async fn list() -> Result<Vec<SavedRun>, String> {
 
 /// Saves a finished run (its summary, and its record's JSON `record` apart); drops the oldest
 /// beyond [`KEEP`].
-pub async fn save(
-    config: &TrainConfig,
-    updates: u32,
-    record: &js_sys::JsString,
-) -> Result<(), String> {
-    let run = SavedRun {
-        id: None,
-        saved_ms: js_sys::Date::now(),
-        title: title(config),
-        updates,
-        record: String::new(),
-    };
+pub async fn save(config: &TrainConfig, updates: u32, record: &js_sys::JsString) -> Result<(), String> {
+    let run = SavedRun { id: None, saved_ms: js_sys::Date::now(), title: title(config), updates, record: String::new() };
     let value = serde_wasm_bindgen::to_value(&run).map_err(|e| e.to_string())?;
     let db = open().await?;
-    let tx = db
-        .transaction(&[STORE, RECORDS], TransactionMode::ReadWrite)
-        .map_err(describe)?;
-    let id = tx
-        .store(STORE)
-        .map_err(describe)?
-        .add(&value, None)
-        .await
-        .map_err(describe)?;
-    tx.store(RECORDS)
-        .map_err(describe)?
-        .put(record, Some(&id))
-        .await
-        .map_err(describe)?;
+    let tx = db.transaction(&[STORE, RECORDS], TransactionMode::ReadWrite).map_err(describe)?;
+    let id = tx.store(STORE).map_err(describe)?.add(&value, None).await.map_err(describe)?;
+    tx.store(RECORDS).map_err(describe)?.put(record, Some(&id)).await.map_err(describe)?;
     tx.done().await.map_err(describe)?;
     let runs = list().await?;
     for old in runs.iter().skip(KEEP) {
@@ -150,27 +117,11 @@ pub async fn save(
 /// The record of saved run `id`, checked like an imported file.
 pub async fn load(id: u32) -> Result<RunRecord, String> {
     let db = open().await?;
-    let tx = db
-        .transaction(&[STORE, RECORDS], TransactionMode::ReadOnly)
-        .map_err(describe)?;
-    let text = match tx
-        .store(RECORDS)
-        .map_err(describe)?
-        .get(JsValue::from(id))
-        .await
-        .map_err(describe)?
-    {
-        Some(record) => record
-            .as_string()
-            .ok_or("the stored run is damaged: its record is not text")?,
+    let tx = db.transaction(&[STORE, RECORDS], TransactionMode::ReadOnly).map_err(describe)?;
+    let text = match tx.store(RECORDS).map_err(describe)?.get(JsValue::from(id)).await.map_err(describe)? {
+        Some(record) => record.as_string().ok_or("the stored run is damaged: its record is not text")?,
         None => {
-            let value = tx
-                .store(STORE)
-                .map_err(describe)?
-                .get(JsValue::from(id))
-                .await
-                .map_err(describe)?
-                .ok_or("that run is no longer stored")?;
+            let value = tx.store(STORE).map_err(describe)?.get(JsValue::from(id)).await.map_err(describe)?.ok_or("that run is no longer stored")?;
             from_js::<SavedRun>(value)?.record
         }
     };
@@ -180,19 +131,9 @@ pub async fn load(id: u32) -> Result<RunRecord, String> {
 /// Removes saved run `id`.
 pub async fn delete(id: u32) -> Result<(), String> {
     let db = open().await?;
-    let tx = db
-        .transaction(&[STORE, RECORDS], TransactionMode::ReadWrite)
-        .map_err(describe)?;
-    tx.store(STORE)
-        .map_err(describe)?
-        .delete(JsValue::from(id))
-        .await
-        .map_err(describe)?;
-    tx.store(RECORDS)
-        .map_err(describe)?
-        .delete(JsValue::from(id))
-        .await
-        .map_err(describe)?;
+    let tx = db.transaction(&[STORE, RECORDS], TransactionMode::ReadWrite).map_err(describe)?;
+    tx.store(STORE).map_err(describe)?.delete(JsValue::from(id)).await.map_err(describe)?;
+    tx.store(RECORDS).map_err(describe)?.delete(JsValue::from(id)).await.map_err(describe)?;
     tx.done().await.map_err(describe)?;
     Ok(())
 }
@@ -200,23 +141,13 @@ pub async fn delete(id: u32) -> Result<(), String> {
 /// Stores a chunk of reports (`json`) under `key`.
 pub async fn put_chunk(key: &str, json: &js_sys::JsString) -> Result<(), String> {
     let value = js_sys::Object::new();
-    let set = |field: &str, v: &JsValue| {
-        js_sys::Reflect::set(&value, &JsValue::from_str(field), v)
-            .map(drop)
-            .map_err(|_| "could not build a chunk".to_string())
-    };
+    let set = |field: &str, v: &JsValue| js_sys::Reflect::set(&value, &JsValue::from_str(field), v).map(drop).map_err(|_| "could not build a chunk".to_string());
     set("key", &JsValue::from_str(key))?;
     set("saved_ms", &JsValue::from_f64(js_sys::Date::now()))?;
     set("json", json)?;
     let db = open().await?;
-    let tx = db
-        .transaction(&[CHUNKS], TransactionMode::ReadWrite)
-        .map_err(describe)?;
-    tx.store(CHUNKS)
-        .map_err(describe)?
-        .put(&value, None)
-        .await
-        .map_err(describe)?;
+    let tx = db.transaction(&[CHUNKS], TransactionMode::ReadWrite).map_err(describe)?;
+    tx.store(CHUNKS).map_err(describe)?.put(&value, None).await.map_err(describe)?;
     tx.done().await.map_err(describe)?;
     Ok(())
 }
@@ -224,9 +155,7 @@ pub async fn put_chunk(key: &str, json: &js_sys::JsString) -> Result<(), String>
 /// The JSON of the chunk stored under `key` (a JS string: it need not enter the wasm memory).
 pub async fn chunk(key: &str) -> Result<js_sys::JsString, String> {
     let db = open().await?;
-    let tx = db
-        .transaction(&[CHUNKS], TransactionMode::ReadOnly)
-        .map_err(describe)?;
+    let tx = db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(describe)?;
     let value = tx
         .store(CHUNKS)
         .map_err(describe)?
@@ -242,22 +171,11 @@ pub async fn chunk(key: &str) -> Result<js_sys::JsString, String> {
 
 /// Deletes the chunks whose keys lie in `lower..upper`.
 pub async fn drop_chunks(lower: &str, upper: &str) -> Result<(), String> {
-    let range = KeyRange::bound(
-        &JsValue::from_str(lower),
-        &JsValue::from_str(upper),
-        Some(false),
-        Some(true),
-    )
-    .map_err(|e| format!("browser storage failed ({e})"))?;
+    let range = KeyRange::bound(&JsValue::from_str(lower), &JsValue::from_str(upper), Some(false), Some(true))
+        .map_err(|e| format!("browser storage failed ({e})"))?;
     let db = open().await?;
-    let tx = db
-        .transaction(&[CHUNKS], TransactionMode::ReadWrite)
-        .map_err(describe)?;
-    tx.store(CHUNKS)
-        .map_err(describe)?
-        .delete(range.into())
-        .await
-        .map_err(describe)?;
+    let tx = db.transaction(&[CHUNKS], TransactionMode::ReadWrite).map_err(describe)?;
+    tx.store(CHUNKS).map_err(describe)?.delete(range.into()).await.map_err(describe)?;
     tx.done().await.map_err(describe)?;
     Ok(())
 }
@@ -265,12 +183,5 @@ pub async fn drop_chunks(lower: &str, upper: &str) -> Result<(), String> {
 /// Deletes chunks of experiments started more than a day ago (a closed tab's; keys start with
 /// the experiment's start time in ms, 13 digits).
 pub async fn drop_old_chunks() -> Result<(), String> {
-    drop_chunks(
-        "",
-        &format!(
-            "{:013}",
-            (js_sys::Date::now() - CHUNKS_KEPT_MS).max(0.0) as u64
-        ),
-    )
-    .await
+    drop_chunks("", &format!("{:013}", (js_sys::Date::now() - CHUNKS_KEPT_MS).max(0.0) as u64)).await
 }

@@ -17,8 +17,8 @@
 use creditlab::TrainConfig;
 use serde_json::Value;
 
-pub use crate::codec::Ignored;
 use crate::codec::{self, flatten, to_value, value_text};
+pub use crate::codec::Ignored;
 use crate::lessons;
 
 /// The parts of the page a link can hide (`hide=builder,ledger`).
@@ -96,25 +96,15 @@ impl Decoded {
         if self.ignored.is_empty() {
             return None;
         }
-        let parts: Vec<String> = self
-            .ignored
-            .iter()
-            .map(|i| format!("{} ({})", i.key, i.reason))
-            .collect();
-        Some(format!(
-            "Some settings in the link were ignored and left at their defaults: {}.",
-            parts.join("; ")
-        ))
+        let parts: Vec<String> = self.ignored.iter().map(|i| format!("{} ({})", i.key, i.reason)).collect();
+        Some(format!("Some settings in the link were ignored and left at their defaults: {}.", parts.join("; ")))
     }
 }
 
 /// The config a link is read against: the lesson step's preset when it is on `kind`'s game,
 /// otherwise the defaults with `kind`'s default game.
 pub fn base(teacher: &Teacher, kind: Option<&str>) -> TrainConfig {
-    let preset = teacher
-        .lesson
-        .as_deref()
-        .and_then(|id| lessons::preset(id, teacher.step));
+    let preset = teacher.lesson.as_deref().and_then(|id| lessons::preset(id, teacher.step));
     match (preset, kind) {
         (Some(preset), None) => preset,
         (Some(preset), Some(kind)) if preset.game.kind() == kind => preset,
@@ -147,10 +137,7 @@ pub fn pairs(state: &PageState) -> Vec<(String, String)> {
             out.extend(one);
         }
     }
-    out.push((
-        "seeds".into(),
-        value_text(&value["seeds"]).unwrap_or_default(),
-    ));
+    out.push(("seeds".into(), value_text(&value["seeds"]).unwrap_or_default()));
     if state.inspect > 0 {
         out.push(("inspect".into(), state.inspect.to_string()));
     }
@@ -176,11 +163,7 @@ pub fn encode(state: &PageState) -> String {
 
 /// "1 seed", "3 seeds".
 fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn names(text: &str, allowed: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
@@ -208,77 +191,40 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     params.retain(|(k, v)| {
         let first = seen.insert(k.clone());
         if !first {
-            ignored.push(Ignored {
-                key: k.clone(),
-                reason: format!(
-                    "given more than once; the first value is used, not “{}”",
-                    v.trim()
-                ),
-            });
+            ignored.push(Ignored { key: k.clone(), reason: format!("given more than once; the first value is used, not “{}”", v.trim()) });
         }
         first
     });
-    let mut ignore = |key: &str, reason: String| {
-        ignored.push(Ignored {
-            key: key.to_string(),
-            reason,
-        })
-    };
+    let mut ignore = |key: &str, reason: String| ignored.push(Ignored { key: key.to_string(), reason });
 
     // The teacher's lesson and step choose the base.
     let mut teacher = Teacher::default();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     if let Some(text) = param("lesson") {
         match lessons::find(text.trim()) {
             Some(_) => teacher.lesson = Some(text.trim().to_string()),
             None => ignore(
                 "lesson",
-                format!(
-                    "no lesson “{}” (the lessons are {})",
-                    text.trim(),
-                    lessons::LESSONS
-                        .iter()
-                        .map(|l| l.id)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("no lesson “{}” (the lessons are {})", text.trim(), lessons::LESSONS.iter().map(|l| l.id).collect::<Vec<_>>().join(", ")),
             ),
         }
     }
     if let Some(text) = param("step") {
-        match (
-            text.trim().parse::<usize>(),
-            teacher.lesson.as_deref().and_then(lessons::find),
-        ) {
+        match (text.trim().parse::<usize>(), teacher.lesson.as_deref().and_then(lessons::find)) {
             (Ok(n), Some(lesson)) if (1..=lesson.steps.len()).contains(&n) => teacher.step = n - 1,
-            (Ok(_), Some(lesson)) => ignore(
-                "step",
-                format!("the lesson has steps 1..={}", lesson.steps.len()),
-            ),
+            (Ok(_), Some(lesson)) => ignore("step", format!("the lesson has steps 1..={}", lesson.steps.len())),
             (_, None) => ignore("step", "there is no lesson to step through".into()),
             (Err(_), _) => ignore("step", format!("“{text}” is not a step number")),
         }
     }
 
     // The experiment: every config parameter, read against the lesson's preset or the game's defaults.
-    let (view, config_params): (Vec<_>, Vec<_>) = params
-        .into_iter()
-        .filter(|(k, _)| k != "lesson" && k != "step")
-        .partition(|(k, _)| VIEW_KEYS.contains(&k.as_str()));
+    let (view, config_params): (Vec<_>, Vec<_>) =
+        params.into_iter().filter(|(k, _)| k != "lesson" && k != "step").partition(|(k, _)| VIEW_KEYS.contains(&k.as_str()));
     let read = codec::read_config(&config_params, |kind| base(&teacher, kind));
     ignored.extend(read.ignored);
     let mut config = read.config;
-    let mut ignore = |key: &str, reason: String| {
-        ignored.push(Ignored {
-            key: key.to_string(),
-            reason,
-        })
-    };
+    let mut ignore = |key: &str, reason: String| ignored.push(Ignored { key: key.to_string(), reason });
 
     // The view and the teacher's settings.
     let mut inspect = 0;
@@ -295,40 +241,25 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
                         format!(
                             "nothing called {} can be hidden (the parts are {})",
                             bad.join(", "),
-                            HIDEABLE
-                                .iter()
-                                .map(|(h, _)| *h)
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            HIDEABLE.iter().map(|(h, _)| *h).collect::<Vec<_>>().join(", ")
                         ),
                     );
                 }
             }
             "lock" => {
-                let (good, bad) = names(text, |n| {
-                    n.len() <= 40
-                        && n.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                });
+                let (good, bad) = names(text, |n| n.len() <= 40 && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
                 teacher.lock = good;
                 if !bad.is_empty() {
                     ignore(key, "control names are letters, digits, - and _".into());
                 }
             }
-            "run" => match crate::session::your_run::EXAMPLES
-                .iter()
-                .find(|(file, _)| *file == text.trim())
-            {
+            "run" => match crate::session::your_run::EXAMPLES.iter().find(|(file, _)| *file == text.trim()) {
                 Some((file, _)) => run = Some((*file).to_string()),
                 None => ignore(
                     key,
                     format!(
                         "“{text}” is not an example file ({})",
-                        crate::session::your_run::EXAMPLES
-                            .iter()
-                            .map(|(f, _)| *f)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        crate::session::your_run::EXAMPLES.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
                     ),
                 ),
             },
@@ -349,25 +280,11 @@ pub fn decode(query: &str, fresh_seed: u64) -> Decoded {
     if inspect >= config.seeds.len() {
         ignore(
             "inspect",
-            format!(
-                "the experiment has {}, counted from 0, so the largest is {}",
-                count(config.seeds.len(), "seed"),
-                config.seeds.len() - 1
-            ),
+            format!("the experiment has {}, counted from 0, so the largest is {}", count(config.seeds.len(), "seed"), config.seeds.len() - 1),
         );
         inspect = 0;
     }
-    Decoded {
-        state: PageState {
-            config,
-            inspect,
-            teacher,
-        },
-        ignored,
-        seeded,
-        fault,
-        run,
-    }
+    Decoded { state: PageState { config, inspect, teacher }, ignored, seeded, fault, run }
 }
 
 /// The parameters about the view rather than the experiment, in the order they are read.
@@ -377,15 +294,11 @@ const VIEW_KEYS: [&str; 5] = ["hide", "lock", "inspect", "fault", "run"];
 mod tests {
     use super::*;
 
-    use creditlab::Estimator;
     use creditlab::GameConfig;
+    use creditlab::Estimator;
 
     fn state(config: TrainConfig) -> PageState {
-        PageState {
-            config,
-            inspect: 0,
-            teacher: Teacher::default(),
-        }
+        PageState { config, inspect: 0, teacher: Teacher::default() }
     }
 
     fn round_trip(state: &PageState) -> Decoded {
@@ -400,15 +313,8 @@ mod tests {
         let d = decode("seeds=1&run=../secret.json", 9);
         assert_eq!(d.run, None);
         assert_eq!(d.ignored[0].key, "run");
-        assert!(
-            d.ignored[0].reason.contains("not an example file"),
-            "{}",
-            d.ignored[0].reason
-        );
-        assert!(
-            !encode(&d.state).contains("run="),
-            "a run is opened once, not written back"
-        );
+        assert!(d.ignored[0].reason.contains("not an example file"), "{}", d.ignored[0].reason);
+        assert!(!encode(&d.state).contains("run="), "a run is opened once, not written back");
     }
 
     #[test]
@@ -417,19 +323,12 @@ mod tests {
         let d = decode("game=bandit&seeds=1&fault=device-loss@6", 9);
         assert_eq!(d.fault, Some(Fault::DeviceLoss(6)));
         assert!(d.ignored.is_empty());
-        assert_eq!(
-            decode("seeds=1&fault=worker-panic@1", 9).fault,
-            Some(Fault::WorkerPanic(1))
-        );
+        assert_eq!(decode("seeds=1&fault=worker-panic@1", 9).fault, Some(Fault::WorkerPanic(1)));
         assert_eq!(encode(&d.state), "game=bandit&seeds=1");
         for bad in ["boom@3", "device-loss@0", "device-loss", "worker-panic@x"] {
             let d = decode(&format!("seeds=1&fault={bad}"), 9);
             assert_eq!(d.fault, None, "{bad}");
-            assert_eq!(
-                d.ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
-                ["fault"],
-                "{bad}"
-            );
+            assert_eq!(d.ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["fault"], "{bad}");
         }
     }
 
@@ -453,95 +352,40 @@ mod tests {
 
     #[test]
     fn ignored_fields_are_named() {
-        let d = decode(
-            "game=pipeline&learning_rate=fast&game.rounds=99&colour=red&seeds=3&game.size=4",
-            1,
-        );
+        let d = decode("game=pipeline&learning_rate=fast&game.rounds=99&colour=red&seeds=3&game.size=4", 1);
         let keys: Vec<&str> = d.ignored.iter().map(|i| i.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            ["game.rounds", "game.size", "learning_rate", "colour"]
-        );
+        assert_eq!(keys, ["game.rounds", "game.size", "learning_rate", "colour"]);
         assert_eq!(d.state.config.game.kind(), "pipeline");
         assert_eq!(d.state.config.seeds, vec![3]);
         let message = d.ignored_message().unwrap_or_default();
-        assert!(
-            message.contains("learning_rate (“fast” is not a number)"),
-            "{message}"
-        );
+        assert!(message.contains("learning_rate (“fast” is not a number)"), "{message}");
     }
 
     #[test]
     fn refusals_are_in_the_pages_words_and_list_what_is_allowed() {
         let reason = |query: &str, key: &str| -> String {
             let d = decode(query, 1);
-            let found = d
-                .ignored
-                .iter()
-                .find(|i| i.key == key)
-                .map(|i| i.reason.clone());
+            let found = d.ignored.iter().find(|i| i.key == key).map(|i| i.reason.clone());
             found.unwrap_or_else(|| panic!("{query}: {key} not ignored: {:?}", d.ignored))
         };
-        assert_eq!(
-            reason("seeds=-1", "seeds"),
-            "“-1” is not a whole number ≥ 0"
-        );
-        assert_eq!(
-            reason("seeds=1.5", "seeds"),
-            "“1.5” is not a whole number ≥ 0"
-        );
+        assert_eq!(reason("seeds=-1", "seeds"), "“-1” is not a whole number ≥ 0");
+        assert_eq!(reason("seeds=1.5", "seeds"), "“1.5” is not a whole number ≥ 0");
         let game = reason("game=tictactoe", "game");
-        assert!(
-            game.contains("tictactoe") && game.contains("tic-tac-toe") && game.contains("foraging"),
-            "{game}"
-        );
+        assert!(game.contains("tictactoe") && game.contains("tic-tac-toe") && game.contains("foraging"), "{game}");
         let variant = reason("game=matrix&game.name=chicken", "game.name");
-        assert!(
-            variant.contains("climbing") && variant.contains("stag-hunt"),
-            "{variant}"
-        );
+        assert!(variant.contains("climbing") && variant.contains("stag-hunt"), "{variant}");
         let estimator = reason("estimators=grpo-global,∞", "estimators");
-        assert!(
-            estimator.starts_with("“∞” is not one of") && estimator.contains("agent-wise"),
-            "{estimator}"
-        );
+        assert!(estimator.starts_with("“∞” is not one of") && estimator.contains("agent-wise"), "{estimator}");
         let lesson = reason("lesson=nope", "lesson");
-        assert!(
-            lesson.contains("scales") && lesson.contains("anchors"),
-            "{lesson}"
-        );
-        assert_eq!(
-            reason("seeds=4&inspect=3", "inspect"),
-            "the experiment has 1 seed, counted from 0, so the largest is 0"
-        );
+        assert!(lesson.contains("scales") && lesson.contains("anchors"), "{lesson}");
+        assert_eq!(reason("seeds=4&inspect=3", "inspect"), "the experiment has 1 seed, counted from 0, so the largest is 0");
         assert!(reason("seeds=4,5&inspect=3", "inspect").starts_with("the experiment has 2 seeds"));
         // No parser vocabulary leaks into any message of a batch of garbage links.
-        for query in [
-            "seeds=-1",
-            "estimators=∞",
-            "updates=1e99",
-            "game=bandit&game.agents.0.scale=x",
-            "learning_rate=[1]",
-            "game=matrix&game.payoffs=[[1]]",
-            "policy=sideways",
-            "ppo_clip=true",
-        ] {
+        for query in ["seeds=-1", "estimators=∞", "updates=1e99", "game=bandit&game.agents.0.scale=x", "learning_rate=[1]",
+                      "game=matrix&game.payoffs=[[1]]", "policy=sideways", "ppo_clip=true"] {
             for i in decode(query, 1).ignored {
-                for word in [
-                    "invalid type",
-                    "expected",
-                    "variant",
-                    "u64",
-                    "f32",
-                    "line ",
-                    "column ",
-                ] {
-                    assert!(
-                        !i.reason.contains(word),
-                        "{query}: {} says {:?}",
-                        i.key,
-                        i.reason
-                    );
+                for word in ["invalid type", "expected", "variant", "u64", "f32", "line ", "column "] {
+                    assert!(!i.reason.contains(word), "{query}: {} says {:?}", i.key, i.reason);
                 }
             }
         }
@@ -554,12 +398,7 @@ mod tests {
         assert_eq!(d.state.config.seeds, vec![1]);
         let keys: Vec<&str> = d.ignored.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["game", "seeds"]);
-        assert!(
-            d.ignored[0].reason.contains("more than once")
-                && d.ignored[0].reason.contains("foraging"),
-            "{:?}",
-            d.ignored
-        );
+        assert!(d.ignored[0].reason.contains("more than once") && d.ignored[0].reason.contains("foraging"), "{:?}", d.ignored);
     }
 
     #[test]
@@ -582,20 +421,10 @@ mod tests {
     #[test]
     fn every_game_and_matrix_variant_round_trips() {
         let mut games = GameConfig::examples();
-        games.extend(
-            creditlab::env::matrix::MatrixSpec::variants()
-                .into_iter()
-                .map(GameConfig::Matrix),
-        );
+        games.extend(creditlab::env::matrix::MatrixSpec::variants().into_iter().map(GameConfig::Matrix));
         for game in games {
-            let mut config = TrainConfig {
-                game: game.clone(),
-                seeds: vec![5, 6],
-                ..TrainConfig::default()
-            };
-            if let GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k }) =
-                &mut config.game
-            {
+            let mut config = TrainConfig { game: game.clone(), seeds: vec![5, 6], ..TrainConfig::default() };
+            if let GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k }) = &mut config.game {
                 *k = 75.0;
             }
             let s = state(config);
@@ -654,10 +483,7 @@ mod tests {
         let defaults = to_value(&TrainConfig::default());
         for (key, value) in to_value(&config).as_object().into_iter().flatten() {
             if defaults.get(key) != Some(value) {
-                assert!(
-                    text.split('&').any(|p| p.starts_with(&format!("{key}="))),
-                    "{key} missing from {text}"
-                );
+                assert!(text.split('&').any(|p| p.starts_with(&format!("{key}="))), "{key} missing from {text}");
             }
         }
         // Fewer agents than the default also round-trip.
@@ -672,17 +498,9 @@ mod tests {
     fn lesson_links_read_against_the_lesson() {
         for lesson in lessons::LESSONS {
             for step in 0..lesson.steps.len() {
-                let teacher = Teacher {
-                    lesson: Some(lesson.id.into()),
-                    step,
-                    ..Teacher::default()
-                };
+                let teacher = Teacher { lesson: Some(lesson.id.into()), step, ..Teacher::default() };
                 let preset = base(&teacher, None);
-                let s = PageState {
-                    config: preset.clone(),
-                    inspect: 0,
-                    teacher: teacher.clone(),
-                };
+                let s = PageState { config: preset.clone(), inspect: 0, teacher: teacher.clone() };
                 let back = round_trip(&s);
                 assert_eq!(back.state, s, "{}", encode(&s));
                 // The short teacher link (no config parameters) opens the preset.
@@ -716,12 +534,9 @@ mod properties {
             (0.0f32..=1.0).prop_map(|v| ("mars_gamma", v.to_string())),
             (0.0f32..=1.0).prop_map(|v| ("gigpo_gamma", v.to_string())),
             any::<bool>().prop_map(|v| ("mean_only", v.to_string())),
-            prop::sample::select(vec!["episode", "agent", "group"])
-                .prop_map(|v| ("rloo_scope", v.to_string())),
-            prop::collection::vec(0u64..1_000_000, 1..5).prop_map(|v| (
-                "seeds",
-                v.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
-            )),
+            prop::sample::select(vec!["episode", "agent", "group"]).prop_map(|v| ("rloo_scope", v.to_string())),
+            prop::collection::vec(0u64..1_000_000, 1..5)
+                .prop_map(|v| ("seeds", v.iter().map(u64::to_string).collect::<Vec<_>>().join(","))),
         ]
     }
 
@@ -731,29 +546,15 @@ mod properties {
         let junk = "[^&=#%+]{0,12}";
         prop_oneof![
             ("x[a-z]{1,8}", junk).prop_map(|(k, v)| (k, v)),
-            (
-                prop::sample::select(vec![
-                    "group_size",
-                    "groups",
-                    "eps",
-                    "gigpo_omega",
-                    "ppo_clip",
-                    "max_grad_norm"
-                ]),
-                "[a-z]{1,6}"
-            )
+            (prop::sample::select(vec!["group_size", "groups", "eps", "gigpo_omega", "ppo_clip", "max_grad_norm"]), "[a-z]{1,6}")
                 .prop_map(|(k, v)| (k.to_string(), v)),
-            prop::sample::select(vec!["-1", "1e9", "NaN", "inf", "2.5x"])
-                .prop_map(|v| ("game.arms".to_string(), v.to_string())),
+            prop::sample::select(vec!["-1", "1e9", "NaN", "inf", "2.5x"]).prop_map(|v| ("game.arms".to_string(), v.to_string())),
         ]
     }
 
     /// Cases per property (`CREDITLAB_FUZZ_CASES` for a long run; 256 in the test command).
     fn cases() -> u32 {
-        std::env::var("CREDITLAB_FUZZ_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(256)
+        std::env::var("CREDITLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
     }
 
     proptest! {

@@ -11,9 +11,7 @@ use creditlab_app::lessons::{self, LessonStep};
 /// page's columns show them).
 fn train(config: TrainConfig) -> (Vec<StepReport>, Vec<BatchView>) {
     pollster::block_on(async {
-        let mut trainer = Trainer::new(config, backend::cpu("test"))
-            .await
-            .expect("a lesson preset is valid");
+        let mut trainer = Trainer::new(config, backend::cpu("test")).await.expect("a lesson preset is valid");
         let mut reports = Vec::new();
         while !trainer.is_finished() {
             reports.push(trainer.step().await.expect("step"));
@@ -38,38 +36,21 @@ fn preset(id: &str, index: usize) -> TrainConfig {
 /// Asserts that `step`'s texts contain `quoted`.
 fn says(step: &LessonStep, quoted: &str) {
     let all = [step.text, step.look, step.question, step.answer].join(" ");
-    assert!(
-        all.contains(quoted),
-        "the lesson should say “{quoted}”; it says:\n{all}"
-    );
+    assert!(all.contains(quoted), "the lesson should say “{quoted}”; it says:\n{all}");
 }
 
-fn runs<'a>(
-    report: &'a StepReport,
-    estimator: &'a str,
-) -> impl Iterator<Item = &'a RunReport> + 'a {
-    report
-        .runs
-        .iter()
-        .filter(move |r| r.estimator.name() == estimator)
+fn runs<'a>(report: &'a StepReport, estimator: &'a str) -> impl Iterator<Item = &'a RunReport> + 'a {
+    report.runs.iter().filter(move |r| r.estimator.name() == estimator)
 }
 
 fn range(values: impl IntoIterator<Item = f32>) -> (f32, f32) {
-    values
-        .into_iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        })
+    values.into_iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
 
 fn median(mut values: Vec<f32>) -> f32 {
     values.sort_by(f32::total_cmp);
     let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        0.5 * (values[n / 2 - 1] + values[n / 2])
-    }
+    if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) }
 }
 
 /// A number as the lessons write it: one decimal, the minus sign "−".
@@ -90,24 +71,16 @@ fn dash((lo, hi): (f32, f32)) -> String {
 /// The joint action a run's players settled on (the most probable action of each), e.g. "(B, B)".
 fn settled(run: &RunReport) -> String {
     let letter = |probs: &[f32]| {
-        let best = (0..probs.len())
-            .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
-            .unwrap_or(0);
+        let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b])).unwrap_or(0);
         char::from(b'A' + best as u8)
     };
-    let letters: Vec<String> = run
-        .agents
-        .iter()
-        .map(|a| letter(&a.action_probs).to_string())
-        .collect();
+    let letters: Vec<String> = run.agents.iter().map(|a| letter(&a.action_probs).to_string()).collect();
     format!("({})", letters.join(", "))
 }
 
 /// Per seed (in order), where `estimator`'s runs settled at the last update.
 fn endings(reports: &[StepReport], estimator: &str) -> Vec<String> {
-    runs(reports.last().expect("reports"), estimator)
-        .map(settled)
-        .collect()
+    runs(reports.last().expect("reports"), estimator).map(settled).collect()
 }
 
 #[test]
@@ -116,27 +89,12 @@ fn scales_step_1_the_small_agent_learns_agent_wise_not_under_the_global_baseline
     let (reports, _) = train(preset("scales", 0));
     let at = |u: usize| &reports[u - 1];
     let score = |e: &str| range(runs(at(50), e).map(|r| r.agents[0].reward_score));
-    says(
-        lesson,
-        &format!(
-            "0.26–0.54 under the global baseline and {} agent-wise",
-            dash(score("agent-wise"))
-        ),
-    );
-    says(
-        lesson,
-        &format!(
-            "its score after 50 updates was {} under the global baseline",
-            dash(score("global-step"))
-        ),
-    );
+    says(lesson, &format!("0.26–0.54 under the global baseline and {} agent-wise", dash(score("agent-wise"))));
+    says(lesson, &format!("its score after 50 updates was {} under the global baseline", dash(score("global-step"))));
     // "Its rewards (around 0.5) sit far below the global mean (dominated by ×100's ≈ 45–50 at the start)".
     let first = |k: usize| range(runs(at(1), "global-step").map(|r| r.agents[k].reward_mean));
     let (lo, hi) = first(0);
-    assert!(
-        lo > 0.3 && hi < 0.7,
-        "agent ×1's rewards at update 1: {lo}–{hi}"
-    );
+    assert!(lo > 0.3 && hi < 0.7, "agent ×1's rewards at update 1: {lo}–{hi}");
     let (lo, hi) = first(2);
     says(lesson, &format!("≈ {:.0}–{:.0} at the start", lo, hi));
 }
@@ -146,65 +104,24 @@ fn scales_step_2_gradient_norms_and_predicted_factors() {
     let lesson = step("scales", 1);
     let (reports, _) = train(preset("scales", 1));
     let norms = |e: &str, k: usize| {
-        median(
-            reports[..50]
-                .iter()
-                .flat_map(|r| runs(r, e).filter_map(|run| run.agents[k].grad_norm))
-                .collect(),
-        )
+        median(reports[..50].iter().flat_map(|r| runs(r, e).filter_map(|run| run.agents[k].grad_norm)).collect())
     };
-    let three = |e: &str| {
-        format!(
-            "{:.2}, {:.2} and {:.2}",
-            norms(e, 0),
-            norms(e, 1),
-            norms(e, 2)
-        )
-    };
-    says(
-        lesson,
-        &format!(
-            "median norms over the first 50 updates were {} under the global baseline",
-            three("global-step")
-        ),
-    );
-    says(
-        lesson,
-        &format!("the same order for all agents ({})", three("agent-wise")),
-    );
+    let three = |e: &str| format!("{:.2}, {:.2} and {:.2}", norms(e, 0), norms(e, 1), norms(e, 2));
+    says(lesson, &format!("median norms over the first 50 updates were {} under the global baseline", three("global-step")));
+    says(lesson, &format!("the same order for all agents ({})", three("agent-wise")));
     // The predicted second-moment factor of the global baseline, over every update and seed.
-    let factors = |k: usize| {
-        range(reports.iter().flat_map(|r| {
-            runs(r, "global-step").filter_map(|run| run.agents[k].predicted_inflation)
-        }))
-    };
+    let factors = |k: usize| range(reports.iter().flat_map(|r| runs(r, "global-step").filter_map(|run| run.agents[k].predicted_inflation)));
     let small = range([factors(0).0, factors(1).0, factors(0).1, factors(1).1]);
-    says(
-        lesson,
-        &format!("the ×1 and ×10 agents' are {}", dash(small)),
-    );
-    says(
-        lesson,
-        &format!("its predicted factor is {}", dash(factors(2))),
-    );
+    says(lesson, &format!("the ×1 and ×10 agents' are {}", dash(small)));
+    says(lesson, &format!("its predicted factor is {}", dash(factors(2))));
     assert!(factors(2).0 > 1.0 && small.1 < 1.0);
     // Late in the run the ×1000 agent has converged: its norm is the smallest.
     let last = reports.last().expect("reports");
     let mean_norm = |k: usize| {
-        let v: Vec<f32> = runs(last, "global-step")
-            .filter_map(|r| r.agents[k].grad_norm)
-            .collect();
+        let v: Vec<f32> = runs(last, "global-step").filter_map(|r| r.agents[k].grad_norm).collect();
         v.iter().sum::<f32>() / v.len() as f32
     };
-    says(
-        lesson,
-        &format!(
-            "at update 150: {:.2}, {:.2} and {:.2}",
-            mean_norm(0),
-            mean_norm(1),
-            mean_norm(2)
-        ),
-    );
+    says(lesson, &format!("at update 150: {:.2}, {:.2} and {:.2}", mean_norm(0), mean_norm(1), mean_norm(2)));
     assert!(mean_norm(2) < mean_norm(0).min(mean_norm(1)));
 }
 
@@ -212,24 +129,12 @@ fn scales_step_2_gradient_norms_and_predicted_factors() {
 fn frequencies_the_verifier_is_centred_agent_wise_only() {
     let lesson = step("frequencies", 0);
     let (reports, _) = train(preset("frequencies", 0));
-    let verifier = |e: &str| {
-        range(
-            reports
-                .iter()
-                .flat_map(|r| runs(r, e).map(|run| run.agents[1].advantage_mean)),
-        )
-    };
+    let verifier = |e: &str| range(reports.iter().flat_map(|r| runs(r, e).map(|run| run.agents[1].advantage_mean)));
     let (lo, hi) = verifier("agent-wise");
-    assert!(
-        lo.abs() < 1e-4 && hi.abs() < 1e-4,
-        "agent-wise: the verifier's mean advantage {lo}…{hi}"
-    );
+    assert!(lo.abs() < 1e-4 && hi.abs() < 1e-4, "agent-wise: the verifier's mean advantage {lo}…{hi}");
     let (lo, hi) = verifier("global-step");
     assert!(lo > 0.0);
-    says(
-        lesson,
-        &format!("between +{lo:.2} and +{hi:.2} in every update"),
-    );
+    says(lesson, &format!("between +{lo:.2} and +{hi:.2} in every update"));
 }
 
 #[test]
@@ -241,14 +146,8 @@ fn overgeneralization_step_1_climbing_ends_below_the_optimum() {
         other => panic!("climbing is a matrix game, got {other:?}"),
     };
     let average = |a: usize| (0..3).map(|b| game.player_payoffs(&[a, b])[0]).sum::<f32>() / 3.0;
-    says(
-        lesson,
-        &format!("A earns (11 − 30 + 0)/3 ≈ {}", signed(average(0))),
-    );
-    says(
-        lesson,
-        &format!("B ≈ {} and C ≈ +{}", signed(average(1)), signed(average(2))),
-    );
+    says(lesson, &format!("A earns (11 − 30 + 0)/3 ≈ {}", signed(average(0))));
+    says(lesson, &format!("B ≈ {} and C ≈ +{}", signed(average(1)), signed(average(2))));
     let pays = |joint: &str| {
         let action = |i: usize| usize::from(joint.as_bytes()[i] - b'A');
         format!("{joint} = {}", game.team_payoff(&[action(1), action(4)]))
@@ -258,35 +157,12 @@ fn overgeneralization_step_1_climbing_ends_below_the_optimum() {
         assert_eq!(endings(&reports, e), ["(B, B)", "(C, B)", "(B, B)"], "{e}");
     }
     assert_eq!(endings(&reports, "coma"), ["(C, B)", "(C, C)", "(C, C)"]);
-    says(
-        lesson,
-        &format!(
-            "global GRPO and agent-wise ended at {} on seeds 1 and 3 and at {} on seed 2",
-            pays("(B, B)"),
-            pays("(C, B)")
-        ),
-    );
-    says(
-        lesson,
-        &format!(
-            "COMA at {} on seeds 2 and 3 and at {} on seed 1",
-            pays("(C, C)"),
-            pays("(C, B)")
-        ),
-    );
+    says(lesson, &format!("global GRPO and agent-wise ended at {} on seeds 1 and 3 and at {} on seed 2", pays("(B, B)"), pays("(C, B)")));
+    says(lesson, &format!("COMA at {} on seeds 2 and 3 and at {} on seed 1", pays("(C, C)"), pays("(C, B)")));
     says(lesson, &format!("never at {}", pays("(A, A)")));
     for run in &reports.last().expect("reports").runs {
-        let optimal = run
-            .figures
-            .get("optimal_joint_prob")
-            .copied()
-            .unwrap_or(f32::NAN);
-        assert!(
-            optimal < 0.1,
-            "{} seed {}: P(A, A) = {optimal}",
-            run.estimator.name(),
-            run.seed
-        );
+        let optimal = run.figures.get("optimal_joint_prob").copied().unwrap_or(f32::NAN);
+        assert!(optimal < 0.1, "{} seed {}: P(A, A) = {optimal}", run.estimator.name(), run.seed);
     }
 }
 
@@ -296,8 +172,7 @@ fn overgeneralization_step_2_penalty_100_ends_safe_but_for_one_seed() {
     says(lesson, "i.e. k > 8");
     // From the game's own table: against a uniform partner, A's average beats B's exactly below k = 8.
     let a_beats_b = |k: f32| {
-        let game =
-            MatrixGame::new(&creditlab::env::matrix::MatrixSpec::Penalty { k }).expect("penalty");
+        let game = MatrixGame::new(&creditlab::env::matrix::MatrixSpec::Penalty { k }).expect("penalty");
         let average = |a: usize| (0..3).map(|b| game.player_payoffs(&[a, b])[0]).sum::<f32>() / 3.0;
         average(0) > average(1)
     };
@@ -321,82 +196,36 @@ fn counterfactual_shapley_reaches_the_optimum_on_this_seed() {
     assert_eq!(ending("shapley"), "(A, A)");
     says(lesson, "global GRPO ends at (C, B) = 6, COMA and difference rewards at (C, C) = 5, and Shapley at the optimum (A, A) = 11");
     // The overgeneralisation lesson refers to this run.
-    says(
-        step("overgeneralization", 0),
-        "Shapley credit reaches (A, A) = 11 on seed 1",
-    );
+    says(step("overgeneralization", 0), "Shapley credit reaches (A, A) = 11 on seed 1");
 }
 
 #[test]
 fn turns_mars_is_less_exploitable_than_global_grpo() {
     let lesson = step("turns", 0);
-    assert_eq!(
-        preset("turns", 0).policy,
-        creditlab::policy::PolicySharing::Separate,
-        "the text says each seat has its own network"
-    );
+    assert_eq!(preset("turns", 0).policy, creditlab::policy::PolicySharing::Separate, "the text says each seat has its own network");
     says(lesson, "Each seat has its own policy network");
     let (reports, _) = train(preset("turns", 0));
-    let nash = |e: &str| {
-        runs(reports.last().expect("reports"), e)
-            .map(|r| r.figures["nash_conv"])
-            .collect::<Vec<_>>()
-    };
+    let nash = |e: &str| runs(reports.last().expect("reports"), e).map(|r| r.figures["nash_conv"]).collect::<Vec<_>>();
     let (global, mars) = (nash("grpo-global"), nash("mars"));
-    says(
-        lesson,
-        &format!(
-            "NashConv rose to {:.2} and {:.2} under global GRPO",
-            global[0], global[1]
-        ),
-    );
-    says(
-        lesson,
-        &format!("MARS brought it to {:.2} and {:.2}", mars[0], mars[1]),
-    );
-    assert!(
-        global.iter().all(|&g| g > 11.0 / 12.0),
-        "worse than uniform play: {global:?}"
-    );
+    says(lesson, &format!("NashConv rose to {:.2} and {:.2} under global GRPO", global[0], global[1]));
+    says(lesson, &format!("MARS brought it to {:.2} and {:.2}", mars[0], mars[1]));
+    assert!(global.iter().all(|&g| g > 11.0 / 12.0), "worse than uniform play: {global:?}");
 }
 
 #[test]
 fn anchors_step_credit_lives_where_states_repeat() {
     let lesson = step("anchors", 0);
     let (_, views) = train(preset("anchors", 0));
-    let view = |e: &str| {
-        views
-            .iter()
-            .find(|v| v.estimator.name() == e)
-            .expect("a view per estimator")
-    };
+    let view = |e: &str| views.iter().find(|v| v.estimator.name() == e).expect("a view per estimator");
     let gigpo = view("gigpo");
     assert_eq!(preset("anchors", 0).gigpo_gamma, 0.95);
     says(lesson, "(γ = 0.95)");
     // Every episode of a group starts from the same state: the first decisions always share a
     // step group; later ones only where episodes meet the same state again.
-    let entries: Vec<(u32, u32)> = gigpo
-        .samples
-        .iter()
-        .zip(&gigpo.advantages.ledger)
-        .map(|(s, l)| (s.turn, l.key_size))
-        .collect();
-    assert!(
-        entries
-            .iter()
-            .filter(|(turn, _)| *turn == 0)
-            .all(|&(_, size)| size >= 2),
-        "first decisions share a state"
-    );
-    let shared =
-        entries.iter().filter(|(_, size)| *size >= 2).count() as f32 / entries.len() as f32;
-    says(
-        lesson,
-        &format!(
-            "{:.0} % of GiGPO's decisions share their state with another decision of the group",
-            100.0 * shared
-        ),
-    );
+    let entries: Vec<(u32, u32)> = gigpo.samples.iter().zip(&gigpo.advantages.ledger).map(|(s, l)| (s.turn, l.key_size)).collect();
+    assert!(entries.iter().filter(|(turn, _)| *turn == 0).all(|&(_, size)| size >= 2), "first decisions share a state");
+    let shared = entries.iter().filter(|(_, size)| *size >= 2).count() as f32 / entries.len() as f32;
+    says(lesson, &format!("{:.0} % of GiGPO's decisions share their state with another decision of the group", 100.0 * shared));
     // The step term averages to zero within a step group: GiGPO's cells' grounds (the mean
     // advantage of the decisions made in each cell) are paler — smaller on the shared scale.
     let grounds = |v: &BatchView| {
@@ -407,17 +236,10 @@ fn anchors_step_credit_lives_where_states_repeat() {
             slot.0 += f64::from(a);
             slot.1 += 1;
         }
-        cells
-            .values()
-            .map(|(sum, n)| (sum / f64::from(*n)).abs() as f32)
-            .sum::<f32>()
-            / cells.len() as f32
+        cells.values().map(|(sum, n)| (sum / f64::from(*n)).abs() as f32).sum::<f32>() / cells.len() as f32
     };
     let (pale, vivid) = (grounds(gigpo), grounds(view("grpo-global")));
-    assert!(
-        pale < vivid,
-        "mean |cell mean|: GiGPO {pale} against GRPO {vivid}"
-    );
+    assert!(pale < vivid, "mean |cell mean|: GiGPO {pale} against GRPO {vivid}");
     says(lesson, "GiGPO's cells are paler than GRPO's");
 }
 
@@ -431,21 +253,12 @@ fn counterfactual_matching_pennies_gives_zero_credit() {
     for e in ["grpo-global", "coma", "difference", "shapley"] {
         for (start, end) in runs(first, e).zip(runs(last, e)) {
             for (a, b) in start.agents.iter().zip(&end.agents) {
-                assert_eq!(
-                    (b.advantage_min, b.advantage_max),
-                    (0.0, 0.0),
-                    "{e}: every credit is 0"
-                );
-                assert_eq!(
-                    a.action_probs, b.action_probs,
-                    "{e}: the policy never changes"
-                );
+                assert_eq!((b.advantage_min, b.advantage_max), (0.0, 0.0), "{e}: every credit is 0");
+                assert_eq!(a.action_probs, b.action_probs, "{e}: the policy never changes");
             }
         }
     }
-    let moved = runs(first, "agent-wise")
-        .zip(runs(last, "agent-wise"))
-        .any(|(a, b)| a.agents[0].action_probs != b.agents[0].action_probs);
+    let moved = runs(first, "agent-wise").zip(runs(last, "agent-wise")).any(|(a, b)| a.agents[0].action_probs != b.agents[0].action_probs);
     assert!(moved, "agent-wise still moves the players");
     says(lesson, "Agent-wise normalisation still moves the players");
     says(lesson, "Global GRPO at trajectory level gives 0 too");
@@ -457,23 +270,11 @@ fn overgeneralization_step_3_tiny_hanabi_settles_without_signalling() {
     let lesson = step("overgeneralization", 2);
     let (reports, _) = train(preset("overgeneralization", 2));
     let last = reports.last().expect("reports");
-    let payoffs = ["grpo-global", "agent-wise", "gigpo"]
-        .into_iter()
-        .flat_map(|e| runs(last, e))
-        .map(|r| r.figures["expected_team_payoff"]);
+    let payoffs = ["grpo-global", "agent-wise", "gigpo"].into_iter().flat_map(|e| runs(last, e)).map(|r| r.figures["expected_team_payoff"]);
     let (lo, hi) = range(payoffs);
     assert!(hi < 9.0, "no run learned to signal (optimum 10)");
-    let quoted = if format!("{lo:.2}") == format!("{hi:.2}") {
-        format!("{lo:.2}")
-    } else {
-        dash((lo, hi))
-    };
-    says(
-        lesson,
-        &format!(
-            "every global GRPO, agent-wise and GiGPO run ended with an expected payoff of {quoted}"
-        ),
-    );
+    let quoted = if format!("{lo:.2}") == format!("{hi:.2}") { format!("{lo:.2}") } else { dash((lo, hi)) };
+    says(lesson, &format!("every global GRPO, agent-wise and GiGPO run ended with an expected payoff of {quoted}"));
 }
 
 #[test]
@@ -482,58 +283,22 @@ fn scales_step_3_the_theory_check_follows_the_line_until_the_agents_settle() {
     let lesson = step("scales", 2);
     let (reports, _) = train(preset("scales", 2));
     let points = theory_points(&reports);
-    let within = |lo: u32, hi: u32| -> Vec<TheoryPoint> {
-        points
-            .iter()
-            .filter(|p| (lo..=hi).contains(&p.update))
-            .copied()
-            .collect()
-    };
+    let within = |lo: u32, hi: u32| -> Vec<TheoryPoint> { points.iter().filter(|p| (lo..=hi).contains(&p.update)).copied().collect() };
     let (early, late) = (within(1, 10), within(31, 40));
     let agent = |set: &[TheoryPoint], k: usize, f: &dyn Fn(&TheoryPoint) -> Option<f32>| {
         median(set.iter().filter(|p| p.agent == k).filter_map(f).collect())
     };
-    let (r_early, r_late) = (
-        second_moment_log_correlation(&early).expect("defined"),
-        second_moment_log_correlation(&late).expect("defined"),
-    );
-    assert!(
-        r_early > 0.9 && r_late < r_early - 0.3,
-        "early {r_early}, late {r_late}"
-    );
-    says(
-        lesson,
-        &format!("and of the predicted factor correlate at {r_early:.2}"),
-    );
+    let (r_early, r_late) = (second_moment_log_correlation(&early).expect("defined"), second_moment_log_correlation(&late).expect("defined"));
+    assert!(r_early > 0.9 && r_late < r_early - 0.3, "early {r_early}, late {r_late}");
+    says(lesson, &format!("and of the predicted factor correlate at {r_early:.2}"));
     says(lesson, &format!("the correlation is {}", signed2(r_late)));
     let second = |set: &[TheoryPoint]| agent(set, 2, &|p| p.second_moment);
     let predicted = |set: &[TheoryPoint]| agent(set, 2, &|p| Some(p.predicted));
-    says(
-        lesson,
-        &format!(
-            "median ratio is {:.2} against a predicted {:.2}",
-            second(&early),
-            predicted(&early)
-        ),
-    );
-    says(
-        lesson,
-        &format!(
-            "has fallen to {:.2} while the prediction stays {:.2}",
-            second(&late),
-            predicted(&late)
-        ),
-    );
+    says(lesson, &format!("median ratio is {:.2} against a predicted {:.2}", second(&early), predicted(&early)));
+    says(lesson, &format!("has fallen to {:.2} while the prediction stays {:.2}", second(&late), predicted(&late)));
     assert!(second(&late) < 0.5 * second(&early));
     let batch = |k: usize| agent(&early, k, &|p| Some(p.measured));
     let second_small = |k: usize| agent(&early, k, &|p| p.second_moment);
     assert!(batch(0) < 0.5 * second_small(0) && batch(1) < 0.5 * second_small(1));
-    says(
-        lesson,
-        &format!(
-            "(medians over the first 10 updates {:.2} and {:.2})",
-            batch(0),
-            batch(1)
-        ),
-    );
+    says(lesson, &format!("(medians over the first 10 updates {:.2} and {:.2})", batch(0), batch(1)));
 }

@@ -20,11 +20,7 @@ use creditlab::{backend, Batch, GameConfig, RunRecord, TrainConfig, Trainer};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "creditlab",
-    version,
-    about = "Credit assignment in multi-agent RL: train and compare estimators"
-)]
+#[command(name = "creditlab", version, about = "Credit assignment in multi-agent RL: train and compare estimators")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -215,8 +211,7 @@ fn eval(game: EvalGame, policy: &str, json: bool) -> Result<(), String> {
     let table = match policy {
         "uniform" => KuhnPolicy::uniform(),
         "first-action" => KuhnPolicy::first_action(),
-        path => KuhnPolicy::from_json(&read_input(&PathBuf::from(path))?)
-            .map_err(|e| format!("{path}: {e}"))?,
+        path => KuhnPolicy::from_json(&read_input(&PathBuf::from(path))?).map_err(|e| format!("{path}: {e}"))?,
     };
     let (nash_conv, value) = (table.nash_conv(), table.p1_value());
     let (br1, br2) = (table.p1_best_response(), table.p2_best_response());
@@ -239,26 +234,14 @@ fn bench(updates: u32, update_step: bool) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     if update_step {
         for (rows, config) in bench::update_step_cases() {
-            let m = pollster::block_on(bench::measure_update_step(
-                rows,
-                config,
-                backend::cpu("bench"),
-                updates,
-            ))
-            .map_err(|e| e.to_string())?;
-            writeln!(
-                stdout,
-                "{}",
-                serde_json::to_string(&m).map_err(|e| e.to_string())?
-            )
-            .map_err(|e| e.to_string())?;
+            let m = pollster::block_on(bench::measure_update_step(rows, config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
+            writeln!(stdout, "{}", serde_json::to_string(&m).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
         }
         return Ok(());
     }
     writeln!(stdout, "{}", bench::TABLE_HEADER).map_err(|e| e.to_string())?;
     for (name, config) in bench::cases() {
-        let m = pollster::block_on(bench::measure(config, backend::cpu("bench"), updates))
-            .map_err(|e| e.to_string())?;
+        let m = pollster::block_on(bench::measure(config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
         writeln!(stdout, "{}", bench::table_row(&name, &m)).map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -293,9 +276,7 @@ fn config_help() -> String {
 fn read_input(path: &PathBuf) -> Result<String, String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
         Ok(text)
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -303,25 +284,18 @@ fn read_input(path: &PathBuf) -> Result<String, String> {
 }
 
 fn csv(path: &PathBuf) -> Result<(), String> {
-    let record =
-        RunRecord::from_json(&read_input(path)?).map_err(|e| format!("invalid run record: {e}"))?;
+    let record = RunRecord::from_json(&read_input(path)?).map_err(|e| format!("invalid run record: {e}"))?;
     let text = record.metrics_csv().map_err(|e| e.to_string())?;
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write standard output: {e}"))
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write standard output: {e}"))
 }
 
 fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), String> {
     let config = match &config {
-        Some(path) => TrainConfig::from_json(&read_input(path)?)
-            .map_err(|e| format!("invalid config: {e}"))?,
+        Some(path) => TrainConfig::from_json(&read_input(path)?).map_err(|e| format!("invalid config: {e}"))?,
         None => TrainConfig::default(),
     };
     let record = pollster::block_on(async {
-        let mut trainer = Trainer::new(config.clone(), backend::cpu("native CLI"))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut trainer = Trainer::new(config.clone(), backend::cpu("native CLI")).await.map_err(|e| e.to_string())?;
         let mut record = RunRecord::new(config, trainer.backend().clone());
         while !trainer.is_finished() {
             let report = trainer.step().await.map_err(|e| e.to_string())?;
@@ -340,19 +314,9 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
                 let summary: Vec<String> = report
                     .runs
                     .iter()
-                    .map(|r| {
-                        format!(
-                            "{}/seed {}: team reward {:.2}",
-                            r.estimator, r.seed, r.team_reward_mean
-                        )
-                    })
+                    .map(|r| format!("{}/seed {}: team reward {:.2}", r.estimator, r.seed, r.team_reward_mean))
                     .collect();
-                eprintln!(
-                    "update {:>6}/{}  {}",
-                    report.update,
-                    record.config.updates,
-                    summary.join(" | ")
-                );
+                eprintln!("update {:>6}/{}  {}", report.update, record.config.updates, summary.join(" | "));
             }
             record.reports.push(report);
         }
@@ -363,25 +327,16 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))?;
     } else {
-        std::fs::write(&out, json + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        std::fs::write(&out, json + "\n").map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
     for line in creditlab::metrics::theory_summary(&record.reports) {
         eprintln!("{line}");
     }
     // The record is written either way; a diverged run still makes the command fail.
-    let last = record
-        .reports
-        .last()
-        .map(|r| r.runs.as_slice())
-        .unwrap_or_default();
+    let last = record.reports.last().map(|r| r.runs.as_slice()).unwrap_or_default();
     let diverged: Vec<String> = last
         .iter()
-        .filter_map(|run| {
-            run.diverged
-                .as_ref()
-                .map(|d| format!("{}/seed {} at {}", run.estimator, run.seed, d.describe()))
-        })
+        .filter_map(|run| run.diverged.as_ref().map(|d| format!("{}/seed {} at {}", run.estimator, run.seed, d.describe())))
         .collect();
     if !diverged.is_empty() {
         return Err(format!(
@@ -396,31 +351,20 @@ fn train(config: Option<PathBuf>, out: PathBuf, quiet: bool) -> Result<(), Strin
 
 fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result<(), String> {
     let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read standard input: {e}"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("the input is not valid JSON: {e}"))?;
+    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the input is not valid JSON: {e}"))?;
     let (samples, game) = if value.is_array() {
         (value, None)
     } else {
-        let input: GameBatch =
-            serde_json::from_value(value).map_err(|e| format!("the input object: {e}"))?;
-        (
-            input.samples,
-            Some((input.game, input.policies, input.default_actions)),
-        )
+        let input: GameBatch = serde_json::from_value(value).map_err(|e| format!("the input object: {e}"))?;
+        (input.samples, Some((input.game, input.policies, input.default_actions)))
     };
     let batch = Batch::from_json_value(&samples).map_err(|e| e.to_string())?;
     let name = estimator.name();
     let built = match &game {
         Some((Some(config), _, _)) if estimator.needs_game() => {
             if !config.has_payoff_oracle() {
-                let one_step: Vec<&str> = GameConfig::examples()
-                    .iter()
-                    .filter(|g| g.has_payoff_oracle())
-                    .map(GameConfig::kind)
-                    .collect();
+                let one_step: Vec<&str> = GameConfig::examples().iter().filter(|g| g.has_payoff_oracle()).map(GameConfig::kind).collect();
                 return Err(format!(
                     "game: {name} needs the exact team payoff of a one-step game; {} has none (these games have one: {})",
                     config.kind(),
@@ -430,9 +374,7 @@ fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result
             Some(AnyGame::new(config).map_err(|e| e.to_string())?)
         }
         _ if estimator.needs_game() => {
-            return Err(format!(
-                "{name} needs an input object with a \"game\" (see --help)"
-            ));
+            return Err(format!("{name} needs an input object with a \"game\" (see --help)"));
         }
         _ => None,
     };
@@ -447,11 +389,8 @@ fn advantages_command(estimator: Estimator, options: EstimatorOptions) -> Result
         }
         cf
     });
-    let result = estimator
-        .compute(&batch, &options, counterfactual.as_ref())
-        .map_err(|e| e.to_string())?;
-    let json = serde_json::to_string_pretty(&result)
-        .map_err(|e| format!("cannot encode the result: {e}"))?;
+    let result = estimator.compute(&batch, &options, counterfactual.as_ref()).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&result).map_err(|e| format!("cannot encode the result: {e}"))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{json}").map_err(|e| format!("cannot write standard output: {e}"))
 }
@@ -486,23 +425,14 @@ fn import_file(path: &PathBuf, quiet: bool) -> Result<creditlab::import::Importe
     let mut next_report = 0.1;
     creditlab::import::read_from(reader, |importer| {
         if !quiet && size > 8 << 20 && importer.bytes_read() as f64 >= next_report * size as f64 {
-            eprintln!(
-                "read {:.0} % ({} samples)",
-                100.0 * importer.bytes_read() as f64 / size as f64,
-                importer.samples_read()
-            );
+            eprintln!("read {:.0} % ({} samples)", 100.0 * importer.bytes_read() as f64 / size as f64, importer.samples_read());
             next_report += 0.1;
         }
     })
     .map_err(|e| format!("{name}: {e}"))
 }
 
-fn inspect(
-    path: &PathBuf,
-    json: bool,
-    expect: Option<creditlab::import::Reference>,
-    quiet: bool,
-) -> Result<bool, String> {
+fn inspect(path: &PathBuf, json: bool, expect: Option<creditlab::import::Reference>, quiet: bool) -> Result<bool, String> {
     let run = import_file(path, quiet)?;
     let total_steps = creditlab::import::step_batches(&run).len();
     let analysis = creditlab::import::analyse(&run, expect.as_ref(), |done, total| {
@@ -512,8 +442,7 @@ fn inspect(
     });
     let mut stdout = std::io::stdout().lock();
     let text = if json {
-        serde_json::to_string_pretty(&analysis)
-            .map_err(|e| format!("cannot encode the analysis: {e}"))?
+        serde_json::to_string_pretty(&analysis).map_err(|e| format!("cannot encode the analysis: {e}"))?
     } else {
         creditlab::import::report::text(&analysis, &path.display().to_string(), total_steps)
     };
@@ -524,20 +453,11 @@ fn inspect(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Inspect {
-            file,
-            json,
-            expect,
-            expect_mean_only,
-            quiet,
-        } => {
+        Command::Inspect { file, json, expect, expect_mean_only, quiet } => {
             let expect = expect.map(|estimator| creditlab::import::Reference {
                 estimator,
                 variant: expect_mean_only.then(|| "mean-only".to_string()),
-                options: EstimatorOptions {
-                    mean_only: expect_mean_only,
-                    ..EstimatorOptions::default()
-                },
+                options: EstimatorOptions { mean_only: expect_mean_only, ..EstimatorOptions::default() },
             });
             match inspect(&file, json, expect, quiet) {
                 Ok(true) => Ok(()),
@@ -547,10 +467,7 @@ fn main() -> ExitCode {
         }
         Command::Train { config, out, quiet } => train(config, out, quiet),
         Command::Eval { game, policy, json } => eval(game, &policy, json),
-        Command::Bench {
-            updates,
-            update_step,
-        } => bench(updates, update_step),
+        Command::Bench { updates, update_step } => bench(updates, update_step),
         Command::Csv { record } => csv(&record),
         Command::Advantages {
             estimator,

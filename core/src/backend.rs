@@ -50,13 +50,7 @@ pub struct Backend {
 
 /// The CPU backend, with the reason it was chosen.
 pub fn cpu(reason: impl Into<String>) -> Backend {
-    Backend {
-        device: Device::flex(),
-        info: BackendInfo {
-            kind: BackendKind::Cpu,
-            reason: reason.into(),
-        },
-    }
+    Backend { device: Device::flex(), info: BackendInfo { kind: BackendKind::Cpu, reason: reason.into() } }
 }
 
 /// The outcome of the one WebGPU initialisation of this process/page: burn registers one
@@ -80,10 +74,7 @@ pub async fn choose(prefer_gpu: bool) -> Backend {
         let outcome = match cached {
             Some(outcome) => outcome,
             None => {
-                let outcome = Device::wgpu_options()
-                    .init_async()
-                    .await
-                    .map_err(|err| err.to_string());
+                let outcome = Device::wgpu_options().init_async().await.map_err(|err| err.to_string());
                 if let Ok(mut slot) = WEBGPU.lock() {
                     slot.get_or_insert_with(|| outcome.clone()).clone()
                 } else {
@@ -94,14 +85,9 @@ pub async fn choose(prefer_gpu: bool) -> Backend {
         match outcome {
             Ok(device) => Backend {
                 device,
-                info: BackendInfo {
-                    kind: BackendKind::WebGpu,
-                    reason: "WebGPU adapter found".to_string(),
-                },
+                info: BackendInfo { kind: BackendKind::WebGpu, reason: "WebGPU adapter found".to_string() },
             },
-            Err(err) if err.contains("No adapter") => {
-                cpu(format!("no WebGPU adapter in this browser ({err})"))
-            }
+            Err(err) if err.contains("No adapter") => cpu(format!("no WebGPU adapter in this browser ({err})")),
             Err(err) => cpu(format!("no WebGPU: {err}")),
         }
     }

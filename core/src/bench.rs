@@ -3,8 +3,8 @@
 
 use web_time::Instant;
 
-use crate::backend::Backend;
 use crate::config::{GameConfig, TrainConfig};
+use crate::backend::Backend;
 use crate::train::{TrainError, Trainer, UpdateProbe};
 use crate::Estimator;
 
@@ -18,9 +18,7 @@ pub fn cases() -> Vec<(String, TrainConfig)> {
     ];
     let mut out = Vec::new();
     for game in games {
-        let Ok(game) = serde_json::from_str::<GameConfig>(game) else {
-            continue;
-        };
+        let Ok(game) = serde_json::from_str::<GameConfig>(game) else { continue };
         for (seeds, groups) in [(1u64, 4u32), (8, 4), (32, 4), (8, 32)] {
             let config = TrainConfig {
                 game: game.clone(),
@@ -31,10 +29,7 @@ pub fn cases() -> Vec<(String, TrainConfig)> {
                 updates: 1_000_000,
                 ..TrainConfig::default()
             };
-            out.push((
-                format!("{} · {seeds} runs × {} episodes", game.kind(), groups * 8),
-                config,
-            ));
+            out.push((format!("{} · {seeds} runs × {} episodes", game.kind(), groups * 8), config));
         }
     }
     out
@@ -50,11 +45,7 @@ pub struct Measurement {
 }
 
 /// Times `updates` updates of `config` on `backend`, after 3 warm-up updates.
-pub async fn measure(
-    config: TrainConfig,
-    backend: Backend,
-    updates: u32,
-) -> Result<Measurement, TrainError> {
+pub async fn measure(config: TrainConfig, backend: Backend, updates: u32) -> Result<Measurement, TrainError> {
     let mut trainer = Trainer::new(config, backend).await?;
     for _ in 0..3 {
         trainer.step().await?;
@@ -63,12 +54,7 @@ pub async fn measure(
     let mut samples = 0u32;
     for _ in 0..updates {
         let report = trainer.step().await?;
-        samples += report
-            .runs
-            .iter()
-            .flat_map(|r| &r.agents)
-            .map(|a| a.samples)
-            .sum::<u32>();
+        samples += report.runs.iter().flat_map(|r| &r.agents).map(|a| a.samples).sum::<u32>();
     }
     Ok(Measurement {
         updates_per_second: f64::from(updates) / start.elapsed().as_secs_f64().max(1e-9),
@@ -82,10 +68,7 @@ pub const UPDATE_STEP_ROWS: [u32; 4] = [8, 64, 256, 1024];
 /// The update-step cases: the lab's default policy (the default bandit's agents, one MLP each,
 /// 32 hidden units) and one run, with `rows` rows per agent (groups of 8 one-step episodes).
 pub fn update_step_cases() -> Vec<(u32, TrainConfig)> {
-    UPDATE_STEP_ROWS
-        .iter()
-        .map(|&rows| (rows, rows_case(rows)))
-        .collect()
+    UPDATE_STEP_ROWS.iter().map(|&rows| (rows, rows_case(rows))).collect()
 }
 
 /// Rows per agent in the backend comparison (WebGPU against the CPU): the update-step sizes and
@@ -129,12 +112,7 @@ pub struct UpdateStep {
 
 /// Times the update step proper ([`Trainer::last_update_ms`]) of `config`: the median of
 /// `updates` updates after 3 warm-up updates.
-pub async fn measure_update_step(
-    rows: u32,
-    config: TrainConfig,
-    backend: Backend,
-    updates: u32,
-) -> Result<UpdateStep, TrainError> {
+pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backend, updates: u32) -> Result<UpdateStep, TrainError> {
     let mut trainer = Trainer::new(config, backend).await?;
     for _ in 0..3 {
         trainer.step().await?;
@@ -162,22 +140,13 @@ pub async fn measure_update_step(
 /// The update-step case with `rows` rows per agent as the peers get it: the initial parameters,
 /// a first batch's rows and the lab's loss there ([`Trainer::update_probe`]).
 pub async fn update_probe(rows: u32, backend: Backend) -> Result<UpdateProbe, TrainError> {
-    Trainer::new(rows_case(rows), backend)
-        .await?
-        .update_probe()
-        .await
+    Trainer::new(rows_case(rows), backend).await?.update_probe().await
 }
 
 /// The table header the benchmark prints (markdown).
-pub const TABLE_HEADER: &str =
-    "| case | samples per update | updates/s | ms/update |\n|---|---|---|---|";
+pub const TABLE_HEADER: &str = "| case | samples per update | updates/s | ms/update |\n|---|---|---|---|";
 
 /// One table row.
 pub fn table_row(name: &str, m: &Measurement) -> String {
-    format!(
-        "| {name} | {} | {:.0} | {:.2} |",
-        m.samples_per_update,
-        m.updates_per_second,
-        1000.0 / m.updates_per_second
-    )
+    format!("| {name} | {} | {:.0} | {:.2} |", m.samples_per_update, m.updates_per_second, 1000.0 / m.updates_per_second)
 }

@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::advantage::{DifferenceBaseline, EstimatorOptions, RlooScope};
-pub use crate::env::GameConfig;
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
 use crate::policy::PolicySharing;
+pub use crate::env::GameConfig;
 
 /// Most policy rows one update may hold (runs × agents × episodes); keeps a tab's memory sane.
 pub const MAX_ROWS: usize = 1 << 20;
@@ -85,11 +85,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             game: GameConfig::default(),
-            estimators: vec![
-                Estimator::GrpoGlobal,
-                Estimator::GlobalStep,
-                Estimator::AgentWise,
-            ],
+            estimators: vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise],
             seeds: vec![1],
             updates: 200,
             groups: 4,
@@ -128,13 +124,7 @@ pub mod field {
     use crate::fields::{Field, Range};
 
     /// The game.
-    pub const GAME: Field = Field::new(
-        "game",
-        "game",
-        "{\"kind\": \"bandit\"}",
-        Range::Other,
-        "the game and its parameters (below)",
-    );
+    pub const GAME: Field = Field::new("game", "game", "{\"kind\": \"bandit\"}", Range::Other, "the game and its parameters (below)");
     /// The estimators.
     pub const ESTIMATORS: Field = Field::new(
         "estimators",
@@ -145,50 +135,15 @@ pub mod field {
     )
     .unit("estimators");
     /// The seeds.
-    pub const SEEDS: Field = Field::new(
-        "seeds",
-        "seeds",
-        "[1]",
-        Range::whole(1, 64),
-        "run seeds; each derives the env, init and sampling streams",
-    )
-    .unit("seeds");
+    pub const SEEDS: Field = Field::new("seeds", "seeds", "[1]", Range::whole(1, 64), "run seeds; each derives the env, init and sampling streams").unit("seeds");
     /// Updates.
-    pub const UPDATES: Field = Field::new(
-        "updates",
-        "updates",
-        "200",
-        Range::whole(1, 1_000_000),
-        "policy updates",
-    )
-    .unit("updates");
+    pub const UPDATES: Field = Field::new("updates", "updates", "200", Range::whole(1, 1_000_000), "policy updates").unit("updates");
     /// Groups per update.
-    pub const GROUPS: Field = Field::new(
-        "groups",
-        "groups per update",
-        "4",
-        Range::whole(1, 1024),
-        "groups per update (distinct tasks)",
-    )
-    .unit("groups");
+    pub const GROUPS: Field = Field::new("groups", "groups per update", "4", Range::whole(1, 1024), "groups per update (distinct tasks)").unit("groups");
     /// Group size.
-    pub const GROUP_SIZE: Field = Field::new(
-        "group_size",
-        "group size G",
-        "8",
-        Range::whole(1, 1024),
-        "episodes per group, GRPO's G",
-    )
-    .unit("episodes");
+    pub const GROUP_SIZE: Field = Field::new("group_size", "group size G", "8", Range::whole(1, 1024), "episodes per group, GRPO's G").unit("episodes");
     /// Hidden units.
-    pub const HIDDEN: Field = Field::new(
-        "hidden",
-        "hidden units",
-        "32",
-        Range::whole(1, 512),
-        "hidden units of each agent's MLP",
-    )
-    .unit("units");
+    pub const HIDDEN: Field = Field::new("hidden", "hidden units", "32", Range::whole(1, 512), "hidden units of each agent's MLP").unit("units");
     /// Policy sharing.
     pub const POLICY: Field = Field::new(
         "policy",
@@ -198,13 +153,7 @@ pub mod field {
         "separate (one MLP per agent) or shared (one MLP, one-hot agent id appended)",
     );
     /// Learning rate.
-    pub const LEARNING_RATE: Field = Field::new(
-        "learning_rate",
-        "learning rate",
-        "0.003",
-        Range::above(0.0, 1e6),
-        "Adam learning rate",
-    );
+    pub const LEARNING_RATE: Field = Field::new("learning_rate", "learning rate", "0.003", Range::above(0.0, 1e6), "Adam learning rate");
     /// Per-agent learning rates.
     pub const AGENT_LEARNING_RATES: Field = Field::new(
         "agent_learning_rates",
@@ -215,113 +164,36 @@ pub mod field {
     )
     .list();
     /// PPO clip.
-    pub const PPO_CLIP: Field = Field::new(
-        "ppo_clip",
-        "PPO clip ε",
-        "null",
-        Range::above(0.0, 10.0),
-        "PPO clip range of the probability ratio; null = plain policy gradient",
-    )
-    .optional();
+    pub const PPO_CLIP: Field =
+        Field::new("ppo_clip", "PPO clip ε", "null", Range::above(0.0, 10.0), "PPO clip range of the probability ratio; null = plain policy gradient")
+            .optional();
     /// Epochs.
-    pub const EPOCHS: Field = Field::new(
-        "epochs",
-        "epochs",
-        "1",
-        Range::whole(1, 32),
-        "optimizer epochs over each batch",
-    )
-    .unit("epochs");
+    pub const EPOCHS: Field = Field::new("epochs", "epochs", "1", Range::whole(1, 32), "optimizer epochs over each batch").unit("epochs");
     /// Entropy bonus.
-    pub const ENTROPY_COEF: Field = Field::new(
-        "entropy_coef",
-        "entropy bonus β",
-        "0",
-        Range::real(0.0, 100.0),
-        "entropy bonus beta",
-    )
-    .slider(0.0, 0.1);
+    pub const ENTROPY_COEF: Field = Field::new("entropy_coef", "entropy bonus β", "0", Range::real(0.0, 100.0), "entropy bonus beta").slider(0.0, 0.1);
     /// KL penalty.
-    pub const KL_COEF: Field = Field::new(
-        "kl_coef",
-        "KL penalty β_KL",
-        "0",
-        Range::real(0.0, 100.0),
-        "KL(pi || pi_init) penalty to the initial policy",
-    )
-    .slider(0.0, 1.0);
+    pub const KL_COEF: Field =
+        Field::new("kl_coef", "KL penalty β_KL", "0", Range::real(0.0, 100.0), "KL(pi || pi_init) penalty to the initial policy").slider(0.0, 1.0);
     /// Gradient clipping.
-    pub const MAX_GRAD_NORM: Field = Field::new(
-        "max_grad_norm",
-        "max gradient norm",
-        "null",
-        Range::Real {
-            min: 0.0,
-            max: f64::INFINITY,
-            above_min: true,
-        },
-        "clip each run's global gradient norm",
-    )
-    .optional();
+    pub const MAX_GRAD_NORM: Field =
+        Field::new("max_grad_norm", "max gradient norm", "null", Range::Real { min: 0.0, max: f64::INFINITY, above_min: true }, "clip each run's global gradient norm")
+            .optional();
     /// ε of the normalisation.
-    pub const EPS: Field = Field::new(
-        "eps",
-        "ε (std floor)",
-        "1e-6",
-        Range::real(0.0, 1.0),
-        "epsilon of (x - mu) / (sigma + eps)",
-    );
+    pub const EPS: Field = Field::new("eps", "ε (std floor)", "1e-6", Range::real(0.0, 1.0), "epsilon of (x - mu) / (sigma + eps)");
     /// Mean only.
-    pub const MEAN_ONLY: Field = Field::new(
-        "mean_only",
-        "mean only (Dr. GRPO)",
-        "false",
-        Range::Flag,
-        "Dr. GRPO variant: subtract the mean only",
-    );
+    pub const MEAN_ONLY: Field = Field::new("mean_only", "mean only (Dr. GRPO)", "false", Range::Flag, "Dr. GRPO variant: subtract the mean only");
     /// RLOO's members.
-    pub const RLOO_SCOPE: Field = Field::new(
-        "rloo_scope",
-        "RLOO members",
-        "\"episode\"",
-        Range::Choice(&["episode", "agent", "group"]),
-        "RLOO's members: episode, agent or group",
-    );
+    pub const RLOO_SCOPE: Field =
+        Field::new("rloo_scope", "RLOO members", "\"episode\"", Range::Choice(&["episode", "agent", "group"]), "RLOO's members: episode, agent or group");
     /// MARS's γ.
-    pub const MARS_GAMMA: Field = Field::new(
-        "mars_gamma",
-        "MARS γ",
-        "1",
-        Range::real(0.0, 1.0),
-        "MARS discount over a player's turns",
-    )
-    .slider(0.0, 1.0);
+    pub const MARS_GAMMA: Field = Field::new("mars_gamma", "MARS γ", "1", Range::real(0.0, 1.0), "MARS discount over a player's turns").slider(0.0, 1.0);
     /// GiGPO's γ.
-    pub const GIGPO_GAMMA: Field = Field::new(
-        "gigpo_gamma",
-        "GiGPO γ",
-        "0.95",
-        Range::real(0.0, 1.0),
-        "GiGPO discount over steps",
-    )
-    .slider(0.0, 1.0);
+    pub const GIGPO_GAMMA: Field = Field::new("gigpo_gamma", "GiGPO γ", "0.95", Range::real(0.0, 1.0), "GiGPO discount over steps").slider(0.0, 1.0);
     /// GiGPO's ω.
-    pub const GIGPO_OMEGA: Field = Field::new(
-        "gigpo_omega",
-        "GiGPO ω",
-        "1",
-        Range::real(0.0, 100.0),
-        "GiGPO weight of the step term",
-    )
-    .slider(0.0, 2.0);
+    pub const GIGPO_OMEGA: Field = Field::new("gigpo_omega", "GiGPO ω", "1", Range::real(0.0, 100.0), "GiGPO weight of the step term").slider(0.0, 2.0);
     /// GiGPO's mean_std mode.
-    pub const GIGPO_MEAN_STD: Field = Field::new(
-        "gigpo_mean_std",
-        "GiGPO divides by σ",
-        "false",
-        Range::Flag,
-        "GiGPO divides by sigma + eps (mean_std mode)",
-    );
+    pub const GIGPO_MEAN_STD: Field =
+        Field::new("gigpo_mean_std", "GiGPO divides by σ", "false", Range::Flag, "GiGPO divides by sigma + eps (mean_std mode)");
     /// GiGPO's agent-wise keys.
     pub const GIGPO_AGENT_WISE: Field = Field::new(
         "gigpo_agent_wise",
@@ -407,23 +279,13 @@ pub const TRAIN_FIELDS: &[Field] = &[
 /// Every documented config path with its default and meaning, as `train --help` prints it:
 /// the trainer's fields, `game.kind`, then each game's fields (`game.size`, "5 (foraging)").
 pub fn help_fields() -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = TRAIN_FIELDS
-        .iter()
-        .map(|f| (f.name.to_string(), f.default.to_string(), f.describe()))
-        .collect();
+    let mut out: Vec<(String, String, String)> =
+        TRAIN_FIELDS.iter().map(|f| (f.name.to_string(), f.default.to_string(), f.describe())).collect();
     // The estimators' and games' names come from their registries, not from prose.
-    let (general, payoff): (Vec<Estimator>, Vec<Estimator>) =
-        Estimator::ALL.into_iter().partition(|e| !e.needs_game());
+    let (general, payoff): (Vec<Estimator>, Vec<Estimator>) = Estimator::ALL.into_iter().partition(|e| !e.needs_game());
     let names = |list: &[Estimator]| list.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ");
-    let one_step: Vec<&str> = GameConfig::examples()
-        .iter()
-        .filter(|g| g.has_payoff_oracle())
-        .map(GameConfig::kind)
-        .collect();
-    if let Some(row) = out
-        .iter_mut()
-        .find(|(name, _, _)| name == field::ESTIMATORS.name)
-    {
+    let one_step: Vec<&str> = GameConfig::examples().iter().filter(|g| g.has_payoff_oracle()).map(GameConfig::kind).collect();
+    if let Some(row) = out.iter_mut().find(|(name, _, _)| name == field::ESTIMATORS.name) {
         row.2.push_str(&format!(
             ", of: {}; and on one-step games with an exact payoff ({}): {}",
             names(&general),
@@ -431,18 +293,8 @@ pub fn help_fields() -> Vec<(String, String, String)> {
             names(&payoff)
         ));
     }
-    let kinds: Vec<&str> = GameConfig::examples()
-        .iter()
-        .map(GameConfig::kind)
-        .collect();
-    out.insert(
-        1,
-        (
-            "game.kind".into(),
-            "\"bandit\"".into(),
-            format!("the game: {}", kinds.join(", ")),
-        ),
-    );
+    let kinds: Vec<&str> = GameConfig::examples().iter().map(GameConfig::kind).collect();
+    out.insert(1, ("game.kind".into(), "\"bandit\"".into(), format!("the game: {}", kinds.join(", "))));
     let mut at = 2;
     for game in GameConfig::examples() {
         for f in game.fields() {
@@ -450,14 +302,7 @@ pub fn help_fields() -> Vec<(String, String, String)> {
             if out.iter().any(|(p, _, _)| *p == path) {
                 continue;
             }
-            out.insert(
-                at,
-                (
-                    path,
-                    format!("{} ({})", f.default, game.kind()),
-                    f.describe(),
-                ),
-            );
+            out.insert(at, (path, format!("{} ({})", f.default, game.kind()), f.describe()));
             at += 1;
         }
     }
@@ -479,17 +324,11 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.game.validate()?;
         if self.estimators.is_empty() || self.estimators.len() > Estimator::ALL.len() {
-            return Err(ConfigError::new(
-                field::ESTIMATORS.name,
-                format!("give between 1 and {} estimators", Estimator::ALL.len()),
-            ));
+            return Err(ConfigError::new(field::ESTIMATORS.name, format!("give between 1 and {} estimators", Estimator::ALL.len())));
         }
         for (i, estimator) in self.estimators.iter().enumerate() {
             if self.estimators[..i].contains(estimator) {
-                return Err(ConfigError::new(
-                    field::ESTIMATORS.name,
-                    format!("`{}` is listed twice", estimator.name()),
-                ));
+                return Err(ConfigError::new(field::ESTIMATORS.name, format!("`{}` is listed twice", estimator.name())));
             }
             if estimator.needs().payoff_oracle && !self.game.has_payoff_oracle() {
                 return Err(ConfigError::new(
@@ -502,10 +341,7 @@ impl TrainConfig {
             }
         }
         if self.seeds.is_empty() || self.seeds.len() > 64 {
-            return Err(ConfigError::new(
-                field::SEEDS.name,
-                "give between 1 and 64 seeds",
-            ));
+            return Err(ConfigError::new(field::SEEDS.name, "give between 1 and 64 seeds"));
         }
         field::UPDATES.check_whole("", self.updates)?;
         field::GROUPS.check_whole("", self.groups)?;
@@ -515,20 +351,11 @@ impl TrainConfig {
         if let Some(rates) = &self.agent_learning_rates {
             let name = field::AGENT_LEARNING_RATES.name;
             if self.policy == PolicySharing::Shared {
-                return Err(ConfigError::new(
-                    name,
-                    "per-agent learning rates need separate policies",
-                ));
+                return Err(ConfigError::new(name, "per-agent learning rates need separate policies"));
             }
             let agents = self.game.agents();
             if rates.len() != agents {
-                return Err(ConfigError::new(
-                    name,
-                    format!(
-                        "give one rate for each of the {agents} agents, got {}",
-                        rates.len()
-                    ),
-                ));
+                return Err(ConfigError::new(name, format!("give one rate for each of the {agents} agents, got {}", rates.len())));
             }
             for (k, &rate) in rates.iter().enumerate() {
                 field::AGENT_LEARNING_RATES.check_real_at(&format!("{name}[{k}]"), rate)?;
@@ -544,10 +371,7 @@ impl TrainConfig {
         field::GIGPO_GAMMA.check_real("", self.gigpo_gamma)?;
         field::GIGPO_OMEGA.check_real("", self.gigpo_omega)?;
         if self.gigpo_own_steps && !self.gigpo_agent_wise {
-            return Err(ConfigError::new(
-                field::GIGPO_OWN_STEPS.name,
-                "reads agent-wise keys only: set gigpo_agent_wise too",
-            ));
+            return Err(ConfigError::new(field::GIGPO_OWN_STEPS.name, "reads agent-wise keys only: set gigpo_agent_wise too"));
         }
         if self.rloo_first_sample && self.rloo_scope != RlooScope::Episode {
             return Err(ConfigError::new(
@@ -559,8 +383,7 @@ impl TrainConfig {
             field::MAX_GRAD_NORM.check_real("", max)?;
         }
         field::EPS.check_real("", self.eps)?;
-        let rows =
-            self.runs() * self.game.max_decisions() * (self.groups * self.group_size) as usize;
+        let rows = self.runs() * self.game.max_decisions() * (self.groups * self.group_size) as usize;
         if rows > MAX_ROWS {
             return Err(ConfigError::new(
                 field::GROUP_SIZE.name,
@@ -598,12 +421,7 @@ impl TrainConfig {
 
 /// Pulls the field name out of a serde_json message such as "unknown field `foo`, expected …".
 fn json_error_field(message: &str) -> String {
-    for marker in [
-        "unknown field `",
-        "missing field `",
-        "unknown variant `",
-        "duplicate field `",
-    ] {
+    for marker in ["unknown field `", "missing field `", "unknown variant `", "duplicate field `"] {
         if let Some(start) = message.find(marker) {
             let rest = &message[start + marker.len()..];
             if let Some(end) = rest.find('`') {
@@ -622,17 +440,10 @@ mod tests {
     #[test]
     fn every_game_default_is_valid_and_round_trips() {
         for game in GameConfig::examples() {
-            let config = TrainConfig {
-                game,
-                ..TrainConfig::default()
-            };
+            let config = TrainConfig { game, ..TrainConfig::default() };
             config.validate().expect("default config is valid");
             let json = serde_json::to_string_pretty(&config).expect("serialize");
-            assert_eq!(
-                TrainConfig::from_json(&json).expect("parse"),
-                config,
-                "{json}"
-            );
+            assert_eq!(TrainConfig::from_json(&json).expect("parse"), config, "{json}");
         }
         let every_option: TrainConfig = TrainConfig::from_json(
             r#"{"game": {"kind": "matrix", "name": "penalty", "k": 25}, "policy": "shared", "ppo_clip": 0.2,
@@ -650,11 +461,7 @@ mod tests {
         fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
             if let serde_json::Value::Object(map) = value {
                 for (key, child) in map {
-                    let path = if prefix.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{prefix}.{key}")
-                    };
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
                     out.push(path.clone());
                     if key == "agents" {
                         if let Some(first) = child.as_array().and_then(|a| a.first()) {
@@ -667,27 +474,16 @@ mod tests {
             }
         }
         let mut paths = Vec::new();
-        walk(
-            "",
-            &serde_json::to_value(TrainConfig::default()).expect("to_value"),
-            &mut paths,
-        );
+        walk("", &serde_json::to_value(TrainConfig::default()).expect("to_value"), &mut paths);
         let mut games = GameConfig::examples();
         games.push(GameConfig::Matrix(MatrixSpec::Penalty { k: 50.0 }));
-        games.push(GameConfig::Matrix(MatrixSpec::Coordination {
-            players: 3,
-            actions: 2,
-        }));
+        games.push(GameConfig::Matrix(MatrixSpec::Coordination { players: 3, actions: 2 }));
         games.push(GameConfig::Matrix(MatrixSpec::Custom {
             payoffs: crate::env::matrix::PayoffTable::Two(vec![vec![vec![1.0, 1.0]]]),
             common: true,
         }));
         for game in games {
-            walk(
-                "game",
-                &serde_json::to_value(game).expect("to_value"),
-                &mut paths,
-            );
+            walk("game", &serde_json::to_value(game).expect("to_value"), &mut paths);
         }
         for path in paths {
             if path == "game" {
@@ -705,16 +501,12 @@ mod tests {
     #[test]
     fn every_field_default_is_the_config_default() {
         fn check(path: &str, documented: &str, actual: &serde_json::Value) {
-            let documented: serde_json::Value = serde_json::from_str(documented)
-                .unwrap_or_else(|e| panic!("{path}: default {documented}: {e}"));
+            let documented: serde_json::Value = serde_json::from_str(documented).unwrap_or_else(|e| panic!("{path}: default {documented}: {e}"));
             let same = match (documented.as_f64(), actual.as_f64()) {
                 (Some(a), Some(b)) => (a - b).abs() <= 1e-6 * a.abs().max(1.0),
                 _ => documented == *actual,
             };
-            assert!(
-                same,
-                "{path}: documented default {documented}, config default {actual}"
-            );
+            assert!(same, "{path}: documented default {documented}, config default {actual}");
         }
         let config = serde_json::to_value(TrainConfig::default()).expect("to_value");
         // `game` is documented as its kind; the games' own fields follow.
@@ -729,37 +521,23 @@ mod tests {
                     continue;
                 }
                 // A list documented by its length (`agents`: "3 agents") is not a JSON default.
-                let Some(actual) = value
-                    .get(f.name)
-                    .filter(|v| !v.is_array() || f.default.starts_with('['))
-                else {
-                    continue;
-                };
-                check(
-                    &format!("{} game.{}", game.kind(), f.name),
-                    f.default,
-                    actual,
-                );
+                let Some(actual) = value.get(f.name).filter(|v| !v.is_array() || f.default.starts_with('[')) else { continue };
+                check(&format!("{} game.{}", game.kind(), f.name), f.default, actual);
             }
         }
     }
 
     #[test]
     fn unknown_fields_are_refused_by_name() {
-        let err = TrainConfig::from_json(r#"{"updates": 3, "learning_rat": 0.1}"#)
-            .expect_err("must be refused");
+        let err = TrainConfig::from_json(r#"{"updates": 3, "learning_rat": 0.1}"#).expect_err("must be refused");
         assert_eq!(err.field, "learning_rat");
-        let err = TrainConfig::from_json(r#"{"game": {"kind": "bandit", "armz": 3}}"#)
-            .expect_err("must be refused");
+        let err = TrainConfig::from_json(r#"{"game": {"kind": "bandit", "armz": 3}}"#).expect_err("must be refused");
         assert_eq!(err.field, "armz");
-        let err = TrainConfig::from_json(r#"{"estimators": ["agentwise"]}"#)
-            .expect_err("must be refused");
+        let err = TrainConfig::from_json(r#"{"estimators": ["agentwise"]}"#).expect_err("must be refused");
         assert_eq!(err.field, "agentwise");
-        let err = TrainConfig::from_json(r#"{"game": {"kind": "kuhn", "cards": 4}}"#)
-            .expect_err("must be refused");
+        let err = TrainConfig::from_json(r#"{"game": {"kind": "kuhn", "cards": 4}}"#).expect_err("must be refused");
         assert_eq!(err.field, "cards");
-        let err =
-            TrainConfig::from_json(r#"{"game": {"kind": "chess"}}"#).expect_err("must be refused");
+        let err = TrainConfig::from_json(r#"{"game": {"kind": "chess"}}"#).expect_err("must be refused");
         assert_eq!(err.field, "chess");
     }
 
@@ -771,41 +549,20 @@ mod tests {
             (r#"{"group_size": 5000}"#, "group_size"),
             (r#"{"seeds": []}"#, "seeds"),
             (r#"{"max_grad_norm": 0}"#, "max_grad_norm"),
-            (
-                r#"{"estimators": ["agent-wise", "agent-wise"]}"#,
-                "estimators",
-            ),
+            (r#"{"estimators": ["agent-wise", "agent-wise"]}"#, "estimators"),
             (r#"{"game": {"kind": "bandit", "arms": 1}}"#, "game.arms"),
             (r#"{"epochs": 0}"#, "epochs"),
             (r#"{"ppo_clip": -0.2}"#, "ppo_clip"),
             (r#"{"agent_learning_rates": [0.1]}"#, "agent_learning_rates"),
-            (
-                r#"{"policy": "shared", "agent_learning_rates": [0.1, 0.1, 0.1]}"#,
-                "agent_learning_rates",
-            ),
-            (
-                r#"{"agent_learning_rates": [0.1, -1, 0.1]}"#,
-                "agent_learning_rates[1]",
-            ),
-            (
-                r#"{"game": {"kind": "kuhn"}, "estimators": ["coma"]}"#,
-                "estimators",
-            ),
-            (
-                r#"{"game": {"kind": "matrix", "name": "coordination", "players": 4}}"#,
-                "game.players",
-            ),
-            (
-                r#"{"game": {"kind": "pipeline", "rounds": 9}}"#,
-                "game.rounds",
-            ),
+            (r#"{"policy": "shared", "agent_learning_rates": [0.1, 0.1, 0.1]}"#, "agent_learning_rates"),
+            (r#"{"agent_learning_rates": [0.1, -1, 0.1]}"#, "agent_learning_rates[1]"),
+            (r#"{"game": {"kind": "kuhn"}, "estimators": ["coma"]}"#, "estimators"),
+            (r#"{"game": {"kind": "matrix", "name": "coordination", "players": 4}}"#, "game.players"),
+            (r#"{"game": {"kind": "pipeline", "rounds": 9}}"#, "game.rounds"),
             (r#"{"game": {"kind": "foraging", "size": 2}}"#, "game.size"),
             (r#"{"gigpo_gamma": 1.5}"#, "gigpo_gamma"),
             (r#"{"gigpo_own_steps": true}"#, "gigpo_own_steps"),
-            (
-                r#"{"rloo_scope": "agent", "rloo_first_sample": true}"#,
-                "rloo_first_sample",
-            ),
+            (r#"{"rloo_scope": "agent", "rloo_first_sample": true}"#, "rloo_first_sample"),
         ];
         for (json, field) in cases {
             let err = TrainConfig::from_json(json).expect_err("must be refused");

@@ -68,23 +68,10 @@ macro_rules! estimators {
     };
 }
 
-const RETURNS: Needs = Needs {
-    rewards: Rewards::EpisodeReturns,
-    anchors: false,
-    payoff_oracle: false,
-};
-const STEP_REWARDS: Needs = Needs {
-    rewards: Rewards::StepRewards,
-    ..RETURNS
-};
-const STEP_REWARDS_AND_ANCHORS: Needs = Needs {
-    anchors: true,
-    ..STEP_REWARDS
-};
-const PAYOFF_ORACLE: Needs = Needs {
-    payoff_oracle: true,
-    ..RETURNS
-};
+const RETURNS: Needs = Needs { rewards: Rewards::EpisodeReturns, anchors: false, payoff_oracle: false };
+const STEP_REWARDS: Needs = Needs { rewards: Rewards::StepRewards, ..RETURNS };
+const STEP_REWARDS_AND_ANCHORS: Needs = Needs { anchors: true, ..STEP_REWARDS };
+const PAYOFF_ORACLE: Needs = Needs { payoff_oracle: true, ..RETURNS };
 
 estimators! {
     /// Global GRPO at trajectory level (the vanilla baseline of Dr. MAS).
@@ -116,10 +103,7 @@ impl Estimator {
     /// one global baseline (REFERENCE.md) is then removed, the factor it applies is 1. (With
     /// `mean_only` they centre per agent without rescaling: the spread factor σ_k²/σ² remains.)
     pub fn normalises_per_agent(self) -> bool {
-        matches!(
-            self,
-            Estimator::AgentWise | Estimator::TrajectoryPerAgent | Estimator::Mars
-        )
+        matches!(self, Estimator::AgentWise | Estimator::TrajectoryPerAgent | Estimator::Mars)
     }
 
     /// Parses a name.
@@ -158,9 +142,6 @@ mod tests {
             assert_eq!(serde_json::from_str::<Estimator>(&json).expect("parse"), e);
         }
         let err = serde_json::from_str::<Estimator>("\"agentwise\"").expect_err("unknown");
-        assert!(
-            err.to_string().contains("unknown variant `agentwise`"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("unknown variant `agentwise`"), "{err}");
     }
 }

@@ -43,10 +43,7 @@ pub fn exp(x: f32) -> f32 {
     // 2^k from its bits. k is in [−126, 127] after the clamp, and it is also the low bits of
     // `shifted`'s mantissa (ROUND's are 0): integer work only, no float-to-int conversion, which
     // SSE2 cannot do for a vector of saturating casts. NaN gives some scale and y = NaN.
-    let k_bits = shifted
-        .to_bits()
-        .wrapping_sub(ROUND.to_bits())
-        .wrapping_add(127);
+    let k_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
     let scale = f32::from_bits(k_bits << 23);
     let e = y * scale;
     let e = if x > HI { f32::INFINITY } else { e };
@@ -88,10 +85,7 @@ pub fn log_softmax_rows(xs: &mut [f32], width: usize, probs: &mut [f32]) {
     for (x, q) in xs.iter().zip(probs.iter_mut()) {
         *q = exp(*x);
     }
-    for (row, p) in xs
-        .chunks_exact_mut(width)
-        .zip(probs.chunks_exact_mut(width))
-    {
+    for (row, p) in xs.chunks_exact_mut(width).zip(probs.chunks_exact_mut(width)) {
         let total: f32 = p.iter().sum();
         let log_total = libm::logf(total);
         let inv = 1.0 / total;
@@ -128,12 +122,7 @@ mod tests {
         }
         assert!(n > 150_000_000, "{n} floats checked");
         eprintln!("exp: worst {worst} ulp from libm at {at} over {n} floats");
-        assert!(
-            worst <= 1,
-            "exp({at}) is {worst} ulp from libm's {} (ours {})",
-            libm::expf(at),
-            exp(at)
-        );
+        assert!(worst <= 1, "exp({at}) is {worst} ulp from libm's {} (ours {})", libm::expf(at), exp(at));
     }
 
     #[test]
@@ -165,10 +154,7 @@ mod tests {
     fn tanh_is_close_to_libm_and_saturates() {
         for i in -3000..=3000 {
             let a = i as f32 * 0.01;
-            assert!(
-                (tanh(a) - libm::tanhf(a)).abs() <= 4.0 * f32::EPSILON,
-                "tanh({a})"
-            );
+            assert!((tanh(a) - libm::tanhf(a)).abs() <= 4.0 * f32::EPSILON, "tanh({a})");
         }
         assert_eq!(tanh(100.0), 1.0);
         assert_eq!(tanh(-100.0), -1.0);
@@ -178,17 +164,12 @@ mod tests {
     #[test]
     fn log_softmax_rows_match_a_float64_reference_and_mask_with_exact_zeros() {
         let width = 4;
-        let mut xs = vec![
-            0.5f32, -1.0, 2.0, -1e9, 3.0, 3.0, 3.0, 3.0, -20.0, 10.0, 0.0, 1.0,
-        ];
+        let mut xs = vec![0.5f32, -1.0, 2.0, -1e9, 3.0, 3.0, 3.0, 3.0, -20.0, 10.0, 0.0, 1.0];
         let orig = xs.clone();
         let mut probs = vec![0.0f32; xs.len()];
         log_softmax_rows(&mut xs, width, &mut probs);
         for (r, row) in orig.chunks(width).enumerate() {
-            let max = row
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, |m, v| m.max(f64::from(v)));
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, |m, v| m.max(f64::from(v)));
             let total: f64 = row.iter().map(|&v| (f64::from(v) - max).exp()).sum();
             for (j, &v) in row.iter().enumerate() {
                 let want = f64::from(v) - max - total.ln();
@@ -197,11 +178,7 @@ mod tests {
                     assert_eq!(probs[i], 0.0, "a masked action has probability exactly 0");
                     continue;
                 }
-                assert!(
-                    (f64::from(xs[i]) - want).abs() < 1e-5,
-                    "row {r} col {j}: {} vs {want}",
-                    xs[i]
-                );
+                assert!((f64::from(xs[i]) - want).abs() < 1e-5, "row {r} col {j}: {} vs {want}", xs[i]);
                 assert!((f64::from(probs[i]) - want.exp()).abs() < 1e-6);
             }
         }

@@ -19,10 +19,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -61,37 +58,21 @@ impl Range {
 
     /// `min..=max`, any finite number.
     pub const fn real(min: f64, max: f64) -> Self {
-        Range::Real {
-            min,
-            max,
-            above_min: false,
-        }
+        Range::Real { min, max, above_min: false }
     }
 
     /// `min < x <= max`.
     pub const fn above(min: f64, max: f64) -> Self {
-        Range::Real {
-            min,
-            max,
-            above_min: true,
-        }
+        Range::Real { min, max, above_min: true }
     }
 
     /// `x >= min`.
     pub const fn at_least(min: f64) -> Self {
-        Range::Real {
-            min,
-            max: f64::INFINITY,
-            above_min: false,
-        }
+        Range::Real { min, max: f64::INFINITY, above_min: false }
     }
 
     /// Any finite number.
-    pub const ANY: Range = Range::Real {
-        min: f64::NEG_INFINITY,
-        max: f64::INFINITY,
-        above_min: false,
-    };
+    pub const ANY: Range = Range::Real { min: f64::NEG_INFINITY, max: f64::INFINITY, above_min: false };
 
     /// The bounds a number control offers, where the range has them.
     pub fn bounds(&self) -> Option<(f64, f64)> {
@@ -106,26 +87,12 @@ impl Range {
     pub fn text(&self) -> String {
         match *self {
             Range::Whole { min, max } => format!("{min}..={max}"),
-            Range::Real { min, max, .. } if min == f64::NEG_INFINITY && max == f64::INFINITY => {
-                "any finite number".into()
-            }
-            Range::Real {
-                min,
-                max,
-                above_min,
-            } if max == f64::INFINITY => {
+            Range::Real { min, max, .. } if min == f64::NEG_INFINITY && max == f64::INFINITY => "any finite number".into(),
+            Range::Real { min, max, above_min } if max == f64::INFINITY => {
                 format!("{} {}", if above_min { ">" } else { ">=" }, number(min))
             }
-            Range::Real {
-                min,
-                max,
-                above_min: false,
-            } => format!("{}..={}", number(min), number(max)),
-            Range::Real {
-                min,
-                max,
-                above_min: true,
-            } => format!("> {}, <= {}", number(min), number(max)),
+            Range::Real { min, max, above_min: false } => format!("{}..={}", number(min), number(max)),
+            Range::Real { min, max, above_min: true } => format!("> {}, <= {}", number(min), number(max)),
             Range::Flag => "true or false".into(),
             Range::Choice(names) => names.join(", "),
             Range::Other => String::new(),
@@ -168,24 +135,8 @@ pub struct Field {
 
 impl Field {
     /// A field with no unit that cannot be off.
-    pub const fn new(
-        name: &'static str,
-        label: &'static str,
-        default: &'static str,
-        range: Range,
-        doc: &'static str,
-    ) -> Self {
-        Self {
-            name,
-            label,
-            doc,
-            default,
-            range,
-            unit: "",
-            optional: false,
-            list: false,
-            slider: None,
-        }
+    pub const fn new(name: &'static str, label: &'static str, default: &'static str, range: Range, doc: &'static str) -> Self {
+        Self { name, label, doc, default, range, unit: "", optional: false, list: false, slider: None }
     }
 
     /// The same field with a unit.
@@ -195,10 +146,7 @@ impl Field {
 
     /// The same field with a slider over `lo..=hi` (inside its range).
     pub const fn slider(self, lo: f64, hi: f64) -> Self {
-        Self {
-            slider: Some((lo, hi)),
-            ..self
-        }
+        Self { slider: Some((lo, hi)), ..self }
     }
 
     /// The same field as a list of values, each in its range.
@@ -208,33 +156,21 @@ impl Field {
 
     /// The same field, allowed to be `null` (off).
     pub const fn optional(self) -> Self {
-        Self {
-            optional: true,
-            ..self
-        }
+        Self { optional: true, ..self }
     }
 
     /// The field's path under `prefix` (`game` + `size` = `game.size`; no prefix: the name).
     pub fn path(&self, prefix: &str) -> String {
-        if prefix.is_empty() {
-            self.name.to_string()
-        } else {
-            format!("{prefix}.{}", self.name)
-        }
+        if prefix.is_empty() { self.name.to_string() } else { format!("{prefix}.{}", self.name) }
     }
 
     /// Checks a whole number against the range.
-    pub fn check_whole(
-        &self,
-        prefix: &str,
-        value: impl Into<u64> + Display + Copy,
-    ) -> Result<(), ConfigError> {
+    pub fn check_whole(&self, prefix: &str, value: impl Into<u64> + Display + Copy) -> Result<(), ConfigError> {
         let v: u64 = value.into();
         match self.range {
-            Range::Whole { min, max } if v < min || v > max => Err(ConfigError::new(
-                self.path(prefix),
-                format!("{value} is out of range {}", self.range.text()),
-            )),
+            Range::Whole { min, max } if v < min || v > max => {
+                Err(ConfigError::new(self.path(prefix), format!("{value} is out of range {}", self.range.text())))
+            }
             _ => Ok(()),
         }
     }
@@ -250,20 +186,9 @@ impl Field {
         check_finite(path, value)?;
         let v = f64::from(value);
         match self.range {
-            Range::Real {
-                min,
-                max,
-                above_min,
-            } if v < min || v > max || (above_min && v == min) => {
-                let off = if self.optional {
-                    " (or null for off)"
-                } else {
-                    ""
-                };
-                Err(ConfigError::new(
-                    path,
-                    format!("{value} is out of range {}{off}", self.range.text()),
-                ))
+            Range::Real { min, max, above_min } if v < min || v > max || (above_min && v == min) => {
+                let off = if self.optional { " (or null for off)" } else { "" };
+                Err(ConfigError::new(path, format!("{value} is out of range {}{off}", self.range.text())))
             }
             _ => Ok(()),
         }
@@ -274,17 +199,9 @@ impl Field {
         let range = self.range.text();
         let mut out = self.doc.to_string();
         if self.list && !range.is_empty() {
-            out.push_str(&format!(
-                " (a list, each {range}{}{})",
-                if self.unit.is_empty() { "" } else { " " },
-                self.unit
-            ));
+            out.push_str(&format!(" (a list, each {range}{}{})", if self.unit.is_empty() { "" } else { " " }, self.unit));
         } else if !range.is_empty() && !matches!(self.range, Range::Flag | Range::Choice(_)) {
-            out.push_str(&format!(
-                " ({range}{}{})",
-                if self.unit.is_empty() { "" } else { " " },
-                self.unit
-            ));
+            out.push_str(&format!(" ({range}{}{})", if self.unit.is_empty() { "" } else { " " }, self.unit));
         } else if let Range::Choice(names) = self.range {
             out.push_str(&format!(" (one of {})", names.join(", ")));
         }
@@ -298,10 +215,7 @@ impl Field {
 /// Refuses a number that is not finite.
 pub fn check_finite(field: &str, value: f32) -> Result<(), ConfigError> {
     if !value.is_finite() {
-        return Err(ConfigError::new(
-            field,
-            format!("{value} is not a finite number"),
-        ));
+        return Err(ConfigError::new(field, format!("{value} is not a finite number")));
     }
     Ok(())
 }
@@ -317,40 +231,15 @@ mod tests {
 
     #[test]
     fn ranges_refuse_by_name_and_say_what_is_allowed() {
-        let f = Field::new(
-            "group_size",
-            "group size",
-            "8",
-            Range::whole(1, 1024),
-            "episodes per group",
-        );
+        let f = Field::new("group_size", "group size", "8", Range::whole(1, 1024), "episodes per group");
         assert!(f.check_whole("", 1u32).is_ok() && f.check_whole("", 1024u32).is_ok());
         let err = f.check_whole("", 5000u32).expect_err("out of range");
-        assert_eq!(
-            (err.field.as_str(), err.message.as_str()),
-            ("group_size", "5000 is out of range 1..=1024")
-        );
-        let lr = Field::new(
-            "learning_rate",
-            "learning rate",
-            "0.003",
-            Range::above(0.0, 1e6),
-            "Adam's step",
-        );
-        assert_eq!(
-            lr.check_real("", 0.0).expect_err("zero").message,
-            "0 is out of range > 0, <= 1e6"
-        );
-        assert!(lr
-            .check_real("", f32::NAN)
-            .expect_err("nan")
-            .message
-            .contains("not a finite number"));
+        assert_eq!((err.field.as_str(), err.message.as_str()), ("group_size", "5000 is out of range 1..=1024"));
+        let lr = Field::new("learning_rate", "learning rate", "0.003", Range::above(0.0, 1e6), "Adam's step");
+        assert_eq!(lr.check_real("", 0.0).expect_err("zero").message, "0 is out of range > 0, <= 1e6");
+        assert!(lr.check_real("", f32::NAN).expect_err("nan").message.contains("not a finite number"));
         let size = Field::new("size", "grid size", "5", Range::whole(3, 8), "grid side");
-        assert_eq!(
-            size.check_whole("game", 2u32).expect_err("small").field,
-            "game.size"
-        );
+        assert_eq!(size.check_whole("game", 2u32).expect_err("small").field, "game.size");
         assert_eq!(size.describe(), "grid side (3..=8)");
     }
 }

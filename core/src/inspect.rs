@@ -80,11 +80,7 @@ pub fn whole_groups(batch: &Batch, max: usize) -> usize {
     let mut end = 0;
     while end < samples.len() {
         let group = samples[end].group;
-        let next = end
-            + samples[end..]
-                .iter()
-                .take_while(|s| s.group == group)
-                .count();
+        let next = end + samples[end..].iter().take_while(|s| s.group == group).count();
         if end > 0 && next > max {
             break;
         }
@@ -109,12 +105,7 @@ pub struct RunId {
 impl BatchView {
     /// Run `id`'s batch `rollout` with its `advantages`, cut to whole groups of at most
     /// `max_samples` samples.
-    pub fn of(
-        id: RunId,
-        rollout: &Rollout,
-        advantages: &Advantages,
-        max_samples: usize,
-    ) -> BatchView {
+    pub fn of(id: RunId, rollout: &Rollout, advantages: &Advantages, max_samples: usize) -> BatchView {
         let keep = whole_groups(&rollout.batch, max_samples);
         BatchView {
             update: id.update,
@@ -124,11 +115,7 @@ impl BatchView {
             total_samples: rollout.batch.len() as u32,
             samples: rollout.batch.samples[..keep].to_vec(),
             step_rewards: rollout.step_rewards[..keep].to_vec(),
-            cells: rollout
-                .cells
-                .get(..keep)
-                .map(<[_]>::to_vec)
-                .unwrap_or_default(),
+            cells: rollout.cells.get(..keep).map(<[_]>::to_vec).unwrap_or_default(),
             advantages: advantages.prefix(keep),
         }
     }
@@ -157,30 +144,15 @@ impl SameBatch {
         let result = |estimator, variant: Option<&str>, options: &EstimatorOptions| {
             let variant = variant.map(str::to_string);
             match estimate(estimator, options) {
-                Ok(a) => SameBatchResult {
-                    estimator,
-                    variant,
-                    advantages: Some(a.prefix(keep)),
-                    error: None,
-                },
-                Err(error) => SameBatchResult {
-                    estimator,
-                    variant,
-                    advantages: None,
-                    error: Some(error),
-                },
+                Ok(a) => SameBatchResult { estimator, variant, advantages: Some(a.prefix(keep)), error: None },
+                Err(error) => SameBatchResult { estimator, variant, advantages: None, error: Some(error) },
             }
         };
         let results = estimators
             .iter()
             .flat_map(|&estimator| {
-                let variants = estimator
-                    .variants(options)
-                    .into_iter()
-                    .map(|(label, o)| result(estimator, Some(label), &o));
-                std::iter::once(result(estimator, None, options))
-                    .chain(variants)
-                    .collect::<Vec<_>>()
+                let variants = estimator.variants(options).into_iter().map(|(label, o)| result(estimator, Some(label), &o));
+                std::iter::once(result(estimator, None, options)).chain(variants).collect::<Vec<_>>()
             })
             .collect();
         SameBatch {

@@ -27,13 +27,13 @@ pub mod rollout;
 pub mod train;
 
 pub use advantage::{Advantages, EstimatorOptions, LedgerEntry};
+pub use estimator::Estimator;
 pub use backend::{Backend, BackendInfo, BackendKind};
 pub use config::TrainConfig;
 pub use env::GameConfig;
-pub use estimator::Estimator;
 pub use fields::ConfigError;
 pub use inspect::{BatchView, SameBatch, SameBatchResult};
 pub use metrics::{AgentReport, Divergence, Resume, RunReport, StepReport};
-pub use record::{figure_names, MetricsCsv, RecordError, RunRecord, RECORD_FORMAT};
 pub use rollout::{Batch, Sample};
+pub use record::{figure_names, MetricsCsv, RecordError, RunRecord, RECORD_FORMAT};
 pub use train::{HostRows, TrainError, Trainer, UpdateProbe};

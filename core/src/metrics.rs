@@ -132,18 +132,10 @@ impl TheoryCheck {
         agents: usize,
     ) -> TheoryCheck {
         let finite = |v: f32| v.is_finite().then_some(v);
-        let squares = |e: Estimator| {
-            compared
-                .iter()
-                .find(|(x, _)| *x == e)
-                .and_then(|(_, r)| r.as_ref().ok())
-        };
+        let squares = |e: Estimator| compared.iter().find(|(x, _)| *x == e).and_then(|(_, r)| r.as_ref().ok());
         let measured = (0..agents)
             .map(|k| {
-                let (global, own) = (
-                    squares(Estimator::GlobalStep)?.get(k)?,
-                    squares(Estimator::AgentWise)?.get(k)?,
-                );
+                let (global, own) = (squares(Estimator::GlobalStep)?.get(k)?, squares(Estimator::AgentWise)?.get(k)?);
                 (*own > 0.0).then(|| global / own).and_then(finite)
             })
             .collect();
@@ -151,24 +143,11 @@ impl TheoryCheck {
         let norms = compared
             .into_iter()
             .map(|(estimator, result)| match result {
-                Ok(sq) => EstimatorNorms {
-                    estimator,
-                    norms: sq.iter().map(|v| finite(v.sqrt())).collect(),
-                    error: None,
-                },
-                Err(error) => EstimatorNorms {
-                    estimator,
-                    norms: Vec::new(),
-                    error: Some(error),
-                },
+                Ok(sq) => EstimatorNorms { estimator, norms: sq.iter().map(|v| finite(v.sqrt())).collect(), error: None },
+                Err(error) => EstimatorNorms { estimator, norms: Vec::new(), error: Some(error) },
             })
             .collect();
-        TheoryCheck {
-            norms,
-            measured,
-            predicted,
-            second_moment,
-        }
+        TheoryCheck { norms, measured, predicted, second_moment }
     }
 }
 
@@ -195,26 +174,12 @@ pub fn theory_points(reports: &[StepReport]) -> Vec<TheoryPoint> {
     let mut out = Vec::new();
     for report in reports {
         for (run, r) in report.runs.iter().enumerate() {
-            let Some(check) = r.theory.as_ref().filter(|_| r.is_measured()) else {
-                continue;
-            };
+            let Some(check) = r.theory.as_ref().filter(|_| r.is_measured()) else { continue };
             for (agent, (p, m)) in check.predicted.iter().zip(&check.measured).enumerate() {
                 if let (Some(p), Some(m)) = (p, m) {
                     if *p > 0.0 && *m > 0.0 && p.is_finite() && m.is_finite() {
-                        let second_moment = check
-                            .second_moment
-                            .get(agent)
-                            .copied()
-                            .flatten()
-                            .filter(|v| *v > 0.0 && v.is_finite());
-                        out.push(TheoryPoint {
-                            update: report.update,
-                            run,
-                            agent,
-                            predicted: *p,
-                            measured: *m,
-                            second_moment,
-                        });
+                        let second_moment = check.second_moment.get(agent).copied().flatten().filter(|v| *v > 0.0 && v.is_finite());
+                        out.push(TheoryPoint { update: report.update, run, agent, predicted: *p, measured: *m, second_moment });
                     }
                 }
             }
@@ -232,11 +197,7 @@ pub fn log_correlation(points: &[TheoryPoint]) -> Option<f64> {
 
 /// [`log_correlation`] of the per-sample second moments against the predicted factor.
 pub fn second_moment_log_correlation(points: &[TheoryPoint]) -> Option<f64> {
-    log_pearson(
-        points
-            .iter()
-            .filter_map(|p| Some((p.predicted, p.second_moment?))),
-    )
+    log_pearson(points.iter().filter_map(|p| Some((p.predicted, p.second_moment?))))
 }
 
 /// The theory check in words, one line each: how many points, both correlations, and per agent
@@ -303,9 +264,7 @@ pub fn theory_medians(points: &[TheoryPoint]) -> Vec<AgentMedians> {
 }
 
 fn log_pearson(pairs: impl Iterator<Item = (f32, f32)>) -> Option<f64> {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = pairs
-        .map(|(x, y)| (f64::from(x).log10(), f64::from(y).log10()))
-        .unzip();
+    let (xs, ys): (Vec<f64>, Vec<f64>) = pairs.map(|(x, y)| (f64::from(x).log10(), f64::from(y).log10())).unzip();
     if xs.len() < 3 {
         return None;
     }
@@ -398,9 +357,7 @@ impl RunReport {
         let predicted = predicted_inflations(batch, game.agents());
         let agent_reports = (0..game.agents())
             .map(|k| {
-                let mine: Vec<usize> = (0..batch.len())
-                    .filter(|&i| batch.samples[i].agent as usize == k)
-                    .collect();
+                let mine: Vec<usize> = (0..batch.len()).filter(|&i| batch.samples[i].agent as usize == k).collect();
                 let rewards: Vec<f32> = mine.iter().map(|&i| batch.samples[i].reward).collect();
                 let advs: Vec<f32> = mine.iter().map(|&i| advantages.values[i]).collect();
                 let scores: Vec<f32> = mine.iter().map(|&i| rollout.scores[i]).collect();
@@ -409,13 +366,7 @@ impl RunReport {
                 let (advantage_mean, advantage_std) = mean_std(&advs);
                 let entropies: Vec<f32> = mine
                     .iter()
-                    .map(|&i| {
-                        rollout.probs[i * actions..(i + 1) * actions]
-                            .iter()
-                            .filter(|p| **p > 0.0)
-                            .map(|p| -p * p.ln())
-                            .sum()
-                    })
+                    .map(|&i| rollout.probs[i * actions..(i + 1) * actions].iter().filter(|p| **p > 0.0).map(|p| -p * p.ln()).sum())
                     .collect();
                 let action_probs = game
                     .reference_decision(k)
@@ -432,24 +383,12 @@ impl RunReport {
                     reward_score,
                     advantage_mean,
                     advantage_std,
-                    advantage_min: advs
-                        .iter()
-                        .copied()
-                        .fold(f32::INFINITY, f32::min)
-                        .min(f32::MAX),
-                    advantage_max: advs
-                        .iter()
-                        .copied()
-                        .fold(f32::NEG_INFINITY, f32::max)
-                        .max(f32::MIN),
+                    advantage_min: advs.iter().copied().fold(f32::INFINITY, f32::min).min(f32::MAX),
+                    advantage_max: advs.iter().copied().fold(f32::NEG_INFINITY, f32::max).max(f32::MIN),
                     grad_norm: finite(agent_norm_sq[k].sqrt()),
                     entropy: mean_std(&entropies).0,
                     action_probs,
-                    update_norm: finite(
-                        policy
-                            .host
-                            .model_change(before, policy.host.model(policy.run, k)),
-                    ),
+                    update_norm: finite(policy.host.model_change(before, policy.host.model(policy.run, k))),
                     predicted_inflation: predicted[k],
                 }
             })
@@ -473,12 +412,7 @@ impl RunReport {
 
     /// A stopped run's report: its last finite figures (`last_good`; zeros for `agents` agents
     /// if it had none) and its divergence.
-    pub fn stopped(
-        (estimator, seed): (Estimator, u64),
-        agents: usize,
-        last_good: Option<&RunReport>,
-        divergence: Divergence,
-    ) -> RunReport {
+    pub fn stopped((estimator, seed): (Estimator, u64), agents: usize, last_good: Option<&RunReport>, divergence: Divergence) -> RunReport {
         let mut report = last_good.cloned().unwrap_or_else(|| RunReport {
             estimator,
             seed,
@@ -517,19 +451,9 @@ impl Divergence {
     /// The first non-finite number of a batch, checked on the host before the loss (reward,
     /// step reward, team return, reward statistics, advantage, baseline, game figure), as the
     /// divergence of update `update`.
-    pub fn in_batch(
-        update: u32,
-        rollout: &Rollout,
-        advantages: &Advantages,
-        agents: usize,
-    ) -> Option<Divergence> {
+    pub fn in_batch(update: u32, rollout: &Rollout, advantages: &Advantages, agents: usize) -> Option<Divergence> {
         let (agent, quantity, v) = batch_problem(rollout, advantages, agents)?;
-        Some(Divergence {
-            update,
-            agent,
-            quantity: quantity.into(),
-            value: value_text(v),
-        })
+        Some(Divergence { update, agent, quantity: quantity.into(), value: value_text(v) })
     }
 }
 
@@ -538,22 +462,14 @@ fn value_text(v: f32) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
         format!("{v:e}, beyond f32's range")
     }
 }
 
 /// The first non-finite number of a run's batch: (agent, quantity, value).
-fn batch_problem(
-    rollout: &Rollout,
-    advantages: &Advantages,
-    agents: usize,
-) -> Option<(Option<u32>, &'static str, f32)> {
+fn batch_problem(rollout: &Rollout, advantages: &Advantages, agents: usize) -> Option<(Option<u32>, &'static str, f32)> {
     let samples = &rollout.batch.samples;
     for (i, s) in samples.iter().enumerate() {
         if !s.reward.is_finite() {
@@ -564,21 +480,11 @@ fn batch_problem(
         }
     }
     let (team_mean, _) = mean_std(&rollout.team_returns);
-    if let Some(v) = rollout
-        .team_returns
-        .iter()
-        .copied()
-        .chain([team_mean])
-        .find(|v| !v.is_finite())
-    {
+    if let Some(v) = rollout.team_returns.iter().copied().chain([team_mean]).find(|v| !v.is_finite()) {
         return Some((None, "team return", v));
     }
     for k in 0..agents {
-        let rewards: Vec<f32> = samples
-            .iter()
-            .filter(|s| s.agent as usize == k)
-            .map(|s| s.reward)
-            .collect();
+        let rewards: Vec<f32> = samples.iter().filter(|s| s.agent as usize == k).map(|s| s.reward).collect();
         let (mean, std) = mean_std(&rewards);
         if let Some(v) = [mean, std].into_iter().find(|v| !v.is_finite()) {
             return Some((Some(k as u32), "reward statistics", v));
@@ -589,10 +495,7 @@ fn batch_problem(
         if !value.is_finite() {
             return Some((agent, "advantage", *value));
         }
-        if let Some(v) = [entry.mean, entry.std, entry.value, entry.advantage]
-            .into_iter()
-            .find(|v| !v.is_finite())
-        {
+        if let Some(v) = [entry.mean, entry.std, entry.value, entry.advantage].into_iter().find(|v| !v.is_finite()) {
             return Some((agent, "baseline", v));
         }
     }
@@ -612,11 +515,7 @@ pub fn mean_std(values: &[f32]) -> (f32, f32) {
     if values.len() < 2 {
         return (mean as f32, 0.0);
     }
-    let var = values
-        .iter()
-        .map(|v| (f64::from(*v) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0);
+    let var = values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean as f32, var.sqrt() as f32)
 }
 
@@ -632,12 +531,9 @@ pub fn predicted_inflation(batch: &Batch, agent: u32) -> Option<f32> {
 pub fn predicted_inflations(batch: &Batch, agents: usize) -> Vec<Option<f32>> {
     // Every group's rewards in sample order, all and each agent's own (groups in ascending
     // order, as the sums always ran).
-    let mut groups: std::collections::BTreeMap<u32, (Vec<f32>, Vec<Vec<f32>>)> =
-        std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<u32, (Vec<f32>, Vec<Vec<f32>>)> = std::collections::BTreeMap::new();
     for s in &batch.samples {
-        let (pooled, own) = groups
-            .entry(s.group)
-            .or_insert_with(|| (Vec::new(), vec![Vec::new(); agents]));
+        let (pooled, own) = groups.entry(s.group).or_insert_with(|| (Vec::new(), vec![Vec::new(); agents]));
         pooled.push(s.reward);
         if let Some(own) = own.get_mut(s.agent as usize) {
             own.push(s.reward);
@@ -661,11 +557,7 @@ pub fn predicted_inflations(batch: &Batch, agents: usize) -> Vec<Option<f32>> {
             count[k] += 1;
         }
     }
-    total
-        .iter()
-        .zip(&count)
-        .map(|(t, &c)| (c > 0).then(|| (t / c as f64) as f32))
-        .collect()
+    total.iter().zip(&count).map(|(t, &c)| (c > 0).then(|| (t / c as f64) as f32)).collect()
 }
 
 #[cfg(test)]
@@ -674,37 +566,16 @@ mod tests {
     use crate::rollout::Sample;
 
     fn sample(group: u32, agent: u32, reward: f32) -> Sample {
-        Sample {
-            group,
-            episode: 0,
-            agent,
-            turn: 0,
-            reward,
-            anchor: None,
-            action: None,
-        }
+        Sample { group, episode: 0, agent, turn: 0, reward, anchor: None, action: None }
     }
 
     #[test]
     fn log_correlation_of_a_hand_computed_scatter() {
-        let point = |predicted: f32, measured: f32| TheoryPoint {
-            update: 1,
-            run: 0,
-            agent: 0,
-            predicted,
-            measured,
-            second_moment: None,
-        };
+        let point = |predicted: f32, measured: f32| TheoryPoint { update: 1, run: 0, agent: 0, predicted, measured, second_moment: None };
         // measured = predicted² on a log scale is a perfect line: r = 1; reversed: −1.
-        let line: Vec<TheoryPoint> = [1.0, 10.0, 100.0, 1000.0]
-            .iter()
-            .map(|&p| point(p, p * p))
-            .collect();
+        let line: Vec<TheoryPoint> = [1.0, 10.0, 100.0, 1000.0].iter().map(|&p| point(p, p * p)).collect();
         assert!((log_correlation(&line).expect("defined") - 1.0).abs() < 1e-12);
-        let reversed: Vec<TheoryPoint> = [1.0, 10.0, 100.0]
-            .iter()
-            .map(|&p| point(p, 1.0 / p))
-            .collect();
+        let reversed: Vec<TheoryPoint> = [1.0, 10.0, 100.0].iter().map(|&p| point(p, 1.0 / p)).collect();
         assert!((log_correlation(&reversed).expect("defined") + 1.0).abs() < 1e-12);
         // (0,0), (1,1), (2,0) in log10: r = 0.
         let flat = [point(1.0, 1.0), point(10.0, 10.0), point(100.0, 1.0)];
@@ -717,12 +588,7 @@ mod tests {
         // Agent 0: {0, 2} (μ0 = 1, σ0² = 2); agent 1: {10, 12} (μ1 = 11, σ1² = 2).
         // Pooled {0, 2, 10, 12}: μ = 6, σ² = (36 + 16 + 16 + 36) / 3 = 104/3.
         let batch = Batch {
-            samples: vec![
-                sample(0, 0, 0.0),
-                sample(0, 0, 2.0),
-                sample(0, 1, 10.0),
-                sample(0, 1, 12.0),
-            ],
+            samples: vec![sample(0, 0, 0.0), sample(0, 0, 2.0), sample(0, 1, 10.0), sample(0, 1, 12.0)],
         };
         let expected = (2.0 + 25.0) / (104.0 / 3.0);
         assert!((predicted_inflation(&batch, 0).expect("defined") - expected).abs() < 1e-5);

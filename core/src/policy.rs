@@ -52,12 +52,7 @@ pub struct PolicyShape {
 impl PolicyShape {
     /// Shapes of (W1, b1, W2, b2).
     pub fn param_shapes(&self) -> [[usize; 3]; 4] {
-        let Self {
-            models: m,
-            input: o,
-            hidden: h,
-            actions: a,
-        } = *self;
+        let Self { models: m, input: o, hidden: h, actions: a } = *self;
         [[m, o, h], [m, 1, h], [m, h, a], [m, 1, a]]
     }
 
@@ -90,12 +85,7 @@ pub struct StackedMlp {
 impl StackedMlp {
     /// Initialises `runs × per_run` MLPs (per_run = agents, or 1 when shared); run r draws its
     /// models' weights from `init_rngs[r]`.
-    pub fn init(
-        shape: PolicyShape,
-        per_run: usize,
-        init_rngs: &mut [ChaCha8Rng],
-        device: &Device,
-    ) -> Self {
+    pub fn init(shape: PolicyShape, per_run: usize, init_rngs: &mut [ChaCha8Rng], device: &Device) -> Self {
         let agents = per_run;
         debug_assert_eq!(shape.models, init_rngs.len() * agents);
         let shapes = shape.param_shapes();
@@ -205,18 +195,8 @@ pub struct HostPolicy {
 
 impl HostPolicy {
     /// Splits the concatenated flattened parameters (W1, b1, W2, b2) read back from the device.
-    pub fn from_flat(
-        shape: PolicyShape,
-        agents: usize,
-        sharing: PolicySharing,
-        flat: &[f32],
-    ) -> Self {
-        Self {
-            shape,
-            agents,
-            sharing,
-            params: shape.split_flat(flat),
-        }
+    pub fn from_flat(shape: PolicyShape, agents: usize, sharing: PolicySharing, flat: &[f32]) -> Self {
+        Self { shape, agents, sharing, params: shape.split_flat(flat) }
     }
 
     /// L2 norm of the change of parameter model `model` from `before` to `self` (every
@@ -225,10 +205,7 @@ impl HostPolicy {
         let mut sum = 0.0f64;
         for (after, before) in self.params.iter().zip(&before.params) {
             let len = after.len() / self.shape.models;
-            for (a, b) in after[model * len..][..len]
-                .iter()
-                .zip(&before[model * len..][..len])
-            {
+            for (a, b) in after[model * len..][..len].iter().zip(&before[model * len..][..len]) {
                 sum += f64::from(a - b).powi(2);
             }
         }
@@ -246,12 +223,7 @@ impl HostPolicy {
     /// Agent `agent` of run `run`: probabilities for `obs` (game observation, without the
     /// agent id) over the `legal` actions, into `out`.
     pub fn probs(&self, run: usize, agent: usize, obs: &[f32], legal: &[bool], out: &mut [f32]) {
-        let PolicyShape {
-            input,
-            hidden,
-            actions,
-            ..
-        } = self.shape;
+        let PolicyShape { input, hidden, actions, .. } = self.shape;
         let m = self.model(run, agent);
         let [w1, b1, w2, b2] = &self.params;
         let w1 = &w1[m * input * hidden..][..input * hidden];
@@ -313,20 +285,8 @@ impl HostPolicy {
     /// δ₂ = e_a − π over the legal actions, δ₁ = (W₂ δ₂) ⊙ (1 − h²), and
     /// ‖∇‖² = (‖h‖² + 1)‖δ₂‖² + (‖x‖² + 1)‖δ₁‖² (weights and biases of both layers). The theory
     /// check's per-sample second moments are A² times this.
-    pub fn score_norm_sq(
-        &self,
-        run: usize,
-        agent: usize,
-        obs: &[f32],
-        legal: &[bool],
-        action: usize,
-    ) -> f64 {
-        let PolicyShape {
-            input,
-            hidden,
-            actions,
-            ..
-        } = self.shape;
+    pub fn score_norm_sq(&self, run: usize, agent: usize, obs: &[f32], legal: &[bool], action: usize) -> f64 {
+        let PolicyShape { input, hidden, actions, .. } = self.shape;
         let m = self.model(run, agent);
         let [w1, b1, w2, _] = &self.params;
         let w1 = &w1[m * input * hidden..][..input * hidden];
@@ -338,32 +298,16 @@ impl HostPolicy {
         }
         let h: Vec<f64> = (0..hidden)
             .map(|j| {
-                let pre = b1[m * hidden + j]
-                    + x.iter()
-                        .enumerate()
-                        .map(|(i, xi)| xi * w1[i * hidden + j])
-                        .sum::<f32>();
+                let pre = b1[m * hidden + j] + x.iter().enumerate().map(|(i, xi)| xi * w1[i * hidden + j]).sum::<f32>();
                 f64::from(tanh(pre))
             })
             .collect();
         let mut p = vec![0.0f32; actions];
         self.probs(run, agent, obs, legal, &mut p);
-        let delta2: Vec<f64> = (0..actions)
-            .map(|b| {
-                if legal[b] {
-                    f64::from(u8::from(b == action)) - f64::from(p[b])
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let delta2: Vec<f64> =
+            (0..actions).map(|b| if legal[b] { f64::from(u8::from(b == action)) - f64::from(p[b]) } else { 0.0 }).collect();
         let delta1: Vec<f64> = (0..hidden)
-            .map(|j| {
-                (0..actions)
-                    .map(|b| f64::from(w2[j * actions + b]) * delta2[b])
-                    .sum::<f64>()
-                    * (1.0 - h[j] * h[j])
-            })
+            .map(|j| (0..actions).map(|b| f64::from(w2[j * actions + b]) * delta2[b]).sum::<f64>() * (1.0 - h[j] * h[j]))
             .collect();
         let sq = |v: &[f64]| v.iter().map(|y| y * y).sum::<f64>();
         let x_sq: f64 = x.iter().map(|v| f64::from(*v).powi(2)).sum();
@@ -407,11 +351,7 @@ impl<'a> MemoPolicy<'a> {
 
     /// Remembers `policy`'s answers.
     pub fn new(policy: RunPolicy<'a>) -> Self {
-        Self {
-            policy,
-            answers: Default::default(),
-            key: Default::default(),
-        }
+        Self { policy, answers: Default::default(), key: Default::default() }
     }
 }
 
@@ -449,83 +389,47 @@ mod tests {
         let device = Device::flex();
         let (m, b, o, h, a) = (2usize, 6usize, 3usize, 5usize, 4usize);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let mut draw = |n: usize, scale: f32| {
-            (0..n)
-                .map(|_| rng.random_range(-scale..scale))
-                .collect::<Vec<f32>>()
-        };
+        let mut draw = |n: usize, scale: f32| (0..n).map(|_| rng.random_range(-scale..scale)).collect::<Vec<f32>>();
         let shapes = [[m, o, h], [m, 1, h], [m, h, a], [m, 1, a]];
-        let params: [Vec<f32>; 4] = [
-            draw(m * o * h, 1.5),
-            draw(m * h, 1.0),
-            draw(m * h * a, 1.0),
-            draw(m * a, 0.5),
-        ];
+        let params: [Vec<f32>; 4] = [draw(m * o * h, 1.5), draw(m * h, 1.0), draw(m * h * a, 1.0), draw(m * a, 0.5)];
         let x = draw(m * b * o, 2.0);
         let weights = draw(m * b * a, 1.0);
         // Every third action of a row is illegal (never a whole row).
-        let legal: Vec<f32> = (0..m * b * a)
-            .map(|i| if (i / a + i % a) % 3 == 2 { 0.0 } else { 1.0 })
-            .collect();
+        let legal: Vec<f32> = (0..m * b * a).map(|i| if (i / a + i % a) % 3 == 2 { 0.0 } else { 1.0 }).collect();
         // A masked action's log-probability is −1e9-ish: its weight is 0, so the loss stays finite.
         let weights: Vec<f32> = weights.iter().zip(&legal).map(|(w, l)| w * l).collect();
-        let tensor = |v: &[f32], shape: [usize; 3]| {
-            Tensor::<3>::from_data(TensorData::new(v.to_vec(), shape), &device)
-        };
+        let tensor = |v: &[f32], shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v.to_vec(), shape), &device);
         let loss = |p: &[Vec<f32>; 4], track: bool| {
             let p: [Tensor<3>; 4] = std::array::from_fn(|i| {
                 let t = tensor(&p[i], shapes[i]);
-                if track {
-                    t.autodiff().require_grad()
-                } else {
-                    t
-                }
+                if track { t.autodiff().require_grad() } else { t }
             });
-            let lp =
-                StackedMlp::log_probs(&p, tensor(&x, [m, b, o]), Some(tensor(&legal, [m, b, a])));
+            let lp = StackedMlp::log_probs(&p, tensor(&x, [m, b, o]), Some(tensor(&legal, [m, b, a])));
             ((lp * tensor(&weights, [m, b, a])).sum(), p)
         };
         let (l, tracked) = loss(&params, true);
         let grads = l.backward();
         for layer in 0..4 {
-            let ad = tracked[layer]
-                .grad(&grads)
-                .expect("a gradient")
-                .into_data()
-                .try_to_vec::<f32>()
-                .expect("f32");
+            let ad = tracked[layer].grad(&grads).expect("a gradient").into_data().try_to_vec::<f32>().expect("f32");
             for (i, &g) in ad.iter().enumerate() {
                 let eps = 1e-2;
                 let at = |d: f32| {
                     let mut p = params.clone();
                     p[layer][i] += d;
-                    loss(&p, false)
-                        .0
-                        .into_data()
-                        .try_to_vec::<f32>()
-                        .expect("f32")[0]
+                    loss(&p, false).0.into_data().try_to_vec::<f32>().expect("f32")[0]
                 };
                 let fd = (at(eps) - at(-eps)) / (2.0 * eps);
-                assert!(
-                    (g - fd).abs() <= 2e-3 + 2e-2 * fd.abs(),
-                    "layer {layer} parameter {i}: autodiff {g}, finite differences {fd}"
-                );
+                assert!((g - fd).abs() <= 2e-3 + 2e-2 * fd.abs(), "layer {layer} parameter {i}: autodiff {g}, finite differences {fd}");
             }
         }
         // The pre-activations span tanh's range, from near 0 into saturation.
         let pre: Vec<f32> = (0..m * b * h)
             .map(|r| {
                 let (model, row, j) = (r / (b * h), (r / h) % b, r % h);
-                (0..o)
-                    .map(|k| x[(model * b + row) * o + k] * params[0][(model * o + k) * h + j])
-                    .sum::<f32>()
-                    + params[1][model * h + j]
+                (0..o).map(|k| x[(model * b + row) * o + k] * params[0][(model * o + k) * h + j]).sum::<f32>() + params[1][model * h + j]
             })
             .collect();
-        assert!(
-            pre.iter().any(|v| v.abs() > 3.0) && pre.iter().any(|v| v.abs() < 0.5),
-            "pre-activations {pre:?}"
-        );
+        assert!(pre.iter().any(|v| v.abs() > 3.0) && pre.iter().any(|v| v.abs() < 0.5), "pre-activations {pre:?}");
     }
 
     /// The memo answers every question as the policy does, bit for bit, including questions
@@ -534,40 +438,20 @@ mod tests {
     fn the_memo_answers_as_the_policy_does() {
         let (o, h, a) = (2usize, 5usize, 3usize);
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let shape = PolicyShape {
-            models: 2,
-            input: o,
-            hidden: h,
-            actions: a,
-        };
-        let flat: Vec<f32> = (0..shape.params_per_model() * 2)
-            .map(|_| rng.random_range(-1.0f32..1.0))
-            .collect();
+        let shape = PolicyShape { models: 2, input: o, hidden: h, actions: a };
+        let flat: Vec<f32> = (0..shape.params_per_model() * 2).map(|_| rng.random_range(-1.0f32..1.0)).collect();
         let host = HostPolicy::from_flat(shape, 2, PolicySharing::Separate, &flat);
-        let plain = RunPolicy {
-            host: &host,
-            run: 0,
-        };
+        let plain = RunPolicy { host: &host, run: 0 };
         let memo = MemoPolicy::new(plain);
         let questions: Vec<(usize, Vec<f32>, Vec<bool>)> = (0..5000)
-            .map(|i| {
-                (
-                    i % 2,
-                    vec![(i % 7) as f32 * 0.5, (i / 7 % 1000) as f32],
-                    vec![true, i % 3 != 0, true],
-                )
-            })
+            .map(|i| (i % 2, vec![(i % 7) as f32 * 0.5, (i / 7 % 1000) as f32], vec![true, i % 3 != 0, true]))
             .collect();
         for round in 0..2 {
             for (agent, obs, legal) in &questions {
                 let (mut want, mut got) = (vec![0.0f32; a], vec![0.0f32; a]);
                 plain.probs(*agent, obs, legal, &mut want);
                 memo.probs(*agent, obs, legal, &mut got);
-                assert_eq!(
-                    want.iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
-                    got.iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
-                    "round {round}: agent {agent}, obs {obs:?}, legal {legal:?}"
-                );
+                assert_eq!(want.iter().map(|p| p.to_bits()).collect::<Vec<_>>(), got.iter().map(|p| p.to_bits()).collect::<Vec<_>>(), "round {round}: agent {agent}, obs {obs:?}, legal {legal:?}");
             }
         }
         assert_eq!(memo.answers.borrow().len(), MemoPolicy::CAPACITY);
@@ -580,69 +464,29 @@ mod tests {
         let device = Device::flex();
         let (o, h, a) = (4usize, 6usize, 3usize);
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let mut draw = |n: usize, scale: f32| {
-            (0..n)
-                .map(|_| rng.random_range(-scale..scale))
-                .collect::<Vec<f32>>()
-        };
-        let shape = PolicyShape {
-            models: 1,
-            input: o,
-            hidden: h,
-            actions: a,
-        };
-        let flat: Vec<f32> = [
-            draw(o * h, 1.5),
-            draw(h, 1.0),
-            draw(h * a, 1.0),
-            draw(a, 0.5),
-        ]
-        .concat();
+        let mut draw = |n: usize, scale: f32| (0..n).map(|_| rng.random_range(-scale..scale)).collect::<Vec<f32>>();
+        let shape = PolicyShape { models: 1, input: o, hidden: h, actions: a };
+        let flat: Vec<f32> = [draw(o * h, 1.5), draw(h, 1.0), draw(h * a, 1.0), draw(a, 0.5)].concat();
         let host = HostPolicy::from_flat(shape, 1, PolicySharing::Separate, &flat);
         let obs = draw(o, 2.0);
         let legal = [true, false, true];
         let shapes = [[1, o, h], [1, 1, h], [1, h, a], [1, 1, a]];
         for action in [0, 2] {
             let p: [Tensor<3>; 4] = std::array::from_fn(|i| {
-                Tensor::<3>::from_data(TensorData::new(host.params[i].clone(), shapes[i]), &device)
-                    .autodiff()
-                    .require_grad()
+                Tensor::<3>::from_data(TensorData::new(host.params[i].clone(), shapes[i]), &device).autodiff().require_grad()
             });
             let x = Tensor::<3>::from_data(TensorData::new(obs.clone(), [1, 1, o]), &device);
-            let mask = Tensor::<3>::from_data(
-                TensorData::new(
-                    legal
-                        .iter()
-                        .map(|l| f32::from(u8::from(*l)))
-                        .collect::<Vec<f32>>(),
-                    [1, 1, a],
-                ),
-                &device,
-            );
+            let mask = Tensor::<3>::from_data(TensorData::new(legal.iter().map(|l| f32::from(u8::from(*l))).collect::<Vec<f32>>(), [1, 1, a]), &device);
             let mut pick = vec![0.0f32; a];
             pick[action] = 1.0;
             let lp = StackedMlp::log_probs(&p, x, Some(mask));
-            let grads = (lp * Tensor::<3>::from_data(TensorData::new(pick, [1, 1, a]), &device))
-                .sum()
-                .backward();
+            let grads = (lp * Tensor::<3>::from_data(TensorData::new(pick, [1, 1, a]), &device)).sum().backward();
             let autodiff: f64 = p
                 .iter()
-                .map(|t| {
-                    t.grad(&grads)
-                        .expect("grad")
-                        .into_data()
-                        .try_to_vec::<f32>()
-                        .expect("f32")
-                        .iter()
-                        .map(|g| f64::from(*g).powi(2))
-                        .sum::<f64>()
-                })
+                .map(|t| t.grad(&grads).expect("grad").into_data().try_to_vec::<f32>().expect("f32").iter().map(|g| f64::from(*g).powi(2)).sum::<f64>())
                 .sum();
             let analytic = host.score_norm_sq(0, 0, &obs, &legal, action);
-            assert!(
-                (analytic - autodiff).abs() <= 1e-4 * autodiff.max(1.0),
-                "action {action}: analytic {analytic}, autodiff {autodiff}"
-            );
+            assert!((analytic - autodiff).abs() <= 1e-4 * autodiff.max(1.0), "action {action}: analytic {analytic}, autodiff {autodiff}");
         }
     }
 }

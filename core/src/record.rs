@@ -56,10 +56,7 @@ pub struct RecordError {
 }
 
 fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
-    RecordError {
-        field: field.into(),
-        message: message.into(),
-    }
+    RecordError { field: field.into(), message: message.into() }
 }
 
 /// Columns of [`RunRecord::metrics_csv`] before the game's figures.
@@ -91,14 +88,12 @@ pub const CSV_COLUMNS: [&str; 22] = [
 impl RunRecord {
     /// The record as pretty JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
     }
 
     /// Parses and checks a record (see [`RunRecord::check`]).
     pub fn from_json(text: &str) -> Result<Self, RecordError> {
-        let record: RunRecord = serde_json::from_str(text)
-            .map_err(|e| refuse("record", format!("not a Credit Lab run record: {e}")))?;
+        let record: RunRecord = serde_json::from_str(text).map_err(|e| refuse("record", format!("not a Credit Lab run record: {e}")))?;
         record.check()?;
         Ok(record)
     }
@@ -108,63 +103,32 @@ impl RunRecord {
     /// runs (estimators outer, seeds inner) and agents.
     pub fn check(&self) -> Result<(), RecordError> {
         if self.format != RECORD_FORMAT {
-            return Err(refuse(
-                "format",
-                format!("is {:?}, expected {RECORD_FORMAT:?}", self.format),
-            ));
+            return Err(refuse("format", format!("is {:?}, expected {RECORD_FORMAT:?}", self.format)));
         }
-        self.config
-            .validate()
-            .map_err(|e| refuse(format!("config.{}", e.field), e.message))?;
+        self.config.validate().map_err(|e| refuse(format!("config.{}", e.field), e.message))?;
         if self.reports.len() > self.config.updates as usize {
-            return Err(refuse(
-                "reports",
-                format!(
-                    "{} reports for a run of {} updates",
-                    self.reports.len(),
-                    self.config.updates
-                ),
-            ));
+            return Err(refuse("reports", format!("{} reports for a run of {} updates", self.reports.len(), self.config.updates)));
         }
         let agents = self.config.game.agents();
         let seeds = &self.config.seeds;
         for (i, report) in self.reports.iter().enumerate() {
             let at = |field: &str| format!("reports[{i}].{field}");
             if report.update as usize != i + 1 {
-                return Err(refuse(
-                    at("update"),
-                    format!("is {}, expected {}", report.update, i + 1),
-                ));
+                return Err(refuse(at("update"), format!("is {}, expected {}", report.update, i + 1)));
             }
             if report.runs.len() != self.config.runs() {
-                return Err(refuse(
-                    at("runs"),
-                    format!(
-                        "has {} runs, the config has {}",
-                        report.runs.len(),
-                        self.config.runs()
-                    ),
-                ));
+                return Err(refuse(at("runs"), format!("has {} runs, the config has {}", report.runs.len(), self.config.runs())));
             }
             for (r, run) in report.runs.iter().enumerate() {
-                let (estimator, seed) = (
-                    self.config.estimators[r / seeds.len()],
-                    seeds[r % seeds.len()],
-                );
+                let (estimator, seed) = (self.config.estimators[r / seeds.len()], seeds[r % seeds.len()]);
                 if run.estimator != estimator || run.seed != seed {
                     return Err(refuse(
                         at(&format!("runs[{r}]")),
-                        format!(
-                            "is {} seed {}, the config says {} seed {seed}",
-                            run.estimator, run.seed, estimator
-                        ),
+                        format!("is {} seed {}, the config says {} seed {seed}", run.estimator, run.seed, estimator),
                     ));
                 }
                 if run.agents.len() != agents {
-                    return Err(refuse(
-                        at(&format!("runs[{r}].agents")),
-                        format!("has {} agents, the game has {agents}", run.agents.len()),
-                    ));
+                    return Err(refuse(at(&format!("runs[{r}].agents")), format!("has {} agents, the game has {agents}", run.agents.len())));
                 }
             }
         }
@@ -183,12 +147,8 @@ impl RunRecord {
     /// `after` closes the array and the record, so `before + r1 + "," + r2 + … + after` is the
     /// record holding reports r1, r2, … — a long run's record can be written a part at a time.
     pub fn json_frame(&self) -> (String, String) {
-        let empty = RunRecord {
-            reports: Vec::new(),
-            ..self.clone()
-        };
-        let json = serde_json::to_string(&empty)
-            .unwrap_or_else(|e| format!("{{\"error\": {:?},\"reports\":[]}}", e.to_string()));
+        let empty = RunRecord { reports: Vec::new(), ..self.clone() };
+        let json = serde_json::to_string(&empty).unwrap_or_else(|e| format!("{{\"error\": {:?},\"reports\":[]}}", e.to_string()));
         // `reports` is the struct's last field, so the JSON ends with its empty array.
         let cut = json.len() - "]}".len();
         debug_assert!(json.ends_with("\"reports\":[]}"));
@@ -198,10 +158,7 @@ impl RunRecord {
 
 /// The game figures' names in `reports` (the CSV's last columns).
 pub fn figure_names(reports: &[StepReport]) -> BTreeSet<String> {
-    reports
-        .iter()
-        .flat_map(|r| r.runs.iter().flat_map(|run| run.figures.keys().cloned()))
-        .collect()
+    reports.iter().flat_map(|r| r.runs.iter().flat_map(|run| run.figures.keys().cloned())).collect()
 }
 
 /// The metrics CSV of [`RunRecord::metrics_csv`], written a part at a time: the header, then the
@@ -214,31 +171,20 @@ pub struct MetricsCsv {
 impl MetricsCsv {
     /// The CSV for a run whose reports hold the figures `figures`.
     pub fn new(figures: BTreeSet<String>) -> Self {
-        Self {
-            figures: figures.into_iter().collect(),
-        }
+        Self { figures: figures.into_iter().collect() }
     }
 
-    fn write(
-        rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>,
-    ) -> Result<String, RecordError> {
+    fn write(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>) -> Result<String, RecordError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         rows(&mut writer).map_err(|e| refuse("csv", e.to_string()))?;
-        let bytes = writer
-            .into_inner()
-            .map_err(|e| refuse("csv", e.to_string()))?;
+        let bytes = writer.into_inner().map_err(|e| refuse("csv", e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| refuse("csv", e.to_string()))
     }
 
     /// The header line.
     pub fn header(&self) -> Result<String, RecordError> {
         Self::write(|writer| {
-            writer.write_record(
-                CSV_COLUMNS
-                    .iter()
-                    .map(|c| c.to_string())
-                    .chain(self.figures.iter().map(|f| format!("figure:{f}"))),
-            )
+            writer.write_record(CSV_COLUMNS.iter().map(|c| c.to_string()).chain(self.figures.iter().map(|f| format!("figure:{f}"))))
         })
     }
 
@@ -288,14 +234,8 @@ impl MetricsCsv {
                             opt(a.update_norm),
                             a.entropy.to_string(),
                             opt(a.predicted_inflation),
-                            opt(run
-                                .theory
-                                .as_ref()
-                                .and_then(|t| t.measured.get(k).copied().flatten())),
-                            opt(run
-                                .theory
-                                .as_ref()
-                                .and_then(|t| t.second_moment.get(k).copied().flatten())),
+                            opt(run.theory.as_ref().and_then(|t| t.measured.get(k).copied().flatten())),
+                            opt(run.theory.as_ref().and_then(|t| t.second_moment.get(k).copied().flatten())),
                             run.team_reward_mean.to_string(),
                             opt(run.grad_norm),
                             String::new(),

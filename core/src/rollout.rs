@@ -84,24 +84,12 @@ impl Batch {
             field: field.to_string(),
             message: message.to_string(),
         };
-        let items = value.as_array().ok_or_else(|| {
-            error(
-                0,
-                "(batch)",
-                "the batch must be a JSON array of sample objects",
-            )
-        })?;
+        let items = value.as_array().ok_or_else(|| error(0, "(batch)", "the batch must be a JSON array of sample objects"))?;
         let mut samples = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let object = item
-                .as_object()
-                .ok_or_else(|| error(index, "(sample)", "must be a JSON object"))?;
+            let object = item.as_object().ok_or_else(|| error(index, "(sample)", "must be a JSON object"))?;
             for key in object.keys() {
-                if ![
-                    "group", "episode", "agent", "turn", "reward", "anchor", "action",
-                ]
-                .contains(&key.as_str())
-                {
+                if !["group", "episode", "agent", "turn", "reward", "anchor", "action"].contains(&key.as_str()) {
                     return Err(error(index, key, "unknown field"));
                 }
             }
@@ -113,13 +101,7 @@ impl Batch {
                         .as_u64()
                         .and_then(|n| u32::try_from(n).ok())
                         .map(Some)
-                        .ok_or_else(|| {
-                            error(
-                                index,
-                                field,
-                                &format!("must be a non-negative integer below 2^32, got {v}"),
-                            )
-                        }),
+                        .ok_or_else(|| error(index, field, &format!("must be a non-negative integer below 2^32, got {v}"))),
                 }
             };
             let required = |field: &str| integer(field, true).map(|v| v.unwrap_or_default());
@@ -128,24 +110,12 @@ impl Batch {
                 Some(v) => v
                     .as_f64()
                     .filter(|r| r.is_finite() && r.abs() <= f64::from(f32::MAX))
-                    .ok_or_else(|| {
-                        error(
-                            index,
-                            "reward",
-                            &format!("must be a finite number, got {v}"),
-                        )
-                    })?,
+                    .ok_or_else(|| error(index, "reward", &format!("must be a finite number, got {v}")))?,
             };
             let anchor = match object.get("anchor") {
                 None | Some(serde_json::Value::Null) => None,
                 Some(serde_json::Value::String(s)) => Some(s.clone()),
-                Some(v) => {
-                    return Err(error(
-                        index,
-                        "anchor",
-                        &format!("must be a string, got {v}"),
-                    ))
-                }
+                Some(v) => return Err(error(index, "anchor", &format!("must be a string, got {v}"))),
             };
             samples.push(Sample {
                 group: required("group")?,
@@ -223,23 +193,10 @@ pub fn play_any(
     impl GameVisitor for Play<'_> {
         type Output = Rollout;
         fn visit<G: Game>(self, game: &G) -> Rollout {
-            play(
-                game,
-                self.policy,
-                self.groups,
-                self.group_size,
-                self.streams,
-                self.anchors,
-            )
+            play(game, self.policy, self.groups, self.group_size, self.streams, self.anchors)
         }
     }
-    game.visit(Play {
-        policy,
-        groups,
-        group_size,
-        streams,
-        anchors,
-    })
+    game.visit(Play { policy, groups, group_size, streams, anchors })
 }
 
 /// Plays `groups × group_size` episodes of `game` with `policy`: task and environment
@@ -254,11 +211,7 @@ pub fn play<G: Game>(
     anchors: bool,
 ) -> Rollout {
     let (agents, actions, obs_size) = (game.agents(), game.actions(), game.observation_size());
-    let mut out = Rollout {
-        observation_size: obs_size,
-        actions,
-        ..Rollout::default()
-    };
+    let mut out = Rollout { observation_size: obs_size, actions, ..Rollout::default() };
     let mut acting = Vec::with_capacity(agents);
     let mut joint = Vec::with_capacity(agents);
     let mut rewards = vec![0.0f32; agents];
@@ -297,10 +250,7 @@ pub fn play<G: Game>(
                         &out.legal[legal_start..],
                         &mut out.probs[probs_start..],
                     );
-                    let action = sample_categorical(
-                        &out.probs[probs_start..],
-                        streams.sampling.random::<f32>(),
-                    );
+                    let action = sample_categorical(&out.probs[probs_start..], streams.sampling.random::<f32>());
                     out.batch.samples.push(Sample {
                         group: group as u32,
                         episode,
@@ -331,11 +281,7 @@ pub fn play<G: Game>(
                 let k = out.batch.samples[i].agent as usize;
                 out.batch.samples[i].reward = returns[k];
                 let (worst, best) = game.return_range(&task, k);
-                out.scores.push(if best > worst {
-                    (returns[k] - worst) / (best - worst)
-                } else {
-                    0.0
-                });
+                out.scores.push(if best > worst { (returns[k] - worst) / (best - worst) } else { 0.0 });
             }
             out.team_returns.push(game.team_return(&state, &returns));
             episode_figures.clear();
@@ -348,10 +294,8 @@ pub fn play<G: Game>(
             episode += 1;
         }
     }
-    out.figures = figure_sums
-        .into_iter()
-        .map(|(name, (sum, n))| (name.to_string(), (sum / n as f64) as f32))
-        .collect();
+    out.figures =
+        figure_sums.into_iter().map(|(name, (sum, n))| (name.to_string(), (sum / n as f64) as f32)).collect();
     out
 }
 
@@ -364,11 +308,7 @@ pub fn play_with<G: Game>(
     env: ChaCha8Rng,
     sampling: ChaCha8Rng,
 ) -> Rollout {
-    let mut streams = RunStreams {
-        env,
-        init: sampling.clone(),
-        sampling,
-    };
+    let mut streams = RunStreams { env, init: sampling.clone(), sampling };
     play(game, policy, groups, group_size, &mut streams, true)
 }
 
@@ -386,37 +326,13 @@ mod tests {
         assert_eq!(batch.samples[0].anchor.as_deref(), Some("s0"));
         assert_eq!(batch.samples[1].action, Some(2));
         let cases = [
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0}]),
-                0,
-                "reward",
-            ),
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1},
-                                {"group": -1, "episode": 0, "agent": 0, "turn": 0, "reward": 1}]),
-                1,
-                "group",
-            ),
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 1.5, "reward": 1}]),
-                0,
-                "turn",
-            ),
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": "x"}]),
-                0,
-                "reward",
-            ),
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "agnet": 2}]),
-                0,
-                "agnet",
-            ),
-            (
-                serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "anchor": 3}]),
-                0,
-                "anchor",
-            ),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0}]), 0, "reward"),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1},
+                                {"group": -1, "episode": 0, "agent": 0, "turn": 0, "reward": 1}]), 1, "group"),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 1.5, "reward": 1}]), 0, "turn"),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": "x"}]), 0, "reward"),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "agnet": 2}]), 0, "agnet"),
+            (serde_json::json!([{"group": 0, "episode": 0, "agent": 0, "turn": 0, "reward": 1, "anchor": 3}]), 0, "anchor"),
         ];
         for (value, index, field) in cases {
             let err = Batch::from_json_value(&value).expect_err("must be refused");

@@ -12,22 +12,13 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn cases() -> u32 {
-    std::env::var("CREDITLAB_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(512)
+    std::env::var("CREDITLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
 }
 
 fn seeds() -> Vec<Value> {
     GameConfig::examples()
         .into_iter()
-        .map(|game| {
-            serde_json::to_value(TrainConfig {
-                game,
-                ..TrainConfig::default()
-            })
-            .unwrap_or(Value::Null)
-        })
+        .map(|game| serde_json::to_value(TrainConfig { game, ..TrainConfig::default() }).unwrap_or(Value::Null))
         .collect()
 }
 
@@ -78,34 +69,12 @@ fn replacement() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|v| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
-        prop::sample::select(vec![
-            0.0,
-            -0.0,
-            1e38,
-            3.5e38,
-            -1e300,
-            1e-45,
-            4294967296.0,
-            -1.0,
-            0.5,
-            1e6 + 1.0
-        ])
-        .prop_map(Value::from),
+        any::<f64>().prop_map(|v| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
+        prop::sample::select(vec![0.0, -0.0, 1e38, 3.5e38, -1e300, 1e-45, 4294967296.0, -1.0, 0.5, 1e6 + 1.0])
+            .prop_map(Value::from),
         "[a-z_-]{0,12}".prop_map(Value::String),
-        prop::sample::select(vec![
-            "NaN",
-            "inf",
-            "-inf",
-            "1e999",
-            "",
-            "grpo-global",
-            "agent-wise",
-            "shared",
-            "custom"
-        ])
-        .prop_map(|s| Value::String(s.to_string())),
+        prop::sample::select(vec!["NaN", "inf", "-inf", "1e999", "", "grpo-global", "agent-wise", "shared", "custom"])
+            .prop_map(|s| Value::String(s.to_string())),
         prop::collection::vec(0u64..100, 0..70).prop_map(|v| json!(v)),
         (0usize..40).prop_map(|depth| (0..depth).fold(json!(1), |v, _| json!([v]))),
         Just(json!({"unknown": 1})),

@@ -3,10 +3,7 @@
 //! itself, each known deviation recognised on a batch that shows it), and no panic on any input.
 
 use creditlab::advantage::EstimatorOptions;
-use creditlab::import::{
-    analyse, check, parse, step_batches, Deviation, ImportedRun, Importer, Layout, Reference,
-    Verdict, BATCH_ESTIMATORS,
-};
+use creditlab::import::{analyse, check, parse, step_batches, Deviation, ImportedRun, Importer, Layout, Reference, Verdict, BATCH_ESTIMATORS};
 use creditlab::{Batch, Estimator, Sample};
 use proptest::prelude::*;
 
@@ -50,30 +47,15 @@ fn with_advantages(run_text: &str, values: &[f32]) -> ImportedRun {
 #[test]
 fn every_layout_and_alias_reads_the_same_samples() {
     let from_jsonl = parse(jsonl(None).as_bytes()).expect("jsonl");
-    let array = format!(
-        "[\n{}]",
-        jsonl(None).lines().collect::<Vec<_>>().join(",\n")
-    );
+    let array = format!("[\n{}]", jsonl(None).lines().collect::<Vec<_>>().join(",\n"));
     let from_array = parse(array.as_bytes()).expect("array");
     let mut csv = String::from("uid,traj_uid,agent_name,turn_id,score,extra\n");
     for line in jsonl(None).lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("line");
-        csv.push_str(&format!(
-            "{},{},{},{},{},x\n",
-            v["group"].as_str().unwrap(),
-            v["episode"].as_str().unwrap(),
-            v["agent"].as_str().unwrap(),
-            v["turn"],
-            v["reward"]
-        ));
+        csv.push_str(&format!("{},{},{},{},{},x\n", v["group"].as_str().unwrap(), v["episode"].as_str().unwrap(), v["agent"].as_str().unwrap(), v["turn"], v["reward"]));
     }
     let from_csv = parse(csv.as_bytes()).expect("csv");
-    let strip = |run: &ImportedRun| {
-        run.samples
-            .iter()
-            .map(|s| (s.group, s.episode, s.agent, s.turn, s.reward))
-            .collect::<Vec<_>>()
-    };
+    let strip = |run: &ImportedRun| run.samples.iter().map(|s| (s.group, s.episode, s.agent, s.turn, s.reward)).collect::<Vec<_>>();
     assert_eq!(strip(&from_jsonl), strip(&from_array));
     assert_eq!(strip(&from_jsonl), strip(&from_csv));
     assert_eq!(from_csv.ignored_fields, vec!["extra".to_string()]);
@@ -106,10 +88,7 @@ fn framework_field_names_are_accepted() {
     assert_eq!(run.norms[0].norm, 3.25);
     let analysis = analyse(&run, None, |_, _| {});
     assert_eq!(analysis.steps[0].agents[0].logged_grad_norm, Some(3.25));
-    assert_eq!(
-        analysis.steps[0].agents[0].tokens.map(|t| t.mean),
-        Some(2.5)
-    );
+    assert_eq!(analysis.steps[0].agents[0].tokens.map(|t| t.mean), Some(2.5));
 }
 
 #[test]
@@ -137,11 +116,7 @@ fn bad_input_names_the_line_and_the_field() {
             Ok(run) => panic!("accepted {:?}: {run:?}", String::from_utf8_lossy(input)),
             Err(e) => e.to_string(),
         };
-        assert!(
-            message.contains(expected),
-            "{:?}: got {message:?}, expected {expected:?}",
-            String::from_utf8_lossy(input)
-        );
+        assert!(message.contains(expected), "{:?}: got {message:?}, expected {expected:?}", String::from_utf8_lossy(input));
     }
 }
 
@@ -163,19 +138,9 @@ fn the_analysis_matches_hand_computed_statistics() {
     let run = parse(jsonl(None).as_bytes()).expect("parse");
     let analysis = analyse(&run, None, |_, _| {});
     let step = &analysis.steps[0];
-    assert_eq!(
-        (step.samples, step.groups, step.episodes, step.group_sizes),
-        (15, 2, 5, [2, 3])
-    );
+    assert_eq!((step.samples, step.groups, step.episodes, step.group_sizes), (15, 2, 5, [2, 3]));
     let solver = &step.agents[0];
-    assert_eq!(
-        (
-            solver.samples,
-            solver.episodes_acting,
-            solver.acts_per_episode
-        ),
-        (10, 5, 2.0)
-    );
+    assert_eq!((solver.samples, solver.episodes_acting, solver.acts_per_episode), (10, 5, 2.0));
     // The solver's rewards: 1,0,0,0,1,1,5,3,4,4 → mean 1.9.
     assert!((solver.reward.mean - 1.9).abs() < 1e-6);
     // Predicted inflation, by hand for the verifier (σ_k² + (μ_k − μ)²)/σ² per group, averaged:
@@ -184,11 +149,7 @@ fn the_analysis_matches_hand_computed_statistics() {
     // p1: all = [5,3,2,4,4,6] μ = 4, σ² = 2; verifier [2,6] μ_k = 4, σ_k² = 8 → 4.
     let verifier = &step.agents[1];
     let expected = (1.244_444_4 + 4.0) / 2.0;
-    assert!(
-        (verifier.predicted_inflation.expect("factor") - expected).abs() < 1e-4,
-        "{:?}",
-        verifier.predicted_inflation
-    );
+    assert!((verifier.predicted_inflation.expect("factor") - expected).abs() < 1e-4, "{:?}", verifier.predicted_inflation);
     assert_eq!(step.estimators.len(), BATCH_ESTIMATORS.len());
     for summary in &step.estimators {
         let counted: u32 = summary.histograms.iter().flatten().sum();
@@ -208,11 +169,7 @@ fn verdict_of(values: &[f32]) -> Verdict {
 }
 
 fn reference(estimator: Estimator) -> Reference {
-    Reference {
-        estimator,
-        variant: None,
-        options: EstimatorOptions::default(),
-    }
+    Reference { estimator, variant: None, options: EstimatorOptions::default() }
 }
 
 #[test]
@@ -229,29 +186,13 @@ fn each_known_deviation_is_recognised() {
     // Double normalisation: global GRPO normalised again over the batch.
     let n = grpo.values.len() as f64;
     let mean = grpo.values.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
-    let std = (grpo
-        .values
-        .iter()
-        .map(|v| (f64::from(*v) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0))
-        .sqrt();
-    let double: Vec<f32> = grpo
-        .values
-        .iter()
-        .map(|v| ((f64::from(*v) - mean) / (std + 1e-6)) as f32)
-        .collect();
+    let std = (grpo.values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let double: Vec<f32> = grpo.values.iter().map(|v| ((f64::from(*v) - mean) / (std + 1e-6)) as f32).collect();
     // Final turn's reward for every sample, agent-wise.
     let mut finals = batch.clone();
     for i in 0..finals.samples.len() {
         let s = &batch.samples[i];
-        let last = batch
-            .samples
-            .iter()
-            .filter(|o| o.episode == s.episode)
-            .max_by_key(|o| o.turn)
-            .expect("episode")
-            .reward;
+        let last = batch.samples.iter().filter(|o| o.episode == s.episode).max_by_key(|o| o.turn).expect("episode").reward;
         finals.samples[i].reward = last;
     }
     let final_turn = reference(Estimator::AgentWise).compute(&finals).values;
@@ -277,17 +218,9 @@ fn each_known_deviation_is_recognised() {
     ];
     for (deviation, values) in cases {
         match verdict_of(&values) {
-            Verdict::Deviates {
-                deviation: found,
-                first_group,
-                differing,
-                ..
-            } => {
+            Verdict::Deviates { deviation: found, first_group, differing, .. } => {
                 assert_eq!(found, deviation);
-                assert!(
-                    first_group.is_some() && !differing.is_empty(),
-                    "{deviation:?}"
-                );
+                assert!(first_group.is_some() && !differing.is_empty(), "{deviation:?}");
             }
             other => panic!("{deviation:?}: {other:?}"),
         }
@@ -298,69 +231,29 @@ fn each_known_deviation_is_recognised() {
 fn a_singleton_given_zero_and_eps_inside_the_root_are_recognised() {
     // Singleton keys: the verifier of group p1 alone (one episode), rewards differ.
     let text = concat!(
-        r#"{"group": "a", "episode": 0, "agent": "s", "reward": 1.0}"#,
-        "\n",
-        r#"{"group": "a", "episode": 1, "agent": "s", "reward": 3.0}"#,
-        "\n",
-        r#"{"group": "a", "episode": 1, "agent": "v", "reward": 2.0}"#,
-        "\n",
-        r#"{"group": "b", "episode": 2, "agent": "s", "reward": 0.5}"#,
-        "\n",
-        r#"{"group": "b", "episode": 3, "agent": "s", "reward": 0.7}"#,
-        "\n",
-        r#"{"group": "b", "episode": 3, "agent": "v", "reward": 4.0}"#,
-        "\n",
+        r#"{"group": "a", "episode": 0, "agent": "s", "reward": 1.0}"#, "\n",
+        r#"{"group": "a", "episode": 1, "agent": "s", "reward": 3.0}"#, "\n",
+        r#"{"group": "a", "episode": 1, "agent": "v", "reward": 2.0}"#, "\n",
+        r#"{"group": "b", "episode": 2, "agent": "s", "reward": 0.5}"#, "\n",
+        r#"{"group": "b", "episode": 3, "agent": "s", "reward": 0.7}"#, "\n",
+        r#"{"group": "b", "episode": 3, "agent": "v", "reward": 4.0}"#, "\n",
     );
     let run = parse(text.as_bytes()).expect("parse");
     let batch = batch_of(&run);
     let reference_values = reference(Estimator::AgentWise).compute(&batch);
-    let zeroed: Vec<f32> = reference_values
-        .ledger
-        .iter()
-        .map(|e| if e.key_size == 1 { 0.0 } else { e.advantage })
-        .collect();
+    let zeroed: Vec<f32> = reference_values.ledger.iter().map(|e| if e.key_size == 1 { 0.0 } else { e.advantage }).collect();
     let verdict = check(&batch, Some(&zeroed), None);
-    assert!(
-        matches!(
-            verdict,
-            Verdict::Deviates {
-                deviation: Deviation::SingletonZero,
-                ..
-            }
-        ),
-        "{verdict:?}"
-    );
+    assert!(matches!(verdict, Verdict::Deviates { deviation: Deviation::SingletonZero, .. }), "{verdict:?}");
 
     // ε inside the root shows only where σ is small: rewards 0.001 apart.
     let tiny: Vec<Sample> = (0..4)
-        .map(|i| Sample {
-            group: 0,
-            episode: i,
-            agent: 0,
-            turn: 0,
-            reward: 0.001 * i as f32,
-            anchor: None,
-            action: None,
-        })
+        .map(|i| Sample { group: 0, episode: i, agent: 0, turn: 0, reward: 0.001 * i as f32, anchor: None, action: None })
         .collect();
     let tiny = Batch { samples: tiny };
     let agent_wise = reference(Estimator::AgentWise).compute(&tiny);
-    let inside: Vec<f32> = agent_wise
-        .ledger
-        .iter()
-        .map(|e| (e.value - e.mean) / (e.std * e.std + 1e-6).sqrt())
-        .collect();
+    let inside: Vec<f32> = agent_wise.ledger.iter().map(|e| (e.value - e.mean) / (e.std * e.std + 1e-6).sqrt()).collect();
     let verdict = check(&tiny, Some(&inside), None);
-    assert!(
-        matches!(
-            verdict,
-            Verdict::Deviates {
-                deviation: Deviation::EpsInsideSqrt,
-                ..
-            }
-        ),
-        "{verdict:?}"
-    );
+    assert!(matches!(verdict, Verdict::Deviates { deviation: Deviation::EpsInsideSqrt, .. }), "{verdict:?}");
 }
 
 #[test]
@@ -368,44 +261,15 @@ fn an_expected_estimator_catches_a_std_switch_that_was_ignored() {
     let run = parse(jsonl(None).as_bytes()).expect("parse");
     let batch = batch_of(&run);
     let with_std = reference(Estimator::GrpoGlobal).compute(&batch).values;
-    let mean_only = Reference {
-        estimator: Estimator::GrpoGlobal,
-        variant: Some("mean-only".into()),
-        options: EstimatorOptions {
-            mean_only: true,
-            ..Default::default()
-        },
-    };
+    let mean_only = Reference { estimator: Estimator::GrpoGlobal, variant: Some("mean-only".into()), options: EstimatorOptions { mean_only: true, ..Default::default() } };
     // Without an expectation, std division is the default: a match.
     assert!(check(&batch, Some(&with_std), None).passes());
     // Asked for mean-only, given std division: the switch was ignored.
     let verdict = check(&batch, Some(&with_std), Some(&mean_only));
-    assert!(
-        matches!(
-            verdict,
-            Verdict::Deviates {
-                deviation: Deviation::StdNotSkipped,
-                ..
-            }
-        ),
-        "{verdict:?}"
-    );
+    assert!(matches!(verdict, Verdict::Deviates { deviation: Deviation::StdNotSkipped, .. }), "{verdict:?}");
     // Asked for std division, given mean-only: the division is missing.
-    let verdict = check(
-        &batch,
-        Some(&mean_only.compute(&batch).values),
-        Some(&reference(Estimator::GrpoGlobal)),
-    );
-    assert!(
-        matches!(
-            verdict,
-            Verdict::Deviates {
-                deviation: Deviation::StdMissing,
-                ..
-            }
-        ),
-        "{verdict:?}"
-    );
+    let verdict = check(&batch, Some(&mean_only.compute(&batch).values), Some(&reference(Estimator::GrpoGlobal)));
+    assert!(matches!(verdict, Verdict::Deviates { deviation: Deviation::StdMissing, .. }), "{verdict:?}");
 }
 
 #[test]
@@ -418,12 +282,7 @@ fn advantages_that_are_nothing_known_are_unrecognised_with_the_first_differing_g
         *v *= 3.0;
     }
     match check(&batch, Some(&values), None) {
-        Verdict::Unrecognised {
-            closest,
-            first_group,
-            differing,
-            ..
-        } => {
+        Verdict::Unrecognised { closest, first_group, differing, .. } => {
             assert_eq!(closest.estimator, Estimator::AgentWise);
             assert_eq!(first_group, Some(1));
             assert!(differing.iter().all(|d| d.index >= 9));
@@ -440,23 +299,9 @@ fn random_batch(seed: u64) -> Batch {
     for group in 0..rng.random_range(1..4u32) {
         for _ in 0..rng.random_range(1..5u32) {
             for turn in 0..rng.random_range(1..5u32) {
-                let reward = if rng.random_bool(0.4) {
-                    f32::from(rng.random_range(0..3u8))
-                } else {
-                    rng.random_range(-5.0..5.0f32)
-                };
-                let anchor = rng
-                    .random_bool(0.7)
-                    .then(|| format!("s{}", rng.random_range(0..3u8)));
-                samples.push(Sample {
-                    group,
-                    episode,
-                    agent: rng.random_range(0..3u32),
-                    turn,
-                    reward,
-                    anchor,
-                    action: None,
-                });
+                let reward = if rng.random_bool(0.4) { f32::from(rng.random_range(0..3u8)) } else { rng.random_range(-5.0..5.0f32) };
+                let anchor = rng.random_bool(0.7).then(|| format!("s{}", rng.random_range(0..3u8)));
+                samples.push(Sample { group, episode, agent: rng.random_range(0..3u32), turn, reward, anchor, action: None });
             }
             episode += 1;
         }
@@ -516,46 +361,24 @@ proptest! {
 #[test]
 fn the_example_files_give_their_verdicts() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/examples");
-    let read =
-        |name: &str| parse(&std::fs::read(dir.join(name)).expect("example file")).expect(name);
+    let read = |name: &str| parse(&std::fs::read(dir.join(name)).expect("example file")).expect(name);
     let analysis = analyse(&read("agent-wise.json"), None, |_, _| {});
-    assert!(
-        matches!(&analysis.verdict, Verdict::Matches { reference, .. } if reference.estimator == Estimator::AgentWise && reference.variant.is_none()),
-        "{:?}",
-        analysis.verdict
-    );
+    assert!(matches!(&analysis.verdict, Verdict::Matches { reference, .. } if reference.estimator == Estimator::AgentWise && reference.variant.is_none()), "{:?}", analysis.verdict);
     let analysis = analyse(&read("bandit-grpo.csv"), None, |_, _| {});
-    assert!(
-        matches!(&analysis.verdict, Verdict::Matches { reference, .. } if reference.estimator == Estimator::GrpoGlobal),
-        "{:?}",
-        analysis.verdict
-    );
+    assert!(matches!(&analysis.verdict, Verdict::Matches { reference, .. } if reference.estimator == Estimator::GrpoGlobal), "{:?}", analysis.verdict);
     assert_eq!(analysis.steps.len(), 2);
     let run = read("solver-verifier.jsonl");
     assert_eq!(run.norms.len(), 8);
     let analysis = analyse(&run, None, |_, _| {});
     assert_eq!(analysis.steps.len(), 4);
     for step in &analysis.steps {
-        assert!(
-            matches!(&step.verdict, Verdict::Deviates { deviation: Deviation::BatchWide, reference, .. } if reference.estimator == Estimator::AgentWise),
-            "step {}: {:?}",
-            step.step,
-            step.verdict
-        );
+        assert!(matches!(&step.verdict, Verdict::Deviates { deviation: Deviation::BatchWide, reference, .. } if reference.estimator == Estimator::AgentWise), "step {}: {:?}", step.step, step.verdict);
     }
     assert!(!analysis.passes());
     // The bug-hunt lesson quotes the first group's verifier: a reward of 1 (all five of its
     // answers scored 1) gets +0.42 in the file where agent-wise gives 0.
-    let Verdict::Deviates { differing, .. } = &analysis.verdict else {
-        panic!("{:?}", analysis.verdict)
-    };
-    let verifier = differing
-        .iter()
-        .find(|d| d.agent == "verifier")
-        .expect("a verifier sample differs");
-    assert_eq!(
-        (verifier.group.as_str(), verifier.reward, verifier.reference),
-        ("q1-0", 1.0, 0.0)
-    );
+    let Verdict::Deviates { differing, .. } = &analysis.verdict else { panic!("{:?}", analysis.verdict) };
+    let verifier = differing.iter().find(|d| d.agent == "verifier").expect("a verifier sample differs");
+    assert_eq!((verifier.group.as_str(), verifier.reward, verifier.reference), ("q1-0", 1.0, 0.0));
     assert!((verifier.file - 0.42).abs() < 0.005, "{}", verifier.file);
 }

@@ -39,10 +39,7 @@ fn imports(source: &str) -> BTreeSet<String> {
     for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
         for (at, _) in line.match_indices("crate::") {
             let rest = &line[at + "crate::".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
+            let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
             if !name.is_empty() {
                 out.insert(name);
             }
@@ -59,13 +56,7 @@ fn every_module_imports_only_lower_layers() {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
         let relative = file.strip_prefix(&src).expect("under src");
-        let module = relative
-            .iter()
-            .next()
-            .and_then(|c| c.to_str())
-            .expect("name")
-            .trim_end_matches(".rs")
-            .to_string();
+        let module = relative.iter().next().and_then(|c| c.to_str()).expect("name").trim_end_matches(".rs").to_string();
         if module == "lib" {
             continue;
         }
@@ -78,12 +69,9 @@ fn every_module_imports_only_lower_layers() {
     }
     assert!(edges.len() >= 10, "the scan found the modules: {edges:?}");
     for (module, imported) in &edges {
-        let own = layer_of(module).unwrap_or_else(|| {
-            panic!("module `{module}` has no layer in this test (and ARCHITECTURE.md)")
-        });
+        let own = layer_of(module).unwrap_or_else(|| panic!("module `{module}` has no layer in this test (and ARCHITECTURE.md)"));
         for other in imported {
-            let theirs = layer_of(other)
-                .unwrap_or_else(|| panic!("`{module}` imports `{other}`, which has no layer"));
+            let theirs = layer_of(other).unwrap_or_else(|| panic!("`{module}` imports `{other}`, which has no layer"));
             assert!(theirs < own, "`{module}` (layer {own}) imports `{other}` (layer {theirs}): imports must run down the layers");
         }
     }
@@ -92,8 +80,5 @@ fn every_module_imports_only_lower_layers() {
 #[test]
 fn the_scan_sees_imports_and_skips_comments_and_tests() {
     let source = "use crate::env::Game;\n// see crate::train\nfn f() { crate::fields::check(); }\n#[cfg(test)]\nmod tests { use crate::train::Trainer; }";
-    assert_eq!(
-        imports(source),
-        BTreeSet::from(["env".to_string(), "fields".to_string()])
-    );
+    assert_eq!(imports(source), BTreeSet::from(["env".to_string(), "fields".to_string()]));
 }

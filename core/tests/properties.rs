@@ -6,28 +6,15 @@ use creditlab::{Batch, Sample};
 use proptest::prelude::*;
 
 /// Estimators normalised by (σ + ε): shift- and positive-scale-invariant (with ε = 0).
-const STD_NORMALISED: [Estimator; 4] = [
-    Estimator::GrpoGlobal,
-    Estimator::AgentWise,
-    Estimator::GlobalStep,
-    Estimator::TrajectoryPerAgent,
-];
+const STD_NORMALISED: [Estimator; 4] =
+    [Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::GlobalStep, Estimator::TrajectoryPerAgent];
 
 /// Batches with uneven groups, agents acting 0, 1 or many times, ties (rewards from a small
 /// set half the time) and anchors from a small set.
 fn batch() -> impl Strategy<Value = Batch> {
     // Rewards on a 1/64 grid: exact in f32 under the integer shifts and power-of-two scales.
-    let reward = prop_oneof![
-        (-3i32..3).prop_map(|v| v as f32),
-        (-3200i32..3200).prop_map(|v| v as f32 / 64.0)
-    ];
-    let sample = (
-        0u32..3,
-        0u32..4,
-        0u32..3,
-        reward,
-        proptest::option::of(0u8..3),
-    );
+    let reward = prop_oneof![(-3i32..3).prop_map(|v| v as f32), (-3200i32..3200).prop_map(|v| v as f32 / 64.0)];
+    let sample = (0u32..3, 0u32..4, 0u32..3, reward, proptest::option::of(0u8..3));
     proptest::collection::vec(sample, 1..40).prop_map(|raw| {
         let mut turns = std::collections::BTreeMap::new();
         let samples = raw
@@ -36,15 +23,7 @@ fn batch() -> impl Strategy<Value = Batch> {
                 let episode = group * 10 + episode_in_group;
                 let turn = turns.entry(episode).or_insert(0u32);
                 *turn += 1;
-                Sample {
-                    group,
-                    episode,
-                    agent,
-                    turn: *turn - 1,
-                    reward,
-                    anchor: anchor.map(|a| format!("s{a}")),
-                    action: None,
-                }
+                Sample { group, episode, agent, turn: *turn - 1, reward, anchor: anchor.map(|a| format!("s{a}")), action: None }
             })
             .collect();
         Batch { samples }
@@ -52,16 +31,7 @@ fn batch() -> impl Strategy<Value = Batch> {
 }
 
 fn with_rewards(batch: &Batch, f: impl Fn(f32) -> f32) -> Batch {
-    Batch {
-        samples: batch
-            .samples
-            .iter()
-            .map(|s| Sample {
-                reward: f(s.reward),
-                ..s.clone()
-            })
-            .collect(),
-    }
+    Batch { samples: batch.samples.iter().map(|s| Sample { reward: f(s.reward), ..s.clone() }).collect() }
 }
 
 fn close(a: f32, b: f32) -> bool {

@@ -36,10 +36,7 @@ fn export_then_import_gives_the_same_record() {
     // A record of a run stopped half-way is valid too.
     let mut partial = original.clone();
     partial.reports.truncate(2);
-    assert_eq!(
-        RunRecord::from_json(&partial.to_json()).expect("valid"),
-        partial
-    );
+    assert_eq!(RunRecord::from_json(&partial.to_json()).expect("valid"), partial);
 }
 
 #[test]
@@ -51,28 +48,13 @@ fn a_record_written_a_part_at_a_time_is_the_same_record_and_csv() {
         let json = serde_json::to_string(reports).expect("reports");
         json[1..json.len() - 1].to_string()
     };
-    let text = format!(
-        "{before}{},{}{after}",
-        part(&original.reports[..1]),
-        part(&original.reports[1..])
-    );
-    assert_eq!(
-        RunRecord::from_json(&text).expect("a valid record"),
-        original
-    );
-    let empty = RunRecord {
-        reports: Vec::new(),
-        ..original.clone()
-    };
-    assert_eq!(
-        RunRecord::from_json(&format!("{before}{after}")).expect("valid"),
-        empty
-    );
+    let text = format!("{before}{},{}{after}", part(&original.reports[..1]), part(&original.reports[1..]));
+    assert_eq!(RunRecord::from_json(&text).expect("a valid record"), original);
+    let empty = RunRecord { reports: Vec::new(), ..original.clone() };
+    assert_eq!(RunRecord::from_json(&format!("{before}{after}")).expect("valid"), empty);
     // CSV: header, then the rows of each part, is the whole CSV.
     let csv = MetricsCsv::new(figure_names(&original.reports));
-    let parts = csv.header().expect("header")
-        + &csv.rows(&original.reports[..3]).expect("rows")
-        + &csv.rows(&original.reports[3..]).expect("rows");
+    let parts = csv.header().expect("header") + &csv.rows(&original.reports[..3]).expect("rows") + &csv.rows(&original.reports[3..]).expect("rows");
     assert_eq!(parts, original.metrics_csv().expect("csv"));
 }
 
@@ -81,20 +63,9 @@ fn csv_has_one_row_per_update_run_and_agent() {
     let record = pipeline_record();
     let text = record.metrics_csv().expect("csv");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(
-        &header[..CSV_COLUMNS.len()],
-        CSV_COLUMNS.map(str::to_string).as_slice()
-    );
-    assert!(
-        header.contains(&"figure:accuracy".to_string()),
-        "{header:?}"
-    );
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();
+    assert_eq!(&header[..CSV_COLUMNS.len()], CSV_COLUMNS.map(str::to_string).as_slice());
+    assert!(header.contains(&"figure:accuracy".to_string()), "{header:?}");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     // 4 updates × (3 estimators × 2 seeds) runs × 2 agents (solver, verifier).
     assert_eq!(rows.len(), 4 * 6 * 2);
@@ -104,10 +75,7 @@ fn csv_has_one_row_per_update_run_and_agent() {
     assert_eq!(&rows[0][0], "1");
     assert_eq!(&rows[0][2], first.estimator.name());
     assert_eq!(&rows[0][3], "3");
-    assert_eq!(
-        rows[0][6].parse::<f32>().expect("reward_mean"),
-        first.agents[0].reward_mean
-    );
+    assert_eq!(rows[0][6].parse::<f32>().expect("reward_mean"), first.agents[0].reward_mean);
 }
 
 fn refused(text: &str) -> String {
@@ -145,18 +113,12 @@ fn malformed_records_are_refused_naming_the_field() {
     r.config.updates = 2;
     assert_eq!(refused(&json(&r)), "reports");
     let with_unknown = json(&good).replacen("\"format\"", "\"colour\": 1, \"format\"", 1);
-    assert!(RunRecord::from_json(&with_unknown)
-        .expect_err("unknown field")
-        .message
-        .contains("colour"));
+    assert!(RunRecord::from_json(&with_unknown).expect_err("unknown field").message.contains("colour"));
 }
 
 /// Cases (`CREDITLAB_FUZZ_CASES` for a long run; 256 in the test command).
 fn cases() -> u32 {
-    std::env::var("CREDITLAB_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+    std::env::var("CREDITLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
 }
 
 proptest! {
@@ -180,13 +142,5 @@ proptest! {
 fn small_record_json() -> &'static str {
     use std::sync::OnceLock;
     static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        record(TrainConfig {
-            updates: 2,
-            groups: 1,
-            group_size: 2,
-            ..TrainConfig::default()
-        })
-        .to_json()
-    })
+    TEXT.get_or_init(|| record(TrainConfig { updates: 2, groups: 1, group_size: 2, ..TrainConfig::default() }).to_json())
 }

@@ -9,11 +9,7 @@ mod common;
 use common::{median, run};
 
 fn run_index(report: &StepReport, estimator: Estimator) -> usize {
-    report
-        .runs
-        .iter()
-        .position(|r| r.estimator == estimator)
-        .expect("a run of that estimator")
+    report.runs.iter().position(|r| r.estimator == estimator).expect("a run of that estimator")
 }
 
 fn run_of(report: &StepReport, estimator: Estimator) -> &creditlab::RunReport {
@@ -29,28 +25,18 @@ fn without_timing(mut reports: Vec<StepReport>) -> Vec<StepReport> {
 
 #[test]
 fn same_seed_same_build_gives_identical_reports() {
-    let config = TrainConfig {
-        updates: 15,
-        seeds: vec![3, 4],
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 15, seeds: vec![3, 4], ..TrainConfig::default() };
     let a = without_timing(run(&config));
     let b = without_timing(run(&config));
     assert_eq!(a, b);
     // And a different seed gives a different run.
-    let c = without_timing(run(&TrainConfig {
-        seeds: vec![5, 4],
-        ..config
-    }));
+    let c = without_timing(run(&TrainConfig { seeds: vec![5, 4], ..config }));
     assert_ne!(a[0].runs[0], c[0].runs[0]);
 }
 
 #[test]
 fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
-    let config = TrainConfig {
-        updates: 1,
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 1, ..TrainConfig::default() };
     let report = &run(&config)[0];
     let global = run_of(report, Estimator::GlobalStep);
     let agent_wise = run_of(report, Estimator::AgentWise);
@@ -59,10 +45,7 @@ fn runs_on_the_same_seed_start_from_the_same_policy_and_batch() {
         assert_eq!(g.reward_mean, a.reward_mean);
         assert_eq!(g.reward_std, a.reward_std);
     }
-    assert_ne!(
-        global.agents[0].advantage_mean,
-        agent_wise.agents[0].advantage_mean
-    );
+    assert_ne!(global.agents[0].advantage_mean, agent_wise.agents[0].advantage_mean);
 }
 
 #[test]
@@ -76,11 +59,7 @@ fn agent_wise_training_improves_the_team_reward() {
     };
     let reports = run(&config);
     let mean = |slice: &[StepReport]| {
-        slice
-            .iter()
-            .map(|r| r.runs[0].team_reward_mean)
-            .sum::<f32>()
-            / slice.len() as f32
+        slice.iter().map(|r| r.runs[0].team_reward_mean).sum::<f32>() / slice.len() as f32
     };
     let (first, last) = (mean(&reports[..10]), mean(&reports[reports.len() - 10..]));
     assert!(last > first + 5.0, "team reward {first} → {last}");
@@ -90,10 +69,7 @@ fn agent_wise_training_improves_the_team_reward() {
 
 #[test]
 fn every_report_is_finite_and_complete() {
-    let reports = run(&TrainConfig {
-        updates: 5,
-        ..TrainConfig::default()
-    });
+    let reports = run(&TrainConfig { updates: 5, ..TrainConfig::default() });
     for report in &reports {
         for run in &report.runs {
             assert_eq!(run.agents.len(), 3);
@@ -113,13 +89,8 @@ fn spreads(reports: &[StepReport], run: usize, updates: usize) -> Vec<f32> {
     reports[..updates]
         .iter()
         .map(|r| {
-            let norms: Vec<f32> = r.runs[run]
-                .agents
-                .iter()
-                .map(|a| a.grad_norm.expect("finite"))
-                .collect();
-            norms.iter().copied().fold(f32::MIN, f32::max)
-                / norms.iter().copied().fold(f32::MAX, f32::min)
+            let norms: Vec<f32> = r.runs[run].agents.iter().map(|a| a.grad_norm.expect("finite")).collect();
+            norms.iter().copied().fold(f32::MIN, f32::max) / norms.iter().copied().fold(f32::MAX, f32::min)
         })
         .collect()
 }
@@ -137,15 +108,8 @@ fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise
     let mut agent_wise = Vec::new();
     let mut trajectory = Vec::new();
     for seed in 1..=5 {
-        let reports = run(&TrainConfig {
-            updates: 5,
-            seeds: vec![seed],
-            ..TrainConfig::default()
-        });
-        let (g, a) = (
-            run_index(&reports[0], Estimator::GlobalStep),
-            run_index(&reports[0], Estimator::AgentWise),
-        );
+        let reports = run(&TrainConfig { updates: 5, seeds: vec![seed], ..TrainConfig::default() });
+        let (g, a) = (run_index(&reports[0], Estimator::GlobalStep), run_index(&reports[0], Estimator::AgentWise));
         let t = run_index(&reports[0], Estimator::GrpoGlobal);
         global.push(median(spreads(&reports, g, 5)));
         agent_wise.push(median(spreads(&reports, a, 5)));
@@ -163,113 +127,52 @@ fn global_baseline_spreads_gradient_norms_across_agents_far_more_than_agent_wise
 /// the large-scale agent is inflated, the small ones deflated.
 #[test]
 fn predicted_inflation_tracks_the_scales() {
-    let report = &run(&TrainConfig {
-        updates: 1,
-        ..TrainConfig::default()
-    })[0];
+    let report = &run(&TrainConfig { updates: 1, ..TrainConfig::default() })[0];
     let global = run_of(report, Estimator::GlobalStep);
-    let factors: Vec<f32> = global
-        .agents
-        .iter()
-        .map(|a| a.predicted_inflation.expect("defined"))
-        .collect();
-    assert!(
-        factors[2] > 1.5 && factors[0] < 0.6 && factors[1] < 0.6,
-        "{factors:?}"
-    );
-    let norms: Vec<f32> = global
-        .agents
-        .iter()
-        .map(|a| a.grad_norm.expect("finite"))
-        .collect();
+    let factors: Vec<f32> =
+        global.agents.iter().map(|a| a.predicted_inflation.expect("defined")).collect();
+    assert!(factors[2] > 1.5 && factors[0] < 0.6 && factors[1] < 0.6, "{factors:?}");
+    let norms: Vec<f32> = global.agents.iter().map(|a| a.grad_norm.expect("finite")).collect();
     assert!(norms[2] > norms[0] && norms[2] > norms[1], "{norms:?}");
 }
 
 /// The trainer's options change what it does, each in the direction it should.
 #[test]
 fn shared_policy_ppo_kl_and_per_agent_rates_train() {
-    let base = TrainConfig {
-        updates: 3,
-        estimators: vec![Estimator::AgentWise],
-        ..TrainConfig::default()
-    };
+    let base = TrainConfig { updates: 3, estimators: vec![Estimator::AgentWise], ..TrainConfig::default() };
     let plain = run(&base);
     // A shared MLP: one parameter set per run, per-agent gradient contributions still reported.
-    let shared = run(&TrainConfig {
-        policy: PolicySharing::Shared,
-        ..base.clone()
-    });
+    let shared = run(&TrainConfig { policy: PolicySharing::Shared, ..base.clone() });
     for agent in &shared[0].runs[0].agents {
         assert!(agent.grad_norm.expect("finite") > 0.0);
     }
     // Same first batch (same seed: the env and sampling streams do not depend on the policy's
     // parameters at update 1 beyond its probabilities), different parameters.
-    assert_ne!(
-        plain[2].runs[0].agents[0].action_probs,
-        shared[2].runs[0].agents[0].action_probs
-    );
+    assert_ne!(plain[2].runs[0].agents[0].action_probs, shared[2].runs[0].agents[0].action_probs);
     // PPO with 4 epochs moves the policy further than one plain step at the same learning rate.
-    let one = run(&TrainConfig {
-        updates: 1,
-        learning_rate: 0.01,
-        ..base.clone()
-    });
-    let ppo = run(&TrainConfig {
-        updates: 1,
-        learning_rate: 0.01,
-        ppo_clip: Some(0.2),
-        epochs: 4,
-        ..base.clone()
-    });
+    let one = run(&TrainConfig { updates: 1, learning_rate: 0.01, ..base.clone() });
+    let ppo = run(&TrainConfig { updates: 1, learning_rate: 0.01, ppo_clip: Some(0.2), epochs: 4, ..base.clone() });
     let moved = |r: &StepReport, initial: &[f32]| -> f32 {
-        r.runs[0].agents[2]
-            .action_probs
-            .iter()
-            .zip(initial)
-            .map(|(a, b)| (a - b).abs())
-            .sum()
+        r.runs[0].agents[2].action_probs.iter().zip(initial).map(|(a, b)| (a - b).abs()).sum()
     };
     let initial = initial_probs(&base);
-    assert!(
-        moved(&ppo[0], &initial) > moved(&one[0], &initial),
-        "PPO epochs should move the policy more"
-    );
+    assert!(moved(&ppo[0], &initial) > moved(&one[0], &initial), "PPO epochs should move the policy more");
     // First-epoch gradient norms are the plain policy gradient's: identical at ρ = 1.
-    assert_eq!(
-        one[0].runs[0].agents[0].grad_norm,
-        ppo[0].runs[0].agents[0].grad_norm
-    );
+    assert_eq!(one[0].runs[0].agents[0].grad_norm, ppo[0].runs[0].agents[0].grad_norm);
     // A tiny learning rate for agent 2 keeps its policy where it started.
-    let rates = run(&TrainConfig {
-        updates: 3,
-        agent_learning_rates: Some(vec![0.003, 0.003, 1e-7]),
-        ..base.clone()
-    });
+    let rates = run(&TrainConfig { updates: 3, agent_learning_rates: Some(vec![0.003, 0.003, 1e-7]), ..base.clone() });
     assert!(moved(&rates[2], &initial) < 1e-3, "agent 2 barely moves");
     // A strong KL penalty to the initial policy keeps every agent closer to it.
-    let free = run(&TrainConfig {
-        updates: 30,
-        learning_rate: 0.02,
-        ..base.clone()
-    });
-    let anchored = run(&TrainConfig {
-        updates: 30,
-        learning_rate: 0.02,
-        kl_coef: 5.0,
-        ..base.clone()
-    });
+    let free = run(&TrainConfig { updates: 30, learning_rate: 0.02, ..base.clone() });
+    let anchored = run(&TrainConfig { updates: 30, learning_rate: 0.02, kl_coef: 5.0, ..base.clone() });
     assert!(moved(&anchored[29], &initial) < moved(&free[29], &initial));
 }
 
 fn initial_probs(config: &TrainConfig) -> Vec<f32> {
     pollster::block_on(async {
-        let trainer = Trainer::new(config.clone(), backend::cpu("test"))
-            .await
-            .expect("valid config");
+        let trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid config");
         let mut p = vec![0.0; 4];
-        trainer
-            .host_policy()
-            .probs(0, 2, &[1.0], &[true; 4], &mut p);
+        trainer.host_policy().probs(0, 2, &[1.0], &[true; 4], &mut p);
         p
     })
 }
@@ -278,15 +181,9 @@ fn initial_probs(config: &TrainConfig) -> Vec<f32> {
 /// (pre-clip) norms stay as they were.
 #[test]
 fn clipping_leaves_reported_norms_pre_clip() {
-    let base = TrainConfig {
-        updates: 1,
-        ..TrainConfig::default()
-    };
+    let base = TrainConfig { updates: 1, ..TrainConfig::default() };
     let free = run(&base);
-    let clipped = run(&TrainConfig {
-        max_grad_norm: Some(0.01),
-        ..base
-    });
+    let clipped = run(&TrainConfig { max_grad_norm: Some(0.01), ..base });
     for (a, b) in free[0].runs.iter().zip(&clipped[0].runs) {
         assert_eq!(a.grad_norm, b.grad_norm);
     }
@@ -297,11 +194,7 @@ fn clipping_leaves_reported_norms_pre_clip() {
 /// positive when its gradient is.
 #[test]
 fn update_norm_is_the_size_of_adams_step() {
-    let config = TrainConfig {
-        updates: 1,
-        seeds: vec![4, 5],
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 1, seeds: vec![4, 5], ..TrainConfig::default() };
     let reports = common::run(&config);
     // Input one-hot context (1) and agent count are the bandit's; 4 arms; hidden 32.
     let (input, hidden, actions) = (1.0f32, config.hidden as f32, 4.0f32);
@@ -325,23 +218,14 @@ fn update_norm_is_the_size_of_adams_step() {
 /// `CREDITLAB_BLESS=1` rewrites the file after an intended change of the training arithmetic.
 #[test]
 fn cpu_reports_match_the_checked_in_fixture() {
-    let config = TrainConfig {
-        updates: 5,
-        groups: 2,
-        group_size: 8,
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 5, groups: 2, group_size: 8, ..TrainConfig::default() };
     let reports = without_timing(run(&config));
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/cpu-reports.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cpu-reports.json");
     let text = serde_json::to_string_pretty(&reports).expect("json");
     if std::env::var_os("CREDITLAB_BLESS").is_some() {
         std::fs::write(path, &text).expect("write the fixture");
     }
-    let expected: Vec<StepReport> =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parse");
+    let expected: Vec<StepReport> = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parse");
     assert_eq!(reports, expected, "native CPU reports differ from {path}");
 }
 
@@ -360,9 +244,7 @@ fn a_lost_device_recovers_from_the_last_report_bit_for_bit() {
     };
     let plain = without_timing(run(&config));
     let recovered = pollster::block_on(async {
-        let mut trainer = Trainer::new(config.clone(), backend::cpu("test"))
-            .await
-            .expect("valid");
+        let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid");
         trainer.set_checkpointing(true);
         trainer.inject_device_failure(6);
         let mut reports = Vec::new();
@@ -373,10 +255,7 @@ fn a_lost_device_recovers_from_the_last_report_bit_for_bit() {
                     assert!(message.contains("update 6"), "{message}");
                     assert_eq!(trainer.updates_done(), 5, "the failed update did not count");
                     assert!(trainer.can_recover());
-                    trainer = trainer
-                        .recover(backend::cpu("recovered"))
-                        .await
-                        .expect("recover");
+                    trainer = trainer.recover(backend::cpu("recovered")).await.expect("recover");
                     assert_eq!(trainer.backend().reason, "recovered");
                 }
                 Err(other) => panic!("{other}"),
@@ -384,9 +263,5 @@ fn a_lost_device_recovers_from_the_last_report_bit_for_bit() {
         }
         reports
     });
-    assert_eq!(
-        without_timing(recovered),
-        plain,
-        "the recovered run differs from the uninterrupted one"
-    );
+    assert_eq!(without_timing(recovered), plain, "the recovered run differs from the uninterrupted one");
 }

@@ -19,28 +19,16 @@ fn value_error(message: impl Into<String>) -> PyErr {
 fn estimator_named(name: &str) -> PyResult<Estimator> {
     Estimator::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Estimator::ALL.iter().map(|e| e.name()).collect();
-        value_error(format!(
-            "estimator: unknown \"{name}\" (one of {})",
-            names.join(", ")
-        ))
+        value_error(format!("estimator: unknown \"{name}\" (one of {})", names.join(", ")))
     })
 }
 
-fn slice<'a, T: numpy::Element>(
-    array: &'a PyReadonlyArray1<'_, T>,
-    field: &str,
-) -> PyResult<&'a [T]> {
-    array
-        .as_slice()
-        .map_err(|_| value_error(format!("{field}: the array must be contiguous")))
+fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>, field: &str) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| value_error(format!("{field}: the array must be contiguous")))
 }
 
 fn id(value: i64, field: &str, index: usize) -> PyResult<u32> {
-    u32::try_from(value).map_err(|_| {
-        value_error(format!(
-            "{field}[{index}]: {value} is not an integer in 0..2^32"
-        ))
-    })
+    u32::try_from(value).map_err(|_| value_error(format!("{field}[{index}]: {value} is not an integer in 0..2^32")))
 }
 
 /// One batch estimator's advantages and ledger (see `creditlab.advantages`).
@@ -66,15 +54,9 @@ fn advantages<'py>(
             estimator.name()
         )));
     }
-    let options: EstimatorOptions =
-        serde_json::from_str(options).map_err(|e| value_error(format!("options: {e}")))?;
-    let (group, episode, agent, reward, turn) = (
-        slice(&group, "group")?,
-        slice(&episode, "episode")?,
-        slice(&agent, "agent")?,
-        slice(&reward, "reward")?,
-        slice(&turn, "turn")?,
-    );
+    let options: EstimatorOptions = serde_json::from_str(options).map_err(|e| value_error(format!("options: {e}")))?;
+    let (group, episode, agent, reward, turn) =
+        (slice(&group, "group")?, slice(&episode, "episode")?, slice(&agent, "agent")?, slice(&reward, "reward")?, slice(&turn, "turn")?);
     let mut samples = Vec::with_capacity(reward.len());
     for i in 0..reward.len() {
         samples.push(Sample {
@@ -87,43 +69,26 @@ fn advantages<'py>(
             action: None,
         });
     }
-    let result = estimator
-        .compute(&Batch { samples }, &options, None)
-        .map_err(|e| value_error(e.to_string()))?;
+    let result = estimator.compute(&Batch { samples }, &options, None).map_err(|e| value_error(e.to_string()))?;
     if !with_ledger {
         return Ok((PyArray1::from_vec(py, result.values), None));
     }
     let ledger = PyDict::new(py);
-    let column = |f: fn(&creditlab::LedgerEntry) -> f32| {
-        PyArray1::from_vec(py, result.ledger.iter().map(f).collect())
-    };
+    let column = |f: fn(&creditlab::LedgerEntry) -> f32| PyArray1::from_vec(py, result.ledger.iter().map(f).collect());
     // A batch has few keys and many samples: each key's Python string is made once and the
     // column refers to it (a million strings made one by one cost more than the estimator).
     let mut interned: HashMap<&str, Bound<'py, PyString>> = HashMap::new();
     let keys = PyList::empty(py);
     for entry in &result.ledger {
-        let key = interned
-            .entry(entry.key.as_str())
-            .or_insert_with(|| PyString::new(py, &entry.key));
-        keys.append(key.clone())?;
+        keys.append(interned.entry(entry.key.as_str()).or_insert_with(|| PyString::new(py, &entry.key)).clone())?;
     }
     ledger.set_item("key", keys)?;
-    ledger.set_item(
-        "key_size",
-        PyArray1::from_vec(py, result.ledger.iter().map(|e| e.key_size).collect()),
-    )?;
+    ledger.set_item("key_size", PyArray1::from_vec(py, result.ledger.iter().map(|e| e.key_size).collect()))?;
     ledger.set_item("mean", column(|e| e.mean))?;
     ledger.set_item("std", column(|e| e.std))?;
     ledger.set_item("value", column(|e| e.value))?;
     ledger.set_item("advantage", column(|e| e.advantage))?;
-    ledger.set_item(
-        "note",
-        result
-            .ledger
-            .iter()
-            .map(|e| e.note.clone())
-            .collect::<Vec<_>>(),
-    )?;
+    ledger.set_item("note", result.ledger.iter().map(|e| e.note.clone()).collect::<Vec<_>>())?;
     Ok((PyArray1::from_vec(py, result.values), Some(ledger)))
 }
 
@@ -131,35 +96,23 @@ fn advantages<'py>(
 /// at `path`, or `data`.
 #[pyfunction]
 #[pyo3(signature = (path, data, expect, expect_mean_only))]
-fn inspect_json(
-    py: Python<'_>,
-    path: Option<String>,
-    data: Option<Vec<u8>>,
-    expect: Option<&str>,
-    expect_mean_only: bool,
-) -> PyResult<String> {
+fn inspect_json(py: Python<'_>, path: Option<String>, data: Option<Vec<u8>>, expect: Option<&str>, expect_mean_only: bool) -> PyResult<String> {
     let expect = expect
         .map(|name| {
             estimator_named(name).map(|estimator| Reference {
                 estimator,
                 variant: expect_mean_only.then(|| "mean-only".to_string()),
-                options: EstimatorOptions {
-                    mean_only: expect_mean_only,
-                    ..EstimatorOptions::default()
-                },
+                options: EstimatorOptions { mean_only: expect_mean_only, ..EstimatorOptions::default() },
             })
         })
         .transpose()?;
     py.detach(|| {
         let run = match (&path, data) {
             (Some(path), _) => {
-                let file =
-                    std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
                 read_from(file, |_| {}).map_err(|e| format!("{path}: {e}"))?
             }
-            (None, Some(data)) => {
-                read_from(data.as_slice(), |_| {}).map_err(|e| format!("the data: {e}"))?
-            }
+            (None, Some(data)) => read_from(data.as_slice(), |_| {}).map_err(|e| format!("the data: {e}"))?,
             (None, None) => return Err("give a path or the data".to_string()),
         };
         let analysis = analyse(&run, expect.as_ref(), |_, _| {});
@@ -185,14 +138,10 @@ fn train_json(py: Python<'_>, config: &str) -> PyResult<String> {
     let config = config_from_json(config)?;
     py.detach(|| {
         pollster::block_on(async {
-            let mut trainer = Trainer::new(config.clone(), backend::cpu("Python"))
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut trainer = Trainer::new(config.clone(), backend::cpu("Python")).await.map_err(|e| e.to_string())?;
             let mut record = RunRecord::new(config, trainer.backend().clone());
             while !trainer.is_finished() {
-                record
-                    .reports
-                    .push(trainer.step().await.map_err(|e| e.to_string())?);
+                record.reports.push(trainer.step().await.map_err(|e| e.to_string())?);
             }
             Ok::<_, String>(record.to_json())
         })
@@ -211,8 +160,7 @@ impl TrainerCore {
     #[new]
     fn new(config: &str) -> PyResult<Self> {
         let config = config_from_json(config)?;
-        let trainer = pollster::block_on(Trainer::new(config, backend::cpu("Python")))
-            .map_err(|e| value_error(e.to_string()))?;
+        let trainer = pollster::block_on(Trainer::new(config, backend::cpu("Python"))).map_err(|e| value_error(e.to_string()))?;
         Ok(Self { trainer })
     }
 
@@ -221,8 +169,7 @@ impl TrainerCore {
         if self.trainer.is_finished() {
             return Err(PyStopIteration::new_err("every update is done"));
         }
-        let report =
-            pollster::block_on(self.trainer.step()).map_err(|e| value_error(e.to_string()))?;
+        let report = pollster::block_on(self.trainer.step()).map_err(|e| value_error(e.to_string()))?;
         serde_json::to_string(&report).map_err(|e| value_error(e.to_string()))
     }
 
@@ -261,9 +208,6 @@ fn _creditlab(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(resolve_config, module)?)?;
     module.add_function(wrap_pyfunction!(eval_kuhn_json, module)?)?;
     module.add_class::<TrainerCore>()?;
-    module.add(
-        "ESTIMATORS",
-        Estimator::ALL.iter().map(|e| e.name()).collect::<Vec<_>>(),
-    )?;
+    module.add("ESTIMATORS", Estimator::ALL.iter().map(|e| e.name()).collect::<Vec<_>>())?;
     Ok(())
 }

@@ -26,12 +26,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const EXPECTED_BACKEND: Option<&str> = option_env!("CREDITLAB_EXPECT_BACKEND");
 
 fn small_config(updates: u32) -> TrainConfig {
-    TrainConfig {
-        updates,
-        groups: 2,
-        group_size: 8,
-        ..TrainConfig::default()
-    }
+    TrainConfig { updates, groups: 2, group_size: 8, ..TrainConfig::default() }
 }
 
 async fn train(backend: Backend, config: TrainConfig) -> Vec<StepReport> {
@@ -62,28 +57,13 @@ fn assert_sane(reports: &[StepReport]) {
 async fn backend_choice_matches_the_browser_and_that_backend_trains() {
     creditlab_app::run_constructors();
     let chosen = backend::choose(true).await;
-    web_sys::console::log_1(
-        &format!("backend: {:?} ({})", chosen.info.kind, chosen.info.reason).into(),
-    );
+    web_sys::console::log_1(&format!("backend: {:?} ({})", chosen.info.kind, chosen.info.reason).into());
     match EXPECTED_BACKEND {
-        Some("webgpu") => assert_eq!(
-            chosen.info.kind,
-            BackendKind::WebGpu,
-            "{}",
-            chosen.info.reason
-        ),
+        Some("webgpu") => assert_eq!(chosen.info.kind, BackendKind::WebGpu, "{}", chosen.info.reason),
         Some("cpu") => {
             assert_eq!(chosen.info.kind, BackendKind::Cpu);
-            assert!(
-                chosen.info.reason.starts_with("no WebGPU"),
-                "{}",
-                chosen.info.reason
-            );
-            assert!(
-                chosen.info.badge().starts_with("CPU — no WebGPU"),
-                "{}",
-                chosen.info.badge()
-            );
+            assert!(chosen.info.reason.starts_with("no WebGPU"), "{}", chosen.info.reason);
+            assert!(chosen.info.badge().starts_with("CPU — no WebGPU"), "{}", chosen.info.badge());
         }
         _ => {}
     }
@@ -102,24 +82,12 @@ async fn cpu_training_in_wasm_is_deterministic() {
 
 /// Every number in `got` is within `rel` (relative, 1e-6 absolute floor) of `want`; everything
 /// else is equal. Returns the first difference.
-fn json_close(
-    got: &serde_json::Value,
-    want: &serde_json::Value,
-    rel: f64,
-    path: &str,
-) -> Result<(), String> {
+fn json_close(got: &serde_json::Value, want: &serde_json::Value, rel: f64, path: &str) -> Result<(), String> {
     use serde_json::Value;
     match (got, want) {
         (Value::Number(g), Value::Number(w)) => {
-            let (g, w) = (
-                g.as_f64().unwrap_or(f64::NAN),
-                w.as_f64().unwrap_or(f64::NAN),
-            );
-            if (g - w).abs() <= rel * w.abs().max(1e-6 / rel) {
-                Ok(())
-            } else {
-                Err(format!("{path}: {g} vs {w}"))
-            }
+            let (g, w) = (g.as_f64().unwrap_or(f64::NAN), w.as_f64().unwrap_or(f64::NAN));
+            if (g - w).abs() <= rel * w.abs().max(1e-6 / rel) { Ok(()) } else { Err(format!("{path}: {g} vs {w}")) }
         }
         (Value::Object(g), Value::Object(w)) if g.len() == w.len() => {
             for (k, wv) in w {
@@ -128,11 +96,9 @@ fn json_close(
             }
             Ok(())
         }
-        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
-            .iter()
-            .zip(w)
-            .enumerate()
-            .try_for_each(|(i, (gv, wv))| json_close(gv, wv, rel, &format!("{path}[{i}]"))),
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
+            g.iter().zip(w).enumerate().try_for_each(|(i, (gv, wv))| json_close(gv, wv, rel, &format!("{path}[{i}]")))
+        }
         (g, w) if g == w => Ok(()),
         (g, w) => Err(format!("{path}: {g} vs {w}")),
     }
@@ -147,35 +113,18 @@ fn json_close(
 #[wasm_bindgen_test]
 async fn cpu_reports_in_wasm_match_the_native_ones() {
     creditlab_app::run_constructors();
-    let config = TrainConfig {
-        updates: 5,
-        groups: 2,
-        group_size: 8,
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 5, groups: 2, group_size: 8, ..TrainConfig::default() };
     let reports = train(backend::cpu("test"), config).await;
     let expected: serde_json::Value =
-        serde_json::from_str(include_str!("../../core/tests/fixtures/cpu-reports.json"))
-            .expect("fixture");
+        serde_json::from_str(include_str!("../../core/tests/fixtures/cpu-reports.json")).expect("fixture");
     let got = serde_json::to_value(&reports).expect("json");
     if let Err(difference) = json_close(&got, &expected, 1e-5, "reports") {
         panic!("wasm and native CPU reports differ at {difference}");
     }
-    for (g, w) in reports
-        .iter()
-        .zip(expected.as_array().into_iter().flatten())
-    {
-        for (run, wrun) in g
-            .runs
-            .iter()
-            .zip(w["runs"].as_array().into_iter().flatten())
-        {
+    for (g, w) in reports.iter().zip(expected.as_array().into_iter().flatten()) {
+        for (run, wrun) in g.runs.iter().zip(w["runs"].as_array().into_iter().flatten()) {
             let native = wrun["team_reward_mean"].as_f64().map(|v| v as f32);
-            assert_eq!(
-                Some(run.team_reward_mean),
-                native,
-                "the same batch, bit for bit"
-            );
+            assert_eq!(Some(run.team_reward_mean), native, "the same batch, bit for bit");
         }
     }
 }
@@ -185,23 +134,11 @@ async fn cpu_reports_in_wasm_match_the_native_ones() {
 async fn every_game_trains_in_wasm_deterministically() {
     creditlab_app::run_constructors();
     for game in creditlab::config::GameConfig::examples() {
-        let config = TrainConfig {
-            game,
-            updates: 2,
-            groups: 2,
-            group_size: 4,
-            ..TrainConfig::default()
-        };
+        let config = TrainConfig { game, updates: 2, groups: 2, group_size: 4, ..TrainConfig::default() };
         let a = train(backend::cpu("test"), config.clone()).await;
         let b = train(backend::cpu("test"), config.clone()).await;
         assert_eq!(a, b, "{}", config.game.kind());
-        assert!(
-            a[1].runs
-                .iter()
-                .all(|r| !r.figures.is_empty() && r.grad_norm.is_some()),
-            "{}",
-            config.game.kind()
-        );
+        assert!(a[1].runs.iter().all(|r| !r.figures.is_empty() && r.grad_norm.is_some()), "{}", config.game.kind());
     }
 }
 
@@ -218,13 +155,8 @@ async fn bench_training_in_wasm() {
         for rows in bench::BACKEND_ROWS {
             let updates = if rows >= 4096 { 5 } else { 15 };
             for (name, chosen) in [("webgpu", gpu.clone()), ("cpu", backend::cpu("bench"))] {
-                let m = bench::measure(bench::rows_case(rows), chosen, updates)
-                    .await
-                    .expect("bench");
-                console_log!(
-                    "backend {{\"backend\":\"{name}\",\"rows\":{rows},\"ms\":{:.3}}}",
-                    1e3 / m.updates_per_second
-                );
+                let m = bench::measure(bench::rows_case(rows), chosen, updates).await.expect("bench");
+                console_log!("backend {{\"backend\":\"{name}\",\"rows\":{rows},\"ms\":{:.3}}}", 1e3 / m.updates_per_second);
             }
         }
     } else {
@@ -232,16 +164,12 @@ async fn bench_training_in_wasm() {
     }
     console_log!("{}", bench::TABLE_HEADER);
     for (name, config) in bench::cases() {
-        let m = bench::measure(config, backend::cpu("bench"), 30)
-            .await
-            .expect("bench");
+        let m = bench::measure(config, backend::cpu("bench"), 30).await.expect("bench");
         console_log!("{}", bench::table_row(&name, &m));
     }
     // The update step alone, as `creditlab bench --update-step` times it natively.
     for (rows, config) in bench::update_step_cases() {
-        let m = bench::measure_update_step(rows, config, backend::cpu("bench"), 30)
-            .await
-            .expect("bench");
+        let m = bench::measure_update_step(rows, config, backend::cpu("bench"), 30).await.expect("bench");
         console_log!("update-step {}", serde_json::to_string(&m).expect("json"));
     }
 }
@@ -255,12 +183,7 @@ async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
     creditlab_app::run_constructors();
     let chosen = backend::choose(true).await;
     if chosen.info.kind != BackendKind::WebGpu {
-        assert_ne!(
-            EXPECTED_BACKEND,
-            Some("webgpu"),
-            "WebGPU was expected: {}",
-            chosen.info.reason
-        );
+        assert_ne!(EXPECTED_BACKEND, Some("webgpu"), "WebGPU was expected: {}", chosen.info.reason);
         return;
     }
     let gpu = train(chosen, small_config(20)).await;
@@ -269,24 +192,13 @@ async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
         let u = c_report.update;
         for (g, c) in g_report.runs.iter().zip(&c_report.runs) {
             let close = |a: f32, b: f32, rel: f32| (a - b).abs() <= rel * b.abs().max(1e-3);
-            assert!(
-                close(g.team_reward_mean, c.team_reward_mean, 1e-5),
-                "update {u}: team reward {} vs {}",
-                g.team_reward_mean,
-                c.team_reward_mean
-            );
+            assert!(close(g.team_reward_mean, c.team_reward_mean, 1e-5), "update {u}: team reward {} vs {}", g.team_reward_mean, c.team_reward_mean);
             let (grad_tol, prob_tol) = if u == 1 { (1e-3, 1e-4) } else { (1e-2, 1e-3) };
             for (ga, ca) in g.agents.iter().zip(&c.agents) {
                 let (gn, cn) = (ga.grad_norm.expect("finite"), ca.grad_norm.expect("finite"));
-                assert!(
-                    close(gn, cn, grad_tol),
-                    "update {u}: gradient norm {gn} (WebGPU) vs {cn} (CPU)"
-                );
+                assert!(close(gn, cn, grad_tol), "update {u}: gradient norm {gn} (WebGPU) vs {cn} (CPU)");
                 for (gp, cp) in ga.action_probs.iter().zip(&ca.action_probs) {
-                    assert!(
-                        (gp - cp).abs() < prob_tol,
-                        "update {u}: probability {gp} vs {cp}"
-                    );
+                    assert!((gp - cp).abs() < prob_tol, "update {u}: probability {gp} vs {cp}");
                 }
             }
         }
@@ -294,27 +206,15 @@ async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
 }
 
 fn document() -> web_sys::Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a document")
+    web_sys::window().and_then(|w| w.document()).expect("a document")
 }
 
 /// Pixels that differ from the top-left (background) pixel.
 fn drawn_pixels(canvas: &web_sys::HtmlCanvasElement) -> usize {
-    let context: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .expect("2d context")
-        .dyn_into()
-        .expect("2d context");
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").ok().flatten().expect("2d context").dyn_into().expect("2d context");
     let data = context
-        .get_image_data(
-            0.0,
-            0.0,
-            f64::from(canvas.width()),
-            f64::from(canvas.height()),
-        )
+        .get_image_data(0.0, 0.0, f64::from(canvas.width()), f64::from(canvas.height()))
         .expect("image data")
         .data();
     let background = &data[..4];
@@ -322,39 +222,18 @@ fn drawn_pixels(canvas: &web_sys::HtmlCanvasElement) -> usize {
 }
 
 fn new_canvas(width: u32, height: u32) -> web_sys::HtmlCanvasElement {
-    let canvas: web_sys::HtmlCanvasElement = document()
-        .create_element("canvas")
-        .expect("canvas")
-        .dyn_into()
-        .expect("a canvas");
+    let canvas: web_sys::HtmlCanvasElement =
+        document().create_element("canvas").expect("canvas").dyn_into().expect("a canvas");
     canvas.set_width(width);
     canvas.set_height(height);
-    document()
-        .body()
-        .expect("body")
-        .append_child(&canvas)
-        .expect("append");
+    document().body().expect("body").append_child(&canvas).expect("append");
     canvas
 }
 
 /// A real experiment of `game` on the CPU: its history and the first estimator's batch view.
-async fn experiment(
-    game: GameConfig,
-    estimators: Vec<Estimator>,
-    seeds: Vec<u64>,
-) -> (TrainConfig, History, BatchView) {
-    let config = TrainConfig {
-        game,
-        estimators,
-        seeds,
-        updates: 6,
-        groups: 2,
-        group_size: 4,
-        ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config.clone(), backend::cpu("test"))
-        .await
-        .expect("trainer");
+async fn experiment(game: GameConfig, estimators: Vec<Estimator>, seeds: Vec<u64>) -> (TrainConfig, History, BatchView) {
+    let config = TrainConfig { game, estimators, seeds, updates: 6, groups: 2, group_size: 4, ..TrainConfig::default() };
+    let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("trainer");
     let mut history = History::new(&config);
     while !trainer.is_finished() {
         history.push(&trainer.step().await.expect("step"));
@@ -376,33 +255,15 @@ fn the_page_canvas_measures_text_like_the_document() {
     let family = FontFamily::Name(charts::FONT_FAMILY);
     for size in charts::TEXT_SIZES {
         let font = (family, f64::from(size)).into_font();
-        for text in [
-            "0",
-            "update 150",
-            "μ = −0.253, σ = 1.00",
-            "agent 2 (×100) ‖g‖",
-        ] {
-            let (w, h) = backend
-                .estimate_text_size(text, &TextStyle::from(font.clone()))
-                .expect("measured");
+        for text in ["0", "update 150", "μ = −0.253, σ = 1.00", "agent 2 (×100) ‖g‖"] {
+            let (w, h) = backend.estimate_text_size(text, &TextStyle::from(font.clone())).expect("measured");
             let ((x0, y0), (x1, y1)) = font.layout_box(text).expect("plotters' measurement");
             let (dom_w, dom_h) = (i64::from(x1 - x0), i64::from(y1 - y0));
-            assert!(
-                (i64::from(w) - dom_w).abs() <= 1,
-                "{text:?} at {size}px: width {w} against the document's {dom_w}"
-            );
-            assert!(
-                (i64::from(h) - dom_h).abs() <= 3,
-                "{text:?} at {size}px: height {h} against the document's {dom_h}"
-            );
+            assert!((i64::from(w) - dom_w).abs() <= 1, "{text:?} at {size}px: width {w} against the document's {dom_w}");
+            assert!((i64::from(h) - dom_h).abs() <= 3, "{text:?} at {size}px: height {h} against the document's {dom_h}");
             assert!(w > 0 && h > 0, "{text:?}: a real size");
-            let (bold_w, _) = backend
-                .estimate_text_size(text, &TextStyle::from(font.clone().style(FontStyle::Bold)))
-                .expect("measured");
-            assert!(
-                bold_w >= w,
-                "{text:?} at {size}px: bold ({bold_w}) is not narrower than normal ({w})"
-            );
+            let (bold_w, _) = backend.estimate_text_size(text, &TextStyle::from(font.clone().style(FontStyle::Bold))).expect("measured");
+            assert!(bold_w >= w, "{text:?} at {size}px: bold ({bold_w}) is not narrower than normal ({w})");
         }
     }
 }
@@ -419,22 +280,15 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
         let info = GameView::of(&config.game);
         let column = &history.columns[0];
         let range = (history.updates, history.total);
-        let per_agent =
-            charts::advantages::by_agent(info.agents.len(), &view.samples, &view.advantages.values);
-        let credit = CreditData {
-            samples: &view.samples,
-            advantages: &view.advantages.values,
-            cells: &view.cells,
-        };
+        let per_agent = charts::advantages::by_agent(info.agents.len(), &view.samples, &view.advantages.values);
+        let credit = CreditData { samples: &view.samples, advantages: &view.advantages.values, cells: &view.cells };
         let theme = Theme::LIGHT;
         // Each chart twice: on a canvas (pixels counted) and to SVG (text checked).
         macro_rules! both {
             ($name:expr, $min:expr, |$root:ident| $draw:expr) => {{
                 let canvas = new_canvas(520, 300);
                 {
-                    let $root = PageCanvas::new(canvas.clone())
-                        .expect("2d")
-                        .into_drawing_area();
+                    let $root = PageCanvas::new(canvas.clone()).expect("2d").into_drawing_area();
                     $draw.unwrap_or_else(|e| panic!("{kind} {}: {e}", $name));
                 }
                 let drawn = drawn_pixels(&canvas);
@@ -448,51 +302,18 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
                 svg
             }};
         }
-        let svg = both!("reward", 3_000, |root| charts::reward::draw(
-            &root, column, &info, range, &theme
-        ));
+        let svg = both!("reward", 3_000, |root| charts::reward::draw(&root, column, &info, range, &theme));
         assert!(svg.contains("Reward per agent"));
-        let svg = both!("gradnorm", 3_000, |root| charts::gradnorm::draw(
-            &root, column, &info, range, &theme
-        ));
+        let svg = both!("gradnorm", 3_000, |root| charts::gradnorm::draw(&root, column, &info, range, &theme));
         // The dashed line says what it is: a global baseline's factor, applied or not.
-        assert!(
-            svg.contains("global-baseline factor"),
-            "{kind}: the factor's caption"
-        );
-        assert_eq!(
-            svg.contains("applied: 1"),
-            column.estimator.normalises_per_agent(),
-            "{kind}"
-        );
-        let svg = both!("figure", 3_000, |root| charts::figure::draw(
-            &root, column, &info, range, &theme
-        ));
-        assert!(
-            svg.contains(info.headline.label),
-            "{kind}: the headline figure is drawn, not a placeholder"
-        );
-        both!("policy", 3_000, |root| charts::policy::draw(
-            &root, column, &info, range, &theme
-        ));
-        let svg = both!("advantages", 2_000, |root| charts::advantages::draw(
-            &root,
-            &per_agent,
-            &info,
-            "Advantages",
-            &theme
-        ));
-        assert!(
-            svg.contains("mean"),
-            "{kind}: per-agent statistics are labelled"
-        );
-        both!("credit", 3_000, |root| charts::credit::draw(
-            &root,
-            credit,
-            &info,
-            "Credit map",
-            &theme
-        ));
+        assert!(svg.contains("global-baseline factor"), "{kind}: the factor's caption");
+        assert_eq!(svg.contains("applied: 1"), column.estimator.normalises_per_agent(), "{kind}");
+        let svg = both!("figure", 3_000, |root| charts::figure::draw(&root, column, &info, range, &theme));
+        assert!(svg.contains(info.headline.label), "{kind}: the headline figure is drawn, not a placeholder");
+        both!("policy", 3_000, |root| charts::policy::draw(&root, column, &info, range, &theme));
+        let svg = both!("advantages", 2_000, |root| charts::advantages::draw(&root, &per_agent, &info, "Advantages", &theme));
+        assert!(svg.contains("mean"), "{kind}: per-agent statistics are labelled");
+        both!("credit", 3_000, |root| charts::credit::draw(&root, credit, &info, "Credit map", &theme));
     }
 }
 
@@ -503,31 +324,20 @@ fn empty_views_draw_a_placeholder_not_an_error() {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (400, 200)).into_drawing_area();
-        let empty = CreditData {
-            samples: &[],
-            advantages: &[],
-            cells: &[],
-        };
+        let empty = CreditData { samples: &[], advantages: &[], cells: &[] };
         charts::credit::draw(&root, empty, &info, "Credit map", &Theme::DARK).expect("draws");
     }
     assert!(svg.contains("no batch yet"));
 }
 
-async fn wait_for(
-    messages: &Rc<RefCell<Vec<FromWorker>>>,
-    what: &str,
-    done: impl Fn(&[FromWorker]) -> bool,
-) {
+async fn wait_for(messages: &Rc<RefCell<Vec<FromWorker>>>, what: &str, done: impl Fn(&[FromWorker]) -> bool) {
     for _ in 0..2_000 {
         if done(&messages.borrow()) {
             return;
         }
         gloo_timers::future::TimeoutFuture::new(5).await;
     }
-    panic!(
-        "the worker service never answered: {what}; got {:?}",
-        messages.borrow().len()
-    );
+    panic!("the worker service never answered: {what}; got {:?}", messages.borrow().len());
 }
 
 /// The worker protocol: configure → ready, step → one report and the batch views, start →
@@ -539,98 +349,44 @@ async fn the_worker_protocol_round_trips_reports() {
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
-    let config = TrainConfig {
-        updates: 7,
-        groups: 2,
-        group_size: 4,
-        seeds: vec![1, 2],
-        ..TrainConfig::default()
-    };
-    let command = ToWorker::Configure {
-        generation: 1,
-        config: Box::new(config.clone()),
-        prefer_gpu: false,
-    };
-    assert_eq!(
-        JsonCodec::decode::<ToWorker>(JsonCodec::encode(&command)),
-        command
-    );
+    let config = TrainConfig { updates: 7, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
+    let command = ToWorker::Configure { generation: 1, config: Box::new(config.clone()), prefer_gpu: false };
+    assert_eq!(JsonCodec::decode::<ToWorker>(JsonCodec::encode(&command)), command);
     service.handle(command);
-    wait_for(&messages, "ready", |m| {
-        m.iter()
-            .any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))
-    })
-    .await;
+    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
 
     service.handle(ToWorker::Step);
-    wait_for(&messages, "views after a step", |m| {
-        m.iter().any(|m| matches!(m, FromWorker::Views { .. }))
-    })
-    .await;
+    wait_for(&messages, "views after a step", |m| m.iter().any(|m| matches!(m, FromWorker::Views { .. }))).await;
     service.handle(ToWorker::Start);
     wait_for(&messages, "finished", |m| {
-        m.iter().any(|m| {
-            matches!(
-                m,
-                FromWorker::Stopped {
-                    reason: StopReason::Finished,
-                    ..
-                }
-            )
-        })
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { reason: StopReason::Finished, .. }))
     })
     .await;
     service.handle(ToWorker::Compare { run: 2 });
-    wait_for(&messages, "same batch", |m| {
-        m.iter().any(|m| matches!(m, FromWorker::SameBatch { .. }))
-    })
-    .await;
+    wait_for(&messages, "same batch", |m| m.iter().any(|m| matches!(m, FromWorker::SameBatch { .. }))).await;
 
     let messages: Vec<FromWorker> = messages.borrow().clone();
     let mut updates = Vec::new();
     for message in messages.iter() {
         // Every message survives the codec unchanged.
-        assert_eq!(
-            &JsonCodec::decode::<FromWorker>(JsonCodec::encode(message)),
-            message
-        );
+        assert_eq!(&JsonCodec::decode::<FromWorker>(JsonCodec::encode(message)), message);
         match message {
-            FromWorker::Reports {
-                generation,
-                reports,
-                ..
-            } => {
+            FromWorker::Reports { generation, reports, .. } => {
                 assert_eq!(*generation, 1);
                 updates.extend(reports.iter().map(|r| r.update));
                 assert!(reports.iter().all(|r| r.runs.len() == config.runs()));
             }
-            FromWorker::Views { views, .. } => assert_eq!(
-                views.len(),
-                config.estimators.len(),
-                "one view per estimator"
-            ),
+            FromWorker::Views { views, .. } => assert_eq!(views.len(), config.estimators.len(), "one view per estimator"),
             FromWorker::SameBatch { same, .. } => {
                 assert_eq!(same.run, 2);
-                let main: Vec<_> = same
-                    .results
-                    .iter()
-                    .filter(|r| r.variant.is_none())
-                    .map(|r| r.estimator)
-                    .collect();
-                assert_eq!(
-                    main, config.estimators,
-                    "one result per estimator, then its code variants"
-                );
+                let main: Vec<_> = same.results.iter().filter(|r| r.variant.is_none()).map(|r| r.estimator).collect();
+                assert_eq!(main, config.estimators, "one result per estimator, then its code variants");
             }
             FromWorker::Error { message, .. } => panic!("unexpected error: {message}"),
             _ => {}
         }
     }
-    assert_eq!(
-        updates,
-        (1..=7).collect::<Vec<u32>>(),
-        "every update exactly once, in order"
-    );
+    assert_eq!(updates, (1..=7).collect::<Vec<u32>>(), "every update exactly once, in order");
     // A report decoded from the worker's message equals the trainer's own report.
     let direct = train(backend::cpu("test"), config).await;
     let first = messages.iter().find_map(|m| match m {
@@ -651,34 +407,13 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
-    let config = TrainConfig {
-        updates: 8,
-        groups: 2,
-        group_size: 4,
-        seeds: vec![1, 2],
-        ..TrainConfig::default()
-    };
+    let config = TrainConfig { updates: 8, groups: 2, group_size: 4, seeds: vec![1, 2], ..TrainConfig::default() };
     service.handle(ToWorker::Inject(Fault::DeviceLoss(3)));
-    service.handle(ToWorker::Configure {
-        generation: 1,
-        config: Box::new(config),
-        prefer_gpu: true,
-    });
-    wait_for(&messages, "ready", |m| {
-        m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))
-    })
-    .await;
+    service.handle(ToWorker::Configure { generation: 1, config: Box::new(config), prefer_gpu: true });
+    wait_for(&messages, "ready", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { .. }))).await;
     service.handle(ToWorker::Start);
     wait_for(&messages, "finished", |m| {
-        m.iter().any(|m| {
-            matches!(
-                m,
-                FromWorker::Stopped {
-                    reason: StopReason::Finished,
-                    ..
-                }
-            )
-        })
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { reason: StopReason::Finished, .. }))
     })
     .await;
     let messages = messages.borrow().clone();
@@ -691,19 +426,11 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
         .collect();
     assert_eq!(backends.len(), 2, "{backends:?}");
     if let Some(expected) = EXPECTED_BACKEND {
-        let kind = if expected == "webgpu" {
-            BackendKind::WebGpu
-        } else {
-            BackendKind::Cpu
-        };
+        let kind = if expected == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
         assert_eq!(backends[0].kind, kind);
     }
     assert_eq!(backends[1].kind, BackendKind::Cpu);
-    assert!(
-        backends[1].reason.contains("device failed at update 3"),
-        "{}",
-        backends[1].reason
-    );
+    assert!(backends[1].reason.contains("device failed at update 3"), "{}", backends[1].reason);
     assert!(messages.iter().any(|m| matches!(m, FromWorker::Error { message, .. } if message.contains("from update 2; nothing was lost"))));
     let updates: Vec<u32> = messages
         .iter()
@@ -712,24 +439,15 @@ async fn a_lost_device_goes_on_on_the_cpu_from_the_last_report() {
             _ => Vec::new(),
         })
         .collect();
-    assert_eq!(
-        updates,
-        (1..=8).collect::<Vec<u32>>(),
-        "every update exactly once, in order"
-    );
+    assert_eq!(updates, (1..=8).collect::<Vec<u32>>(), "every update exactly once, in order");
 }
 
 /// A message the page cannot read becomes `Unreadable` (said in the page), not a panic.
 #[wasm_bindgen_test]
 fn an_unreadable_worker_message_is_reported_not_a_panic() {
     creditlab_app::run_constructors();
-    let decoded = JsonCodec::decode::<FromWorker>(wasm_bindgen::JsValue::from_str(
-        "{\"Reports\": {\"generation\": null}}",
-    ));
-    assert!(
-        matches!(decoded, FromWorker::Unreadable { ref error } if error.contains("generation")),
-        "{decoded:?}"
-    );
+    let decoded = JsonCodec::decode::<FromWorker>(wasm_bindgen::JsValue::from_str("{\"Reports\": {\"generation\": null}}"));
+    assert!(matches!(decoded, FromWorker::Unreadable { ref error } if error.contains("generation")), "{decoded:?}");
 }
 
 /// A new generation drops the old experiment: nothing of generation 1 arrives after it.
@@ -739,82 +457,30 @@ async fn reconfiguring_drops_the_old_experiment() {
     let messages: Rc<RefCell<Vec<FromWorker>>> = Rc::default();
     let sink = messages.clone();
     let service = Service::new(move |m| sink.borrow_mut().push(m));
-    let config = TrainConfig {
-        updates: 1_000,
-        groups: 2,
-        group_size: 4,
-        ..TrainConfig::default()
-    };
-    service.handle(ToWorker::Configure {
-        generation: 1,
-        config: Box::new(config.clone()),
-        prefer_gpu: false,
-    });
-    wait_for(&messages, "ready 1", |m| {
-        m.iter()
-            .any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))
-    })
-    .await;
+    let config = TrainConfig { updates: 1_000, groups: 2, group_size: 4, ..TrainConfig::default() };
+    service.handle(ToWorker::Configure { generation: 1, config: Box::new(config.clone()), prefer_gpu: false });
+    wait_for(&messages, "ready 1", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 1, .. }))).await;
     service.handle(ToWorker::Start);
-    wait_for(&messages, "reports 1", |m| {
-        m.iter().any(|m| matches!(m, FromWorker::Reports { .. }))
-    })
-    .await;
-    service.handle(ToWorker::Configure {
-        generation: 2,
-        config: Box::new(TrainConfig {
-            updates: 3,
-            ..config
-        }),
-        prefer_gpu: false,
-    });
+    wait_for(&messages, "reports 1", |m| m.iter().any(|m| matches!(m, FromWorker::Reports { .. }))).await;
+    service.handle(ToWorker::Configure { generation: 2, config: Box::new(TrainConfig { updates: 3, ..config }), prefer_gpu: false });
     let cut = messages.borrow().len();
-    wait_for(&messages, "ready 2", |m| {
-        m.iter()
-            .any(|m| matches!(m, FromWorker::Ready { generation: 2, .. }))
-    })
-    .await;
+    wait_for(&messages, "ready 2", |m| m.iter().any(|m| matches!(m, FromWorker::Ready { generation: 2, .. }))).await;
     service.handle(ToWorker::Start);
     wait_for(&messages, "finished 2", |m| {
-        m.iter().any(|m| {
-            matches!(
-                m,
-                FromWorker::Stopped {
-                    generation: 2,
-                    reason: StopReason::Finished
-                }
-            )
-        })
+        m.iter().any(|m| matches!(m, FromWorker::Stopped { generation: 2, reason: StopReason::Finished }))
     })
     .await;
     let after: Vec<String> = messages.borrow()[cut..]
         .iter()
-        .filter(|m| {
-            !matches!(
-                m,
-                FromWorker::Ready { generation: 2, .. }
-                    | FromWorker::Reports { generation: 2, .. }
-                    | FromWorker::Views { generation: 2, .. }
-                    | FromWorker::Stopped { generation: 2, .. }
-            )
-        })
+        .filter(|m| !matches!(m, FromWorker::Ready { generation: 2, .. } | FromWorker::Reports { generation: 2, .. } | FromWorker::Views { generation: 2, .. } | FromWorker::Stopped { generation: 2, .. }))
         .map(|m| format!("{m:?}").chars().take(80).collect())
         .collect();
     // The old loop may announce that it stopped; it never reports another update.
-    assert!(
-        after
-            .iter()
-            .all(|m| m.starts_with("Stopped { generation: 1")),
-        "{after:?}"
-    );
+    assert!(after.iter().all(|m| m.starts_with("Stopped { generation: 1")), "{after:?}");
 }
 
 fn input(host: &web_sys::HtmlElement, test_id: &str) -> web_sys::HtmlInputElement {
-    host.query_selector(&format!("[data-testid={test_id}]"))
-        .expect("selector")
-        .unwrap_or_else(|| panic!("no {test_id}"))
-        .dyn_into()
-        .expect("an input")
+    host.query_selector(&format!("[data-testid={test_id}]")).expect("selector").unwrap_or_else(|| panic!("no {test_id}")).dyn_into().expect("an input")
 }
 
 fn change(element: &web_sys::HtmlInputElement, value: &str) {
@@ -824,11 +490,7 @@ fn change(element: &web_sys::HtmlInputElement, value: &str) {
 }
 
 fn text_of(host: &web_sys::HtmlElement, test_id: &str) -> String {
-    host.query_selector(&format!("[data-testid={test_id}]"))
-        .ok()
-        .flatten()
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
+    host.query_selector(&format!("[data-testid={test_id}]")).ok().flatten().and_then(|e| e.text_content()).unwrap_or_default()
 }
 
 /// The page mounts with its controls, and the builder refuses bad values at the control with the
@@ -836,79 +498,34 @@ fn text_of(host: &web_sys::HtmlElement, test_id: &str) -> String {
 #[wasm_bindgen_test]
 async fn the_builder_refuses_bad_values_at_the_control() {
     creditlab_app::run_constructors();
-    let host: web_sys::HtmlElement = document()
-        .create_element("div")
-        .expect("div")
-        .dyn_into()
-        .expect("element");
-    document()
-        .body()
-        .expect("body")
-        .append_child(&host)
-        .expect("append");
+    let host: web_sys::HtmlElement = document().create_element("div").expect("div").dyn_into().expect("element");
+    document().body().expect("body").append_child(&host).expect("append");
     // Uncaught errors of timers and tasks (e.g. a chart drawing after its column was disposed).
     let uncaught = Rc::new(RefCell::new(Vec::<String>::new()));
     let on_error = {
         let uncaught = uncaught.clone();
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
-            move |e: web_sys::Event| {
-                let message = js_sys::Reflect::get(&e, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .unwrap_or_default();
-                // The test page has no worker script to load; that error is expected here.
-                if !message.contains("importScripts") {
-                    uncaught.borrow_mut().push(message);
-                }
-            },
-        )
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let message = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+            // The test page has no worker script to load; that error is expected here.
+            if !message.contains("importScripts") {
+                uncaught.borrow_mut().push(message);
+            }
+        })
     };
     let window = web_sys::window().expect("window");
-    window
-        .add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
-        .expect("listen");
+    window.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).expect("listen");
     let handle = leptos::mount::mount_to(host.clone(), creditlab_app::app::App);
     gloo_timers::future::TimeoutFuture::new(50).await;
-    for id in [
-        "start",
-        "pause",
-        "step",
-        "reset",
-        "backend",
-        "progress",
-        "game",
-        "estimators",
-        "chart-reward",
-        "chart-gradnorm",
-        "chart-advantages",
-        "chart-credit",
-        "chart-policy",
-        "ledger",
-        "same-batch",
-    ] {
-        assert!(
-            host.query_selector(&format!("[data-testid={id}]"))
-                .expect("selector")
-                .is_some(),
-            "no data-testid={id}"
-        );
+    for id in ["start", "pause", "step", "reset", "backend", "progress", "game", "estimators", "chart-reward", "chart-gradnorm",
+        "chart-advantages", "chart-credit", "chart-policy", "ledger", "same-batch"] {
+        assert!(host.query_selector(&format!("[data-testid={id}]")).expect("selector").is_some(), "no data-testid={id}");
     }
-    assert_eq!(
-        host.query_selector_all("[data-testid=chart-reward]")
-            .expect("selector")
-            .length(),
-        3,
-        "one column per estimator"
-    );
+    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 3, "one column per estimator");
 
     let rate = input(&host, "field-learning_rate");
     change(&rate, "-1");
     gloo_timers::future::TimeoutFuture::new(20).await;
-    assert!(
-        text_of(&host, "error-learning_rate").contains("learning_rate"),
-        "{}",
-        text_of(&host, "error-learning_rate")
-    );
+    assert!(text_of(&host, "error-learning_rate").contains("learning_rate"), "{}", text_of(&host, "error-learning_rate"));
     assert_eq!(rate.get_attribute("aria-invalid").as_deref(), Some("true"));
     change(&rate, "fast");
     gloo_timers::future::TimeoutFuture::new(20).await;
@@ -924,11 +541,7 @@ async fn the_builder_refuses_bad_values_at_the_control() {
     assert!(text_of(&host, "error-group_size").contains("whole number"));
     change(&group, "100000");
     gloo_timers::future::TimeoutFuture::new(20).await;
-    assert!(
-        text_of(&host, "error-group_size").contains("group_size"),
-        "{}",
-        text_of(&host, "error-group_size")
-    );
+    assert!(text_of(&host, "error-group_size").contains("group_size"), "{}", text_of(&host, "error-group_size"));
 
     let seeds = input(&host, "field-seeds");
     change(&seeds, "1, two");
@@ -938,40 +551,21 @@ async fn the_builder_refuses_bad_values_at_the_control() {
     let activation = input(&host, "field-agent1-activation");
     change(&activation, "1.5");
     gloo_timers::future::TimeoutFuture::new(20).await;
-    assert!(
-        text_of(&host, "error-agent1-activation").contains("activation"),
-        "{}",
-        text_of(&host, "error-agent1-activation")
-    );
+    assert!(text_of(&host, "error-agent1-activation").contains("activation"), "{}", text_of(&host, "error-agent1-activation"));
 
     // The last estimator cannot be unticked; two valid changes went through.
     for e in ["grpo-global", "global-step", "agent-wise"] {
         let b = input(&host, &format!("estimator-{e}"));
         b.set_checked(false);
-        b.dispatch_event(&web_sys::Event::new("change").expect("event"))
-            .expect("dispatch");
+        b.dispatch_event(&web_sys::Event::new("change").expect("event")).expect("dispatch");
         gloo_timers::future::TimeoutFuture::new(20).await;
     }
     assert!(text_of(&host, "error-estimators").contains("at least one"));
-    assert!(
-        input(&host, "estimator-agent-wise").checked(),
-        "the refused box is ticked again"
-    );
-    assert_eq!(
-        host.query_selector_all("[data-testid=chart-reward]")
-            .expect("selector")
-            .length(),
-        1
-    );
+    assert!(input(&host, "estimator-agent-wise").checked(), "the refused box is ticked again");
+    assert_eq!(host.query_selector_all("[data-testid=chart-reward]").expect("selector").length(), 1);
     drop(handle);
     // Removed columns and the unmounted page drew nothing after they were gone.
     gloo_timers::future::TimeoutFuture::new(100).await;
-    window
-        .remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
-        .expect("unlisten");
-    assert!(
-        uncaught.borrow().is_empty(),
-        "uncaught errors: {:?}",
-        uncaught.borrow()
-    );
+    window.remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).expect("unlisten");
+    assert!(uncaught.borrow().is_empty(), "uncaught errors: {:?}", uncaught.borrow());
 }

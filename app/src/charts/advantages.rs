@@ -50,29 +50,11 @@ where
     if per_agent.iter().all(Vec::is_empty) {
         return draw_placeholder(root, caption, "no batch yet: start or step the run", theme);
     }
-    let max = per_agent
-        .iter()
-        .flatten()
-        .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(1e-3)
-        * 1.05;
-    let counts: Vec<Vec<u32>> = per_agent
-        .iter()
-        .map(|values| histogram(values, max).to_vec())
-        .collect();
-    let moments: Vec<Moments> = per_agent
-        .iter()
-        .map(|values| Moments::of(values.iter().copied()))
-        .collect();
-    let names: Vec<String> = (0..per_agent.len())
-        .map(|k| game.agent(k).to_string())
-        .collect();
-    let data = super::imported::Histograms {
-        names: &names,
-        counts: &counts,
-        moments: &moments,
-        range: [-max, max],
-    };
+    let max = per_agent.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-3) * 1.05;
+    let counts: Vec<Vec<u32>> = per_agent.iter().map(|values| histogram(values, max).to_vec()).collect();
+    let moments: Vec<Moments> = per_agent.iter().map(|values| Moments::of(values.iter().copied())).collect();
+    let names: Vec<String> = (0..per_agent.len()).map(|k| game.agent(k).to_string()).collect();
+    let data = super::imported::Histograms { names: &names, counts: &counts, moments: &moments, range: [-max, max] };
     super::imported::histograms(root, caption, data, "advantage", theme).map(|_| ())
 }
 
@@ -86,11 +68,7 @@ mod tests {
         let counts = histogram(&values, 1.0);
         assert_eq!(counts.iter().sum::<u32>(), values.len() as u32);
         assert_eq!(counts[0], 1);
-        assert_eq!(
-            counts[BINS - 1],
-            2,
-            "1.0 and the out-of-range 7.0 land in the last bin"
-        );
+        assert_eq!(counts[BINS - 1], 2, "1.0 and the out-of-range 7.0 land in the last bin");
         assert_eq!(counts[BINS / 2], 2);
     }
 }

@@ -16,9 +16,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
-    agent_color, chart_error, draw_axes, draw_legend, polygon_between, text, update_range, Theme,
-};
+use super::{agent_color, chart_error, draw_axes, draw_legend, polygon_between, text, update_range, Theme};
 use crate::game_view::GameView;
 use crate::history::EstimatorHistory;
 
@@ -50,9 +48,7 @@ pub fn moving_average(points: &[(f32, f32)], window: usize) -> Vec<(f32, f32)> {
 fn log_range(values: impl Iterator<Item = f32>, default: (f32, f32)) -> std::ops::Range<f32> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if !lo.is_finite() {
         return default.0..default.1;
     }
@@ -87,30 +83,18 @@ where
         column
             .agents
             .iter()
-            .flat_map(|a| {
-                smooth(a.grad_norm.lo.points())
-                    .into_iter()
-                    .chain(smooth(a.grad_norm.hi.points()))
-            })
+            .flat_map(|a| smooth(a.grad_norm.lo.points()).into_iter().chain(smooth(a.grad_norm.hi.points())))
             .map(|p| p.1),
         (0.01, 10.0),
     );
     let bottom = norms.start;
     let factors = log_range(
-        column
-            .agents
-            .iter()
-            .flat_map(|a| a.predicted_factor.points())
-            .map(|p| p.1)
-            .chain([1.0]),
+        column.agents.iter().flat_map(|a| a.predicted_factor.points()).map(|p| p.1).chain([1.0]),
         (0.5, 10.0),
     );
     let per_agent = column.estimator.normalises_per_agent();
     let mut chart = ChartBuilder::on(root)
-        .caption(
-            caption(column.estimator),
-            super::caption_font(root, caption(column.estimator), theme, 13),
-        )
+        .caption(caption(column.estimator), super::caption_font(root, caption(column.estimator), theme, 13))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(48)
@@ -132,22 +116,14 @@ where
         let color = agent_color(k);
         if column.latest.len() > 1 {
             // The range over seeds, smoothed like the lines.
-            let (lo, hi) = (
-                smooth(agent.grad_norm.lo.points()),
-                smooth(agent.grad_norm.hi.points()),
-            );
+            let (lo, hi) = (smooth(agent.grad_norm.lo.points()), smooth(agent.grad_norm.hi.points()));
             chart
-                .draw_series(std::iter::once(Polygon::new(
-                    polygon_between(&lo, &hi, |y| y.max(bottom)),
-                    color.mix(0.12),
-                )))
+                .draw_series(std::iter::once(Polygon::new(polygon_between(&lo, &hi, |y| y.max(bottom)), color.mix(0.12))))
                 .map_err(chart_error)?;
         }
         chart
             .draw_series(LineSeries::new(
-                smooth(agent.grad_norm.mean.points())
-                    .into_iter()
-                    .map(|(u, v)| (u, v.max(bottom))),
+                smooth(agent.grad_norm.mean.points()).into_iter().map(|(u, v)| (u, v.max(bottom))),
                 color.stroke_width(2),
             ))
             .map_err(chart_error)?;
@@ -165,10 +141,7 @@ where
         // The factor this estimator applies: its per-agent statistics remove the inflation.
         let range = update_range(total, updates);
         chart
-            .draw_secondary_series(LineSeries::new(
-                [(range.start, 1.0), (range.end, 1.0)],
-                theme.foreground.mix(0.6).stroke_width(1),
-            ))
+            .draw_secondary_series(LineSeries::new([(range.start, 1.0), (range.end, 1.0)], theme.foreground.mix(0.6).stroke_width(1)))
             .map_err(chart_error)?;
     }
     draw_legend(&chart, &legend, SeriesLabelPosition::LowerLeft, theme)?;

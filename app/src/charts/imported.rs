@@ -25,12 +25,7 @@ pub struct Histograms<'a> {
 pub fn histograms<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     caption: &str,
-    Histograms {
-        names,
-        counts,
-        moments,
-        range,
-    }: Histograms<'_>,
+    Histograms { names, counts, moments, range }: Histograms<'_>,
     x_desc: &str,
     theme: &Theme,
 ) -> Result<String, String>
@@ -70,24 +65,15 @@ where
         let width = (hi - lo) / bins.len().max(1) as f32;
         let color = agent_color(k);
         chart
-            .draw_series(
-                bins.iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c > 0)
-                    .map(|(i, &c)| {
-                        let x0 = lo + i as f32 * width;
-                        Rectangle::new([(x0, 0), (x0 + width, c)], color.mix(0.75).filled())
-                    }),
-            )
+            .draw_series(bins.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
+                let x0 = lo + i as f32 * width;
+                Rectangle::new([(x0, 0), (x0 + width, c)], color.mix(0.75).filled())
+            }))
             .map_err(chart_error)?;
         let name = names.get(k).map_or("?", String::as_str);
         let m = moments.get(k).copied().unwrap_or_default();
-        let label = format!(
-            "{name}: mean {:.2}, std {:.2}, n {}",
-            m.mean, m.std, m.count
-        );
-        area.draw(&Text::new(label.clone(), (44, 2), text(theme, 11)))
-            .map_err(chart_error)?;
+        let label = format!("{name}: mean {:.2}, std {:.2}, n {}", m.mean, m.std, m.count);
+        area.draw(&Text::new(label.clone(), (44, 2), text(theme, 11))).map_err(chart_error)?;
         summary.push(label);
     }
     root.present().map_err(chart_error)?;
@@ -107,13 +93,7 @@ pub fn trends<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let values: Vec<f32> = series
-        .iter()
-        .flatten()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect();
+    let values: Vec<f32> = series.iter().flatten().flatten().copied().filter(|v| v.is_finite() && *v > 0.0).collect();
     if values.is_empty() || steps.is_empty() {
         draw_placeholder(root, caption, "nothing to show for this file", theme)?;
         return Ok(format!("{caption}: nothing to show"));
@@ -147,28 +127,13 @@ where
     let mut legend_x = 50;
     for (k, line) in series.iter().enumerate() {
         let color = agent_color(k);
-        let points: Vec<(u32, f32)> = steps
-            .iter()
-            .zip(line)
-            .filter_map(|(s, v)| v.filter(|v| v.is_finite() && *v > 0.0).map(|v| (*s, v)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(chart_error)?;
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-            .map_err(chart_error)?;
+        let points: Vec<(u32, f32)> =
+            steps.iter().zip(line).filter_map(|(s, v)| v.filter(|v| v.is_finite() && *v > 0.0).map(|v| (*s, v))).collect();
+        chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2))).map_err(chart_error)?;
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(chart_error)?;
         // The legend: each agent's name in its colour, above the plot.
         let name = names.get(k).map_or("?", String::as_str);
-        body.draw(&Text::new(
-            format!("● {name}"),
-            (legend_x, 2),
-            text(theme, 11).color(&color),
-        ))
-        .map_err(chart_error)?;
+        body.draw(&Text::new(format!("● {name}"), (legend_x, 2), text(theme, 11).color(&color))).map_err(chart_error)?;
         legend_x += 16 + 7 * name.chars().count() as i32;
         if let Some((_, v)) = points.last() {
             summary.push(format!("{name} {v:.2} at the last step"));

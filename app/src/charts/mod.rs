@@ -55,23 +55,10 @@ impl Theme {
 
     /// The heatmap colour of `value` on a symmetric scale of ±`max`.
     pub fn diverging(&self, value: f32, max: f32) -> RGBColor {
-        let t = if max > 0.0 {
-            (value / max).clamp(-1.0, 1.0)
-        } else {
-            0.0
-        };
-        let end = if t < 0.0 {
-            self.negative
-        } else {
-            self.positive
-        };
-        let mix =
-            |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t.abs()).round() as u8;
-        RGBColor(
-            mix(self.background.0, end.0),
-            mix(self.background.1, end.1),
-            mix(self.background.2, end.2),
-        )
+        let t = if max > 0.0 { (value / max).clamp(-1.0, 1.0) } else { 0.0 };
+        let end = if t < 0.0 { self.negative } else { self.positive };
+        let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t.abs()).round() as u8;
+        RGBColor(mix(self.background.0, end.0), mix(self.background.1, end.1), mix(self.background.2, end.2))
     }
 }
 
@@ -114,10 +101,7 @@ pub const TEXT_SIZES: [u32; 6] = [9, 10, 11, 12, 13, 14];
 
 /// The font of a chart's texts, in the theme's colour.
 pub(crate) fn text(theme: &Theme, size: u32) -> TextStyle<'static> {
-    debug_assert!(
-        TEXT_SIZES.contains(&size),
-        "chart text at {size} px: add it to TEXT_SIZES"
-    );
+    debug_assert!(TEXT_SIZES.contains(&size), "chart text at {size} px: add it to TEXT_SIZES");
     (FONT_FAMILY, size).into_font().color(&theme.foreground)
 }
 
@@ -133,10 +117,7 @@ pub(crate) fn caption_font<DB: DrawingBackend>(
     (10..=largest)
         .rev()
         .map(|size| text(theme, size))
-        .find(|style| {
-            root.estimate_text_size(caption, style)
-                .map_or(true, |(w, _)| w + 16 <= width)
-        })
+        .find(|style| root.estimate_text_size(caption, style).map_or(true, |(w, _)| w + 16 <= width))
         .unwrap_or_else(|| text(theme, 10))
 }
 
@@ -168,17 +149,10 @@ where
     let area = chart.plotting_area().strip_coord_spec();
     let (width, height) = area.dim_in_pixel();
     let style = text(theme, 11);
-    let sizes = entries
-        .iter()
-        .map(|(label, _)| area.estimate_text_size(label, &style))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(chart_error)?;
+    let sizes = entries.iter().map(|(label, _)| area.estimate_text_size(label, &style)).collect::<Result<Vec<_>, _>>().map_err(chart_error)?;
     let row = sizes.iter().map(|s| s.1 as i32).max().unwrap_or(0).max(12) + 2;
     let text_width = sizes.iter().map(|s| s.0 as i32).max().unwrap_or(0);
-    let (w, h) = (
-        2 * PAD + LINE + GAP + text_width,
-        2 * PAD + row * entries.len() as i32,
-    );
+    let (w, h) = (2 * PAD + LINE + GAP + text_width, 2 * PAD + row * entries.len() as i32);
     let (right, bottom) = (width as i32 - w - MARGIN, height as i32 - h - MARGIN);
     let (x, y) = match position {
         SeriesLabelPosition::UpperLeft => (MARGIN, MARGIN),
@@ -186,27 +160,13 @@ where
         SeriesLabelPosition::LowerRight => (right, bottom),
         _ => (right, MARGIN),
     };
-    area.draw(&Rectangle::new(
-        [(x, y), (x + w, y + h)],
-        theme.background.mix(0.85).filled(),
-    ))
-    .map_err(chart_error)?;
-    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], theme.grid))
-        .map_err(chart_error)?;
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], theme.background.mix(0.85).filled())).map_err(chart_error)?;
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], theme.grid)).map_err(chart_error)?;
     let label_style = style.pos(Pos::new(HPos::Left, VPos::Center));
     for (i, (label, color)) in entries.iter().enumerate() {
         let mid = y + PAD + row * i as i32 + row / 2;
-        area.draw(&PathElement::new(
-            vec![(x + PAD, mid), (x + PAD + LINE, mid)],
-            color.stroke_width(2),
-        ))
-        .map_err(chart_error)?;
-        area.draw(&Text::new(
-            label.as_str(),
-            (x + PAD + LINE + GAP, mid),
-            label_style.clone(),
-        ))
-        .map_err(chart_error)?;
+        area.draw(&PathElement::new(vec![(x + PAD, mid), (x + PAD + LINE, mid)], color.stroke_width(2))).map_err(chart_error)?;
+        area.draw(&Text::new(label.as_str(), (x + PAD + LINE + GAP, mid), label_style.clone())).map_err(chart_error)?;
     }
     Ok(())
 }
@@ -249,11 +209,7 @@ pub(crate) fn band_polygon(band: &Band, map: impl Fn(f32) -> f32) -> Vec<(f32, f
 }
 
 /// The area between the `lo` and `hi` lines as a closed polygon.
-pub(crate) fn polygon_between(
-    lo: &[(f32, f32)],
-    hi: &[(f32, f32)],
-    map: impl Fn(f32) -> f32,
-) -> Vec<(f32, f32)> {
+pub(crate) fn polygon_between(lo: &[(f32, f32)], hi: &[(f32, f32)], map: impl Fn(f32) -> f32) -> Vec<(f32, f32)> {
     let mut polygon: Vec<(f32, f32)> = lo.iter().map(|&(x, y)| (x, map(y))).collect();
     polygon.extend(hi.iter().rev().map(|&(x, y)| (x, map(y))));
     polygon
@@ -295,13 +251,7 @@ where
     DB::ErrorType: 'static,
 {
     let (title, body) = root.split_vertically(22);
-    title
-        .draw(&Text::new(
-            caption.to_string(),
-            (8, 4),
-            caption_font(root, caption, theme, 14),
-        ))
-        .map_err(chart_error)?;
+    title.draw(&Text::new(caption.to_string(), (8, 4), caption_font(root, caption, theme, 14))).map_err(chart_error)?;
     Ok(body)
 }
 
@@ -317,22 +267,12 @@ where
 {
     root.fill(&theme.background).map_err(chart_error)?;
     let (w, h) = root.dim_in_pixel();
-    root.draw(&Text::new(
-        title.to_string(),
-        (10, 8),
-        caption_font(root, title, theme, 14),
-    ))
-    .map_err(chart_error)?;
+    root.draw(&Text::new(title.to_string(), (10, 8), caption_font(root, title, theme, 14))).map_err(chart_error)?;
     let style = text(theme, 13).pos(plotters::style::text_anchor::Pos::new(
         plotters::style::text_anchor::HPos::Center,
         plotters::style::text_anchor::VPos::Center,
     ));
-    root.draw(&Text::new(
-        message.to_string(),
-        (w as i32 / 2, h as i32 / 2),
-        style,
-    ))
-    .map_err(chart_error)?;
+    root.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style)).map_err(chart_error)?;
     root.present().map_err(chart_error)
 }
 
@@ -353,9 +293,7 @@ mod tests {
     fn axis_labels_are_told_apart_on_any_span() {
         for top in [0.11f32, 1.5, 2.2, 40.0, 0.003] {
             let digits = decimals_for(top);
-            let labels: Vec<String> = (0..=5)
-                .map(|i| format!("{:.digits$}", top * i as f32 / 5.0))
-                .collect();
+            let labels: Vec<String> = (0..=5).map(|i| format!("{:.digits$}", top * i as f32 / 5.0)).collect();
             let mut unique = labels.clone();
             unique.dedup();
             assert_eq!(unique.len(), labels.len(), "span {top}: {labels:?}");

@@ -21,25 +21,17 @@ where
     DB::ErrorType: 'static,
 {
     let caption = "Reward per agent, own scale (0 = worst, 1 = best)";
-    let mut chart = update_chart(root, caption, -0.05..1.05, range, theme, &|v| {
-        format!("{v:.1}")
-    })?;
+    let mut chart = update_chart(root, caption, -0.05..1.05, range, theme, &|v| format!("{v:.1}"))?;
     let mut legend = Vec::with_capacity(column.agents.len());
     for (k, agent) in column.agents.iter().enumerate() {
         let color = agent_color(k);
         if column.latest.len() > 1 {
             chart
-                .draw_series(std::iter::once(Polygon::new(
-                    band_polygon(&agent.reward_score, |y| y),
-                    color.mix(0.15),
-                )))
+                .draw_series(std::iter::once(Polygon::new(band_polygon(&agent.reward_score, |y| y), color.mix(0.15))))
                 .map_err(chart_error)?;
         }
         chart
-            .draw_series(LineSeries::new(
-                agent.reward_score.mean.points(),
-                color.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(agent.reward_score.mean.points(), color.stroke_width(2)))
             .map_err(chart_error)?;
         legend.push((game.agent(k).to_string(), color));
     }

@@ -24,12 +24,7 @@ pub fn caption(points: &[TheoryPoint]) -> String {
 }
 
 /// Draws the scatter of `points` on `root`.
-pub fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    points: &[TheoryPoint],
-    game: &GameView,
-    theme: &Theme,
-) -> Result<String, String>
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, points: &[TheoryPoint], game: &GameView, theme: &Theme) -> Result<String, String>
 where
     DB::ErrorType: 'static,
 {
@@ -37,18 +32,10 @@ where
     // The axes span the 1st to 99th percentile of every value (and 0.5–2 at least): a ratio whose
     // agent-wise gradient is nearly 0 can be 10¹⁵ and would flatten the rest; such points sit on
     // the edge.
-    let mut values: Vec<f32> = points
-        .iter()
-        .flat_map(|p| [Some(p.predicted), Some(p.measured), p.second_moment])
-        .flatten()
-        .filter(|v| *v > 0.0 && v.is_finite())
-        .collect();
+    let mut values: Vec<f32> =
+        points.iter().flat_map(|p| [Some(p.predicted), Some(p.measured), p.second_moment]).flatten().filter(|v| *v > 0.0 && v.is_finite()).collect();
     values.sort_by(f32::total_cmp);
-    let quantile = |q: f32| {
-        values
-            .get(((values.len() - 1) as f32 * q).round() as usize)
-            .copied()
-    };
+    let quantile = |q: f32| values.get(((values.len() - 1) as f32 * q).round() as usize).copied();
     let (lo, hi) = match (quantile(0.01), quantile(0.99)) {
         (Some(lo), Some(hi)) => (lo.min(0.5) / 1.5, hi.max(2.0) * 1.5),
         _ => (0.1, 10.0),
@@ -74,38 +61,19 @@ where
         .bold_line_style(theme.grid)
         .draw()
         .map_err(chart_error)?;
-    chart
-        .draw_series(LineSeries::new(
-            [(lo, lo), (hi, hi)],
-            theme.foreground.mix(0.6).stroke_width(1),
-        ))
-        .map_err(chart_error)?;
+    chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], theme.foreground.mix(0.6).stroke_width(1))).map_err(chart_error)?;
     let agents = points.iter().map(|p| p.agent + 1).max().unwrap_or(0);
     for k in 0..agents {
         let color = agent_color(k);
         let mine = points.iter().filter(|p| p.agent == k);
         chart
-            .draw_series(mine.clone().map(|p| {
-                Circle::new(
-                    (clamp(p.predicted), clamp(p.measured)),
-                    3,
-                    color.mix(0.7).stroke_width(1),
-                )
-            }))
+            .draw_series(mine.clone().map(|p| Circle::new((clamp(p.predicted), clamp(p.measured)), 3, color.mix(0.7).stroke_width(1))))
             .map_err(chart_error)?;
         chart
-            .draw_series(mine.filter_map(|p| {
-                Some(Circle::new(
-                    (clamp(p.predicted), clamp(p.second_moment?)),
-                    2,
-                    color.mix(0.8).filled(),
-                ))
-            }))
+            .draw_series(mine.filter_map(|p| Some(Circle::new((clamp(p.predicted), clamp(p.second_moment?)), 2, color.mix(0.8).filled()))))
             .map_err(chart_error)?;
     }
-    let legend: Vec<(String, RGBColor)> = (0..agents)
-        .map(|k| (game.agent(k), agent_color(k)))
-        .collect();
+    let legend: Vec<(String, RGBColor)> = (0..agents).map(|k| (game.agent(k), agent_color(k))).collect();
     draw_legend(&chart, &legend, SeriesLabelPosition::UpperLeft, theme)?;
     Ok(format!("{} points; {caption}", points.len()))
 }

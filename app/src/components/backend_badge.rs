@@ -21,14 +21,7 @@ pub fn BackendBadge(
         Some(BackendKind::Cpu) => "badge badge-cpu",
         None => "badge",
     };
-    let title = move || {
-        session
-            .link
-            .backend
-            .get()
-            .map(|b| b.reason)
-            .unwrap_or_default()
-    };
+    let title = move || session.link.backend.get().map(|b| b.reason).unwrap_or_default();
     let switch = move || {
         let on = session.link.use_gpu.get();
         (on || browser_has_webgpu()).then(|| {

@@ -19,10 +19,7 @@ use crate::session::Session;
 
 /// Applies `edit` to a copy of the session's config and validates it: `Ok` makes it the
 /// experiment, `Err` is the message to show at the control (nothing changes).
-pub fn try_edit(
-    session: Session,
-    edit: impl FnOnce(&mut TrainConfig) -> Result<(), String>,
-) -> Result<(), String> {
+pub fn try_edit(session: Session, edit: impl FnOnce(&mut TrainConfig) -> Result<(), String>) -> Result<(), String> {
     let mut config = session.config.get_untracked();
     edit(&mut config)?;
     config.validate().map_err(|e| e.to_string())?;
@@ -36,9 +33,7 @@ pub fn try_edit(
 pub fn locked(session: Session, name: &str) -> bool {
     // The "Training" and "Advanced" sections' controls are locked together by `lock=training`.
     // The game menu and the estimators have sections of their own.
-    let training = TRAIN_FIELDS
-        .iter()
-        .any(|f| f.name == name && f.name != field::GAME.name && f.name != field::ESTIMATORS.name)
+    let training = TRAIN_FIELDS.iter().any(|f| f.name == name && f.name != field::GAME.name && f.name != field::ESTIMATORS.name)
         || ["ppo", "clipping"].contains(&name);
     // The estimators' readings (the picker's selects, `gigpo_reading` …) go with the estimators.
     let estimators = name == "estimators" || name.ends_with("_reading");
@@ -52,28 +47,13 @@ pub fn locked(session: Session, name: &str) -> bool {
 
 /// The fields the "Training" section shows; every other field of [`TRAIN_FIELDS`] that a
 /// control can edit is in "Advanced".
-const TRAINING: [Field; 6] = [
-    field::LEARNING_RATE,
-    field::GROUP_SIZE,
-    field::GROUPS,
-    field::UPDATES,
-    field::HIDDEN,
-    field::ENTROPY_COEF,
-];
+const TRAINING: [Field; 6] =
+    [field::LEARNING_RATE, field::GROUP_SIZE, field::GROUPS, field::UPDATES, field::HIDDEN, field::ENTROPY_COEF];
 
 /// Whether the builder draws `f` itself elsewhere (the game, the estimators, the seeds, the
 /// policy, and the optional fields behind their own check boxes).
 fn drawn_elsewhere(f: &Field) -> bool {
-    [
-        field::GAME,
-        field::ESTIMATORS,
-        field::SEEDS,
-        field::POLICY,
-        field::PPO_CLIP,
-        field::MAX_GRAD_NORM,
-    ]
-    .iter()
-    .any(|g| g.name == f.name)
+    [field::GAME, field::ESTIMATORS, field::SEEDS, field::POLICY, field::PPO_CLIP, field::MAX_GRAD_NORM].iter().any(|g| g.name == f.name)
 }
 
 /// A number control's bounds and step for `f`: its range's, where it has finite ones.
@@ -82,10 +62,7 @@ fn bounds(f: &Field) -> (f64, f64, f64) {
         Range::Whole { min, max } => (min as f64, max as f64, 1.0),
         // A side the range leaves open (`>= 0`) stays open; the other keeps its bound.
         Range::Real { min, max, .. } => {
-            let (lo, hi) = (
-                if min.is_finite() { min } else { f64::MIN },
-                if max.is_finite() { max } else { f64::MAX },
-            );
+            let (lo, hi) = (if min.is_finite() { min } else { f64::MIN }, if max.is_finite() { max } else { f64::MAX });
             (lo, hi, if hi - lo <= 1.0 { 0.01 } else { 0.1 })
         }
         _ => (f64::MIN, f64::MAX, 0.01),
@@ -110,11 +87,7 @@ pub fn PathField(
     let error = RwSignal::new(None::<String>);
     let current = {
         let path = path.clone();
-        Memo::new(move |_| {
-            session
-                .config
-                .with(|c| codec::field_text(c, &path).unwrap_or_default())
-        })
+        Memo::new(move |_| session.config.with(|c| codec::field_text(c, &path).unwrap_or_default()))
     };
     let text = RwSignal::new(String::new());
     // Follow the config unless the user's text is being refused.
@@ -179,19 +152,8 @@ pub fn PathField(
             let (min, max, _) = bounds(&field);
             // A slider where the table gives its span (ε or a count gains nothing from one).
             let slide = field.slider.map(|(lo, hi)| (lo, hi, (hi - lo) / 100.0));
-            number_inputs(
-                NumberInputs {
-                    id: id.clone(),
-                    error_id: error_id.clone(),
-                    bounds: (min, max),
-                    slide,
-                    text,
-                    error,
-                },
-                disabled,
-                commit.clone(),
-            )
-            .into_any()
+            number_inputs(NumberInputs { id: id.clone(), error_id: error_id.clone(), bounds: (min, max), slide, text, error }, disabled, commit.clone())
+                .into_any()
         }
         // A list (`agent_learning_rates`) or a table: typed as the address writes it.
         Range::Whole { .. } | Range::Real { .. } | Range::Other => {
@@ -234,14 +196,7 @@ fn number_inputs(
     disabled: impl Fn() -> bool + Clone + Send + Sync + 'static,
     commit: impl Fn(String) + Clone + 'static,
 ) -> impl IntoView {
-    let NumberInputs {
-        id,
-        error_id,
-        bounds: (min, max),
-        slide,
-        text,
-        error,
-    } = inputs;
+    let NumberInputs { id, error_id, bounds: (min, max), slide, text, error } = inputs;
     let commit_slider = commit.clone();
     let slider_disabled = disabled.clone();
     view! {
@@ -262,15 +217,8 @@ fn number_inputs(
 
 /// Parses a number typed into a control.
 pub fn parse_number(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("“{}” is not a number", text.trim()))?;
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(format!("{value} is not a finite number"))
-    }
+    let value: f64 = text.trim().parse().map_err(|_| format!("“{}” is not a number", text.trim()))?;
+    if value.is_finite() { Ok(value) } else { Err(format!("{value} is not a finite number")) }
 }
 
 /// A labelled number input (and optionally a slider) bound to one config field.
@@ -338,19 +286,12 @@ pub fn NumberField(
 }
 
 fn format_value(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e9 {
-        format!("{v:.0}")
-    } else {
-        format!("{}", v as f32)
-    }
+    if v == v.trunc() && v.abs() < 1e9 { format!("{v:.0}") } else { format!("{}", v as f32) }
 }
 
 /// A select's options from (value, text) pairs.
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(v, t)| (v.to_string(), t.to_string()))
-        .collect()
+    pairs.iter().map(|(v, t)| (v.to_string(), t.to_string())).collect()
 }
 
 /// A labelled select bound to one config field.
@@ -426,40 +367,26 @@ fn bandit(c: &mut TrainConfig) -> Result<&mut BanditConfig, String> {
 }
 
 fn bandit_agent(c: &mut TrainConfig, k: usize) -> Result<&mut BanditAgent, String> {
-    bandit(c)?
-        .agents
-        .get_mut(k)
-        .ok_or_else(|| format!("no agent {k}"))
+    bandit(c)?.agents.get_mut(k).ok_or_else(|| format!("no agent {k}"))
 }
 
 /// The mean of agent `k`'s arm means (the sculptor's "mean").
 fn arm_mean(c: &TrainConfig, k: usize) -> f64 {
     match &c.game {
-        GameConfig::Bandit(b) => Bandit::new(b.clone()).arm_means().get(k).map_or(0.0, |m| {
-            m.iter().map(|&v| f64::from(v)).sum::<f64>() / m.len().max(1) as f64
-        }),
+        GameConfig::Bandit(b) => Bandit::new(b.clone())
+            .arm_means()
+            .get(k)
+            .map_or(0.0, |m| m.iter().map(|&v| f64::from(v)).sum::<f64>() / m.len().max(1) as f64),
         _ => 0.0,
     }
 }
 
 /// Shifts agent `k`'s arm means so that their mean is `target` (their gaps are kept).
 fn set_arm_mean(c: &mut TrainConfig, k: usize, target: f64) -> Result<(), String> {
-    let GameConfig::Bandit(b) = &c.game else {
-        return Err("not a bandit".into());
-    };
-    let means = Bandit::new(b.clone())
-        .arm_means()
-        .get(k)
-        .cloned()
-        .ok_or_else(|| format!("no agent {k}"))?;
-    let shift =
-        target - means.iter().map(|&v| f64::from(v)).sum::<f64>() / means.len().max(1) as f64;
-    bandit_agent(c, k)?.arm_means = Some(
-        means
-            .iter()
-            .map(|&v| (f64::from(v) + shift) as f32)
-            .collect(),
-    );
+    let GameConfig::Bandit(b) = &c.game else { return Err("not a bandit".into()) };
+    let means = Bandit::new(b.clone()).arm_means().get(k).cloned().ok_or_else(|| format!("no agent {k}"))?;
+    let shift = target - means.iter().map(|&v| f64::from(v)).sum::<f64>() / means.len().max(1) as f64;
+    bandit_agent(c, k)?.arm_means = Some(means.iter().map(|&v| (f64::from(v) + shift) as f32).collect());
     Ok(())
 }
 
@@ -474,25 +401,18 @@ fn as_u32(v: f64, field: &str) -> Result<u32, String> {
 /// The bandit's reward sculptor: one row of knobs per agent.
 #[component]
 fn Sculptor(session: Session) -> impl IntoView {
-    let agents = Memo::new(move |_| {
-        session.config.with(|c| match &c.game {
-            GameConfig::Bandit(b) => b.agents.len(),
-            _ => 0,
-        })
-    });
+    let agents = Memo::new(move |_| session.config.with(|c| match &c.game {
+        GameConfig::Bandit(b) => b.agents.len(),
+        _ => 0,
+    }));
     let bounds_of = |name: &str| {
         fields::find(BanditConfig::FIELDS, name).map_or((0.0, 1.0, 0.05), |f| {
             let (lo, hi, step) = bounds(f);
             (lo.max(-100.0), hi.min(1000.0), step)
         })
     };
-    let [(sd_lo, sd_hi, _), (sc_lo, sc_hi, _), (of_lo, of_hi, _), (ac_lo, ac_hi, _)] = [
-        "agents[k].arm_std",
-        "agents[k].scale",
-        "agents[k].offset",
-        "agents[k].activation",
-    ]
-    .map(bounds_of);
+    let [(sd_lo, sd_hi, _), (sc_lo, sc_hi, _), (of_lo, of_hi, _), (ac_lo, ac_hi, _)] =
+        ["agents[k].arm_std", "agents[k].scale", "agents[k].offset", "agents[k].activation"].map(bounds_of);
     let knobs = move |k: usize| {
         let f = |label: &str, name: &str| (label.to_string(), format!("agent{k}-{name}"));
         let (l1, n1) = f("mean", "mean");
@@ -525,13 +445,10 @@ fn Sculptor(session: Session) -> impl IntoView {
             </fieldset>
         }
     };
-    let range_of = |name: &str| {
-        fields::find(BanditConfig::FIELDS, name).map_or(Range::whole(1, 1), |f| f.range)
-    };
+    let range_of = |name: &str| fields::find(BanditConfig::FIELDS, name).map_or(Range::whole(1, 1), |f| f.range);
     let agents_range = range_of("agents");
     let [(agents_lo, agents_hi), (arms_lo, arms_hi), (contexts_lo, contexts_hi)] =
-        [agents_range, range_of("arms"), range_of("contexts")]
-            .map(|r| r.bounds().unwrap_or((1.0, 1.0)));
+        [agents_range, range_of("arms"), range_of("contexts")].map(|r| r.bounds().unwrap_or((1.0, 1.0)));
     view! {
         <div class="sculptor">
             <NumberField session label="agents".into() name="agents".into() min=agents_lo max=agents_hi step=1.0
@@ -567,13 +484,7 @@ fn GameParams(session: Session) -> impl IntoView {
     let shown = Memo::new(move |_| {
         session.config.with(|c| {
             let game = codec::to_value(c)["game"].clone();
-            let fields: Vec<Field> = c
-                .game
-                .fields()
-                .iter()
-                .filter(|f| game.get(f.name).is_some())
-                .copied()
-                .collect();
+            let fields: Vec<Field> = c.game.fields().iter().filter(|f| game.get(f.name).is_some()).copied().collect();
             (c.game.kind(), fields)
         })
     });
@@ -585,11 +496,7 @@ fn GameParams(session: Session) -> impl IntoView {
         if fields.is_empty() {
             return view! { <p class="hint">"This game has no parameters."</p> }.into_any();
         }
-        fields
-            .into_iter()
-            .map(|field| view! { <PathField session field prefix="game" /> })
-            .collect_view()
-            .into_any()
+        fields.into_iter().map(|field| view! { <PathField session field prefix="game" /> }).collect_view().into_any()
     }
 }
 
@@ -597,11 +504,7 @@ fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
     let seeds: Result<Vec<u64>, String> = text
         .split([',', ' '])
         .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("“{}” is not a seed (a whole number ≥ 0)", s.trim()))
-        })
+        .map(|s| s.trim().parse::<u64>().map_err(|_| format!("“{}” is not a seed (a whole number ≥ 0)", s.trim())))
         .collect();
     let seeds = seeds?;
     if seeds.is_empty() {
@@ -616,21 +519,12 @@ pub fn Builder(
     /// The session.
     session: Session,
 ) -> impl IntoView {
-    let games: Vec<(String, String)> = GameConfig::examples()
-        .iter()
-        .map(|g| (g.kind().to_string(), g.label().to_string()))
-        .collect();
+    let games: Vec<(String, String)> = GameConfig::examples().iter().map(|g| (g.kind().to_string(), g.label().to_string())).collect();
     let estimator_error = RwSignal::new(None::<String>);
     let seeds_error = RwSignal::new(None::<String>);
     let seeds_text = RwSignal::new(String::new());
     Effect::new(move |_| {
-        let seeds = session.config.with(|c| {
-            c.seeds
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+        let seeds = session.config.with(|c| c.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
         if seeds_error.get_untracked().is_none() {
             seeds_text.set(seeds);
         }
@@ -668,11 +562,7 @@ pub fn Builder(
         .collect_view();
     let (c_lo, c_hi, c_step) = bounds(&field::PPO_CLIP);
     let (m_lo, _, _) = bounds(&field::MAX_GRAD_NORM);
-    let advanced: Vec<Field> = TRAIN_FIELDS
-        .iter()
-        .filter(|f| !drawn_elsewhere(f) && !TRAINING.contains(f))
-        .copied()
-        .collect();
+    let advanced: Vec<Field> = TRAIN_FIELDS.iter().filter(|f| !drawn_elsewhere(f) && !TRAINING.contains(f)).copied().collect();
     let hides = move |part: &str| session.teacher.with(|t| t.hides(part));
     view! {
         <aside class="builder" aria-label="experiment builder">

@@ -8,12 +8,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
-};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::charts::Theme;
@@ -25,11 +23,7 @@ pub fn current_theme() -> Theme {
     let dark = web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
         .is_some_and(|m| m.matches());
-    if dark {
-        Theme::DARK
-    } else {
-        Theme::LIGHT
-    }
+    if dark { Theme::DARK } else { Theme::LIGHT }
 }
 
 /// The page's plotters backend: plotters' canvas backend, with text measured by the canvas.
@@ -63,26 +57,11 @@ impl PageCanvas {
     /// is drawn at the element's size divided by `scale`, each coordinate scaled by the context,
     /// so text keeps its CSS size and stays sharp on a high-density screen.
     pub fn scaled(element: HtmlCanvasElement, scale: f64) -> Option<Self> {
-        let context = element
-            .get_context("2d")
-            .ok()
-            .flatten()?
-            .dyn_into::<CanvasRenderingContext2d>()
-            .ok()?;
-        let scale = if scale.is_finite() && scale >= 1.0 {
-            scale
-        } else {
-            1.0
-        };
-        context
-            .set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0)
-            .ok()?;
+        let context = element.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()?;
+        let scale = if scale.is_finite() && scale >= 1.0 { scale } else { 1.0 };
+        context.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok()?;
         let canvas = CanvasBackend::with_canvas_object(element)?;
-        Some(Self {
-            canvas,
-            context,
-            scale,
-        })
+        Some(Self { canvas, context, scale })
     }
 }
 
@@ -91,10 +70,7 @@ impl DrawingBackend for PageCanvas {
 
     fn get_size(&self) -> (u32, u32) {
         let (w, h) = self.canvas.get_size();
-        (
-            (f64::from(w) / self.scale).round() as u32,
-            (f64::from(h) / self.scale).round() as u32,
-        )
+        ((f64::from(w) / self.scale).round() as u32, (f64::from(h) / self.scale).round() as u32)
     }
 
     fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
@@ -105,20 +81,11 @@ impl DrawingBackend for PageCanvas {
         self.canvas.present()
     }
 
-    fn draw_pixel(
-        &mut self,
-        point: BackendCoord,
-        color: BackendColor,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.draw_pixel(point, color)
     }
 
-    fn draw_line<S: BackendStyle>(
-        &mut self,
-        from: BackendCoord,
-        to: BackendCoord,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.draw_line(from, to, style)
     }
 
@@ -132,63 +99,31 @@ impl DrawingBackend for PageCanvas {
         self.canvas.draw_rect(upper_left, bottom_right, style, fill)
     }
 
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        path: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.draw_path(path, style)
     }
 
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        vert: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.fill_polygon(vert, style)
     }
 
-    fn draw_circle<S: BackendStyle>(
-        &mut self,
-        center: BackendCoord,
-        radius: u32,
-        style: &S,
-        fill: bool,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.draw_circle(center, radius, style, fill)
     }
 
-    fn draw_text<S: BackendTextStyle>(
-        &mut self,
-        text: &str,
-        style: &S,
-        pos: BackendCoord,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.canvas.draw_text(text, style, pos)
     }
 
     /// The text's advance width (rounded, as the DOM's `offsetWidth`) and its font's ascent +
     /// descent, in the font string `draw_text` sets. Falls back to plotters' own measurement if
     /// the context refuses.
-    fn estimate_text_size<S: BackendTextStyle>(
-        &self,
-        text: &str,
-        style: &S,
-    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        self.context.set_font(&canvas_font(
-            style.style().as_str(),
-            style.size(),
-            style.family().as_str(),
-        ));
+    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        self.context.set_font(&canvas_font(style.style().as_str(), style.size(), style.family().as_str()));
         match self.context.measure_text(text) {
-            Ok(m) => Ok((
-                m.width().round() as u32,
-                (m.font_bounding_box_ascent() + m.font_bounding_box_descent()).round() as u32,
-            )),
+            Ok(m) => Ok((m.width().round() as u32, (m.font_bounding_box_ascent() + m.font_bounding_box_descent()).round() as u32)),
             Err(_) => {
-                let ((x0, y0), (x1, y1)) = style
-                    .layout_box(text)
-                    .map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
+                let ((x0, y0), (x1, y1)) = style.layout_box(text).map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
                 Ok(((x1 - x0) as u32, (y1 - y0) as u32))
             }
         }
@@ -209,43 +144,21 @@ fn canvas_font(style: &str, size: f64, family: &str) -> String {
 /// views drew their first 9- and 10-px labels. One glyph at every size the charts use, drawn
 /// while the page is idle, moves that cost to start-up (a few ms in all).
 pub fn warm_chart_fonts() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let Some(canvas) = document
-        .create_element("canvas")
-        .ok()
-        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
-    else {
-        return;
-    };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(canvas) = document.create_element("canvas").ok().and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()) else { return };
     canvas.set_width(1);
     canvas.set_height(1);
-    let Some(context) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
+    let Some(context) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
     for size in crate::charts::TEXT_SIZES {
-        context.set_font(&canvas_font(
-            "normal",
-            f64::from(size),
-            crate::charts::FONT_FAMILY,
-        ));
+        context.set_font(&canvas_font("normal", f64::from(size), crate::charts::FONT_FAMILY));
         let _ = context.fill_text("0", 0.0, 0.0);
     }
 }
 
 /// Draws a chart on a plotters canvas area and returns its text summary.
-pub type CanvasDraw =
-    Arc<dyn Fn(&DrawingArea<PageCanvas, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
+pub type CanvasDraw = Arc<dyn Fn(&DrawingArea<PageCanvas, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
 /// The same chart drawn as SVG (for the SVG export).
-pub type SvgDraw = Arc<
-    dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>, &Theme) -> Result<String, String> + Send + Sync,
->;
+pub type SvgDraw = Arc<dyn Fn(&DrawingArea<SVGBackend<'_>, Shift>, &Theme) -> Result<String, String> + Send + Sync>;
 
 /// A chart: one drawing, for the canvas and for SVG. Made by [`chart_fn!`](crate::chart_fn).
 #[derive(Clone)]
@@ -275,12 +188,7 @@ macro_rules! chart_fn {
 }
 
 /// Draws `draw` onto `canvas`; returns the summary.
-pub fn draw_on_canvas(
-    canvas: HtmlCanvasElement,
-    draw: &DrawFn,
-    theme: &Theme,
-    scale: f64,
-) -> Result<String, String> {
+pub fn draw_on_canvas(canvas: HtmlCanvasElement, draw: &DrawFn, theme: &Theme, scale: f64) -> Result<String, String> {
     let backend = PageCanvas::scaled(canvas, scale).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     (draw.canvas)(&root, theme)
@@ -320,17 +228,10 @@ pub fn ChartCanvas(
     let svg_draw = draw.clone();
     let name = move |ext: &str| {
         let config = session.config.get_untracked();
-        format!(
-            "creditlab-{}-{}-update{}.{ext}",
-            config.game.kind(),
-            test_id.trim_start_matches("chart-"),
-            session.data.history.with_untracked(|h| h.updates)
-        )
+        format!("creditlab-{}-{}-update{}.{ext}", config.game.kind(), test_id.trim_start_matches("chart-"), session.data.history.with_untracked(|h| h.updates))
     };
     let export_png = move |_| {
-        let Some(element) = canvas.get_untracked() else {
-            return;
-        };
+        let Some(element) = canvas.get_untracked() else { return };
         let result = element
             .to_data_url()
             .map_err(|_| "the browser refused to export the canvas".to_string())
@@ -351,13 +252,9 @@ pub fn ChartCanvas(
     // drawn before had changed its summary text: one layout per chart per redraw while training.
     // The observer's callback runs after the browser's own layout, when the width costs nothing.
     let shown_width = StoredValue::new(None::<i32>);
-    let observer = StoredValue::new_local(
-        None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>,
-    );
+    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>);
     Effect::new(move |_| {
-        let Some(figure) = canvas.get().and_then(|element| element.parent_element()) else {
-            return;
-        };
+        let Some(figure) = canvas.get().and_then(|element| element.parent_element()) else { return };
         if observer.with_value(Option::is_some) {
             return;
         }
@@ -379,10 +276,7 @@ pub fn ChartCanvas(
         session.clock.redraw.track();
         let Some(element) = canvas.get() else { return };
         let draw = draw.clone();
-        session
-            .clock
-            .draw_load
-            .update_value(|load| load.pending += 1);
+        session.clock.draw_load.update_value(|load| load.pending += 1);
         // Each chart draws in a task of its own, so that a redraw of every chart never holds the
         // main thread for the sum of their times; the data is read when the task runs.
         set_timeout(
@@ -393,23 +287,10 @@ pub fn ChartCanvas(
                 // disposed with it, so draw nothing.
                 if !summary.is_disposed() && element.is_connected() {
                     // Before the observer's first callback (the first draw), the width is read once.
-                    let shown = shown_width.get_value().unwrap_or_else(|| {
-                        element
-                            .parent_element()
-                            .map_or(0, |figure| figure.client_width())
-                    });
-                    let fitted = if shown >= 200 {
-                        (shown as u32).min(width)
-                    } else {
-                        width
-                    };
-                    let scale = web_sys::window()
-                        .map_or(1.0, |w| w.device_pixel_ratio())
-                        .clamp(1.0, 3.0);
-                    let (backing_w, backing_h) = (
-                        (f64::from(fitted) * scale).round() as u32,
-                        (f64::from(height) * scale).round() as u32,
-                    );
+                    let shown = shown_width.get_value().unwrap_or_else(|| element.parent_element().map_or(0, |figure| figure.client_width()));
+                    let fitted = if shown >= 200 { (shown as u32).min(width) } else { width };
+                    let scale = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
+                    let (backing_w, backing_h) = ((f64::from(fitted) * scale).round() as u32, (f64::from(height) * scale).round() as u32);
                     if element.width() != backing_w || element.height() != backing_h {
                         element.set_width(backing_w);
                         element.set_height(backing_h);

@@ -1,5 +1,6 @@
 //! One estimator's column: its live charts (seeds aggregated) and a per-agent read-out.
 
+
 use leptos::prelude::*;
 
 use super::chart_canvas::{ChartCanvas, DrawFn};
@@ -13,15 +14,8 @@ fn fmt(v: Option<f32>, digits: usize) -> String {
 }
 
 /// A text summary of a column for screen readers: the latest value per agent.
-fn summary(
-    column: &EstimatorHistory,
-    game: &GameView,
-    what: &str,
-    value: impl Fn(usize) -> Option<f32>,
-) -> String {
-    let parts: Vec<String> = (0..column.agents.len())
-        .map(|k| format!("{} {}", game.agent(k), fmt(value(k), 3)))
-        .collect();
+fn summary(column: &EstimatorHistory, game: &GameView, what: &str, value: impl Fn(usize) -> Option<f32>) -> String {
+    let parts: Vec<String> = (0..column.agents.len()).map(|k| format!("{} {}", game.agent(k), fmt(value(k), 3))).collect();
     format!("{}: {what}: {}", column.estimator.label(), parts.join(", "))
 }
 
@@ -37,49 +31,28 @@ pub fn Column(
     index: usize,
 ) -> impl IntoView {
     let game = session.game_view();
-    let title = move || {
-        session.config.with(|c| {
-            c.estimators
-                .get(index)
-                .map(|e| e.label().to_string())
-                .unwrap_or_default()
-        })
-    };
+    let title = move || session.config.with(|c| c.estimators.get(index).map(|e| e.label().to_string()).unwrap_or_default());
     let with_column = move |f: &ColumnDraw<'_>| {
-        session
-            .data
-            .history
-            .with_untracked(|h| match h.columns.get(index) {
-                Some(column) => f(column, (h.updates, h.total)),
-                None => Ok(String::new()),
-            })
+        session.data.history.with_untracked(|h| match h.columns.get(index) {
+            Some(column) => f(column, (h.updates, h.total)),
+            None => Ok(String::new()),
+        })
     };
 
     let reward: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::reward::draw(root, c, &game, range, theme)?;
-            Ok(summary(c, &game, "reward score", |k| {
-                c.agents[k].reward_score.mean.last()
-            }))
+            Ok(summary(c, &game, "reward score", |k| c.agents[k].reward_score.mean.last()))
         })
     });
     let gradnorm: DrawFn = crate::chart_fn!(move |root, theme| {
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::gradnorm::draw(root, c, &game, range, theme)?;
-            let norms = summary(c, &game, "gradient norm", |k| {
-                c.agents[k].grad_norm.mean.last()
-            });
-            let factors: Vec<String> = (0..c.agents.len())
-                .map(|k| {
-                    format!(
-                        "{} {}",
-                        game.agent(k),
-                        fmt(c.agents[k].predicted_factor.last(), 2)
-                    )
-                })
-                .collect();
+            let norms = summary(c, &game, "gradient norm", |k| c.agents[k].grad_norm.mean.last());
+            let factors: Vec<String> =
+                (0..c.agents.len()).map(|k| format!("{} {}", game.agent(k), fmt(c.agents[k].predicted_factor.last(), 2))).collect();
             let applied = if c.estimator.normalises_per_agent() {
                 "; this estimator normalises per agent, so the factor it applies is 1"
             } else {
@@ -92,16 +65,8 @@ pub fn Column(
         let game = game.get_untracked();
         with_column(&|c, range| {
             charts::figure::draw(root, c, &game, range, theme)?;
-            let latest = c
-                .figures
-                .get(game.headline.figure)
-                .and_then(|b| b.mean.last());
-            Ok(format!(
-                "{}: {} {}",
-                c.estimator.label(),
-                game.headline.label,
-                fmt(latest, 3)
-            ))
+            let latest = c.figures.get(game.headline.figure).and_then(|b| b.mean.last());
+            Ok(format!("{}: {} {}", c.estimator.label(), game.headline.label, fmt(latest, 3)))
         })
     });
     let policy: DrawFn = crate::chart_fn!(move |root, theme| {
@@ -109,11 +74,7 @@ pub fn Column(
         with_column(&|c, range| {
             charts::policy::draw(root, c, &game, range, theme)?;
             Ok(summary(c, &game, "probability of the first action", |k| {
-                c.agents[k]
-                    .action_probs
-                    .first()
-                    .and_then(|p| p.first())
-                    .and_then(|s| s.last())
+                c.agents[k].action_probs.first().and_then(|p| p.first()).and_then(|s| s.last())
             }))
         })
     });
@@ -123,8 +84,7 @@ pub fn Column(
         let caption = "Advantages of the last batch, per agent";
         match view_of() {
             Some(view) => {
-                let per_agent =
-                    advantages::by_agent(game.agents.len(), &view.samples, &view.advantages.values);
+                let per_agent = advantages::by_agent(game.agents.len(), &view.samples, &view.advantages.values);
                 advantages::draw(root, &per_agent, &game, caption, theme)?;
                 let parts: Vec<String> = per_agent
                     .iter()
@@ -134,11 +94,7 @@ pub fn Column(
                         format!("{} mean {m:.2} std {s:.2}", game.agent(k))
                     })
                     .collect();
-                Ok(format!(
-                    "advantage histograms at update {}: {}",
-                    view.update,
-                    parts.join(", ")
-                ))
+                Ok(format!("advantage histograms at update {}: {}", view.update, parts.join(", ")))
             }
             None => {
                 advantages::draw(root, &[], &game, caption, theme)?;
@@ -155,27 +111,11 @@ pub fn Column(
         };
         let view = view_of();
         fn data_of(v: &creditlab::BatchView) -> credit::CreditData<'_> {
-            credit::CreditData {
-                samples: &v.samples,
-                advantages: &v.advantages.values,
-                cells: &v.cells,
-            }
+            credit::CreditData { samples: &v.samples, advantages: &v.advantages.values, cells: &v.cells }
         }
-        let data = view.as_ref().map_or(
-            credit::CreditData {
-                samples: &[],
-                advantages: &[],
-                cells: &[],
-            },
-            data_of,
-        );
+        let data = view.as_ref().map_or(credit::CreditData { samples: &[], advantages: &[], cells: &[] }, data_of);
         // One colour scale for every column, so that side by side the colours compare.
-        let shared = session.data.views.with_untracked(|views| {
-            views
-                .iter()
-                .map(|v| credit::scale_of(data_of(v), &game))
-                .fold(0.0f32, f32::max)
-        });
+        let shared = session.data.views.with_untracked(|views| views.iter().map(|v| credit::scale_of(data_of(v), &game)).fold(0.0f32, f32::max));
         credit::draw_scaled(root, data, &game, caption, shared, theme)?;
         let own = credit::scale_of(data, &game);
         Ok(view.as_ref().map_or("no batch yet".into(), |v| {
@@ -191,12 +131,7 @@ pub fn Column(
 
     let agents = move || game.with(|g| g.agents.len());
     let rows = move || {
-        let latest = session.data.history.with(|h| {
-            h.columns
-                .get(index)
-                .map(|c| c.latest.clone())
-                .unwrap_or_default()
-        });
+        let latest = session.data.history.with(|h| h.columns.get(index).map(|c| c.latest.clone()).unwrap_or_default());
         let game = game.get();
         (0..agents())
             .map(|k| {
@@ -218,22 +153,11 @@ pub fn Column(
             .collect_view()
     };
     let team = move || {
-        fmt(
-            session
-                .data
-                .history
-                .with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())),
-            2,
-        )
+        fmt(session.data.history.with(|h| h.columns.get(index).and_then(|c| c.team.mean.last())), 2)
     };
     let headline = move || {
         let g = game.get();
-        let value = session.data.history.with(|h| {
-            h.columns
-                .get(index)
-                .and_then(|c| c.figures.get(g.headline.figure))
-                .and_then(|b| b.mean.last())
-        });
+        let value = session.data.history.with(|h| h.columns.get(index).and_then(|c| c.figures.get(g.headline.figure)).and_then(|b| b.mean.last()));
         format!("{} {}", g.headline.label, fmt(value, 3))
     };
     let advantages_height = move || 40 + 64 * agents().max(1) as u32;

@@ -15,11 +15,7 @@ pub fn Controls(
     let total = move || session.config.with(|c| c.updates);
     let progress = move || {
         let rate = session.link.updates_per_second.get();
-        let rate = if session.link.running.get() && rate > 0.0 {
-            format!(" · {rate:.0} updates/s")
-        } else {
-            String::new()
-        };
+        let rate = if session.link.running.get() && rate > 0.0 { format!(" · {rate:.0} updates/s") } else { String::new() };
         let state = if session.link.crashed.with(Option::is_some) {
             " · the worker crashed"
         } else if session.data.imported.get() {

@@ -6,10 +6,7 @@ use leptos::prelude::*;
 use crate::session::Session;
 
 /// The learning-rate factors offered when a diverged run is rolled back.
-const ROLL_BACK: [(f32, &str); 2] = [
-    (0.1, "Roll back, go on at learning rate ×0.1"),
-    (1.0, "Roll back, same learning rate"),
-];
+const ROLL_BACK: [(f32, &str); 2] = [(0.1, "Roll back, go on at learning rate ×0.1"), (1.0, "Roll back, same learning rate")];
 
 /// The crash banner and the list of diverged runs (nothing when all is well).
 #[component]

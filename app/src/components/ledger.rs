@@ -48,8 +48,7 @@ pub fn Ledger(
     };
     let rows = move || {
         let Some(view) = view_now() else {
-            return view! { <tr><td colspan="13">"No batch yet: start or step the run."</td></tr> }
-                .into_any();
+            return view! { <tr><td colspan="13">"No batch yet: start or step the run."</td></tr> }.into_any();
         };
         let game = game.get();
         let key = selected_key.get();
@@ -93,15 +92,8 @@ pub fn Ledger(
     let pages = move || view_now().map_or(1, |v| v.samples.len().div_ceil(PAGE).max(1));
     let shared_count = move || {
         let key = selected_key.get()?;
-        let n = view_now()?
-            .advantages
-            .ledger
-            .iter()
-            .filter(|l| l.key == key)
-            .count();
-        Some(format!(
-            "key {key}: {n} samples share its mean and std (highlighted)"
-        ))
+        let n = view_now()?.advantages.ledger.iter().filter(|l| l.key == key).count();
+        Some(format!("key {key}: {n} samples share its mean and std (highlighted)"))
     };
     let caption = move || {
         view_now().map_or("no batch yet".to_string(), |v| {

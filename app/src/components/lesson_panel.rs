@@ -9,9 +9,7 @@ use crate::session::Session;
 
 /// Opens step `step` of lesson `id`: its preset becomes the experiment (a new history entry).
 fn open_step(session: Session, id: &str, step: usize) {
-    let Some(preset) = lessons::preset(id, step) else {
-        return;
-    };
+    let Some(preset) = lessons::preset(id, step) else { return };
     session.teacher.update(|t| {
         t.lesson = Some(id.to_string());
         t.step = step;
@@ -31,12 +29,7 @@ pub fn LessonPanel(
 ) -> impl IntoView {
     let revealed = RwSignal::new(false);
     let open = Memo::new(move |_| {
-        session.teacher.with(|t| {
-            t.lesson
-                .as_deref()
-                .and_then(lessons::find)
-                .map(|l| (l, t.step.min(l.steps.len() - 1)))
-        })
+        session.teacher.with(|t| t.lesson.as_deref().and_then(lessons::find).map(|l| (l, t.step.min(l.steps.len() - 1))))
     });
     // A new step starts with its answer hidden.
     Effect::new(move |_| {

@@ -31,31 +31,15 @@ struct Guess {
 
 /// Per agent: (mean grad norm, mean advantage mean, mean advantage std) over the estimator's
 /// seeds; the norm is NaN where a run has none (non-finite, or the run stopped).
-fn measured(
-    report: &StepReport,
-    estimator: creditlab::advantage::Estimator,
-    agents: usize,
-) -> Vec<(f32, f32, f32)> {
-    let runs: Vec<_> = report
-        .runs
-        .iter()
-        .filter(|r| r.estimator == estimator)
-        .collect();
+fn measured(report: &StepReport, estimator: creditlab::advantage::Estimator, agents: usize) -> Vec<(f32, f32, f32)> {
+    let runs: Vec<_> = report.runs.iter().filter(|r| r.estimator == estimator).collect();
     let n = runs.len().max(1) as f32;
     (0..agents)
         .map(|k| {
             let sum = |f: &dyn Fn(&creditlab::AgentReport) -> f32| {
-                runs.iter()
-                    .filter_map(|r| r.agents.get(k))
-                    .map(f)
-                    .sum::<f32>()
-                    / n
+                runs.iter().filter_map(|r| r.agents.get(k)).map(f).sum::<f32>() / n
             };
-            (
-                sum(&|a| a.grad_norm.unwrap_or(f32::NAN)),
-                sum(&|a| a.advantage_mean),
-                sum(&|a| a.advantage_std),
-            )
+            (sum(&|a| a.grad_norm.unwrap_or(f32::NAN)), sum(&|a| a.advantage_mean), sum(&|a| a.advantage_std))
         })
         .collect()
 }
@@ -63,16 +47,8 @@ fn measured(
 /// The measured answers to `guess`: the agent with the largest gradient norm, and the sign of
 /// the guessed agent's mean advantage with that mean and std.
 fn answers(guess: &Guess, values: &[(f32, f32, f32)]) -> (usize, &'static str, f32, f32) {
-    let norm = |k: usize| {
-        if values[k].0.is_nan() {
-            0.0
-        } else {
-            values[k].0
-        }
-    };
-    let largest = (0..values.len())
-        .max_by(|&a, &b| norm(a).total_cmp(&norm(b)))
-        .unwrap_or(0);
+    let norm = |k: usize| if values[k].0.is_nan() { 0.0 } else { values[k].0 };
+    let largest = (0..values.len()).max_by(|&a, &b| norm(a).total_cmp(&norm(b))).unwrap_or(0);
     let (mean, std) = values.get(guess.agent).map_or((0.0, 0.0), |v| (v.1, v.2));
     (largest, sign_of(mean, std), mean, std)
 }
@@ -112,25 +88,14 @@ pub fn Predict(
     // Reveal once the guessed update's report is in.
     Effect::new(move |_| {
         session.data.reports_changed.track();
-        let Some(guess) = pending.get_untracked() else {
-            return;
-        };
-        let Some(e) = session
-            .config
-            .with_untracked(|c| c.estimators.get(guess.estimator).copied())
-        else {
-            return;
-        };
+        let Some(guess) = pending.get_untracked() else { return };
+        let Some(e) = session.config.with_untracked(|c| c.estimators.get(guess.estimator).copied()) else { return };
         let agents = game.with_untracked(|g| g.agents.len());
-        let found = session
-            .data
-            .reports
-            .with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
+        let found = session.data.reports.with_value(|r| r.get(guess.update).map(|rep| measured(rep, e, agents)));
         if let Some(values) = found {
             let (largest, sign, _, _) = answers(&guess, &values);
             let scored = !converged(&values);
-            let right =
-                u32::from(scored && largest == guess.largest) + u32::from(sign == guess.sign);
+            let right = u32::from(scored && largest == guess.largest) + u32::from(sign == guess.sign);
             score.update(|(r, t)| {
                 *r += right;
                 *t += 1 + u32::from(scored);
@@ -140,11 +105,9 @@ pub fn Predict(
         }
     });
     let can_step = move || {
-        session.link.ready.get()
-            && !session.link.running.get()
-            && !session.data.imported.get()
-            && pending.get().is_none()
-            && { session.data.history.with(|h| h.updates < h.total) }
+        session.link.ready.get() && !session.link.running.get() && !session.data.imported.get() && pending.get().is_none() && {
+            session.data.history.with(|h| h.updates < h.total)
+        }
     };
     let go = move |_| {
         let update = session.data.history.with_untracked(|h| h.updates) + 1;
@@ -158,12 +121,11 @@ pub fn Predict(
         revealed.set(None);
         session.step();
     };
-    let agent_options =
-        move |selected: RwSignal<usize>| {
-            game.get().agents.into_iter().enumerate().map(move |(k, name)| view! {
+    let agent_options = move |selected: RwSignal<usize>| {
+        game.get().agents.into_iter().enumerate().map(move |(k, name)| view! {
             <option value=k.to_string() selected=move || selected.get() == k>{name}</option>
         }).collect_view()
-        };
+    };
     let reveal = move || {
         revealed.get().map(|(guess, values)| {
             let game = game.get();
@@ -199,14 +161,9 @@ pub fn Predict(
     // Late in a run every norm may have fallen to almost nothing: say so before the guess.
     let settled = move || {
         session.data.reports_changed.track();
-        let e = session
-            .config
-            .with(|c| c.estimators.get(estimator.get()).copied())?;
+        let e = session.config.with(|c| c.estimators.get(estimator.get()).copied())?;
         let agents = game.with(|g| g.agents.len());
-        let values = session
-            .data
-            .reports
-            .with_value(|r| r.last().map(|rep| measured(rep, e, agents)))?;
+        let values = session.data.reports.with_value(|r| r.last().map(|rep| measured(rep, e, agents)))?;
         converged(&values).then(|| {
             view! {
                 <p class="hint" data-testid="predict-converged">{format!(
@@ -269,13 +226,7 @@ mod tests {
         // A diverged run has no norm: that is not convergence.
         assert!(!converged(&[(f32::NAN, 0.0, 1.0), (1e-5, 0.0, 1.0)]));
         assert!(!converged(&[]));
-        let guess = Guess {
-            update: 1,
-            estimator: 0,
-            largest: 0,
-            agent: 1,
-            sign: "positive",
-        };
+        let guess = Guess { update: 1, estimator: 0, largest: 0, agent: 1, sign: "positive" };
         let (largest, sign, _, _) = answers(&guess, &[(f32::NAN, 0.0, 1.0), (0.5, 0.4, 1.0)]);
         assert_eq!((largest, sign), (1, "positive"));
     }

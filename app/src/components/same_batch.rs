@@ -70,11 +70,7 @@ pub fn SameBatchView(
                 }
             })
             .collect_view();
-        let head = same
-            .results
-            .iter()
-            .map(|r| view! { <th scope="col">{r.label().to_string()}</th> })
-            .collect_view();
+        let head = same.results.iter().map(|r| view! { <th scope="col">{r.label().to_string()}</th> }).collect_view();
         let body = same
             .samples
             .iter()

@@ -16,11 +16,7 @@ const MAX_IMPORT_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
 
 fn file_stem(session: Session) -> String {
     let config = session.config.get_untracked();
-    format!(
-        "creditlab-{}-update{}",
-        config.game.kind(),
-        session.data.history.with_untracked(|h| h.updates)
-    )
+    format!("creditlab-{}-update{}", config.game.kind(), session.data.history.with_untracked(|h| h.updates))
 }
 
 fn when(ms: f64) -> String {
@@ -43,10 +39,7 @@ async fn part_text(part: Part<js_sys::JsString>) -> Result<js_sys::JsString, Str
 /// time, so a long run is never one string in the wasm memory. Also the number of updates.
 async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
     let (before, after) = session.record_frame().json_frame();
-    let (parts, updates) = session
-        .data
-        .reports
-        .with_value(|log| (log.parts(), log.len() as u32));
+    let (parts, updates) = session.data.reports.with_value(|log| (log.parts(), log.len() as u32));
     let array = js_sys::Array::new();
     array.push(&JsValue::from_str(&before));
     for (i, part) in parts.into_iter().enumerate() {
@@ -61,20 +54,13 @@ async fn record_json(session: Session) -> Result<(js_sys::Array, u32), String> {
 
 /// The run on show's metrics CSV, in parts (header, then each chunk's rows).
 async fn metrics_csv(session: Session) -> Result<js_sys::Array, String> {
-    let (parts, figures) = session
-        .data
-        .reports
-        .with_value(|log| (log.parts(), log.figures().clone()));
+    let (parts, figures) = session.data.reports.with_value(|log| (log.parts(), log.figures().clone()));
     let csv = MetricsCsv::new(figures);
     let array = js_sys::Array::new();
-    array.push(&JsValue::from_str(
-        &csv.header().map_err(|e| e.to_string())?,
-    ));
+    array.push(&JsValue::from_str(&csv.header().map_err(|e| e.to_string())?));
     for part in parts {
         let reports = parse_items(&String::from(part_text(part).await?))?;
-        array.push(&JsValue::from_str(
-            &csv.rows(&reports).map_err(|e| e.to_string())?,
-        ));
+        array.push(&JsValue::from_str(&csv.rows(&reports).map_err(|e| e.to_string())?));
     }
     Ok(array)
 }
@@ -94,9 +80,7 @@ pub fn Share(
                     runs.set(list);
                     storage_note.set(None);
                 }
-                Err(e) => storage_note.set(Some(format!(
-                    "The run history is unavailable: {e}. The lab works without it."
-                ))),
+                Err(e) => storage_note.set(Some(format!("The run history is unavailable: {e}. The lab works without it."))),
             }
         })
     };
@@ -107,25 +91,18 @@ pub fn Share(
         if previous.is_some_and(|p| p != finished) {
             let config = session.config.get_untracked();
             // In a task of its own, after the redraws that the finish causes.
-            set_timeout(
-                move || {
-                    spawn_local(async move {
-                        let saved = match record_json(session).await {
-                            Ok((parts, updates)) => {
-                                storage::save(&config, updates, &parts.join("")).await
-                            }
-                            Err(e) => Err(e),
-                        };
-                        match saved {
+            set_timeout(move || spawn_local(async move {
+                let saved = match record_json(session).await {
+                    Ok((parts, updates)) => storage::save(&config, updates, &parts.join("")).await,
+                    Err(e) => Err(e),
+                };
+                match saved {
                     Ok(()) => refresh(),
                     Err(e) => session.message.set(Some(format!(
                         "The finished run was not saved in the history: {e}. Export it as JSON to keep it."
                     ))),
                 }
-                    })
-                },
-                std::time::Duration::ZERO,
-            );
+            }), std::time::Duration::ZERO);
         }
         finished
     });
@@ -137,9 +114,7 @@ pub fn Share(
     let export_json = move |_| {
         let name = format!("{}.json", file_stem(session));
         spawn_local(async move {
-            let result = record_json(session)
-                .await
-                .and_then(|(parts, _)| download::parts(&name, "application/json", &parts));
+            let result = record_json(session).await.and_then(|(parts, _)| download::parts(&name, "application/json", &parts));
             if let Err(e) = result {
                 session.message.set(Some(format!("Export failed: {e}")));
             }
@@ -148,9 +123,7 @@ pub fn Share(
     let export_csv = move |_| {
         let name = format!("{}.csv", file_stem(session));
         spawn_local(async move {
-            let result = metrics_csv(session)
-                .await
-                .and_then(|parts| download::parts(&name, "text/csv", &parts));
+            let result = metrics_csv(session).await.and_then(|parts| download::parts(&name, "text/csv", &parts));
             if let Err(e) = result {
                 session.message.set(Some(format!("CSV export failed: {e}")));
             }
@@ -160,40 +133,26 @@ pub fn Share(
         let views = session.data.views.get_untracked();
         let result = serde_json::to_string_pretty(&views)
             .map_err(|e| e.to_string())
-            .and_then(|json| {
-                download::text(
-                    &format!("{}-batch.json", file_stem(session)),
-                    "application/json",
-                    &json,
-                )
-            });
+            .and_then(|json| download::text(&format!("{}-batch.json", file_stem(session)), "application/json", &json));
         if let Err(e) = result {
-            session
-                .message
-                .set(Some(format!("Batch export failed: {e}")));
+            session.message.set(Some(format!("Batch export failed: {e}")));
         }
     };
     let import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         input.set_value("");
         let file = gloo_file::File::from(file);
         let name = file.name();
         if file.size() as f64 > MAX_IMPORT_BYTES {
-            session.message.set(Some(format!(
-                "Could not import {name}: the file is larger than 256 MB. Nothing was changed."
-            )));
+            session.message.set(Some(format!("Could not import {name}: the file is larger than 256 MB. Nothing was changed.")));
             return;
         }
         spawn_local(async move {
             let text = match gloo_file::futures::read_as_text(&file).await {
                 Ok(text) => text,
                 Err(e) => {
-                    session.message.set(Some(format!(
-                        "Could not read {name}: {e}. Nothing was changed."
-                    )));
+                    session.message.set(Some(format!("Could not read {name}: {e}. Nothing was changed.")));
                     return;
                 }
             };
@@ -205,9 +164,7 @@ pub fn Share(
                         "Imported {name}: {updates} updates, charts restored without training. Reset trains it again."
                     )));
                 }
-                Err(e) => session.message.set(Some(format!(
-                    "Could not import {name}: {e}. Nothing was changed."
-                ))),
+                Err(e) => session.message.set(Some(format!("Could not import {name}: {e}. Nothing was changed."))),
             }
         });
     };
@@ -217,13 +174,9 @@ pub fn Share(
                 Ok(record) => {
                     let updates = record.reports.len();
                     session.open_record(record);
-                    session.message.set(Some(format!(
-                        "Opened a saved run: {updates} updates. Reset trains it again."
-                    )));
+                    session.message.set(Some(format!("Opened a saved run: {updates} updates. Reset trains it again.")));
                 }
-                Err(e) => session
-                    .message
-                    .set(Some(format!("Could not open the saved run: {e}"))),
+                Err(e) => session.message.set(Some(format!("Could not open the saved run: {e}"))),
             }
         })
     };
@@ -231,9 +184,7 @@ pub fn Share(
         spawn_local(async move {
             match storage::delete(id).await {
                 Ok(()) => refresh(),
-                Err(e) => session
-                    .message
-                    .set(Some(format!("Could not delete the saved run: {e}"))),
+                Err(e) => session.message.set(Some(format!("Could not delete the saved run: {e}"))),
             }
         })
     };

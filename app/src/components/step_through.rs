@@ -11,14 +11,8 @@ use crate::session::Session;
 /// Samples shown in the stage tables.
 const ROWS: usize = 16;
 
-const STAGES: [&str; 6] = [
-    "1 · raw rewards",
-    "2 · grouping keys",
-    "3 · per-key μ and σ",
-    "4 · advantages",
-    "5 · gradient norms",
-    "6 · parameter change",
-];
+const STAGES: [&str; 6] =
+    ["1 · raw rewards", "2 · grouping keys", "3 · per-key μ and σ", "4 · advantages", "5 · gradient norms", "6 · parameter change"];
 
 /// A batch and the reports around its update, frozen.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +27,7 @@ struct Frozen {
 }
 
 fn freeze(session: Session, estimator: usize) -> Option<Frozen> {
-    let view = session
-        .data
-        .views
-        .with_untracked(|v| v.get(estimator).cloned())?;
+    let view = session.data.views.with_untracked(|v| v.get(estimator).cloned())?;
     let run = view.run as usize;
     let update = view.update as usize;
     let (after, before) = session.data.reports.with_value(|reports| {
@@ -44,21 +35,11 @@ fn freeze(session: Session, estimator: usize) -> Option<Frozen> {
         (at(update), at(update.saturating_sub(1)))
     });
     let config = session.config.get_untracked();
-    Some(Frozen {
-        view,
-        after,
-        before,
-        eps: config.eps,
-        learning_rate: config.learning_rate,
-    })
+    Some(Frozen { view, after, before, eps: config.eps, learning_rate: config.learning_rate })
 }
 
 fn num(v: f32) -> String {
-    if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 1e-3) {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.3}")
-    }
+    if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 1e-3) { format!("{v:.3e}") } else { format!("{v:.3}") }
 }
 
 /// The step-through panel.
@@ -80,9 +61,7 @@ pub fn StepThrough(
     let do_freeze = move || {
         let f = freeze(session, estimator.get_untracked());
         if f.is_none() {
-            session.message.set(Some(
-                "No batch yet: train at least one update, then freeze it.".into(),
-            ));
+            session.message.set(Some("No batch yet: train at least one update, then freeze it.".into()));
         }
         frozen.set(f);
         stage.set(0);
@@ -134,12 +113,10 @@ pub fn StepThrough(
                 }
             }).collect_view()
         };
-        let head = |with_key: bool, with_adv: bool| {
-            view! {
-                <tr><th>"group"</th><th>"episode"</th><th>"agent"</th><th>"turn"</th><th>"action"</th><th>"reward r"</th>
-                    {with_key.then(|| view! { <th>"key"</th><th>"members"</th> })}
-                    {with_adv.then(|| view! { <th>"(value − μ) / (σ + ε)"</th><th>"A"</th> })}</tr>
-            }
+        let head = |with_key: bool, with_adv: bool| view! {
+            <tr><th>"group"</th><th>"episode"</th><th>"agent"</th><th>"turn"</th><th>"action"</th><th>"reward r"</th>
+                {with_key.then(|| view! { <th>"key"</th><th>"members"</th> })}
+                {with_adv.then(|| view! { <th>"(value − μ) / (σ + ε)"</th><th>"A"</th> })}</tr>
         };
         let content = match stage.get() {
             0 => view! {

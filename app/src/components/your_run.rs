@@ -61,25 +61,14 @@ fn example_url(file: &str) -> String {
 /// Starts the import of a file the user chose or dropped: the worker reads it from an object URL.
 fn import_file(session: Session, file: web_sys::File) {
     match web_sys::Url::create_object_url_with_blob(&file) {
-        Ok(url) => session.import(ImportSource::Url {
-            url,
-            name: file.name(),
-            size: Some(file.size() as u64),
-        }),
-        Err(_) => session.yours.error.set(Some(format!(
-            "{} could not be opened by the browser",
-            file.name()
-        ))),
+        Ok(url) => session.import(ImportSource::Url { url, name: file.name(), size: Some(file.size() as u64) }),
+        Err(_) => session.yours.error.set(Some(format!("{} could not be opened by the browser", file.name()))),
     }
 }
 
 /// Opens an example file.
 pub fn open_example(session: Session, file: &str) {
-    session.import(ImportSource::Url {
-        url: example_url(file),
-        name: file.to_string(),
-        size: None,
-    });
+    session.import(ImportSource::Url { url: example_url(file), name: file.to_string(), size: None });
 }
 
 fn fmt(value: Option<f32>, digits: usize) -> String {
@@ -102,13 +91,10 @@ fn analysis_csv(analysis: &Analysis) -> String {
                 a.reward.mean,
                 a.reward.std,
                 a.tokens.map_or(String::new(), |t| t.mean.to_string()),
-                a.predicted_inflation
-                    .map_or(String::new(), |v| v.to_string()),
+                a.predicted_inflation.map_or(String::new(), |v| v.to_string()),
                 a.logged_grad_norm.map_or(String::new(), |v| v.to_string()),
-                a.file_advantage
-                    .map_or(String::new(), |m| m.mean.to_string()),
-                a.file_advantage
-                    .map_or(String::new(), |m| m.std.to_string()),
+                a.file_advantage.map_or(String::new(), |m| m.mean.to_string()),
+                a.file_advantage.map_or(String::new(), |m| m.std.to_string()),
             ));
         }
     }
@@ -125,14 +111,8 @@ pub fn YourRunView(
     let pasted = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
     let on_file = move |ev: leptos::ev::Event| {
-        let input = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-        if let Some(file) = input
-            .as_ref()
-            .and_then(|i| i.files())
-            .and_then(|f| f.get(0))
-        {
+        let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0)) {
             import_file(session, file);
         }
         if let Some(input) = input {
@@ -142,25 +122,16 @@ pub fn YourRunView(
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
+        if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
             import_file(session, file);
         }
     };
     let analyse_pasted = move |_| {
         let text = pasted.get_untracked();
         if text.trim().is_empty() {
-            yours.error.set(Some(
-                "Paste some samples first (JSONL, JSON or CSV).".into(),
-            ));
+            yours.error.set(Some("Paste some samples first (JSONL, JSON or CSV).".into()));
         } else {
-            session.import(ImportSource::Text {
-                text,
-                name: "pasted text".into(),
-            });
+            session.import(ImportSource::Text { text, name: "pasted text".into() });
         }
     };
     let examples = EXAMPLES
@@ -184,18 +155,8 @@ pub fn YourRunView(
             }
         })
     };
-    let error = move || {
-        yours
-            .error
-            .get()
-            .map(|e| view! { <p class="message" role="alert" data-testid="import-error">{e}</p> })
-    };
-    let results = move || {
-        yours
-            .analysis
-            .get()
-            .map(|(name, analysis)| view! { <Results session name analysis /> })
-    };
+    let error = move || yours.error.get().map(|e| view! { <p class="message" role="alert" data-testid="import-error">{e}</p> });
+    let results = move || yours.analysis.get().map(|(name, analysis)| view! { <Results session name analysis /> });
     view! {
         <details class="your-run" id="your-run" data-testid="your-run" prop:open=move || yours.open.get()
             on:toggle=move |ev| {
@@ -240,12 +201,7 @@ fn Results(session: Session, name: String, analysis: Arc<Analysis>) -> impl Into
     let steps = analysis.steps.len();
     let current = {
         let analysis = analysis.clone();
-        move || {
-            analysis
-                .steps
-                .get(yours.step.get().min(steps.saturating_sub(1)))
-                .cloned()
-        }
+        move || analysis.steps.get(yours.step.get().min(steps.saturating_sub(1))).cloned()
     };
     let step_picker = (steps > 1).then(|| {
         let options = analysis
@@ -271,9 +227,7 @@ fn Results(session: Session, name: String, analysis: Arc<Analysis>) -> impl Into
         move |_| {
             let result = serde_json::to_string_pretty(&*analysis)
                 .map_err(|e| e.to_string())
-                .and_then(|text| {
-                    download::text(&format!("{name}.analysis.json"), "application/json", &text)
-                });
+                .and_then(|text| download::text(&format!("{name}.analysis.json"), "application/json", &text));
             if let Err(e) = result {
                 session.message.set(Some(format!("export failed: {e}")));
             }
@@ -283,20 +237,12 @@ fn Results(session: Session, name: String, analysis: Arc<Analysis>) -> impl Into
         let analysis = analysis.clone();
         let name = name.clone();
         move |_| {
-            if let Err(e) = download::text(
-                &format!("{name}.analysis.csv"),
-                "text/csv",
-                &analysis_csv(&analysis),
-            ) {
+            if let Err(e) = download::text(&format!("{name}.analysis.csv"), "text/csv", &analysis_csv(&analysis)) {
                 session.message.set(Some(format!("export failed: {e}")));
             }
         }
     };
-    let verdict_class = if analysis.passes() {
-        "verdict pass"
-    } else {
-        "verdict fail"
-    };
+    let verdict_class = if analysis.passes() { "verdict pass" } else { "verdict fail" };
     // The bug-hunt lesson: the verdict waits until the student has looked and guessed.
     let lesson = name == LESSON_FILE;
     let revealed = RwSignal::new(!lesson);
@@ -324,19 +270,11 @@ fn Results(session: Session, name: String, analysis: Arc<Analysis>) -> impl Into
         steps,
         if steps == 1 { "" } else { "s" },
         analysis.agents.join(", "),
-        if analysis.ignored_fields.is_empty() {
-            String::new()
-        } else {
-            format!(" (ignored fields: {})", analysis.ignored_fields.join(", "))
-        }
+        if analysis.ignored_fields.is_empty() { String::new() } else { format!(" (ignored fields: {})", analysis.ignored_fields.join(", ")) }
     );
     let table_analysis = analysis.clone();
     let passes = analysis.passes();
-    let summary = format!(
-        "step {}: {}",
-        analysis.verdict_step,
-        analysis.verdict.summary()
-    );
+    let summary = format!("step {}: {}", analysis.verdict_step, analysis.verdict.summary());
     let trends = (steps > 1).then(|| trends_charts(session, &analysis));
     let step_view = {
         let analysis = analysis.clone();
@@ -369,11 +307,7 @@ fn Results(session: Session, name: String, analysis: Arc<Analysis>) -> impl Into
 
 /// The samples where the file differs from the reference, with their lines.
 fn differing_table(analysis: &Analysis) -> Option<impl IntoView> {
-    let (Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. }) =
-        &analysis.verdict
-    else {
-        return None;
-    };
+    let (Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. }) = &analysis.verdict else { return None };
     let first = differing.first()?;
     let rows = differing
         .iter()
@@ -398,19 +332,12 @@ fn differing_table(analysis: &Analysis) -> Option<impl IntoView> {
 fn trends_charts(session: Session, analysis: &Analysis) -> impl IntoView {
     let names = analysis.agents.clone();
     let steps: Vec<u32> = analysis.steps.iter().map(|s| s.step).collect();
-    let series =
-        |pick: fn(&creditlab::import::AgentSummary) -> Option<f32>| -> Vec<Vec<Option<f32>>> {
-            names
-                .iter()
-                .map(|name| {
-                    analysis
-                        .steps
-                        .iter()
-                        .map(|s| s.agents.iter().find(|a| &a.agent == name).and_then(pick))
-                        .collect()
-                })
-                .collect()
-        };
+    let series = |pick: fn(&creditlab::import::AgentSummary) -> Option<f32>| -> Vec<Vec<Option<f32>>> {
+        names
+            .iter()
+            .map(|name| analysis.steps.iter().map(|s| s.agents.iter().find(|a| &a.agent == name).and_then(pick)).collect())
+            .collect()
+    };
     let predicted = series(|a| a.predicted_inflation);
     let logged = series(|a| a.logged_grad_norm);
     let has_logged = logged.iter().flatten().any(Option::is_some);
@@ -444,24 +371,9 @@ fn step_details(session: Session, analysis: &Analysis, step: StepAnalysis) -> im
             }
         })
         .collect_view();
-    let present: Vec<usize> = step
-        .agents
-        .iter()
-        .map(|a| {
-            analysis
-                .agents
-                .iter()
-                .position(|n| *n == a.agent)
-                .unwrap_or(0)
-        })
-        .collect();
-    let reward_counts: Vec<Vec<u32>> = step
-        .agents
-        .iter()
-        .map(|a| a.reward_histogram.clone())
-        .collect();
-    let reward_moments: Vec<creditlab::import::Moments> =
-        step.agents.iter().map(|a| a.reward).collect();
+    let present: Vec<usize> = step.agents.iter().map(|a| analysis.agents.iter().position(|n| *n == a.agent).unwrap_or(0)).collect();
+    let reward_counts: Vec<Vec<u32>> = step.agents.iter().map(|a| a.reward_histogram.clone()).collect();
+    let reward_moments: Vec<creditlab::import::Moments> = step.agents.iter().map(|a| a.reward).collect();
     let reward_range = step.reward_range;
     let reward_names = names.clone();
     let rewards: DrawFn = crate::chart_fn!(clone reward_names, reward_counts, reward_moments; move |root, theme| {
@@ -484,22 +396,8 @@ fn step_details(session: Session, analysis: &Analysis, step: StepAnalysis) -> im
         })
         .collect_view();
     // The credit map: per estimator and agent, the mean advantage at each turn.
-    let turns = step
-        .estimators
-        .iter()
-        .flat_map(|e| {
-            e.credit
-                .iter()
-                .map(|row| row.iter().rposition(Option::is_some).map_or(0, |t| t + 1))
-        })
-        .max()
-        .unwrap_or(0);
-    let max = step
-        .estimators
-        .iter()
-        .flat_map(|e| e.credit.iter().flatten().flatten())
-        .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(1e-6);
+    let turns = step.estimators.iter().flat_map(|e| e.credit.iter().map(|row| row.iter().rposition(Option::is_some).map_or(0, |t| t + 1))).max().unwrap_or(0);
+    let max = step.estimators.iter().flat_map(|e| e.credit.iter().flatten().flatten()).fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
     let theme = crate::components::chart_canvas::current_theme();
     let credit_rows = step
         .estimators
@@ -520,9 +418,7 @@ fn step_details(session: Session, analysis: &Analysis, step: StepAnalysis) -> im
             .collect::<Vec<_>>()
         })
         .collect_view();
-    let turn_heads = (0..turns)
-        .map(|t| view! { <th>{format!("turn {t}")}</th> })
-        .collect_view();
+    let turn_heads = (0..turns).map(|t| view! { <th>{format!("turn {t}")}</th> }).collect_view();
     let ledger = (analysis.verdict_step == step.step).then(|| ledger_view(analysis));
     view! {
         <h3 data-testid="import-step-title">{format!("Step {}: {} samples, {} groups, {} episodes ({}–{} per group)", step.step, step.samples, step.groups, step.episodes, step.group_sizes[0], step.group_sizes[1])}</h3>
@@ -554,17 +450,11 @@ fn step_details(session: Session, analysis: &Analysis, step: StepAnalysis) -> im
 /// advantage, the file's advantage beside them; a click on a key highlights the samples sharing it.
 fn ledger_view(analysis: &Analysis) -> impl IntoView {
     let detail = analysis.detail.clone();
-    let estimators: Vec<String> = analysis
-        .steps
-        .first()
-        .map(|s| s.estimators.iter().map(|e| e.estimator.clone()).collect())
-        .unwrap_or_default();
+    let estimators: Vec<String> = analysis.steps.first().map(|s| s.estimators.iter().map(|e| e.estimator.clone()).collect()).unwrap_or_default();
     let chosen = RwSignal::new(1usize.min(estimators.len().saturating_sub(1)));
     let key = RwSignal::new(None::<String>);
     let differing: Vec<u32> = match &analysis.verdict {
-        Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } => {
-            differing.iter().map(|d| d.line).collect()
-        }
+        Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } => differing.iter().map(|d| d.line).collect(),
         _ => Vec::new(),
     };
     let agents = analysis.agents.clone();
@@ -577,9 +467,7 @@ fn ledger_view(analysis: &Analysis) -> impl IntoView {
         })
         .collect_view();
     let rows = move || {
-        let Some(advantages) = detail.estimators.get(chosen.get()) else {
-            return Vec::new();
-        };
+        let Some(advantages) = detail.estimators.get(chosen.get()) else { return Vec::new() };
         let selected = key.get();
         detail
             .samples

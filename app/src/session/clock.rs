@@ -39,10 +39,7 @@ impl Redraw {
     pub fn after(message: &FromWorker, running: bool) -> Redraw {
         match message {
             FromWorker::Reports { .. } | FromWorker::Views { .. } if running => Redraw::Throttled,
-            FromWorker::Reports { .. }
-            | FromWorker::Views { .. }
-            | FromWorker::Stopped { .. }
-            | FromWorker::Crashed { .. } => Redraw::Now,
+            FromWorker::Reports { .. } | FromWorker::Views { .. } | FromWorker::Stopped { .. } | FromWorker::Crashed { .. } => Redraw::Now,
             _ => Redraw::No,
         }
     }
@@ -83,11 +80,7 @@ impl RedrawClock {
     pub fn request(self, now: bool) {
         let load = self.draw_load.get_value();
         let gap = REDRAW_MS.max(2.0 * load.last_round_ms);
-        let due = load.pending == 0
-            && self
-                .last_redraw
-                .get_value()
-                .is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= gap);
+        let due = load.pending == 0 && self.last_redraw.get_value().is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= gap);
         if now || due {
             self.last_redraw.set_value(Some(Instant::now()));
             self.redraw.update(|v| *v += 1);
@@ -119,50 +112,17 @@ mod tests {
 
     #[test]
     fn reports_and_views_wait_for_the_throttle_only_while_training() {
-        let reports = FromWorker::Reports {
-            generation: 1,
-            reports: Vec::new(),
-            updates_per_second: 0.0,
-        };
-        let views = FromWorker::Views {
-            generation: 1,
-            views: Vec::new(),
-        };
+        let reports = FromWorker::Reports { generation: 1, reports: Vec::new(), updates_per_second: 0.0 };
+        let views = FromWorker::Views { generation: 1, views: Vec::new() };
         for message in [&reports, &views] {
             assert_eq!(Redraw::after(message, true), Redraw::Throttled);
             assert_eq!(Redraw::after(message, false), Redraw::Now);
         }
-        let stopped = FromWorker::Stopped {
-            generation: 1,
-            reason: StopReason::Paused,
-        };
+        let stopped = FromWorker::Stopped { generation: 1, reason: StopReason::Paused };
         assert_eq!(Redraw::after(&stopped, false), Redraw::Now);
-        assert_eq!(
-            Redraw::after(
-                &FromWorker::Crashed {
-                    message: "boom".into()
-                },
-                false
-            ),
-            Redraw::Now
-        );
-        let ready = FromWorker::Ready {
-            generation: 1,
-            backend: BackendInfo {
-                kind: creditlab::BackendKind::Cpu,
-                reason: String::new(),
-            },
-        };
+        assert_eq!(Redraw::after(&FromWorker::Crashed { message: "boom".into() }, false), Redraw::Now);
+        let ready = FromWorker::Ready { generation: 1, backend: BackendInfo { kind: creditlab::BackendKind::Cpu, reason: String::new() } };
         assert_eq!(Redraw::after(&ready, true), Redraw::No);
-        assert_eq!(
-            Redraw::after(
-                &FromWorker::Error {
-                    generation: 1,
-                    message: "x".into()
-                },
-                false
-            ),
-            Redraw::No
-        );
+        assert_eq!(Redraw::after(&FromWorker::Error { generation: 1, message: "x".into() }, false), Redraw::No);
     }
 }

@@ -62,14 +62,8 @@ impl Experiment {
         self.history.set(history);
         // A new log under a new key prefix: the experiment's start time (so a closed tab's
         // chunks can be told by age) and a random tag (two tabs never share one).
-        let prefix = format!(
-            "{:013}.{:08x}",
-            js_sys::Date::now() as u64,
-            (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-        );
-        let old = self
-            .reports
-            .try_update_value(|log| std::mem::replace(log, ReportLog::new(prefix, true)));
+        let prefix = format!("{:013}.{:08x}", js_sys::Date::now() as u64, (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
+        let old = self.reports.try_update_value(|log| std::mem::replace(log, ReportLog::new(prefix, true)));
         if let Some(old) = old.filter(|old| !old.prefix().is_empty()) {
             leptos::task::spawn_local(async move {
                 let (lower, upper) = (format!("{}/", old.prefix()), format!("{}0", old.prefix()));
@@ -91,21 +85,13 @@ impl Experiment {
     pub fn keep(self, reports: Vec<StepReport>) {
         // A chunk's JSON becomes a JS string at once: the wasm memory never shrinks, so it must
         // not hold chunks waiting for IndexedDB.
-        let spills = self
-            .reports
-            .try_update_value(|log| log.push(reports, js_sys::JsString::from))
-            .unwrap_or_default();
+        let spills = self.reports.try_update_value(|log| log.push(reports, js_sys::JsString::from)).unwrap_or_default();
         self.reports_changed.update(|v| *v += 1);
         for spill in spills {
             leptos::task::spawn_local(async move {
                 let result = storage::put_chunk(&spill.key, &spill.json).await;
-                let first_refusal = self
-                    .reports
-                    .try_update_value(|log| log.written(&spill.key, result.is_ok()))
-                    .unwrap_or(false);
-                let replaced = self
-                    .reports
-                    .with_value(|log| !spill.key.starts_with(log.prefix()));
+                let first_refusal = self.reports.try_update_value(|log| log.written(&spill.key, result.is_ok())).unwrap_or(false);
+                let replaced = self.reports.with_value(|log| !spill.key.starts_with(log.prefix()));
                 if result.is_ok() && replaced {
                     // Written after its experiment was replaced (and its chunks deleted).
                     let _ = storage::drop_chunks(&spill.key, &format!("{}\0", spill.key)).await;
@@ -138,25 +124,14 @@ impl Experiment {
             }
             FromWorker::Views { views, .. } => self.views.set(views),
             FromWorker::SameBatch { same, .. } => self.same_batch.set(Some(*same)),
-            FromWorker::Stopped {
-                reason: StopReason::Finished,
-                ..
-            } if self.is_finished() => self.finished.update(|v| *v += 1),
-            FromWorker::Stopped {
-                reason: StopReason::Finished,
-                ..
-            } => return Some("The run is finished; Reset to train again.".into()),
-            FromWorker::Stopped {
-                reason: StopReason::Diverged,
-                ..
-            } => {
+            FromWorker::Stopped { reason: StopReason::Finished, .. } if self.is_finished() => self.finished.update(|v| *v += 1),
+            FromWorker::Stopped { reason: StopReason::Finished, .. } => return Some("The run is finished; Reset to train again.".into()),
+            FromWorker::Stopped { reason: StopReason::Diverged, .. } => {
                 self.finished.update(|v| *v += 1);
                 return Some("Every run has diverged, so training stopped. Roll a run back below to go on, or change the settings.".into());
             }
             // Keep what was trained: the run history saves the reports received so far.
-            FromWorker::Crashed { .. }
-                if self.reports.with_value(|r| !r.is_empty()) && !self.imported.get_untracked() =>
-            {
+            FromWorker::Crashed { .. } if self.reports.with_value(|r| !r.is_empty()) && !self.imported.get_untracked() => {
                 self.finished.update(|v| *v += 1)
             }
             FromWorker::Ready { .. }
@@ -182,10 +157,7 @@ mod tests {
     fn a_stop_is_told_and_a_finished_or_diverged_run_is_saved() {
         let notice = RwSignal::new(None);
         let data = Experiment::new(&TrainConfig::default(), 0, notice);
-        let stopped = |reason| FromWorker::Stopped {
-            generation: 1,
-            reason,
-        };
+        let stopped = |reason| FromWorker::Stopped { generation: 1, reason };
         // "Finished" before the last update was drawn: the user is told to reset; nothing saved.
         let told = data.reduce(stopped(StopReason::Finished));
         assert!(told.is_some_and(|t| t.contains("Reset")));
@@ -195,9 +167,7 @@ mod tests {
         assert_eq!(data.reduce(stopped(StopReason::Finished)), None);
         assert_eq!(data.finished.get_untracked(), 1);
         // Every run diverged: saved, and the user is told how to go on.
-        assert!(data
-            .reduce(stopped(StopReason::Diverged))
-            .is_some_and(|t| t.contains("diverged")));
+        assert!(data.reduce(stopped(StopReason::Diverged)).is_some_and(|t| t.contains("diverged")));
         assert_eq!(data.finished.get_untracked(), 2);
         // A pause changes nothing here.
         assert_eq!(data.reduce(stopped(StopReason::Paused)), None);

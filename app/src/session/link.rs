@@ -66,20 +66,11 @@ impl WorkerLink {
     pub fn spawn(self, receive: impl Fn(FromWorker) + 'static) {
         self.bridge.set_value(None);
         self.crashed.set(None);
-        let loader = if self.use_gpu.get_untracked() {
-            GPU_WORKER_LOADER
-        } else {
-            WORKER_LOADER
-        };
+        let loader = if self.use_gpu.get_untracked() { GPU_WORKER_LOADER } else { WORKER_LOADER };
         // The build in the URL: the worker's files are asked for with it (the offline cache keeps
         // builds apart by it, sw.js).
         let loader = format!("{loader}?v={}", crate::components::about::BUILD);
-        let bridge = TrainingWorker::spawner()
-            .encoding::<JsonCodec>()
-            .callback(receive)
-            .with_loader(true)
-            .as_module(false)
-            .spawn(&loader);
+        let bridge = TrainingWorker::spawner().encoding::<JsonCodec>().callback(receive).with_loader(true).as_module(false).spawn(&loader);
         self.bridge.set_value(Some(bridge));
         self.send(ToWorker::SetPace(self.pace.get_untracked()));
     }
@@ -183,13 +174,7 @@ mod tests {
     use crate::worker::StopReason;
 
     fn ready(generation: u64, reason: &str) -> FromWorker {
-        FromWorker::Ready {
-            generation,
-            backend: BackendInfo {
-                kind: BackendKind::Cpu,
-                reason: reason.into(),
-            },
-        }
+        FromWorker::Ready { generation, backend: BackendInfo { kind: BackendKind::Cpu, reason: reason.into() } }
     }
 
     #[test]
@@ -201,50 +186,27 @@ mod tests {
         assert!(!link.is_current(&ready(first, "")));
         assert!(link.is_current(&ready(second, "")));
         // A crash is about the worker, whatever the experiment.
-        assert!(link.is_current(&FromWorker::Crashed {
-            message: "boom".into()
-        }));
+        assert!(link.is_current(&FromWorker::Crashed { message: "boom".into() }));
     }
 
     #[test]
     fn the_worker_state_follows_its_messages() {
         let link = WorkerLink::new();
         let generation = link.next_generation();
-        assert_eq!(
-            link.reduce(&ready(generation, creditlab::backend::CPU_CHOSEN)),
-            None
-        );
+        assert_eq!(link.reduce(&ready(generation, creditlab::backend::CPU_CHOSEN)), None);
         assert!(link.ready.get_untracked());
         // The CPU chosen by default says why (the measured reason), not just "CPU chosen".
-        assert_eq!(
-            link.backend.get_untracked().map(|b| b.reason),
-            Some(CPU_BY_DEFAULT.to_string())
-        );
+        assert_eq!(link.backend.get_untracked().map(|b| b.reason), Some(CPU_BY_DEFAULT.to_string()));
         link.running.set(true);
-        link.reduce(&FromWorker::Stopped {
-            generation,
-            reason: StopReason::Paused,
-        });
+        link.reduce(&FromWorker::Stopped { generation, reason: StopReason::Paused });
         assert!(!link.running.get_untracked());
-        let notice = link.reduce(&FromWorker::Error {
-            generation,
-            message: "no batch".into(),
-        });
+        let notice = link.reduce(&FromWorker::Error { generation, message: "no batch".into() });
         assert_eq!(notice.as_deref(), Some("no batch"));
         link.running.set(true);
-        assert_eq!(
-            link.reduce(&FromWorker::Crashed {
-                message: "boom".into()
-            }),
-            None
-        );
+        assert_eq!(link.reduce(&FromWorker::Crashed { message: "boom".into() }), None);
         assert!(!link.running.get_untracked() && !link.ready.get_untracked());
         assert_eq!(link.crashed.get_untracked().as_deref(), Some("boom"));
         let next = link.next_generation();
-        assert!(
-            next > generation
-                && !link.ready.get_untracked()
-                && link.resuming.get_untracked().is_empty()
-        );
+        assert!(next > generation && !link.ready.get_untracked() && link.resuming.get_untracked().is_empty());
     }
 }

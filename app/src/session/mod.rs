@@ -43,21 +43,12 @@ thread_local! {
 /// "stored_chunks", "longest_series"}` — the long-run test checks that these stay bounded (the
 /// tail of reports, the chunks in IndexedDB, the charts' downsampled series) however long a run.
 pub fn buffers_json() -> String {
-    let Some(session) = CURRENT.with(std::cell::Cell::get) else {
-        return "null".into();
-    };
+    let Some(session) = CURRENT.with(std::cell::Cell::get) else { return "null".into() };
     let data = session.data;
-    let (updates, in_memory, stored) = data
-        .reports
-        .try_with_value(|log| (log.len(), log.in_memory_reports(), log.stored_chunks()))
-        .unwrap_or_default();
-    let longest = data
-        .history
-        .try_with_untracked(History::longest_series)
-        .unwrap_or_default();
-    format!(
-        r#"{{"updates":{updates},"reports_in_memory":{in_memory},"stored_chunks":{stored},"longest_series":{longest}}}"#
-    )
+    let (updates, in_memory, stored) =
+        data.reports.try_with_value(|log| (log.len(), log.in_memory_reports(), log.stored_chunks())).unwrap_or_default();
+    let longest = data.history.try_with_untracked(History::longest_series).unwrap_or_default();
+    format!(r#"{{"updates":{updates},"reports_in_memory":{in_memory},"stored_chunks":{stored},"longest_series":{longest}}}"#)
 }
 
 /// Reactive state of the page, shared by every component (a `Copy` handle over its parts).
@@ -84,12 +75,7 @@ pub struct Session {
 impl Session {
     /// Creates the session, starts the training worker (with `fault` injected, if any) and
     /// configures `config` on it.
-    pub fn new(
-        config: TrainConfig,
-        inspect: usize,
-        teacher: Teacher,
-        fault: Option<Fault>,
-    ) -> Self {
+    pub fn new(config: TrainConfig, inspect: usize, teacher: Teacher, fault: Option<Fault>) -> Self {
         let message = RwSignal::new(None);
         let session = Self {
             data: Experiment::new(&config, inspect, message),
@@ -139,10 +125,7 @@ impl Session {
     /// learning rate multiplied by `learning_rate_factor`.
     pub fn resume_run(self, run: usize, learning_rate_factor: f32) {
         self.link.resuming.update(|r| r.push(run));
-        self.link.send(ToWorker::Resume {
-            run: run as u32,
-            learning_rate_factor,
-        });
+        self.link.send(ToWorker::Resume { run: run as u32, learning_rate_factor });
     }
 
     /// Replaces the experiment with `config` (already validated by the controls) and starts
@@ -172,14 +155,8 @@ impl Session {
         self.data.reset(&config, Vec::new(), false);
         self.clock.request(true);
         let prefer_gpu = self.link.use_gpu.get_untracked();
-        self.link.send(ToWorker::Configure {
-            generation,
-            config: Box::new(config),
-            prefer_gpu,
-        });
-        self.link.send(ToWorker::Inspect {
-            seed_index: self.data.inspect_seed.get_untracked() as u32,
-        });
+        self.link.send(ToWorker::Configure { generation, config: Box::new(config), prefer_gpu });
+        self.link.send(ToWorker::Inspect { seed_index: self.data.inspect_seed.get_untracked() as u32 });
     }
 
     /// Opens a finished run (imported or from the history) without training: the charts show
@@ -190,31 +167,22 @@ impl Session {
         self.config.set(record.config);
         self.link.backend.set(Some(record.backend));
         self.link.next_generation();
-        self.data
-            .reset(&self.config.get_untracked(), record.reports, true);
+        self.data.reset(&self.config.get_untracked(), record.reports, true);
         self.clock.request(true);
     }
 
     /// The run on show as a portable record without its reports (config, backend, build
     /// version); [`Experiment::reports`] holds them.
     pub fn record_frame(self) -> RunRecord {
-        let backend = self
-            .link
-            .backend
-            .get_untracked()
-            .unwrap_or_else(|| BackendInfo {
-                kind: creditlab::BackendKind::Cpu,
-                reason: "not chosen yet".into(),
-            });
+        let backend =
+            self.link.backend.get_untracked().unwrap_or_else(|| BackendInfo { kind: creditlab::BackendKind::Cpu, reason: "not chosen yet".into() });
         RunRecord::new(self.config.get_untracked(), backend)
     }
 
     /// Starts (or resumes) training.
     pub fn start(self) {
         if self.data.imported.get_untracked() {
-            self.message.set(Some(
-                "This run was opened from a file or the history; Reset trains it again.".into(),
-            ));
+            self.message.set(Some("This run was opened from a file or the history; Reset trains it again.".into()));
             return;
         }
         if !self.link.ready.get_untracked() || self.link.running.get_untracked() {
@@ -234,8 +202,7 @@ impl Session {
     pub fn step(self) {
         if self.link.ready.get_untracked() && !self.link.running.get_untracked() {
             if self.data.is_finished() {
-                self.message
-                    .set(Some("The run is finished; Reset to train again.".into()));
+                self.message.set(Some("The run is finished; Reset to train again.".into()));
             } else {
                 self.link.send(ToWorker::Step);
             }
@@ -257,9 +224,7 @@ impl Session {
     /// Shows seed `index`'s batches in the batch views.
     pub fn inspect(self, index: usize) {
         self.data.inspect_seed.set(index);
-        self.link.send(ToWorker::Inspect {
-            seed_index: index as u32,
-        });
+        self.link.send(ToWorker::Inspect { seed_index: index as u32 });
     }
 
     /// Freezes run `run`'s last batch and applies every estimator to it.

@@ -13,18 +13,9 @@ use crate::worker::FromWorker;
 /// The example files (in `public/examples/`, served under `examples/`): file name and what it
 /// shows. A link's `run=` names one of them.
 pub const EXAMPLES: [(&str, &str); 3] = [
-    (
-        "solver-verifier.jsonl",
-        "a solver and a verifier, 4 steps, with a bug to find (JSONL)",
-    ),
-    (
-        "agent-wise.json",
-        "a planner and an executor, agent-wise advantages (JSON)",
-    ),
-    (
-        "bandit-grpo.csv",
-        "three agents on reward scales ×1, ×10, ×100, global GRPO (CSV)",
-    ),
+    ("solver-verifier.jsonl", "a solver and a verifier, 4 steps, with a bug to find (JSONL)"),
+    ("agent-wise.json", "a planner and an executor, agent-wise advantages (JSON)"),
+    ("bandit-grpo.csv", "three agents on reward scales ×1, ×10, ×100, global GRPO (CSV)"),
 ];
 
 /// How far the import in flight has come.
@@ -48,27 +39,16 @@ impl ImportProgress {
         if steps > 0 {
             return Some(0.5 + 0.5 * f64::from(done) / f64::from(steps));
         }
-        self.bytes
-            .1
-            .filter(|&size| size > 0)
-            .map(|size| 0.5 * self.bytes.0 as f64 / size as f64)
+        self.bytes.1.filter(|&size| size > 0).map(|size| 0.5 * self.bytes.0 as f64 / size as f64)
     }
 
     /// One line for people.
     pub fn describe(&self) -> String {
         let (done, steps) = self.steps;
         if steps > 0 {
-            format!(
-                "{}: analysing step {done} of {steps} ({} samples)",
-                self.name, self.samples
-            )
+            format!("{}: analysing step {done} of {steps} ({} samples)", self.name, self.samples)
         } else {
-            format!(
-                "{}: reading, {:.1} MB, {} samples",
-                self.name,
-                self.bytes.0 as f64 / 1e6,
-                self.samples
-            )
+            format!("{}: reading, {:.1} MB, {} samples", self.name, self.bytes.0 as f64 / 1e6, self.samples)
         }
     }
 }
@@ -122,12 +102,7 @@ impl YourRun {
         self.parts.set_value(Vec::new());
         self.open.set(true);
         self.error.set(None);
-        self.progress.set(Some(ImportProgress {
-            name: name.to_string(),
-            bytes: (0, None),
-            samples: 0,
-            steps: (0, 0),
-        }));
+        self.progress.set(Some(ImportProgress { name: name.to_string(), bytes: (0, None), samples: 0, steps: (0, 0) }));
         id
     }
 
@@ -135,10 +110,7 @@ impl YourRun {
     pub fn concerns(message: &FromWorker) -> bool {
         matches!(
             message,
-            FromWorker::ImportProgress { .. }
-                | FromWorker::ImportedSteps { .. }
-                | FromWorker::Imported { .. }
-                | FromWorker::ImportFailed { .. }
+            FromWorker::ImportProgress { .. } | FromWorker::ImportedSteps { .. } | FromWorker::Imported { .. } | FromWorker::ImportFailed { .. }
         )
     }
 
@@ -146,14 +118,7 @@ impl YourRun {
     pub fn reduce(self, message: FromWorker) {
         let current = |id: u64| self.pending.get_value() == Some(id);
         match message {
-            FromWorker::ImportProgress {
-                id,
-                bytes,
-                size,
-                samples,
-                steps_done,
-                steps,
-            } if current(id) => {
+            FromWorker::ImportProgress { id, bytes, size, samples, steps_done, steps } if current(id) => {
                 self.progress.update(|p| {
                     if let Some(p) = p {
                         if steps == 0 {
@@ -164,22 +129,12 @@ impl YourRun {
                     }
                 });
             }
-            FromWorker::ImportedSteps { id, steps } if current(id) => {
-                self.parts.update_value(|parts| parts.extend(steps))
-            }
-            FromWorker::Imported {
-                id,
-                name,
-                mut analysis,
-            } if current(id) => {
+            FromWorker::ImportedSteps { id, steps } if current(id) => self.parts.update_value(|parts| parts.extend(steps)),
+            FromWorker::Imported { id, name, mut analysis } if current(id) => {
                 // The steps came before, a few per message, each decoded in a task of its own;
                 // the views are built in another (a 1 M-sample file's analysis decoded and drawn
                 // in one task held the main thread 62 ms).
-                analysis.steps.extend(
-                    self.parts
-                        .try_update_value(std::mem::take)
-                        .unwrap_or_default(),
-                );
+                analysis.steps.extend(self.parts.try_update_value(std::mem::take).unwrap_or_default());
                 let analysis = Arc::new(*analysis);
                 set_timeout(
                     move || {
@@ -188,13 +143,7 @@ impl YourRun {
                         }
                         self.pending.set_value(None);
                         self.progress.set(None);
-                        self.step.set(
-                            analysis
-                                .steps
-                                .iter()
-                                .position(|s| s.step == analysis.verdict_step)
-                                .unwrap_or(0),
-                        );
+                        self.step.set(analysis.steps.iter().position(|s| s.step == analysis.verdict_step).unwrap_or(0));
                         self.analysis.set(Some((name, analysis)));
                     },
                     std::time::Duration::ZERO,
@@ -204,8 +153,7 @@ impl YourRun {
                 self.pending.set_value(None);
                 self.parts.set_value(Vec::new());
                 self.progress.set(None);
-                self.error
-                    .set(Some(format!("{name} was not imported: {error}")));
+                self.error.set(Some(format!("{name} was not imported: {error}")));
             }
             FromWorker::Crashed { .. } if self.pending.get_value().is_some() => {
                 self.pending.set_value(None);
@@ -227,25 +175,14 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let sw = std::fs::read_to_string(root.join("public/sw.js")).expect("sw.js");
         for (file, _) in EXAMPLES {
-            assert!(
-                root.join("public/examples").join(file).is_file(),
-                "{file} is not in public/examples"
-            );
-            assert!(
-                sw.contains(&format!("\"examples/{file}\"")),
-                "sw.js does not cache {file}"
-            );
+            assert!(root.join("public/examples").join(file).is_file(), "{file} is not in public/examples");
+            assert!(sw.contains(&format!("\"examples/{file}\"")), "sw.js does not cache {file}");
         }
     }
 
     #[test]
     fn progress_reads_the_first_half_then_analyses_the_second() {
-        let mut p = ImportProgress {
-            name: "f".into(),
-            bytes: (50, Some(100)),
-            samples: 10,
-            steps: (0, 0),
-        };
+        let mut p = ImportProgress { name: "f".into(), bytes: (50, Some(100)), samples: 10, steps: (0, 0) };
         assert_eq!(p.fraction(), Some(0.25));
         p.steps = (2, 4);
         assert_eq!(p.fraction(), Some(0.75));

@@ -19,10 +19,7 @@ thread_local! {
 
 /// Tells the page that the worker crashed, if the page is known yet.
 fn report_crash(message: String) {
-    let report = CRASH_REPORT
-        .try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone()))
-        .ok()
-        .flatten();
+    let report = CRASH_REPORT.try_with(|slot| slot.try_borrow().ok().and_then(|s| s.clone())).ok().flatten();
     if let Some(report) = report {
         report(message);
     }
@@ -51,10 +48,7 @@ pub fn report_panics() {
         REPORTED.store(true, std::sync::atomic::Ordering::SeqCst);
         let message = match info.payload().downcast_ref::<String>() {
             Some(text) => text.clone(),
-            None => info
-                .payload()
-                .downcast_ref::<&str>()
-                .map_or_else(|| info.to_string(), |s| (*s).to_string()),
+            None => info.payload().downcast_ref::<&str>().map_or_else(|| info.to_string(), |s| (*s).to_string()),
         };
         report_crash(message);
     }));
@@ -103,7 +97,5 @@ pub fn run() {
     use gloo_worker::Registrable;
     crate::run_constructors();
     report_panics();
-    TrainingWorker::registrar()
-        .encoding::<JsonCodec>()
-        .register();
+    TrainingWorker::registrar().encoding::<JsonCodec>().register();
 }

@@ -25,14 +25,7 @@ pub async fn import(id: u64, source: ImportSource, send: &dyn Fn(FromWorker)) {
     let analysis = analyse(&run, None, |done, total| {
         // About twenty messages, whatever the number of steps.
         if done == total || done % (total / 20).max(1) == 0 {
-            send(FromWorker::ImportProgress {
-                id,
-                bytes: 0,
-                size: None,
-                samples,
-                steps_done: done as u32,
-                steps: total as u32,
-            });
+            send(FromWorker::ImportProgress { id, bytes: 0, size: None, samples, steps_done: done as u32, steps: total as u32 });
         }
     });
     send_analysis(id, name, analysis, send);
@@ -44,26 +37,14 @@ const STEPS_PER_MESSAGE: usize = 3;
 
 /// Sends `analysis`: its steps in messages of [`STEPS_PER_MESSAGE`], then the rest.
 fn send_analysis(id: u64, name: String, mut analysis: Analysis, send: &dyn Fn(FromWorker)) {
-    let steps = std::mem::take(&mut analysis.steps);
-    let mut steps = steps.into_iter().peekable();
+    let mut steps = std::mem::take(&mut analysis.steps).into_iter().peekable();
     while steps.peek().is_some() {
-        send(FromWorker::ImportedSteps {
-            id,
-            steps: steps.by_ref().take(STEPS_PER_MESSAGE).collect(),
-        });
+        send(FromWorker::ImportedSteps { id, steps: steps.by_ref().take(STEPS_PER_MESSAGE).collect() });
     }
-    send(FromWorker::Imported {
-        id,
-        name,
-        analysis: Box::new(analysis),
-    });
+    send(FromWorker::Imported { id, name, analysis: Box::new(analysis) });
 }
 
-async fn read(
-    id: u64,
-    source: &ImportSource,
-    send: &dyn Fn(FromWorker),
-) -> Result<ImportedRun, String> {
+async fn read(id: u64, source: &ImportSource, send: &dyn Fn(FromWorker)) -> Result<ImportedRun, String> {
     let mut importer = Importer::new();
     let progress = |importer: &Importer, size: Option<u64>| FromWorker::ImportProgress {
         id,
@@ -78,9 +59,7 @@ async fn read(
             importer.push(text.as_bytes()).map_err(|e| e.to_string())?;
         }
         ImportSource::Url { url, name, size } => {
-            let response = fetch(url)
-                .await
-                .map_err(|e| format!("cannot read {name}: {}", describe(&e)))?;
+            let response = fetch(url).await.map_err(|e| format!("cannot read {name}: {}", describe(&e)))?;
             if !response.ok() {
                 return Err(format!("cannot read {name}: HTTP {}", response.status()));
             }
@@ -88,19 +67,11 @@ async fn read(
             let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
             let mut next = PROGRESS_BYTES;
             loop {
-                let chunk = JsFuture::from(reader.read())
-                    .await
-                    .map_err(|e| format!("cannot read {name}: {}", describe(&e)))?;
-                if Reflect::get(&chunk, &"done".into())
-                    .ok()
-                    .and_then(|d| d.as_bool())
-                    .unwrap_or(true)
-                {
+                let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("cannot read {name}: {}", describe(&e)))?;
+                if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
                     break;
                 }
-                let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())
-                    .map_err(|e| describe(&e))?
-                    .unchecked_into();
+                let bytes: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(|e| describe(&e))?.unchecked_into();
                 let result = importer.push(&bytes.to_vec());
                 if let Err(e) = result {
                     let _ = reader.cancel();
@@ -132,12 +103,5 @@ async fn fetch(url: &str) -> Result<web_sys::Response, JsValue> {
 }
 
 fn describe(error: &JsValue) -> String {
-    error
-        .as_string()
-        .or_else(|| {
-            error
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| format!("{error:?}"))
+    error.as_string().or_else(|| error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{error:?}"))
 }

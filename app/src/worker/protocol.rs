@@ -131,14 +131,8 @@ pub enum Fault {
 impl Fault {
     /// Reads `device-loss@N` or `worker-panic@N` (N ≥ 1).
     pub fn parse(text: &str) -> Result<Fault, String> {
-        let (kind, at) = text
-            .split_once('@')
-            .ok_or_else(|| format!("“{text}” is not kind@update"))?;
-        let at: u32 = at
-            .parse()
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| format!("“{at}” is not an update number ≥ 1"))?;
+        let (kind, at) = text.split_once('@').ok_or_else(|| format!("“{text}” is not kind@update"))?;
+        let at: u32 = at.parse().ok().filter(|&n| n >= 1).ok_or_else(|| format!("“{at}” is not an update number ≥ 1"))?;
         match kind {
             "device-loss" => Ok(Fault::DeviceLoss(at)),
             "worker-panic" => Ok(Fault::WorkerPanic(at)),

@@ -45,9 +45,7 @@ pub struct Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service")
-            .field("state", &self.state)
-            .finish_non_exhaustive()
+        f.debug_struct("Service").field("state", &self.state).finish_non_exhaustive()
     }
 }
 
@@ -66,10 +64,7 @@ impl Service {
             resumes: Vec::new(),
             fault: None,
         };
-        Self {
-            state: Rc::new(RefCell::new(state)),
-            out: Rc::new(out),
-        }
+        Self { state: Rc::new(RefCell::new(state)), out: Rc::new(out) }
     }
 
     fn send(&self, message: FromWorker) {
@@ -83,11 +78,7 @@ impl Service {
     /// Handles one command.
     pub fn handle(&self, command: ToWorker) {
         match command {
-            ToWorker::Configure {
-                generation,
-                config,
-                prefer_gpu,
-            } => {
+            ToWorker::Configure { generation, config, prefer_gpu } => {
                 {
                     let mut state = self.state.borrow_mut();
                     state.generation = generation;
@@ -95,9 +86,7 @@ impl Service {
                     state.running = false;
                 }
                 let service = self.clone();
-                spawn_local(
-                    async move { service.configure(generation, *config, prefer_gpu).await },
-                );
+                spawn_local(async move { service.configure(generation, *config, prefer_gpu).await });
             }
             ToWorker::Start => {
                 let start_loop = {
@@ -114,10 +103,7 @@ impl Service {
             ToWorker::Step => {
                 let go = {
                     let mut state = self.state.borrow_mut();
-                    let idle = !state.running
-                        && !state.looping
-                        && !state.stepping
-                        && state.trainer.is_some();
+                    let idle = !state.running && !state.looping && !state.stepping && state.trainer.is_some();
                     if idle {
                         state.stepping = true;
                     }
@@ -132,38 +118,18 @@ impl Service {
                         match outcome {
                             Step::Report(report) => {
                                 // One update is no rate: the read-out shows one while running only.
-                                service.send(FromWorker::Reports {
-                                    generation,
-                                    reports: vec![*report],
-                                    updates_per_second: 0.0,
-                                });
+                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: 0.0 });
                                 service.send_views();
                             }
-                            Step::Finished => service.send(FromWorker::Stopped {
-                                generation,
-                                reason: StopReason::Finished,
-                            }),
+                            Step::Finished => service.send(FromWorker::Stopped { generation, reason: StopReason::Finished }),
                             Step::Failed(message) => {
-                                service.send(FromWorker::Error {
-                                    generation,
-                                    message,
-                                });
-                                service.send(FromWorker::Stopped {
-                                    generation,
-                                    reason: StopReason::Failed,
-                                });
+                                service.send(FromWorker::Error { generation, message });
+                                service.send(FromWorker::Stopped { generation, reason: StopReason::Failed });
                             }
                             Step::Diverged(report) => {
-                                service.send(FromWorker::Reports {
-                                    generation,
-                                    reports: vec![*report],
-                                    updates_per_second: 0.0,
-                                });
+                                service.send(FromWorker::Reports { generation, reports: vec![*report], updates_per_second: 0.0 });
                                 service.send_views();
-                                service.send(FromWorker::Stopped {
-                                    generation,
-                                    reason: StopReason::Diverged,
-                                });
+                                service.send(FromWorker::Stopped { generation, reason: StopReason::Diverged });
                             }
                             Step::Recovered | Step::Stale => {}
                         }
@@ -176,21 +142,13 @@ impl Service {
                 self.send_views();
             }
             ToWorker::Compare { run } => self.send_compare(run),
-            ToWorker::Resume {
-                run,
-                learning_rate_factor,
-            } => {
-                self.state
-                    .borrow_mut()
-                    .resumes
-                    .push((run, learning_rate_factor));
+            ToWorker::Resume { run, learning_rate_factor } => {
+                self.state.borrow_mut().resumes.push((run, learning_rate_factor));
                 self.apply_resumes();
             }
             ToWorker::Import { id, source } => {
                 let service = self.clone();
-                spawn_local(async move {
-                    super::import::import(id, source, &|message| service.send(message)).await
-                });
+                spawn_local(async move { super::import::import(id, source, &|message| service.send(message)).await });
             }
             ToWorker::Bench { rows, updates } => {
                 let service = self.clone();
@@ -215,12 +173,7 @@ impl Service {
             match state.trainer.as_mut() {
                 Some(trainer) => resumes
                     .into_iter()
-                    .filter_map(|(run, factor)| {
-                        trainer
-                            .resume(run as usize, factor)
-                            .err()
-                            .map(|e| e.to_string())
-                    })
+                    .filter_map(|(run, factor)| trainer.resume(run as usize, factor).err().map(|e| e.to_string()))
                     .collect(),
                 None => {
                     state.resumes = resumes;
@@ -229,19 +182,14 @@ impl Service {
             }
         };
         for message in errors {
-            self.send(FromWorker::Error {
-                generation,
-                message,
-            });
+            self.send(FromWorker::Error { generation, message });
         }
     }
 
     async fn configure(&self, generation: u64, config: TrainConfig, prefer_gpu: bool) {
         let cached = self.state.borrow().backend.clone();
         let backend = match cached {
-            Some(backend) if prefer_gpu || backend.info.kind == creditlab::BackendKind::Cpu => {
-                backend
-            }
+            Some(backend) if prefer_gpu || backend.info.kind == creditlab::BackendKind::Cpu => backend,
             _ => {
                 let chosen = backend::choose(prefer_gpu).await;
                 self.state.borrow_mut().backend = Some(chosen.clone());
@@ -263,15 +211,9 @@ impl Service {
                 }
                 state.trainer = Some(trainer);
                 drop(state);
-                self.send(FromWorker::Ready {
-                    generation,
-                    backend: info,
-                });
+                self.send(FromWorker::Ready { generation, backend: info });
             }
-            Err(err) => self.send(FromWorker::Error {
-                generation,
-                message: format!("Cannot start training: {err}"),
-            }),
+            Err(err) => self.send(FromWorker::Error { generation, message: format!("Cannot start training: {err}") }),
         }
     }
 
@@ -279,9 +221,7 @@ impl Service {
     async fn step_once(&self) -> Step {
         let generation = self.generation();
         self.apply_resumes();
-        let Some(mut trainer) = self.state.borrow_mut().trainer.take() else {
-            return Step::Stale;
-        };
+        let Some(mut trainer) = self.state.borrow_mut().trainer.take() else { return Step::Stale };
         if trainer.is_finished() {
             self.state.borrow_mut().trainer = Some(trainer);
             return Step::Finished;
@@ -310,9 +250,7 @@ impl Service {
                     BackendKind::WebGpu => "WebGPU",
                     BackendKind::Cpu => "CPU",
                 };
-                let cpu = backend::cpu(format!(
-                    "the {was} device failed at update {next} ({err}); training went on on the CPU"
-                ));
+                let cpu = backend::cpu(format!("the {was} device failed at update {next} ({err}); training went on on the CPU"));
                 let info = cpu.info.clone();
                 match trainer.recover(cpu.clone()).await {
                     Ok(recovered) if self.generation() == generation => {
@@ -370,20 +308,13 @@ impl Service {
                     Step::Recovered => {}
                     Step::Finished => stop = Some(StopReason::Finished),
                     Step::Failed(message) => {
-                        self.send(FromWorker::Error {
-                            generation,
-                            message,
-                        });
+                        self.send(FromWorker::Error { generation, message });
                         stop = Some(StopReason::Failed);
                     }
                     Step::Stale => stop = Some(StopReason::Paused),
                 }
                 let running = self.state.borrow().running;
-                if stop.is_some()
-                    || !running
-                    || pace != Pace::Full
-                    || slice_start.elapsed().as_secs_f64() * 1e3 >= SLICE_MS
-                {
+                if stop.is_some() || !running || pace != Pace::Full || slice_start.elapsed().as_secs_f64() * 1e3 >= SLICE_MS {
                     break;
                 }
             }
@@ -397,14 +328,8 @@ impl Service {
                     window_start = Instant::now();
                     window_updates = 0;
                 }
-                self.send(FromWorker::Reports {
-                    generation,
-                    reports,
-                    updates_per_second: rate,
-                });
-                if stop.is_some()
-                    || last_views.is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= VIEW_MS)
-                {
+                self.send(FromWorker::Reports { generation, reports, updates_per_second: rate });
+                if stop.is_some() || last_views.is_none_or(|t| t.elapsed().as_secs_f64() * 1e3 >= VIEW_MS) {
                     self.send_views();
                     last_views = Some(Instant::now());
                 }
@@ -417,9 +342,7 @@ impl Service {
             match pace {
                 Pace::Full => yield_to_messages().await,
                 Pace::PerSecond(n) => {
-                    let wait_ms = (1e3 / f64::from(n.max(1))
-                        - slice_start.elapsed().as_secs_f64() * 1e3)
-                        .max(0.0);
+                    let wait_ms = (1e3 / f64::from(n.max(1)) - slice_start.elapsed().as_secs_f64() * 1e3).max(0.0);
                     TimeoutFuture::new(wait_ms as u32).await;
                 }
             }
@@ -441,9 +364,7 @@ impl Service {
     fn send_views(&self) {
         let views = {
             let state = self.state.borrow();
-            let Some(trainer) = state.trainer.as_ref() else {
-                return;
-            };
+            let Some(trainer) = state.trainer.as_ref() else { return };
             let seeds = trainer.config().seeds.len();
             let seed = state.seed_index.min(seeds.saturating_sub(1));
             (0..trainer.config().estimators.len())
@@ -451,25 +372,14 @@ impl Service {
                 .collect::<Vec<_>>()
         };
         if !views.is_empty() {
-            self.send(FromWorker::Views {
-                generation: self.generation(),
-                views,
-            });
+            self.send(FromWorker::Views { generation: self.generation(), views });
         }
     }
 
     fn send_compare(&self, run: u32) {
-        let same = self
-            .state
-            .borrow()
-            .trainer
-            .as_ref()
-            .and_then(|t| t.same_batch(run as usize, VIEW_SAMPLES));
+        let same = self.state.borrow().trainer.as_ref().and_then(|t| t.same_batch(run as usize, VIEW_SAMPLES));
         match same {
-            Some(same) => self.send(FromWorker::SameBatch {
-                generation: self.generation(),
-                same: Box::new(same),
-            }),
+            Some(same) => self.send(FromWorker::SameBatch { generation: self.generation(), same: Box::new(same) }),
             None => self.send(FromWorker::Error {
                 generation: self.generation(),
                 message: "No batch to compare yet: do one update first.".into(),
@@ -495,33 +405,17 @@ enum Step {
 async fn bench(rows: &[u32], updates: u32) -> FromWorker {
     let (mut steps, mut probes) = (Vec::new(), Vec::new());
     for &r in rows {
-        let timed = creditlab::bench::measure_update_step(
-            r,
-            creditlab::bench::rows_case(r),
-            backend::cpu("bench"),
-            updates,
-        )
-        .await;
+        let timed = creditlab::bench::measure_update_step(r, creditlab::bench::rows_case(r), backend::cpu("bench"), updates).await;
         let probe = creditlab::bench::update_probe(r, backend::cpu("bench")).await;
         match (timed, probe) {
             (Ok(step), Ok(probe)) => {
                 steps.push(step);
                 probes.push(probe);
             }
-            (Err(e), _) | (_, Err(e)) => {
-                return FromWorker::Bench {
-                    steps,
-                    probes,
-                    error: Some(format!("{r} rows: {e}")),
-                }
-            }
+            (Err(e), _) | (_, Err(e)) => return FromWorker::Bench { steps, probes, error: Some(format!("{r} rows: {e}")) },
         }
     }
-    FromWorker::Bench {
-        steps,
-        probes,
-        error: None,
-    }
+    FromWorker::Bench { steps, probes, error: None }
 }
 
 /// Lets the message queue run, then resumes: one task queued through a `MessageChannel`. Not

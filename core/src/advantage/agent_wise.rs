@@ -37,12 +37,7 @@ mod tests {
                 .filter(|y| y.group == x.group && y.agent == x.agent)
                 .map(|y| f64::from(y.reward))
                 .collect();
-            out.push(reference_advantage(
-                f64::from(x.reward),
-                &ys,
-                eps,
-                mean_only,
-            ));
+            out.push(reference_advantage(f64::from(x.reward), &ys, eps, mean_only));
         }
         out
     }

@@ -6,16 +6,12 @@
 //! In matrix games and bandits Q(s, u) is the expected team payoff of the joint action u, so the
 //! advantage is exact. Every sample of agent k in an episode gets that episode's A^k.
 
-use super::common::Advantages;
 use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::Advantages;
 use crate::rollout::Batch;
 
 /// Agent k's counterfactual baseline Σ_{u'} π^k(u') Q(u^{−k}, u').
-pub(crate) fn expected_over_own_action(
-    cf: &Counterfactual<'_>,
-    joint: &[usize],
-    agent: usize,
-) -> f64 {
+pub(crate) fn expected_over_own_action(cf: &Counterfactual<'_>, joint: &[usize], agent: usize) -> f64 {
     let mut counterfactual = joint.to_vec();
     cf.policies[agent]
         .iter()
@@ -39,9 +35,7 @@ pub fn coma(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchE
             value: q,
             baseline,
             advantage: q - baseline,
-            note: format!(
-                "Q(u) = {q:.4} − Σ π^{k}(u') Q(u^-{k}, u') = {baseline:.4}; joint action {joint:?}"
-            ),
+            note: format!("Q(u) = {q:.4} − Σ π^{k}(u') Q(u^-{k}, u') = {baseline:.4}; joint action {joint:?}"),
         }
     })
 }
@@ -49,8 +43,8 @@ pub fn coma(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advantage::counterfactual::one_episode as episode;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Stag hunt, team payoff = sum: (S,S)=4, (S,H)=1, (H,S)=1, (H,H)=2. Both play S; uniform π.
     /// A^0 = Q(S,S) − ½ Q(S,S) − ½ Q(H,S) = 4 − 2 − 0.5 = 1.5, and A^1 the same by symmetry.
@@ -73,10 +67,7 @@ mod tests {
         let mut cf = Counterfactual::uniform(&game);
         cf.policies[0] = vec![1.0, 0.0, 0.0];
         let got = coma(&episode(&game, &[0, 0]), &cf).expect("valid batch");
-        assert_eq!(
-            got.values[0], 0.0,
-            "a deterministic agent's counterfactual is its own action"
-        );
+        assert_eq!(got.values[0], 0.0, "a deterministic agent's counterfactual is its own action");
         assert!((got.values[1] - (11.0 - (11.0 - 30.0 + 0.0) / 3.0)).abs() < 1e-5);
     }
 
@@ -89,9 +80,6 @@ mod tests {
         assert!(coma(&batch, &cf).is_err());
         let mut batch = episode(&game, &[0, 0]);
         batch.samples[1].action = None;
-        assert!(coma(&batch, &cf)
-            .expect_err("must be refused")
-            .0
-            .contains("sample 1"));
+        assert!(coma(&batch, &cf).expect_err("must be refused").0.contains("sample 1"));
     }
 }

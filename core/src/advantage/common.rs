@@ -120,10 +120,7 @@ impl Advantages {
     /// The first `len` samples' advantages and ledger entries.
     pub fn prefix(&self, len: usize) -> Advantages {
         let len = len.min(self.values.len()).min(self.ledger.len());
-        Advantages {
-            values: self.values[..len].to_vec(),
-            ledger: self.ledger[..len].to_vec(),
-        }
+        Advantages { values: self.values[..len].to_vec(), ledger: self.ledger[..len].to_vec() }
     }
 }
 
@@ -142,12 +139,7 @@ impl KeyStats {
     pub(crate) fn of(values: &[f64]) -> Self {
         let size = values.len();
         if size == 1 {
-            return Self {
-                size,
-                mean: 0.0,
-                std: 1.0,
-                degenerate: false,
-            };
+            return Self { size, mean: 0.0, std: 1.0, degenerate: false };
         }
         let mean = values.iter().sum::<f64>() / size as f64;
         let degenerate = values.iter().all(|v| *v == values[0]);
@@ -156,12 +148,7 @@ impl KeyStats {
         } else {
             (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (size as f64 - 1.0)).sqrt()
         };
-        Self {
-            size,
-            mean,
-            std,
-            degenerate,
-        }
+        Self { size, mean, std, degenerate }
     }
 
     /// The advantage of one member's value under these statistics.
@@ -236,12 +223,7 @@ pub(crate) fn normalize_by_key<K: Hash + Eq>(
 }
 
 /// Builds a ledger entry.
-pub(crate) fn ledger_entry(
-    key: String,
-    stats: &KeyStats,
-    value: f64,
-    advantage: f64,
-) -> LedgerEntry {
+pub(crate) fn ledger_entry(key: String, stats: &KeyStats, value: f64, advantage: f64) -> LedgerEntry {
     LedgerEntry {
         key,
         key_size: stats.size as u32,
@@ -310,8 +292,7 @@ pub(crate) fn trajectory_level<E: Ord + Clone, G: Hash + Eq>(
     for sample in &batch.samples {
         let (value, adv, stats, key) = &per_episode[&episode_key(sample)];
         out.values.push(*adv as f32);
-        out.ledger
-            .push(ledger_entry(key.clone(), stats, *value, *adv));
+        out.ledger.push(ledger_entry(key.clone(), stats, *value, *adv));
     }
     out
 }
@@ -326,10 +307,7 @@ mod tests {
         assert_eq!((s.mean, s.std), (0.0, 1.0));
         let opts = EstimatorOptions::default();
         assert!((s.advantage(3.5, &opts) - 3.5 / (1.0 + 1e-6)).abs() < 1e-12);
-        let mean_only = EstimatorOptions {
-            mean_only: true,
-            ..opts
-        };
+        let mean_only = EstimatorOptions { mean_only: true, ..opts };
         assert_eq!(s.advantage(3.5, &mean_only), 3.5);
     }
 

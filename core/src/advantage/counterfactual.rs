@@ -45,39 +45,24 @@ pub struct BatchError(pub String);
 impl<'a> Counterfactual<'a> {
     /// Uniform policies and default action 0 for every agent.
     pub fn uniform(oracle: &'a dyn PayoffOracle) -> Self {
-        let policies = (0..oracle.agents())
-            .map(|k| vec![1.0 / oracle.actions(k) as f64; oracle.actions(k)])
-            .collect();
-        Self {
-            oracle,
-            policies,
-            default_actions: vec![0; oracle.agents()],
-        }
+        let policies = (0..oracle.agents()).map(|k| vec![1.0 / oracle.actions(k) as f64; oracle.actions(k)]).collect();
+        Self { oracle, policies, default_actions: vec![0; oracle.agents()] }
     }
 
     /// Checks the policies and default actions against the game.
     pub fn validate(&self) -> Result<(), BatchError> {
         let n = self.oracle.agents();
         if self.policies.len() != n || self.default_actions.len() != n {
-            return Err(BatchError(format!(
-                "give one policy and one default action for each of the {n} agents"
-            )));
+            return Err(BatchError(format!("give one policy and one default action for each of the {n} agents")));
         }
         for k in 0..n {
             let actions = self.oracle.actions(k);
             let p = &self.policies[k];
-            if p.len() != actions
-                || p.iter().any(|x| !x.is_finite() || *x < 0.0)
-                || (p.iter().sum::<f64>() - 1.0).abs() > 1e-4
-            {
-                return Err(BatchError(format!(
-                    "policy of agent {k}: {actions} non-negative probabilities summing to 1"
-                )));
+            if p.len() != actions || p.iter().any(|x| !x.is_finite() || *x < 0.0) || (p.iter().sum::<f64>() - 1.0).abs() > 1e-4 {
+                return Err(BatchError(format!("policy of agent {k}: {actions} non-negative probabilities summing to 1")));
             }
             if self.default_actions[k] >= actions {
-                return Err(BatchError(format!(
-                    "default action of agent {k}: must be below {actions}"
-                )));
+                return Err(BatchError(format!("default action of agent {k}: must be below {actions}")));
             }
         }
         Ok(())
@@ -114,17 +99,11 @@ impl<'a> Counterfactual<'a> {
     /// with exact per-player payoffs ([`PayoffOracle::player_payoffs`]) each sample's reward must
     /// be its player's payoff of the episode's joint action or the team payoff G (the common
     /// payoff, or the players' sum). Games with noisy rewards (the bandit) are not checked.
-    pub fn check_rewards(
-        &self,
-        batch: &Batch,
-        joints: &BTreeMap<(u32, u32), Vec<usize>>,
-    ) -> Result<(), BatchError> {
+    pub fn check_rewards(&self, batch: &Batch, joints: &BTreeMap<(u32, u32), Vec<usize>>) -> Result<(), BatchError> {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-4 * (1.0 + b.abs());
         for (i, s) in batch.samples.iter().enumerate() {
             let joint = &joints[&(s.group, s.episode)];
-            let Some(own) = self.oracle.player_payoffs(joint) else {
-                return Ok(());
-            };
+            let Some(own) = self.oracle.player_payoffs(joint) else { return Ok(()) };
             let team = self.oracle.payoff(joint);
             let k = s.agent as usize;
             let reward = f64::from(s.reward);
@@ -140,49 +119,31 @@ impl<'a> Counterfactual<'a> {
 
     /// The joint action of every episode, keyed by (group, episode): each of the n agents must
     /// act exactly once per episode, with an action in range.
-    pub fn joint_actions(
-        &self,
-        batch: &Batch,
-    ) -> Result<BTreeMap<(u32, u32), Vec<usize>>, BatchError> {
+    pub fn joint_actions(&self, batch: &Batch) -> Result<BTreeMap<(u32, u32), Vec<usize>>, BatchError> {
         let n = self.oracle.agents();
         let mut joints: BTreeMap<(u32, u32), Vec<Option<usize>>> = BTreeMap::new();
         for (i, s) in batch.samples.iter().enumerate() {
             let k = s.agent as usize;
             if k >= n {
-                return Err(BatchError(format!(
-                    "sample {i}: agent {k} does not exist (the game has {n} agents)"
-                )));
+                return Err(BatchError(format!("sample {i}: agent {k} does not exist (the game has {n} agents)")));
             }
-            let action = s.action.ok_or_else(|| {
-                BatchError(format!(
-                    "sample {i}: field `action` is required by this estimator"
-                ))
-            })? as usize;
+            let action = s.action.ok_or_else(|| BatchError(format!("sample {i}: field `action` is required by this estimator")))?
+                as usize;
             if action >= self.oracle.actions(k) {
-                return Err(BatchError(format!(
-                    "sample {i}: action {action} is out of range for agent {k}"
-                )));
+                return Err(BatchError(format!("sample {i}: action {action} is out of range for agent {k}")));
             }
-            let joint = joints
-                .entry((s.group, s.episode))
-                .or_insert_with(|| vec![None; n]);
+            let joint = joints.entry((s.group, s.episode)).or_insert_with(|| vec![None; n]);
             if joint[k].replace(action).is_some() {
-                return Err(BatchError(format!(
-                    "sample {i}: agent {k} acts twice in episode {}",
-                    s.episode
-                )));
+                return Err(BatchError(format!("sample {i}: agent {k} acts twice in episode {}", s.episode)));
             }
         }
         joints
             .into_iter()
             .map(|(key, joint)| {
                 let complete: Option<Vec<usize>> = joint.iter().copied().collect();
-                complete.map(|j| (key, j)).ok_or_else(|| {
-                    BatchError(format!(
-                        "episode {} of group {}: every agent must act once",
-                        key.1, key.0
-                    ))
-                })
+                complete
+                    .map(|j| (key, j))
+                    .ok_or_else(|| BatchError(format!("episode {} of group {}: every agent must act once", key.1, key.0)))
             })
             .collect()
     }
@@ -199,15 +160,7 @@ pub(crate) fn one_episode(game: &dyn PayoffOracle, actions: &[u32]) -> Batch {
         samples: actions
             .iter()
             .enumerate()
-            .map(|(k, &a)| Sample {
-                group: 0,
-                episode: 0,
-                agent: k as u32,
-                turn: k as u32,
-                reward,
-                anchor: None,
-                action: Some(a),
-            })
+            .map(|(k, &a)| Sample { group: 0, episode: 0, agent: k as u32, turn: k as u32, reward, anchor: None, action: Some(a) })
             .collect(),
     }
 }

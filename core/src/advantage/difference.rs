@@ -9,16 +9,12 @@
 //! COMA's advantage).
 
 use super::coma::expected_over_own_action;
-use super::common::{Advantages, DifferenceBaseline};
 use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::{Advantages, DifferenceBaseline};
 use crate::rollout::Batch;
 
 /// Difference-reward advantages and their ledger.
-pub fn difference(
-    batch: &Batch,
-    cf: &Counterfactual<'_>,
-    baseline: DifferenceBaseline,
-) -> Result<Advantages, BatchError> {
+pub fn difference(batch: &Batch, cf: &Counterfactual<'_>, baseline: DifferenceBaseline) -> Result<Advantages, BatchError> {
     cf.credit_each_sample(batch, |s, joint| {
         let k = s.agent as usize;
         let g = cf.oracle.payoff(joint);
@@ -27,20 +23,11 @@ pub fn difference(
                 let mut without = joint.to_vec();
                 without[k] = cf.default_actions[k];
                 let c = cf.oracle.payoff(&without);
-                (
-                    c,
-                    format!(
-                        "G(z) = {g:.4} − G(z with agent {k} on default action {}) = {c:.4}",
-                        cf.default_actions[k]
-                    ),
-                )
+                (c, format!("G(z) = {g:.4} − G(z with agent {k} on default action {}) = {c:.4}", cf.default_actions[k]))
             }
             DifferenceBaseline::Expected => {
                 let c = expected_over_own_action(cf, joint, k);
-                (
-                    c,
-                    format!("G(z) = {g:.4} − E_π[G] over agent {k}'s actions = {c:.4}"),
-                )
+                (c, format!("G(z) = {g:.4} − E_π[G] over agent {k}'s actions = {c:.4}"))
             }
         };
         Credit {
@@ -58,8 +45,8 @@ pub fn difference(
 mod tests {
     use super::*;
     use crate::advantage::coma::coma;
-    use crate::advantage::counterfactual::one_episode as episode;
     use crate::env::matrix::{MatrixGame, MatrixSpec};
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Climbing, both play action 1 (payoff 7), default action 2:
     /// D_0 = G(1,1) − G(2,1) = 7 − 6 = 1;  D_1 = G(1,1) − G(1,2) = 7 − 0 = 7.
@@ -68,12 +55,7 @@ mod tests {
         let game = MatrixGame::new(&MatrixSpec::Climbing).expect("valid");
         let mut cf = Counterfactual::uniform(&game);
         cf.default_actions = vec![2, 2];
-        let got = difference(
-            &episode(&game, &[1, 1]),
-            &cf,
-            DifferenceBaseline::DefaultAction,
-        )
-        .expect("valid");
+        let got = difference(&episode(&game, &[1, 1]), &cf, DifferenceBaseline::DefaultAction).expect("valid");
         assert_eq!(got.values, vec![1.0, 7.0]);
     }
 

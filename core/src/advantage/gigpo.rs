@@ -72,14 +72,10 @@ pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool)
     let omega = f64::from(options.gigpo_omega);
     let reading = Reading::of(options);
     // mean mode: F = 1 (KeyStats in mean_only mode), mean_std: F = σ + ε.
-    let mode = EstimatorOptions {
-        mean_only: !options.gigpo_mean_std,
-        ..*options
-    };
+    let mode = EstimatorOptions { mean_only: !options.gigpo_mean_std, ..*options };
     let agent_if = |on: bool, i: usize| on.then_some(samples[i].agent);
     // Whose steps make an episode (totals, step returns), and whose statistics a sample joins.
-    let part =
-        |i: usize| -> Scope { (samples[i].group, agent_if(reading == Reading::OwnSteps, i)) };
+    let part = |i: usize| -> Scope { (samples[i].group, agent_if(reading == Reading::OwnSteps, i)) };
     let key = |i: usize| -> Scope { (samples[i].group, agent_if(reading != Reading::Global, i)) };
     let scope_name = |(g, a): Scope| match a {
         Some(a) => format!("g{g}/a{a}"),
@@ -88,10 +84,7 @@ pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool)
     // Episodes (or an agent's part of one): totals and step returns in turn order.
     let mut episodes: BTreeMap<(Scope, u32), Vec<usize>> = BTreeMap::new();
     for (i, sample) in samples.iter().enumerate() {
-        episodes
-            .entry((part(i), sample.episode))
-            .or_default()
-            .push(i);
+        episodes.entry((part(i), sample.episode)).or_default().push(i);
     }
     let mut step_return = vec![0.0f64; samples.len()];
     let mut episode_total: BTreeMap<(Scope, u32), f64> = BTreeMap::new();
@@ -102,10 +95,7 @@ pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool)
             acc = f64::from(samples[i].reward) + gamma * acc;
             step_return[i] = acc;
         }
-        episode_total.insert(
-            *id,
-            indices.iter().map(|&i| f64::from(samples[i].reward)).sum(),
-        );
+        episode_total.insert(*id, indices.iter().map(|&i| f64::from(samples[i].reward)).sum());
     }
     let total_of = |i: usize| episode_total[&(part(i), samples[i].episode)];
     // Episode term: one value per episode of the key, or (Dr. MAS) one per sample of the key.
@@ -119,22 +109,15 @@ pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool)
             members.entry(*scope).or_default().push(*total);
         }
     }
-    let episode_stats: BTreeMap<_, _> =
-        members.iter().map(|(k, v)| (*k, KeyStats::of(v))).collect();
+    let episode_stats: BTreeMap<_, _> = members.iter().map(|(k, v)| (*k, KeyStats::of(v))).collect();
     // Step term: statistics over each anchor's step returns within the key.
     let mut step_groups: BTreeMap<(Scope, &str), Vec<f64>> = BTreeMap::new();
     for (i, s) in samples.iter().enumerate() {
         if let Some(anchor) = &s.anchor {
-            step_groups
-                .entry((key(i), anchor.as_str()))
-                .or_default()
-                .push(step_return[i]);
+            step_groups.entry((key(i), anchor.as_str())).or_default().push(step_return[i]);
         }
     }
-    let step_stats: BTreeMap<_, _> = step_groups
-        .iter()
-        .map(|(k, v)| (*k, KeyStats::of(v)))
-        .collect();
+    let step_stats: BTreeMap<_, _> = step_groups.iter().map(|(k, v)| (*k, KeyStats::of(v))).collect();
     let mut out = Advantages::default();
     for (i, s) in samples.iter().enumerate() {
         let sc = key(i);
@@ -144,23 +127,10 @@ pub(crate) fn gigpo_with(batch: &Batch, options: &EstimatorOptions, notes: bool)
         let (step_term, key, stats) = match &s.anchor {
             Some(anchor) => {
                 let ss = step_stats[&(sc, anchor.as_str())];
-                let term = if ss.size < 2 {
-                    0.0
-                } else {
-                    ss.advantage(step_return[i], &mode)
-                };
+                let term = if ss.size < 2 { 0.0 } else { ss.advantage(step_return[i], &mode) };
                 (term, format!("{}/{anchor}", scope_name(sc)), ss)
             }
-            None => (
-                0.0,
-                format!("{}/(no anchor)", scope_name(sc)),
-                KeyStats {
-                    size: 1,
-                    mean: 0.0,
-                    std: 1.0,
-                    degenerate: false,
-                },
-            ),
+            None => (0.0, format!("{}/(no anchor)", scope_name(sc)), KeyStats { size: 1, mean: 0.0, std: 1.0, degenerate: false }),
         };
         let advantage = episode_term + omega * step_term;
         out.values.push(advantage as f32);
@@ -190,37 +160,18 @@ mod tests {
     use super::*;
     use crate::advantage::test_support::*;
 
-    fn reference(
-        batch: &Batch,
-        eps: f64,
-        mean_std: bool,
-        gamma: f64,
-        omega: f64,
-        agent_wise: bool,
-    ) -> Vec<f64> {
+    fn reference(batch: &Batch, eps: f64, mean_std: bool, gamma: f64, omega: f64, agent_wise: bool) -> Vec<f64> {
         let s = &batch.samples;
         let n = s.len();
-        let same_scope = |i: usize, j: usize| {
-            s[i].group == s[j].group && (!agent_wise || s[i].agent == s[j].agent)
-        };
+        let same_scope = |i: usize, j: usize| s[i].group == s[j].group && (!agent_wise || s[i].agent == s[j].agent);
         let total_of = |i: usize| -> f64 {
-            (0..n)
-                .filter(|&j| same_scope(i, j) && s[j].episode == s[i].episode)
-                .map(|j| f64::from(s[j].reward))
-                .sum()
+            (0..n).filter(|&j| same_scope(i, j) && s[j].episode == s[i].episode).map(|j| f64::from(s[j].reward)).sum()
         };
         let step_return = |i: usize| -> f64 {
-            let mut later: Vec<usize> = (0..n)
-                .filter(|&j| {
-                    same_scope(i, j) && s[j].episode == s[i].episode && s[j].turn >= s[i].turn
-                })
-                .collect();
+            let mut later: Vec<usize> =
+                (0..n).filter(|&j| same_scope(i, j) && s[j].episode == s[i].episode && s[j].turn >= s[i].turn).collect();
             later.sort_by_key(|&j| s[j].turn);
-            later
-                .iter()
-                .enumerate()
-                .map(|(d, &j)| gamma.powi(d as i32) * f64::from(s[j].reward))
-                .sum()
+            later.iter().enumerate().map(|(d, &j)| gamma.powi(d as i32) * f64::from(s[j].reward)).sum()
         };
         let normalize = |x: f64, members: &[f64]| reference_advantage(x, members, eps, !mean_std);
         (0..n)
@@ -241,11 +192,7 @@ mod tests {
                             .filter(|&j| same_scope(i, j) && s[j].anchor.as_ref() == Some(anchor))
                             .map(step_return)
                             .collect();
-                        if members.len() < 2 {
-                            0.0
-                        } else {
-                            normalize(step_return(i), &members)
-                        }
+                        if members.len() < 2 { 0.0 } else { normalize(step_return(i), &members) }
                     }
                 };
                 episode_term + omega * step_term
@@ -257,33 +204,15 @@ mod tests {
     /// sample carries its whole episode's total; the episode statistics of (group, agent) run
     /// over one value per sample; step returns run over the whole episode; step groups are
     /// (group, agent, anchor).
-    fn reference_dr_mas(
-        batch: &Batch,
-        eps: f64,
-        mean_std: bool,
-        gamma: f64,
-        omega: f64,
-    ) -> Vec<f64> {
+    fn reference_dr_mas(batch: &Batch, eps: f64, mean_std: bool, gamma: f64, omega: f64) -> Vec<f64> {
         let s = &batch.samples;
         let n = s.len();
-        let same_episode =
-            |i: usize, j: usize| s[i].group == s[j].group && s[i].episode == s[j].episode;
-        let total_of = |i: usize| -> f64 {
-            (0..n)
-                .filter(|&j| same_episode(i, j))
-                .map(|j| f64::from(s[j].reward))
-                .sum()
-        };
+        let same_episode = |i: usize, j: usize| s[i].group == s[j].group && s[i].episode == s[j].episode;
+        let total_of = |i: usize| -> f64 { (0..n).filter(|&j| same_episode(i, j)).map(|j| f64::from(s[j].reward)).sum() };
         let step_return = |i: usize| -> f64 {
-            let mut later: Vec<usize> = (0..n)
-                .filter(|&j| same_episode(i, j) && s[j].turn >= s[i].turn)
-                .collect();
+            let mut later: Vec<usize> = (0..n).filter(|&j| same_episode(i, j) && s[j].turn >= s[i].turn).collect();
             later.sort_by_key(|&j| s[j].turn);
-            later
-                .iter()
-                .enumerate()
-                .map(|(d, &j)| gamma.powi(d as i32) * f64::from(s[j].reward))
-                .sum()
+            later.iter().enumerate().map(|(d, &j)| gamma.powi(d as i32) * f64::from(s[j].reward)).sum()
         };
         let normalize = |x: f64, members: &[f64]| reference_advantage(x, members, eps, !mean_std);
         (0..n)
@@ -294,15 +223,9 @@ mod tests {
                 let step_term = match &s[i].anchor {
                     None => 0.0,
                     Some(anchor) => {
-                        let members: Vec<f64> = (0..n)
-                            .filter(|&j| same_key(j) && s[j].anchor.as_ref() == Some(anchor))
-                            .map(step_return)
-                            .collect();
-                        if members.len() < 2 {
-                            0.0
-                        } else {
-                            normalize(step_return(i), &members)
-                        }
+                        let members: Vec<f64> =
+                            (0..n).filter(|&j| same_key(j) && s[j].anchor.as_ref() == Some(anchor)).map(step_return).collect();
+                        if members.len() < 2 { 0.0 } else { normalize(step_return(i), &members) }
                     }
                 };
                 episode_term + omega * step_term
@@ -310,13 +233,7 @@ mod tests {
             .collect()
     }
 
-    fn options(
-        mean_std: bool,
-        agent_wise: bool,
-        own_steps: bool,
-        gamma: f64,
-        omega: f64,
-    ) -> EstimatorOptions {
+    fn options(mean_std: bool, agent_wise: bool, own_steps: bool, gamma: f64, omega: f64) -> EstimatorOptions {
         EstimatorOptions {
             gigpo_mean_std: mean_std,
             gigpo_agent_wise: agent_wise,
@@ -327,12 +244,7 @@ mod tests {
         }
     }
 
-    const CASES: [(bool, f64, f64); 4] = [
-        (false, 0.95, 1.0),
-        (true, 0.95, 1.0),
-        (false, 0.9, 0.5),
-        (true, 1.0, 2.0),
-    ];
+    const CASES: [(bool, f64, f64); 4] = [(false, 0.95, 1.0), (true, 0.95, 1.0), (false, 0.9, 0.5), (true, 1.0, 2.0)];
 
     /// Global keys, and agent-wise keys with each agent's own part of the episode.
     #[test]
@@ -341,15 +253,9 @@ mod tests {
             let batch = random_batch(seed);
             for (mean_std, gamma, omega) in CASES {
                 let global = gigpo(&batch, &options(mean_std, false, false, gamma, omega));
-                assert_close(
-                    &global.values,
-                    &reference(&batch, 1e-6, mean_std, gamma, omega, false),
-                );
+                assert_close(&global.values, &reference(&batch, 1e-6, mean_std, gamma, omega, false));
                 // Own steps is a reading of agent-wise keys only; without them it changes nothing.
-                assert_eq!(
-                    gigpo(&batch, &options(mean_std, false, true, gamma, omega)),
-                    global
-                );
+                assert_eq!(gigpo(&batch, &options(mean_std, false, true, gamma, omega)), global);
                 let own = gigpo(&batch, &options(mean_std, true, true, gamma, omega)).values;
                 assert_close(&own, &reference(&batch, 1e-6, mean_std, gamma, omega, true));
             }
@@ -365,22 +271,12 @@ mod tests {
             let batch = random_batch(seed);
             for (mean_std, gamma, omega) in CASES {
                 let got = gigpo(&batch, &options(mean_std, true, false, gamma, omega)).values;
-                assert_close(
-                    &got,
-                    &reference_dr_mas(&batch, 1e-6, mean_std, gamma, omega),
-                );
+                assert_close(&got, &reference_dr_mas(&batch, 1e-6, mean_std, gamma, omega));
                 let own = reference(&batch, 1e-6, mean_std, gamma, omega, true);
-                differs += usize::from(
-                    got.iter()
-                        .zip(&own)
-                        .any(|(a, b)| (f64::from(*a) - b).abs() > 1e-3),
-                );
+                differs += usize::from(got.iter().zip(&own).any(|(a, b)| (f64::from(*a) - b).abs() > 1e-3));
             }
         }
-        assert!(
-            differs > 400,
-            "the two agent-wise readings differ on most random batches ({differs} of 800)"
-        );
+        assert!(differs > 400, "the two agent-wise readings differ on most random batches ({differs} of 800)");
     }
 
     #[test]

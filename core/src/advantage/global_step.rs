@@ -28,11 +28,8 @@ mod tests {
         let s = &batch.samples;
         s.iter()
             .map(|x| {
-                let ys: Vec<f64> = s
-                    .iter()
-                    .filter(|y| y.group == x.group)
-                    .map(|y| f64::from(y.reward))
-                    .collect();
+                let ys: Vec<f64> =
+                    s.iter().filter(|y| y.group == x.group).map(|y| f64::from(y.reward)).collect();
                 reference_advantage(f64::from(x.reward), &ys, eps, mean_only)
             })
             .collect()

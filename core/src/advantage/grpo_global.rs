@@ -41,20 +41,12 @@ mod tests {
                 }
             }
             let mean_of = |e: u32| {
-                let rs: Vec<f64> = s
-                    .iter()
-                    .filter(|y| y.group == x.group && y.episode == e)
-                    .map(|y| f64::from(y.reward))
-                    .collect();
+                let rs: Vec<f64> =
+                    s.iter().filter(|y| y.group == x.group && y.episode == e).map(|y| f64::from(y.reward)).collect();
                 rs.iter().sum::<f64>() / rs.len() as f64
             };
             let values: Vec<f64> = episodes.iter().map(|&e| mean_of(e)).collect();
-            out.push(reference_advantage(
-                mean_of(x.episode),
-                &values,
-                eps,
-                mean_only,
-            ));
+            out.push(reference_advantage(mean_of(x.episode), &values, eps, mean_only));
         }
         out
     }

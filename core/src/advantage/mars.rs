@@ -38,26 +38,15 @@ pub(crate) fn mars_with(batch: &Batch, options: &EstimatorOptions, notes: bool) 
     // 1. Per-player reward normalisation.
     let mut per_player: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
     for s in samples {
-        per_player
-            .entry(s.agent)
-            .or_default()
-            .push(f64::from(s.reward));
+        per_player.entry(s.agent).or_default().push(f64::from(s.reward));
     }
-    let reward_stats: BTreeMap<u32, KeyStats> = per_player
-        .iter()
-        .map(|(k, v)| (*k, KeyStats::of(v)))
-        .collect();
-    let normalized: Vec<f64> = samples
-        .iter()
-        .map(|s| reward_stats[&s.agent].advantage(f64::from(s.reward), options))
-        .collect();
+    let reward_stats: BTreeMap<u32, KeyStats> = per_player.iter().map(|(k, v)| (*k, KeyStats::of(v))).collect();
+    let normalized: Vec<f64> =
+        samples.iter().map(|s| reward_stats[&s.agent].advantage(f64::from(s.reward), options)).collect();
     // 2. Discounted turn-level returns per (episode, player), over the player's turns in order.
     let mut turns: BTreeMap<(u32, u32, u32), Vec<usize>> = BTreeMap::new();
     for (i, s) in samples.iter().enumerate() {
-        turns
-            .entry((s.group, s.episode, s.agent))
-            .or_default()
-            .push(i);
+        turns.entry((s.group, s.episode, s.agent)).or_default().push(i);
     }
     let mut returns = vec![0.0f64; samples.len()];
     for indices in turns.values_mut() {
@@ -139,22 +128,12 @@ mod tests {
 
     /// With `padded`, MARS's code: each (episode, player) row is right-padded with 0 to the
     /// longest row of the batch, and the padding joins the unique values.
-    fn reference_with(
-        batch: &Batch,
-        eps: f64,
-        mean_only: bool,
-        gamma: f64,
-        padded: bool,
-    ) -> Vec<f64> {
+    fn reference_with(batch: &Batch, eps: f64, mean_only: bool, gamma: f64, padded: bool) -> Vec<f64> {
         let s = &batch.samples;
         let n = s.len();
         let mut rtilde = vec![0.0; n];
         for i in 0..n {
-            let mine: Vec<f64> = s
-                .iter()
-                .filter(|y| y.agent == s[i].agent)
-                .map(|y| f64::from(y.reward))
-                .collect();
+            let mine: Vec<f64> = s.iter().filter(|y| y.agent == s[i].agent).map(|y| f64::from(y.reward)).collect();
             rtilde[i] = reference_advantage(f64::from(s[i].reward), &mine, eps, mean_only);
         }
         let mut ret = vec![0.0; n];
@@ -162,10 +141,7 @@ mod tests {
             // later turns of the same player in the same episode, in turn order
             let mut later: Vec<usize> = (0..n)
                 .filter(|&j| {
-                    s[j].group == s[i].group
-                        && s[j].episode == s[i].episode
-                        && s[j].agent == s[i].agent
-                        && s[j].turn >= s[i].turn
+                    s[j].group == s[i].group && s[j].episode == s[i].episode && s[j].agent == s[i].agent && s[j].turn >= s[i].turn
                 })
                 .collect();
             later.sort_by_key(|&j| s[j].turn);
@@ -181,24 +157,16 @@ mod tests {
             .map(|i| {
                 let mut uniq: Vec<f64> = Vec::new();
                 for j in 0..n {
-                    if s[j].agent == s[i].agent && !uniq.iter().any(|u| *u as f32 == ret[j] as f32)
-                    {
+                    if s[j].agent == s[i].agent && !uniq.iter().any(|u| *u as f32 == ret[j] as f32) {
                         uniq.push(ret[j]);
                     }
                 }
                 if padded {
                     let row_len = |j: usize| {
-                        (0..n)
-                            .filter(|&m| {
-                                s[m].group == s[j].group
-                                    && s[m].episode == s[j].episode
-                                    && s[m].agent == s[j].agent
-                            })
-                            .count()
+                        (0..n).filter(|&m| s[m].group == s[j].group && s[m].episode == s[j].episode && s[m].agent == s[j].agent).count()
                     };
                     let longest = (0..n).map(row_len).max().unwrap_or(0);
-                    let short_row =
-                        (0..n).any(|j| s[j].agent == s[i].agent && row_len(j) < longest);
+                    let short_row = (0..n).any(|j| s[j].agent == s[i].agent && row_len(j) < longest);
                     if short_row && !uniq.iter().any(|u| *u as f32 == 0.0) {
                         uniq.push(0.0);
                     }
@@ -207,11 +175,7 @@ mod tests {
                     return 0.0;
                 }
                 let (mu, sigma) = reference_stats(&uniq);
-                if mean_only {
-                    ret[i] - mu
-                } else {
-                    (ret[i] - mu) / (sigma + eps)
-                }
+                if mean_only { ret[i] - mu } else { (ret[i] - mu) / (sigma + eps) }
             })
             .collect()
     }
@@ -223,15 +187,8 @@ mod tests {
             // batches number turns per episode, so they are distinct there too.
             let batch = random_batch(seed);
             for (mean_only, gamma) in [(false, 1.0), (true, 1.0), (false, 0.9)] {
-                let options = EstimatorOptions {
-                    mean_only,
-                    mars_gamma: gamma as f32,
-                    ..Default::default()
-                };
-                assert_close(
-                    &mars(&batch, &options).values,
-                    &reference(&batch, 1e-6, mean_only, gamma),
-                );
+                let options = EstimatorOptions { mean_only, mars_gamma: gamma as f32, ..Default::default() };
+                assert_close(&mars(&batch, &options).values, &reference(&batch, 1e-6, mean_only, gamma));
             }
         }
     }
@@ -242,42 +199,20 @@ mod tests {
         for seed in 0..200 {
             let batch = random_batch(seed);
             for (mean_only, gamma) in [(false, 1.0), (true, 1.0), (false, 0.9)] {
-                let options = EstimatorOptions {
-                    mean_only,
-                    mars_gamma: gamma as f32,
-                    mars_padded_unique: true,
-                    ..Default::default()
-                };
+                let options = EstimatorOptions { mean_only, mars_gamma: gamma as f32, mars_padded_unique: true, ..Default::default() };
                 let got = mars(&batch, &options);
                 // A return that is 0 in one summation order and 1e-16 in another is the one case
                 // where bit-exact uniqueness depends on the order; such batches are skipped.
-                if got
-                    .ledger
-                    .iter()
-                    .any(|l| l.value != 0.0 && l.value.abs() < 1e-6)
-                {
+                if got.ledger.iter().any(|l| l.value != 0.0 && l.value.abs() < 1e-6) {
                     continue;
                 }
-                assert_close(
-                    &got.values,
-                    &reference_with(&batch, 1e-6, mean_only, gamma, true),
-                );
-                assert!(got.ledger[0]
-                    .note
-                    .as_deref()
-                    .unwrap_or("")
-                    .contains("padded"));
-                let default = EstimatorOptions {
-                    mars_padded_unique: false,
-                    ..options
-                };
+                assert_close(&got.values, &reference_with(&batch, 1e-6, mean_only, gamma, true));
+                assert!(got.ledger[0].note.as_deref().unwrap_or("").contains("padded"));
+                let default = EstimatorOptions { mars_padded_unique: false, ..options };
                 differs += usize::from(got.values != mars(&batch, &default).values);
             }
         }
-        assert!(
-            differs > 100,
-            "rows of different lengths make the readings differ ({differs} of 600)"
-        );
+        assert!(differs > 100, "rows of different lengths make the readings differ ({differs} of 600)");
     }
 
     #[test]
@@ -295,9 +230,6 @@ mod tests {
                 })
                 .collect(),
         };
-        assert_eq!(
-            mars(&batch, &EstimatorOptions::default()).values,
-            vec![0.0; 3]
-        );
+        assert_eq!(mars(&batch, &EstimatorOptions::default()).values, vec![0.0; 3]);
     }
 }

@@ -14,12 +14,12 @@
 mod agent_wise;
 mod coma;
 mod common;
-pub mod counterfactual;
 mod difference;
 mod gigpo;
 mod global_step;
 mod grpo_global;
 mod mars;
+pub mod counterfactual;
 mod rloo;
 mod shapley;
 mod trajectory_per_agent;
@@ -49,8 +49,7 @@ impl Estimator {
         options: &EstimatorOptions,
         game: Option<&Counterfactual<'_>>,
     ) -> Result<Advantages, BatchError> {
-        let need =
-            || game.ok_or_else(|| BatchError(format!("{} needs the game's payoff", self.name())));
+        let need = || game.ok_or_else(|| BatchError(format!("{} needs the game's payoff", self.name())));
         Ok(match self {
             Estimator::GrpoGlobal => grpo_global(batch, options),
             Estimator::AgentWise => agent_wise(batch, options),
@@ -71,11 +70,7 @@ impl Estimator {
     /// and ledger otherwise), for callers that run many estimators over large batches and read
     /// the values only (the conformance check of an imported run). Counterfactual estimators
     /// need a game, so `None` for them.
-    pub fn compute_without_notes(
-        self,
-        batch: &Batch,
-        options: &EstimatorOptions,
-    ) -> Option<Advantages> {
+    pub fn compute_without_notes(self, batch: &Batch, options: &EstimatorOptions) -> Option<Advantages> {
         match self {
             Estimator::Gigpo => Some(gigpo::gigpo_with(batch, options, false)),
             Estimator::Mars => Some(mars::mars_with(batch, options, false)),
@@ -94,30 +89,9 @@ impl Estimator {
         let o = *options;
         match self {
             Estimator::Gigpo => {
-                let dr_mas = (
-                    "GiGPO agent-wise (Dr. MAS code)",
-                    EstimatorOptions {
-                        gigpo_agent_wise: true,
-                        gigpo_own_steps: false,
-                        ..o
-                    },
-                );
-                let own = (
-                    "GiGPO agent-wise, own steps",
-                    EstimatorOptions {
-                        gigpo_agent_wise: true,
-                        gigpo_own_steps: true,
-                        ..o
-                    },
-                );
-                let global = (
-                    "GiGPO global keys",
-                    EstimatorOptions {
-                        gigpo_agent_wise: false,
-                        gigpo_own_steps: false,
-                        ..o
-                    },
-                );
+                let dr_mas = ("GiGPO agent-wise (Dr. MAS code)", EstimatorOptions { gigpo_agent_wise: true, gigpo_own_steps: false, ..o });
+                let own = ("GiGPO agent-wise, own steps", EstimatorOptions { gigpo_agent_wise: true, gigpo_own_steps: true, ..o });
+                let global = ("GiGPO global keys", EstimatorOptions { gigpo_agent_wise: false, gigpo_own_steps: false, ..o });
                 match (o.gigpo_agent_wise, o.gigpo_own_steps) {
                     (false, _) => vec![dr_mas, own],
                     (true, false) => vec![own, global],
@@ -125,38 +99,14 @@ impl Estimator {
                 }
             }
             Estimator::Rloo if o.rloo_scope == RlooScope::Episode => vec![if o.rloo_first_sample {
-                (
-                    "RLOO trajectory mean (default)",
-                    EstimatorOptions {
-                        rloo_first_sample: false,
-                        ..o
-                    },
-                )
+                ("RLOO trajectory mean (default)", EstimatorOptions { rloo_first_sample: false, ..o })
             } else {
-                (
-                    "RLOO first sample (DrMAS code)",
-                    EstimatorOptions {
-                        rloo_first_sample: true,
-                        ..o
-                    },
-                )
+                ("RLOO first sample (DrMAS code)", EstimatorOptions { rloo_first_sample: true, ..o })
             }],
             Estimator::Mars => vec![if o.mars_padded_unique {
-                (
-                    "MARS turns only (default)",
-                    EstimatorOptions {
-                        mars_padded_unique: false,
-                        ..o
-                    },
-                )
+                ("MARS turns only (default)", EstimatorOptions { mars_padded_unique: false, ..o })
             } else {
-                (
-                    "MARS padded unique (code)",
-                    EstimatorOptions {
-                        mars_padded_unique: true,
-                        ..o
-                    },
-                )
+                ("MARS padded unique (code)", EstimatorOptions { mars_padded_unique: true, ..o })
             }],
             _ => Vec::new(),
         }
@@ -170,11 +120,9 @@ pub fn compare(
     options: &EstimatorOptions,
     game: Option<&Counterfactual<'_>>,
 ) -> Result<Vec<(Estimator, Advantages)>, BatchError> {
-    estimators
-        .iter()
-        .map(|&e| e.compute(batch, options, game).map(|a| (e, a)))
-        .collect()
+    estimators.iter().map(|&e| e.compute(batch, options, game).map(|a| (e, a))).collect()
 }
+
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -201,9 +149,7 @@ pub(crate) mod test_support {
                         rng.random_range(-5.0..5.0f32)
                     };
                     // Anchors from a small set, so that step groups of every size occur.
-                    let anchor = rng
-                        .random_bool(0.8)
-                        .then(|| format!("s{}", rng.random_range(0..3u8)));
+                    let anchor = rng.random_bool(0.8).then(|| format!("s{}", rng.random_range(0..3u8)));
                     samples.push(Sample {
                         group,
                         episode,
@@ -261,11 +207,7 @@ pub(crate) mod test_support {
         for seed in 0..200 {
             let batch = random_batch(seed);
             for mean_only in [false, true] {
-                let options = super::EstimatorOptions {
-                    eps: 1e-6,
-                    mean_only,
-                    ..Default::default()
-                };
+                let options = super::EstimatorOptions { eps: 1e-6, mean_only, ..Default::default() };
                 let got = estimator(&batch, &options);
                 assert_eq!(got.ledger.len(), batch.len(), "one ledger entry per sample");
                 assert_close(&got.values, &reference(&batch, 1e-6, mean_only));
@@ -285,15 +227,16 @@ pub(crate) mod test_support {
     }
 }
 
+
 #[cfg(test)]
 // The reference loops index plainly, straight from the formula.
 #[allow(clippy::needless_range_loop)]
 mod dispatch_tests {
     use super::*;
+    use crate::env::PayoffOracle;
     use crate::advantage::DifferenceBaseline;
     use crate::env::bandit::{Bandit, BanditConfig};
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::env::PayoffOracle;
     use crate::rollout::Sample;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -319,10 +262,7 @@ mod dispatch_tests {
             }
             // Each sample is rewarded with its episode's team payoff, as the game pays it.
             let start = samples.len() - n;
-            let joint: Vec<usize> = samples[start..]
-                .iter()
-                .map(|s| s.action.unwrap_or(0) as usize)
-                .collect();
+            let joint: Vec<usize> = samples[start..].iter().map(|s| s.action.unwrap_or(0) as usize).collect();
             let team = game.payoff(&joint) as f32;
             for s in &mut samples[start..] {
                 s.reward = team;
@@ -330,9 +270,7 @@ mod dispatch_tests {
         }
         let mut cf = Counterfactual::uniform(game);
         for k in 0..n {
-            let raw: Vec<f64> = (0..game.actions(k))
-                .map(|_| rng.random_range(0.0..1.0))
-                .collect();
+            let raw: Vec<f64> = (0..game.actions(k)).map(|_| rng.random_range(0.0..1.0)).collect();
             let total: f64 = raw.iter().sum();
             cf.policies[k] = raw.iter().map(|p| p / total).collect();
             cf.default_actions[k] = rng.random_range(0..game.actions(k));
@@ -355,48 +293,27 @@ mod dispatch_tests {
     /// contribution over all n! orders), independent of the subset-weight formula.
     #[test]
     fn counterfactual_estimators_match_reference_loops() {
-        let matrices: Vec<MatrixGame> = [
-            MatrixSpec::Climbing,
-            MatrixSpec::Penalty { k: 75.0 },
-            MatrixSpec::PrisonersDilemma,
-            MatrixSpec::StagHunt,
-        ]
-        .iter()
-        .map(|s| MatrixGame::new(s).expect("valid"))
-        .collect();
+        let matrices: Vec<MatrixGame> = [MatrixSpec::Climbing, MatrixSpec::Penalty { k: 75.0 }, MatrixSpec::PrisonersDilemma, MatrixSpec::StagHunt]
+            .iter()
+            .map(|s| MatrixGame::new(s).expect("valid"))
+            .collect();
         let mut config = BanditConfig::default();
         config.agents.push(config.agents[0].clone());
         config.agents.push(config.agents[1].clone());
         config.agents.push(config.agents[2].clone());
         let bandit = Bandit::new(config); // 6 agents
-        let mut games: Vec<&dyn PayoffOracle> =
-            matrices.iter().map(|m| m as &dyn PayoffOracle).collect();
+        let mut games: Vec<&dyn PayoffOracle> = matrices.iter().map(|m| m as &dyn PayoffOracle).collect();
         games.push(&bandit);
         for game in games {
             for seed in 0..20 {
                 let (batch, cf) = random_case(game, seed);
                 let n = game.agents();
                 let options = EstimatorOptions::default();
-                let got_coma = Estimator::Coma
-                    .compute(&batch, &options, Some(&cf))
-                    .expect("valid")
-                    .values;
-                let got_diff = Estimator::Difference
-                    .compute(&batch, &options, Some(&cf))
-                    .expect("valid")
-                    .values;
-                let expected_options = EstimatorOptions {
-                    difference_baseline: DifferenceBaseline::Expected,
-                    ..options
-                };
-                let got_arist = Estimator::Difference
-                    .compute(&batch, &expected_options, Some(&cf))
-                    .expect("valid")
-                    .values;
-                let got_shap = Estimator::Shapley
-                    .compute(&batch, &options, Some(&cf))
-                    .expect("valid")
-                    .values;
+                let got_coma = Estimator::Coma.compute(&batch, &options, Some(&cf)).expect("valid").values;
+                let got_diff = Estimator::Difference.compute(&batch, &options, Some(&cf)).expect("valid").values;
+                let expected_options = EstimatorOptions { difference_baseline: DifferenceBaseline::Expected, ..options };
+                let got_arist = Estimator::Difference.compute(&batch, &expected_options, Some(&cf)).expect("valid").values;
+                let got_shap = Estimator::Shapley.compute(&batch, &options, Some(&cf)).expect("valid").values;
                 for (i, s) in batch.samples.iter().enumerate() {
                     let k = s.agent as usize;
                     let joint = joint_of(&batch, s, n);
@@ -422,15 +339,7 @@ mod dispatch_tests {
                         orders = longer;
                     }
                     let value = |present: &[usize]| {
-                        let u: Vec<usize> = (0..n)
-                            .map(|j| {
-                                if present.contains(&j) {
-                                    joint[j]
-                                } else {
-                                    cf.default_actions[j]
-                                }
-                            })
-                            .collect();
+                        let u: Vec<usize> = (0..n).map(|j| if present.contains(&j) { joint[j] } else { cf.default_actions[j] }).collect();
                         game.payoff(&u)
                     };
                     let mut phi = 0.0;
@@ -442,23 +351,10 @@ mod dispatch_tests {
                     }
                     phi /= orders.len() as f64;
                     let tol = |x: f64| 1e-3 * (1.0 + x.abs());
-                    assert!(
-                        (f64::from(got_coma[i]) - (q - expected)).abs() < tol(q),
-                        "coma"
-                    );
-                    assert!(
-                        (f64::from(got_arist[i]) - (q - expected)).abs() < tol(q),
-                        "aristocrat"
-                    );
-                    assert!(
-                        (f64::from(got_diff[i]) - (q - game.payoff(&with_default))).abs() < tol(q),
-                        "difference"
-                    );
-                    assert!(
-                        (f64::from(got_shap[i]) - phi).abs() < tol(phi),
-                        "shapley {} vs {phi}",
-                        got_shap[i]
-                    );
+                    assert!((f64::from(got_coma[i]) - (q - expected)).abs() < tol(q), "coma");
+                    assert!((f64::from(got_arist[i]) - (q - expected)).abs() < tol(q), "aristocrat");
+                    assert!((f64::from(got_diff[i]) - (q - game.payoff(&with_default))).abs() < tol(q), "difference");
+                    assert!((f64::from(got_shap[i]) - phi).abs() < tol(phi), "shapley {} vs {phi}", got_shap[i]);
                 }
             }
         }
@@ -471,45 +367,16 @@ mod dispatch_tests {
         let game = MatrixGame::new(&MatrixSpec::PrisonersDilemma).expect("valid");
         let cf = Counterfactual::uniform(&game);
         // (C, D): the row player gets 0, the column player 10, the team 10.
-        let sample = |agent: u32, reward: f32, action: u32| Sample {
-            group: 0,
-            episode: 0,
-            agent,
-            turn: agent,
-            reward,
-            anchor: None,
-            action: Some(action),
-        };
-        let own = Batch {
-            samples: vec![sample(0, 0.0, 0), sample(1, 10.0, 1)],
-        };
-        let team = Batch {
-            samples: vec![sample(0, 10.0, 0), sample(1, 10.0, 1)],
-        };
+        let sample = |agent: u32, reward: f32, action: u32| Sample { group: 0, episode: 0, agent, turn: agent, reward, anchor: None, action: Some(action) };
+        let own = Batch { samples: vec![sample(0, 0.0, 0), sample(1, 10.0, 1)] };
+        let team = Batch { samples: vec![sample(0, 10.0, 0), sample(1, 10.0, 1)] };
         for estimator in [Estimator::Coma, Estimator::Difference, Estimator::Shapley] {
-            assert!(
-                estimator
-                    .compute(&own, &EstimatorOptions::default(), Some(&cf))
-                    .is_ok(),
-                "{estimator}: own payoffs"
-            );
-            assert!(
-                estimator
-                    .compute(&team, &EstimatorOptions::default(), Some(&cf))
-                    .is_ok(),
-                "{estimator}: team payoff"
-            );
-            let wrong = Batch {
-                samples: vec![sample(0, 0.0, 0), sample(1, 5.0, 1)],
-            };
-            let err = estimator
-                .compute(&wrong, &EstimatorOptions::default(), Some(&cf))
-                .expect_err("contradicts the game");
+            assert!(estimator.compute(&own, &EstimatorOptions::default(), Some(&cf)).is_ok(), "{estimator}: own payoffs");
+            assert!(estimator.compute(&team, &EstimatorOptions::default(), Some(&cf)).is_ok(), "{estimator}: team payoff");
+            let wrong = Batch { samples: vec![sample(0, 0.0, 0), sample(1, 5.0, 1)] };
+            let err = estimator.compute(&wrong, &EstimatorOptions::default(), Some(&cf)).expect_err("contradicts the game");
             assert!(err.0.starts_with("sample 1: reward 5"), "{err}");
-            assert!(
-                err.0.contains("pays agent 1 10") && err.0.contains("G = 10"),
-                "{err}"
-            );
+            assert!(err.0.contains("pays agent 1 10") && err.0.contains("G = 10"), "{err}");
         }
     }
 
@@ -526,14 +393,8 @@ mod dispatch_tests {
                 s.reward = game.player_payoffs(&joints[&(s.group, s.episode)])[s.agent as usize];
             }
             for estimator in [Estimator::Coma, Estimator::Difference, Estimator::Shapley] {
-                let got = estimator
-                    .compute(&batch, &EstimatorOptions::default(), Some(&cf))
-                    .expect("valid");
-                assert!(
-                    got.values.iter().all(|v| *v == 0.0),
-                    "{estimator}: {:?}",
-                    got.values
-                );
+                let got = estimator.compute(&batch, &EstimatorOptions::default(), Some(&cf)).expect("valid");
+                assert!(got.values.iter().all(|v| *v == 0.0), "{estimator}: {:?}", got.values);
             }
         }
     }
@@ -546,17 +407,11 @@ mod dispatch_tests {
         let out = compare(&picks, &batch, &EstimatorOptions::default(), Some(&cf)).expect("valid");
         assert_eq!(out.iter().map(|(e, _)| *e).collect::<Vec<_>>(), picks);
         for (estimator, advantages) in &out {
-            assert_eq!(
-                advantages,
-                &estimator
-                    .compute(&batch, &EstimatorOptions::default(), Some(&cf))
-                    .expect("valid")
-            );
+            assert_eq!(advantages, &estimator.compute(&batch, &EstimatorOptions::default(), Some(&cf)).expect("valid"));
             assert_eq!(advantages.values.len(), batch.len());
         }
         // Without the game the counterfactual ones refuse, naming themselves.
-        let err = compare(&picks, &batch, &EstimatorOptions::default(), None)
-            .expect_err("needs the game");
+        let err = compare(&picks, &batch, &EstimatorOptions::default(), None).expect_err("needs the game");
         assert!(err.0.contains("coma"));
     }
 }

@@ -31,10 +31,7 @@ pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
         let s = &batch.samples[i];
         match options.rloo_scope {
             RlooScope::Episode => (format!("g{}", s.group), (s.group, s.episode, 0)),
-            RlooScope::Agent => (
-                format!("g{}/a{}", s.group, s.agent),
-                (s.group, s.agent, i as u32),
-            ),
+            RlooScope::Agent => (format!("g{}/a{}", s.group, s.agent), (s.group, s.agent, i as u32)),
             RlooScope::Group => (format!("g{}", s.group), (s.group, 0, i as u32)),
         }
     };
@@ -50,9 +47,7 @@ pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
     // Per key: the sum and count of its members' values.
     let mut key_totals: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for (member, (sum, n)) in &member_sums {
-        let entry = key_totals
-            .entry(member_key[member].as_str())
-            .or_insert((0.0, 0));
+        let entry = key_totals.entry(member_key[member].as_str()).or_insert((0.0, 0));
         entry.0 += sum / *n as f64;
         entry.1 += 1;
     }
@@ -62,11 +57,7 @@ pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
         let (sum, n) = member_sums[&member];
         let value = sum / n as f64;
         let (total, size) = key_totals[key.as_str()];
-        let others_mean = if size > 1 {
-            (total - value) / (size - 1) as f64
-        } else {
-            0.0
-        };
+        let others_mean = if size > 1 { (total - value) / (size - 1) as f64 } else { 0.0 };
         let advantage = value - others_mean;
         out.values.push(advantage as f32);
         out.ledger.push(LedgerEntry {
@@ -86,9 +77,7 @@ pub fn rloo(batch: &Batch, options: &EstimatorOptions) -> Advantages {
 fn rloo_first_sample(batch: &Batch) -> Advantages {
     let mut first: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     for s in &batch.samples {
-        first
-            .entry((s.group, s.episode))
-            .or_insert_with(|| f64::from(s.reward));
+        first.entry((s.group, s.episode)).or_insert_with(|| f64::from(s.reward));
     }
     let mut groups: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
     for ((g, _), x) in &first {
@@ -101,11 +90,7 @@ fn rloo_first_sample(batch: &Batch) -> Advantages {
         let (sum, n) = groups[&s.group];
         let r = f64::from(s.reward);
         let mean = sum / n as f64;
-        let advantage = if n > 1 {
-            (r - mean) * n as f64 / (n - 1) as f64
-        } else {
-            r
-        };
+        let advantage = if n > 1 { (r - mean) * n as f64 / (n - 1) as f64 } else { r };
         out.values.push(advantage as f32);
         out.ledger.push(LedgerEntry {
             key: format!("g{}", s.group),
@@ -133,11 +118,7 @@ mod tests {
     fn reference(batch: &Batch, scope: RlooScope) -> Vec<f64> {
         let s = &batch.samples;
         let episode_mean = |g: u32, e: u32| {
-            let rs: Vec<f64> = s
-                .iter()
-                .filter(|y| y.group == g && y.episode == e)
-                .map(|y| f64::from(y.reward))
-                .collect();
+            let rs: Vec<f64> = s.iter().filter(|y| y.group == g && y.episode == e).map(|y| f64::from(y.reward)).collect();
             rs.iter().sum::<f64>() / rs.len() as f64
         };
         let mut out = Vec::new();
@@ -146,37 +127,25 @@ mod tests {
                 RlooScope::Episode => {
                     let mut episodes = Vec::new();
                     for y in s {
-                        if y.group == x.group
-                            && y.episode != x.episode
-                            && !episodes.contains(&y.episode)
-                        {
+                        if y.group == x.group && y.episode != x.episode && !episodes.contains(&y.episode) {
                             episodes.push(y.episode);
                         }
                     }
-                    (
-                        episode_mean(x.group, x.episode),
-                        episodes.iter().map(|&e| episode_mean(x.group, e)).collect(),
-                    )
+                    (episode_mean(x.group, x.episode), episodes.iter().map(|&e| episode_mean(x.group, e)).collect())
                 }
                 RlooScope::Agent | RlooScope::Group => {
                     let others = s
                         .iter()
                         .enumerate()
                         .filter(|(j, y)| {
-                            *j != i
-                                && y.group == x.group
-                                && (scope == RlooScope::Group || y.agent == x.agent)
+                            *j != i && y.group == x.group && (scope == RlooScope::Group || y.agent == x.agent)
                         })
                         .map(|(_, y)| f64::from(y.reward))
                         .collect();
                     (f64::from(x.reward), others)
                 }
             };
-            let baseline = if others.is_empty() {
-                0.0
-            } else {
-                others.iter().sum::<f64>() / others.len() as f64
-            };
+            let baseline = if others.is_empty() { 0.0 } else { others.iter().sum::<f64>() / others.len() as f64 };
             out.push(mine - baseline);
         }
         out
@@ -197,11 +166,7 @@ mod tests {
         }
         s.iter()
             .map(|x| {
-                let mine: Vec<f64> = members
-                    .iter()
-                    .filter(|(g, _)| *g == x.group)
-                    .map(|(_, r)| *r)
-                    .collect();
+                let mine: Vec<f64> = members.iter().filter(|(g, _)| *g == x.group).map(|(_, r)| *r).collect();
                 let n = mine.len() as f64;
                 let r = f64::from(x.reward);
                 if mine.len() == 1 {
@@ -219,68 +184,30 @@ mod tests {
         let mut differs = 0;
         for seed in 0..200 {
             let batch = random_batch(seed);
-            let options = EstimatorOptions {
-                rloo_first_sample: true,
-                ..Default::default()
-            };
+            let options = EstimatorOptions { rloo_first_sample: true, ..Default::default() };
             let got = rloo(&batch, &options);
             assert_close(&got.values, &reference_first_sample(&batch));
-            assert!(got.ledger[0]
-                .note
-                .as_deref()
-                .unwrap_or("")
-                .contains("first sample"));
+            assert!(got.ledger[0].note.as_deref().unwrap_or("").contains("first sample"));
             differs += usize::from(got.values != rloo(&batch, &EstimatorOptions::default()).values);
             // Outside episode scope every sample is a member already: the option changes nothing.
             for scope in [RlooScope::Agent, RlooScope::Group] {
-                let on = EstimatorOptions {
-                    rloo_scope: scope,
-                    rloo_first_sample: true,
-                    ..Default::default()
-                };
-                assert_eq!(
-                    rloo(&batch, &on),
-                    rloo(
-                        &batch,
-                        &EstimatorOptions {
-                            rloo_scope: scope,
-                            ..Default::default()
-                        }
-                    )
-                );
+                let on = EstimatorOptions { rloo_scope: scope, rloo_first_sample: true, ..Default::default() };
+                assert_eq!(rloo(&batch, &on), rloo(&batch, &EstimatorOptions { rloo_scope: scope, ..Default::default() }));
             }
         }
-        assert!(
-            differs > 100,
-            "per-sample rewards make the readings differ ({differs} of 200)"
-        );
+        assert!(differs > 100, "per-sample rewards make the readings differ ({differs} of 200)");
     }
 
     #[test]
     fn first_sample_variant_equals_the_default_when_a_trajectory_shares_one_reward() {
         for seed in 0..50 {
             let mut batch = random_batch(seed);
-            let episode_rewards: Vec<f32> = batch
-                .samples
-                .iter()
-                .map(|s| (s.episode % 3) as f32 * 1.5)
-                .collect();
+            let episode_rewards: Vec<f32> = batch.samples.iter().map(|s| (s.episode % 3) as f32 * 1.5).collect();
             for (s, r) in batch.samples.iter_mut().zip(episode_rewards) {
                 s.reward = r;
             }
-            let first = rloo(
-                &batch,
-                &EstimatorOptions {
-                    rloo_first_sample: true,
-                    ..Default::default()
-                },
-            )
-            .values;
-            let default: Vec<f64> = rloo(&batch, &EstimatorOptions::default())
-                .values
-                .iter()
-                .map(|v| f64::from(*v))
-                .collect();
+            let first = rloo(&batch, &EstimatorOptions { rloo_first_sample: true, ..Default::default() }).values;
+            let default: Vec<f64> = rloo(&batch, &EstimatorOptions::default()).values.iter().map(|v| f64::from(*v)).collect();
             assert_close(&first, &default);
         }
     }
@@ -290,10 +217,7 @@ mod tests {
         for seed in 0..200 {
             let batch = random_batch(seed);
             for scope in [RlooScope::Episode, RlooScope::Agent, RlooScope::Group] {
-                let options = EstimatorOptions {
-                    rloo_scope: scope,
-                    ..Default::default()
-                };
+                let options = EstimatorOptions { rloo_scope: scope, ..Default::default() };
                 assert_close(&rloo(&batch, &options).values, &reference(&batch, scope));
             }
         }

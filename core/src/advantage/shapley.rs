@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::common::Advantages;
 use super::counterfactual::{BatchError, Counterfactual, Credit};
+use super::common::Advantages;
 use crate::rollout::Batch;
 
 /// Most agents the exact enumeration (2^n coalitions per agent) is offered for.
@@ -22,13 +22,7 @@ fn factorial(n: usize) -> f64 {
 /// v(S) for the coalition bit mask `coalition`.
 fn value(cf: &Counterfactual<'_>, joint: &[usize], coalition: u32) -> f64 {
     let actions: Vec<usize> = (0..joint.len())
-        .map(|k| {
-            if coalition & (1 << k) != 0 {
-                joint[k]
-            } else {
-                cf.default_actions[k]
-            }
-        })
+        .map(|k| if coalition & (1 << k) != 0 { joint[k] } else { cf.default_actions[k] })
         .collect();
     cf.oracle.payoff(&actions)
 }
@@ -36,9 +30,7 @@ fn value(cf: &Counterfactual<'_>, joint: &[usize], coalition: u32) -> f64 {
 /// Every agent's Shapley value for one joint action.
 pub fn shapley_values(cf: &Counterfactual<'_>, joint: &[usize]) -> Vec<f64> {
     let n = joint.len();
-    let values: Vec<f64> = (0..1u32 << n)
-        .map(|coalition| value(cf, joint, coalition))
-        .collect();
+    let values: Vec<f64> = (0..1u32 << n).map(|coalition| value(cf, joint, coalition)).collect();
     (0..n)
         .map(|k| {
             (0..1u32 << n)
@@ -57,17 +49,13 @@ pub fn shapley_values(cf: &Counterfactual<'_>, joint: &[usize]) -> Vec<f64> {
 pub fn shapley(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, BatchError> {
     let n = cf.oracle.agents();
     if n > MAX_SHAPLEY_AGENTS {
-        return Err(BatchError(format!(
-            "exact Shapley credit is offered for at most {MAX_SHAPLEY_AGENTS} agents, not {n}"
-        )));
+        return Err(BatchError(format!("exact Shapley credit is offered for at most {MAX_SHAPLEY_AGENTS} agents, not {n}")));
     }
     // Each episode's values are computed once, for all its agents.
     let mut per_episode: BTreeMap<(u32, u32), Vec<f64>> = BTreeMap::new();
     cf.credit_each_sample(batch, |s, joint| {
         let k = s.agent as usize;
-        let phi = per_episode
-            .entry((s.group, s.episode))
-            .or_insert_with(|| shapley_values(cf, joint))[k];
+        let phi = per_episode.entry((s.group, s.episode)).or_insert_with(|| shapley_values(cf, joint))[k];
         let (all, none) = (value(cf, joint, (1 << n) - 1), value(cf, joint, 0));
         Credit {
             key: format!("g{}/e{}", s.group, s.episode),
@@ -75,11 +63,7 @@ pub fn shapley(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, Bat
             value: all,
             baseline: none,
             advantage: phi,
-            note: format!(
-                "φ_{k} over 2^{} coalitions; Σ_k φ_k = G(z) − G(all default) = {:.4}",
-                n - 1,
-                all - none
-            ),
+            note: format!("φ_{k} over 2^{} coalitions; Σ_k φ_k = G(z) − G(all default) = {:.4}", n - 1, all - none),
         }
     })
 }
@@ -87,10 +71,10 @@ pub fn shapley(batch: &Batch, cf: &Counterfactual<'_>) -> Result<Advantages, Bat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advantage::counterfactual::one_episode as episode;
+    use crate::env::PayoffOracle;
     use crate::env::bandit::{Bandit, BanditConfig};
     use crate::env::matrix::{MatrixGame, MatrixSpec};
-    use crate::env::PayoffOracle;
+    use crate::advantage::counterfactual::one_episode as episode;
 
     /// Stag hunt (team payoff = sum), both play S, default H:
     /// v(∅) = G(H,H) = 2, v({0}) = G(S,H) = 1, v({1}) = G(H,S) = 1, v(N) = G(S,S) = 4.
@@ -100,12 +84,7 @@ mod tests {
         let game = MatrixGame::new(&MatrixSpec::StagHunt).expect("valid");
         let mut cf = Counterfactual::uniform(&game);
         cf.default_actions = vec![1, 1];
-        assert_eq!(
-            shapley(&episode(&game, &[0, 0]), &cf)
-                .expect("valid")
-                .values,
-            vec![1.0, 1.0]
-        );
+        assert_eq!(shapley(&episode(&game, &[0, 0]), &cf).expect("valid").values, vec![1.0, 1.0]);
     }
 
     /// A 3-agent bandit's payoff is additive, so each agent's Shapley value is its own term's
@@ -146,9 +125,7 @@ mod tests {
                 // A deterministic pseudo-random function of the joint action.
                 let mut h = self.seed;
                 for a in joint {
-                    h = h
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(*a as u64 + 1442695040888963407);
+                    h = h.wrapping_mul(6364136223846793005).wrapping_add(*a as u64 + 1442695040888963407);
                 }
                 (h >> 40) as f64 / (1u64 << 24) as f64 * 10.0 - 5.0
             }
@@ -161,10 +138,7 @@ mod tests {
                 let phi = shapley_values(&cf, &joint);
                 let sum: f64 = phi.iter().sum();
                 let expected = game.payoff(&joint) - game.payoff(&vec![0; n]);
-                assert!(
-                    (sum - expected).abs() < 1e-9,
-                    "n {n} seed {seed}: {sum} vs {expected}"
-                );
+                assert!((sum - expected).abs() < 1e-9, "n {n} seed {seed}: {sum} vs {expected}");
             }
         }
     }

@@ -46,16 +46,9 @@ mod tests {
                         episodes.push(y.episode);
                     }
                 }
-                let values: Vec<f64> = episodes
-                    .iter()
-                    .map(|&e| episode_mean(x.group, x.agent, e))
-                    .collect();
-                reference_advantage(
-                    episode_mean(x.group, x.agent, x.episode),
-                    &values,
-                    eps,
-                    mean_only,
-                )
+                let values: Vec<f64> =
+                    episodes.iter().map(|&e| episode_mean(x.group, x.agent, e)).collect();
+                reference_advantage(episode_mean(x.group, x.agent, x.episode), &values, eps, mean_only)
             })
             .collect()
     }

@@ -47,13 +47,7 @@ pub struct BanditAgent {
 
 impl Default for BanditAgent {
     fn default() -> Self {
-        Self {
-            arm_means: None,
-            arm_std: 0.2,
-            scale: 1.0,
-            offset: 0.0,
-            activation: 1.0,
-        }
+        Self { arm_means: None, arm_std: 0.2, scale: 1.0, offset: 0.0, activation: 1.0 }
     }
 }
 
@@ -76,44 +70,19 @@ impl Default for BanditConfig {
             contexts: 1,
             agents: DEFAULT_SCALES
                 .iter()
-                .map(|&scale| BanditAgent {
-                    scale,
-                    ..BanditAgent::default()
-                })
+                .map(|&scale| BanditAgent { scale, ..BanditAgent::default() })
                 .collect(),
         }
     }
 }
 
 const ARMS: Field = Field::new("arms", "arms", "4", Range::whole(2, 16), "arms per agent");
-const CONTEXTS: Field = Field::new(
-    "contexts",
-    "contexts",
-    "1",
-    Range::whole(1, 16),
-    "distinct tasks a group can start from; the policy sees it one-hot",
-);
-const AGENTS: Field = Field::new(
-    "agents",
-    "agents",
-    "3 agents",
-    Range::whole(1, 6),
-    "per-agent reward sculptor, each:",
-);
-const ARM_MEANS: Field = Field::new(
-    "agents[k].arm_means",
-    "arm means",
-    "[0.9,0.5,0.3,0.1] rotated by k",
-    Range::Other,
-    "mean reward of each arm before scale and offset",
-);
-const ARM_STD: Field = Field::new(
-    "agents[k].arm_std",
-    "spread (noise σ)",
-    "0.2",
-    Range::at_least(0.0),
-    "std of each pull's noise before scale",
-);
+const CONTEXTS: Field =
+    Field::new("contexts", "contexts", "1", Range::whole(1, 16), "distinct tasks a group can start from; the policy sees it one-hot");
+const AGENTS: Field = Field::new("agents", "agents", "3 agents", Range::whole(1, 6), "per-agent reward sculptor, each:");
+const ARM_MEANS: Field =
+    Field::new("agents[k].arm_means", "arm means", "[0.9,0.5,0.3,0.1] rotated by k", Range::Other, "mean reward of each arm before scale and offset");
+const ARM_STD: Field = Field::new("agents[k].arm_std", "spread (noise σ)", "0.2", Range::at_least(0.0), "std of each pull's noise before scale");
 const SCALE: Field = Field::new(
     "agents[k].scale",
     "scale ×",
@@ -121,20 +90,9 @@ const SCALE: Field = Field::new(
     Range::at_least(0.0),
     "the agent's reward = offset + scale * (arm mean + arm_std * N(0,1))",
 );
-const OFFSET: Field = Field::new(
-    "agents[k].offset",
-    "offset +",
-    "0",
-    Range::ANY,
-    "added to the agent's reward",
-);
-const ACTIVATION: Field = Field::new(
-    "agents[k].activation",
-    "activation p",
-    "1.0",
-    Range::real(0.0, 1.0),
-    "probability that the agent acts in an episode",
-);
+const OFFSET: Field = Field::new("agents[k].offset", "offset +", "0", Range::ANY, "added to the agent's reward");
+const ACTIVATION: Field =
+    Field::new("agents[k].activation", "activation p", "1.0", Range::real(0.0, 1.0), "probability that the agent acts in an episode");
 
 impl GameSpec for BanditConfig {
     type Game = Bandit;
@@ -145,41 +103,27 @@ impl GameSpec for BanditConfig {
         (GRPO over episode means, or step level over every agent's samples) against each agent normalised by its own \
         statistics (agent-wise, Dr. MAS). Dashed lines: the norm factor √((σ_k² + (μ_k − μ)²)/σ²) one global baseline \
         would apply to this column's batches; agent-wise applies 1 (the grey line in its column).";
-    const FIELDS: &'static [Field] = &[
-        ARMS, CONTEXTS, AGENTS, ARM_MEANS, ARM_STD, SCALE, OFFSET, ACTIVATION,
-    ];
+    const FIELDS: &'static [Field] = &[ARMS, CONTEXTS, AGENTS, ARM_MEANS, ARM_STD, SCALE, OFFSET, ACTIVATION];
 
     fn default_estimators(&self) -> Vec<Estimator> {
-        vec![
-            Estimator::GrpoGlobal,
-            Estimator::GlobalStep,
-            Estimator::AgentWise,
-        ]
+        vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
     }
 
     fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         ARMS.check_whole(prefix, self.arms)?;
         CONTEXTS.check_whole(prefix, self.contexts)?;
         if self.agents.is_empty() || self.agents.len() > 6 {
-            return Err(ConfigError::new(
-                AGENTS.path(prefix),
-                format!("give between 1 and 6 agents, got {}", self.agents.len()),
-            ));
+            return Err(ConfigError::new(AGENTS.path(prefix), format!("give between 1 and 6 agents, got {}", self.agents.len())));
         }
         for (k, agent) in self.agents.iter().enumerate() {
             let agent_prefix = format!("{prefix}.agents[{k}]");
-            let field =
-                |f: &Field| format!("{agent_prefix}.{}", f.name.trim_start_matches("agents[k]."));
+            let field = |f: &Field| format!("{agent_prefix}.{}", f.name.trim_start_matches("agents[k]."));
             let check = |f: &Field, v: f32| f.check_real_at(&field(f), v);
             if let Some(means) = &agent.arm_means {
                 if means.len() != self.arms as usize {
                     return Err(ConfigError::new(
                         field(&ARM_MEANS),
-                        format!(
-                            "has {} entries but the game has {} arms",
-                            means.len(),
-                            self.arms
-                        ),
+                        format!("has {} entries but the game has {} arms", means.len(), self.arms),
                     ));
                 }
                 for mean in means {
@@ -189,13 +133,7 @@ impl GameSpec for BanditConfig {
             check(&ARM_STD, agent.arm_std)?;
             if agent.scale < 0.0 {
                 // A negative scale would turn the agent's best arm into its worst: not a scale.
-                return Err(ConfigError::new(
-                    field(&SCALE),
-                    format!(
-                        "{} is below 0 (shift rewards with offset instead)",
-                        agent.scale
-                    ),
-                ));
+                return Err(ConfigError::new(field(&SCALE), format!("{} is below 0 (shift rewards with offset instead)", agent.scale)));
             }
             check(&SCALE, agent.scale)?;
             check(&OFFSET, agent.offset)?;
@@ -220,6 +158,7 @@ impl GameSpec for BanditConfig {
         self.contexts == 1 && self.agents.iter().all(|a| a.activation == 1.0)
     }
 }
+
 
 /// The bandit, ready to play.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,25 +230,19 @@ impl Bandit {
     /// `context`; 0 when all arms are equal.
     pub fn reward_score(&self, agent: usize, context: usize, reward: f32) -> f32 {
         let expected = (0..self.actions()).map(|a| self.expected_reward(agent, context, a));
-        let (worst, best) = expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        if best > worst {
-            (reward - worst) / (best - worst)
-        } else {
-            0.0
-        }
+        let (worst, best) = expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        if best > worst { (reward - worst) / (best - worst) } else { 0.0 }
     }
 
     /// The arm with the highest expected reward term for `agent` in `context`.
     pub fn best_arm(&self, agent: usize, context: usize) -> usize {
         (0..self.actions())
             .max_by(|&x, &y| {
-                self.expected_reward(agent, context, x)
-                    .total_cmp(&self.expected_reward(agent, context, y))
+                self.expected_reward(agent, context, x).total_cmp(&self.expected_reward(agent, context, y))
             })
             .unwrap_or(0)
     }
+
 }
 
 /// One bandit episode: the context, which agents act, their noise draws and chosen arms.
@@ -353,13 +286,7 @@ impl Game for Bandit {
             acts.push(env.random::<f32>() < agent.activation);
             noise.push(StandardNormal.sample(env));
         }
-        BanditState {
-            context,
-            acts,
-            noise,
-            chosen: vec![None; agents],
-            done: false,
-        }
+        BanditState { context, acts, noise, chosen: vec![None; agents], done: false }
     }
 
     fn acting(&self, state: &BanditState, out: &mut Vec<usize>) {
@@ -380,13 +307,7 @@ impl Game for Bandit {
         format!("a{agent}/c{}", state.context)
     }
 
-    fn step(
-        &self,
-        state: &mut BanditState,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, state: &mut BanditState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         let arms = self.actions();
         for &(k, arm) in joint {
             let agent = &self.config.agents[k];
@@ -399,23 +320,14 @@ impl Game for Bandit {
 
     fn return_range(&self, &context: &usize, agent: usize) -> (f32, f32) {
         let expected = (0..self.actions()).map(|a| self.expected_reward(agent, context, a));
-        expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        })
+        expected.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
     }
 
     fn episode_figures(&self, state: &BanditState, figures: &mut Vec<Figure>) {
-        let acted: Vec<(usize, usize)> = state
-            .chosen
-            .iter()
-            .enumerate()
-            .filter_map(|(k, a)| a.map(|a| (k, a)))
-            .collect();
+        let acted: Vec<(usize, usize)> =
+            state.chosen.iter().enumerate().filter_map(|(k, a)| a.map(|a| (k, a))).collect();
         if !acted.is_empty() {
-            let best = acted
-                .iter()
-                .filter(|&&(k, a)| self.best_arm(k, state.context) == a)
-                .count();
+            let best = acted.iter().filter(|&&(k, a)| self.best_arm(k, state.context) == a).count();
             figures.push(("optimal_action_rate", best as f32 / acted.len() as f32));
         }
     }
@@ -436,11 +348,7 @@ impl PayoffOracle for Bandit {
         Bandit::actions(self)
     }
     fn payoff(&self, joint: &[usize]) -> f64 {
-        joint
-            .iter()
-            .enumerate()
-            .map(|(k, &a)| f64::from(self.expected_reward(k, 0, a)))
-            .sum()
+        joint.iter().enumerate().map(|(k, &a)| f64::from(self.expected_reward(k, 0, a))).sum()
     }
 }
 
@@ -459,10 +367,7 @@ mod tests {
         assert_eq!(err.field, "game.agents[1].scale");
         assert!(err.message.contains("below 0"), "{}", err.message);
         config.agents[1].scale = 0.0;
-        assert!(
-            config.validate("game").is_ok(),
-            "the slider's minimum, 0, is a scale"
-        );
+        assert!(config.validate("game").is_ok(), "the slider's minimum, 0, is a scale");
     }
 
     #[test]
@@ -483,14 +388,7 @@ mod tests {
         let bandit = Bandit::new(config);
         // Deterministic policy: agent 1 always pulls arm 3 (mean 0.9 after rotation).
         let policy = Table(vec![vec![0.25; 4], vec![0.0, 0.0, 0.0, 1.0], vec![0.25; 4]]);
-        let out = play_with(
-            &bandit,
-            &policy,
-            2,
-            3,
-            ChaCha8Rng::seed_from_u64(1),
-            ChaCha8Rng::seed_from_u64(2),
-        );
+        let out = play_with(&bandit, &policy, 2, 3, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         assert_eq!(out.batch.len(), 2 * 3 * 3);
         assert_eq!(out.team_returns.len(), 6);
         for s in &out.batch.samples {
@@ -500,19 +398,9 @@ mod tests {
             }
         }
         // Agent 1 always picks its best arm, the others a quarter of the time: 0.5 expected.
-        assert!(
-            out.figures["optimal_action_rate"] > 0.33,
-            "{:?}",
-            out.figures
-        );
+        assert!(out.figures["optimal_action_rate"] > 0.33, "{:?}", out.figures);
         // Team reward is the sum of the episode's terms; one step, so step reward = return.
-        let ep0: f32 = out
-            .batch
-            .samples
-            .iter()
-            .filter(|s| s.episode == 0)
-            .map(|s| s.reward)
-            .sum();
+        let ep0: f32 = out.batch.samples.iter().filter(|s| s.episode == 0).map(|s| s.reward).sum();
         assert!((out.team_returns[0] - ep0).abs() < 1e-3);
         assert_eq!(out.step_rewards, out.batch.rewards());
         // Episodes of a group are numbered consecutively and turns count from 0.
@@ -525,14 +413,7 @@ mod tests {
         config.agents[0].activation = 0.0;
         config.agents[2].activation = 0.5;
         let bandit = Bandit::new(config);
-        let out = play_with(
-            &bandit,
-            &Uniform,
-            10,
-            20,
-            ChaCha8Rng::seed_from_u64(3),
-            ChaCha8Rng::seed_from_u64(4),
-        );
+        let out = play_with(&bandit, &Uniform, 10, 20, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
         let count = |k| out.batch.samples.iter().filter(|s| s.agent == k).count();
         assert_eq!(count(0), 0);
         assert_eq!(count(1), 200);
@@ -561,15 +442,9 @@ mod tests {
     fn config_validation_names_fields() {
         let mut config = BanditConfig::default();
         config.agents[2].activation = 1.5;
-        assert_eq!(
-            config.validate("game").expect_err("must be refused").field,
-            "game.agents[2].activation"
-        );
+        assert_eq!(config.validate("game").expect_err("must be refused").field, "game.agents[2].activation");
         let mut config = BanditConfig::default();
         config.agents[0].arm_means = Some(vec![1.0, 2.0]);
-        assert_eq!(
-            config.validate("game").expect_err("must be refused").field,
-            "game.agents[0].arm_means"
-        );
+        assert_eq!(config.validate("game").expect_err("must be refused").field, "game.agents[0].arm_means");
     }
 }

@@ -54,47 +54,17 @@ pub struct ForagingConfig {
 
 impl Default for ForagingConfig {
     fn default() -> Self {
-        Self {
-            size: 5,
-            agent_levels: vec![1, 2],
-            food: 2,
-            cooperative: false,
-            max_steps: 20,
-            shared_reward: true,
-        }
+        Self { size: 5, agent_levels: vec![1, 2], food: 2, cooperative: false, max_steps: 20, shared_reward: true }
     }
 }
 
 const SIZE: Field = Field::new("size", "grid size", "5", Range::whole(3, 8), "grid side");
-const AGENT_LEVELS: Field = Field::new(
-    "agent_levels",
-    "agents",
-    "[1, 2]",
-    Range::Other,
-    "one level (1..=3) per agent, 2..=4 agents",
-);
+const AGENT_LEVELS: Field = Field::new("agent_levels", "agents", "[1, 2]", Range::Other, "one level (1..=3) per agent, 2..=4 agents");
 const FOOD: Field = Field::new("food", "food", "2", Range::whole(1, 4), "food items");
-const COOPERATIVE: Field = Field::new(
-    "cooperative",
-    "cooperative food",
-    "false",
-    Range::Flag,
-    "every food needs all agents (level = sum of agent levels)",
-);
-const MAX_STEPS: Field = Field::new(
-    "max_steps",
-    "max steps",
-    "20",
-    Range::whole(1, 100),
-    "steps per episode",
-);
-const SHARED_REWARD: Field = Field::new(
-    "shared_reward",
-    "shared reward",
-    "true",
-    Range::Flag,
-    "every agent is paid the team's reward",
-);
+const COOPERATIVE: Field =
+    Field::new("cooperative", "cooperative food", "false", Range::Flag, "every food needs all agents (level = sum of agent levels)");
+const MAX_STEPS: Field = Field::new("max_steps", "max steps", "20", Range::whole(1, 100), "steps per episode");
+const SHARED_REWARD: Field = Field::new("shared_reward", "shared reward", "true", Range::Flag, "every agent is paid the team's reward");
 
 impl GameSpec for ForagingConfig {
     type Game = Foraging;
@@ -103,45 +73,25 @@ impl GameSpec for ForagingConfig {
     const LABEL: &'static str = "Foraging gridworld";
     const EXPLANATION: &'static str = "Level-based foraging: agents move on a grid and load food together. The credit map shows each agent's mean \
         advantage per cell; GiGPO groups the steps that start from the same situation (anchor states).";
-    const FIELDS: &'static [Field] = &[
-        SIZE,
-        AGENT_LEVELS,
-        FOOD,
-        COOPERATIVE,
-        MAX_STEPS,
-        SHARED_REWARD,
-    ];
+    const FIELDS: &'static [Field] = &[SIZE, AGENT_LEVELS, FOOD, COOPERATIVE, MAX_STEPS, SHARED_REWARD];
 
     fn default_estimators(&self) -> Vec<Estimator> {
-        vec![
-            Estimator::GrpoGlobal,
-            Estimator::AgentWise,
-            Estimator::Gigpo,
-        ]
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Gigpo]
     }
 
     fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         SIZE.check_whole(prefix, self.size)?;
         let levels = AGENT_LEVELS.path(prefix);
         if !(2..=4).contains(&self.agent_levels.len()) {
-            return Err(ConfigError::new(
-                levels,
-                "give one level (1..=3) for each of 2 to 4 agents",
-            ));
+            return Err(ConfigError::new(levels, "give one level (1..=3) for each of 2 to 4 agents"));
         }
         if let Some(level) = self.agent_levels.iter().find(|l| !(1..=3).contains(*l)) {
-            return Err(ConfigError::new(
-                levels,
-                format!("level {level} is out of range 1..=3"),
-            ));
+            return Err(ConfigError::new(levels, format!("level {level} is out of range 1..=3")));
         }
         FOOD.check_whole(prefix, self.food)?;
         let cells = (self.size * self.size) as usize;
         if self.agent_levels.len() + self.food as usize > cells / 2 {
-            return Err(ConfigError::new(
-                FOOD.path(prefix),
-                format!("agents and food must fit in half of the {cells} cells"),
-            ));
+            return Err(ConfigError::new(FOOD.path(prefix), format!("agents and food must fit in half of the {cells} cells")));
         }
         MAX_STEPS.check_whole(prefix, self.max_steps)
     }
@@ -223,10 +173,7 @@ impl Foraging {
     }
 
     fn next_to_food(&self, state: &ForagingState, cell: (i32, i32)) -> bool {
-        state
-            .food
-            .iter()
-            .any(|f| f.present && adjacent(f.cell, cell))
+        state.food.iter().any(|f| f.present && adjacent(f.cell, cell))
     }
 
     /// Whether every food item is gone.
@@ -272,41 +219,22 @@ impl Game for Foraging {
                 if food.len() == want {
                     break;
                 }
-                let clear = !food
-                    .iter()
-                    .any(|f| (f.cell.0 - cell.0).abs() <= 1 && (f.cell.1 - cell.1).abs() <= 1);
+                let clear = !food.iter().any(|f| (f.cell.0 - cell.0).abs() <= 1 && (f.cell.1 - cell.1).abs() <= 1);
                 let taken = food.iter().any(|f| f.cell == cell);
                 if !taken && (!strict || (interior(cell) && clear)) {
-                    food.push(Food {
-                        cell,
-                        level: 0,
-                        present: true,
-                    });
+                    food.push(Food { cell, level: 0, present: true });
                 }
             }
         }
         for f in &mut food {
-            f.level = if self.config.cooperative {
-                sum
-            } else {
-                env.random_range(1..=sum)
-            };
+            f.level = if self.config.cooperative { sum } else { env.random_range(1..=sum) };
         }
-        let agents = cells
-            .iter()
-            .copied()
-            .filter(|c| !food.iter().any(|f| f.cell == *c))
-            .take(self.agents())
-            .collect();
+        let agents = cells.iter().copied().filter(|c| !food.iter().any(|f| f.cell == *c)).take(self.agents()).collect();
         Layout { agents, food }
     }
 
     fn start(&self, layout: &Layout, _env: &mut ChaCha8Rng) -> ForagingState {
-        ForagingState {
-            agents: layout.agents.clone(),
-            food: layout.food.clone(),
-            steps: 0,
-        }
+        ForagingState { agents: layout.agents.clone(), food: layout.food.clone(), steps: 0 }
     }
 
     fn acting(&self, state: &ForagingState, out: &mut Vec<usize>) {
@@ -355,13 +283,7 @@ impl Game for Foraging {
         key
     }
 
-    fn step(
-        &self,
-        state: &mut ForagingState,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, state: &mut ForagingState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         // Moves: simultaneous; agents targeting the same cell stay.
         let mut targets = state.agents.clone();
         let mut loading = vec![false; self.agents()];
@@ -386,26 +308,19 @@ impl Game for Foraging {
         let mut team = 0.0;
         let mut own = vec![0.0f32; self.agents()];
         for f in state.food.iter_mut().filter(|f| f.present) {
-            let loaders: Vec<usize> = (0..loading.len())
-                .filter(|&k| loading[k] && adjacent(state.agents[k], f.cell))
-                .collect();
+            let loaders: Vec<usize> = (0..loading.len()).filter(|&k| loading[k] && adjacent(state.agents[k], f.cell)).collect();
             let level: u32 = loaders.iter().map(|&k| self.config.agent_levels[k]).sum();
             if !loaders.is_empty() && level >= f.level {
                 f.present = false;
                 for &k in &loaders {
-                    let share =
-                        (self.config.agent_levels[k] * f.level) as f32 / (level * spawned) as f32;
+                    let share = (self.config.agent_levels[k] * f.level) as f32 / (level * spawned) as f32;
                     own[k] += share;
                     team += share;
                 }
             }
         }
         for (k, r) in rewards.iter_mut().enumerate() {
-            *r += if self.config.shared_reward {
-                team
-            } else {
-                own[k]
-            };
+            *r += if self.config.shared_reward { team } else { own[k] };
         }
         state.steps += 1;
     }
@@ -415,19 +330,12 @@ impl Game for Foraging {
     }
 
     fn team_return(&self, _state: &ForagingState, returns: &[f32]) -> f32 {
-        if self.config.shared_reward {
-            returns[0]
-        } else {
-            returns.iter().sum()
-        }
+        if self.config.shared_reward { returns[0] } else { returns.iter().sum() }
     }
 
     fn episode_figures(&self, state: &ForagingState, figures: &mut Vec<Figure>) {
         let collected = state.food.iter().filter(|f| !f.present).count();
-        figures.push((
-            "food_collected",
-            collected as f32 / state.food.len().max(1) as f32,
-        ));
+        figures.push(("food_collected", collected as f32 / state.food.len().max(1) as f32));
         figures.push(("steps", state.steps as f32));
     }
 }
@@ -442,24 +350,14 @@ mod tests {
     fn state(agents: Vec<(i32, i32)>, food: Vec<((i32, i32), u32)>) -> ForagingState {
         ForagingState {
             agents,
-            food: food
-                .into_iter()
-                .map(|(cell, level)| Food {
-                    cell,
-                    level,
-                    present: true,
-                })
-                .collect(),
+            food: food.into_iter().map(|(cell, level)| Food { cell, level, present: true }).collect(),
             steps: 0,
         }
     }
 
     #[test]
     fn loading_needs_enough_adjacent_levels() {
-        let game = Foraging::new(ForagingConfig {
-            shared_reward: false,
-            ..ForagingConfig::default()
-        });
+        let game = Foraging::new(ForagingConfig { shared_reward: false, ..ForagingConfig::default() });
         let mut env = ChaCha8Rng::seed_from_u64(0);
         // Food of level 3 at (2, 2); agent 0 (level 1) west of it, agent 1 (level 2) east.
         let start = state(vec![(2, 1), (2, 3)], vec![((2, 2), 3), ((0, 4), 1)]);
@@ -469,19 +367,10 @@ mod tests {
         assert!(alone.food[0].present, "level 1 < 3: not loaded");
         assert_eq!(rewards, [0.0, 0.0]);
         let mut together = start.clone();
-        game.step(
-            &mut together,
-            &[(0, LOAD), (1, LOAD)],
-            &mut env,
-            &mut rewards,
-        );
+        game.step(&mut together, &[(0, LOAD), (1, LOAD)], &mut env, &mut rewards);
         assert!(!together.food[0].present, "1 + 2 >= 3: loaded");
         // Shares: level_k · 3 / (3 · 4) with 4 = Σ spawned food levels.
-        assert!(
-            (rewards[0] - 1.0 * 3.0 / 12.0).abs() < 1e-6
-                && (rewards[1] - 2.0 * 3.0 / 12.0).abs() < 1e-6,
-            "{rewards:?}"
-        );
+        assert!((rewards[0] - 1.0 * 3.0 / 12.0).abs() < 1e-6 && (rewards[1] - 2.0 * 3.0 / 12.0).abs() < 1e-6, "{rewards:?}");
         // A non-adjacent loader does not count.
         let mut far = state(vec![(1, 1), (2, 3)], vec![((2, 2), 2)]);
         let mut rewards = [0.0f32; 2];
@@ -513,10 +402,7 @@ mod tests {
 
     #[test]
     fn rewards_sum_to_one_when_all_food_is_collected_and_episodes_end() {
-        let game = Foraging::new(ForagingConfig {
-            shared_reward: false,
-            ..ForagingConfig::default()
-        });
+        let game = Foraging::new(ForagingConfig { shared_reward: false, ..ForagingConfig::default() });
         let mut env = ChaCha8Rng::seed_from_u64(0);
         let mut s = state(vec![(1, 1), (1, 3)], vec![((1, 2), 3), ((3, 2), 1)]);
         let mut total = [0.0f32; 2];
@@ -532,38 +418,19 @@ mod tests {
         game.acting(&s, &mut acting);
         assert!(acting.is_empty(), "all food collected ends the episode");
         // Random play ends by the step limit at the latest.
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            3,
-            4,
-            ChaCha8Rng::seed_from_u64(1),
-            ChaCha8Rng::seed_from_u64(2),
-        );
+        let rollout = play_with(&game, &Uniform, 3, 4, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         assert!(rollout.figures["steps"] <= 20.0);
-        assert!(rollout
-            .team_returns
-            .iter()
-            .all(|r| (0.0..=1.0 + 1e-6).contains(r)));
+        assert!(rollout.team_returns.iter().all(|r| (0.0..=1.0 + 1e-6).contains(r)));
         // Episodes of a group start from the same layout, so their first anchors coincide.
-        let first: Vec<&Option<String>> = rollout
-            .batch
-            .samples
-            .iter()
-            .filter(|s| s.group == 0 && s.turn == 0)
-            .map(|s| &s.anchor)
-            .collect();
+        let first: Vec<&Option<String>> =
+            rollout.batch.samples.iter().filter(|s| s.group == 0 && s.turn == 0).map(|s| &s.anchor).collect();
         assert_eq!(first.len(), 4);
         assert!(first.iter().all(|a| *a == first[0]));
     }
 
     #[test]
     fn layouts_are_legal() {
-        let game = Foraging::new(ForagingConfig {
-            agent_levels: vec![1, 1, 2],
-            food: 3,
-            ..ForagingConfig::default()
-        });
+        let game = Foraging::new(ForagingConfig { agent_levels: vec![1, 1, 2], food: 3, ..ForagingConfig::default() });
         let mut env = ChaCha8Rng::seed_from_u64(9);
         for _ in 0..50 {
             let layout = game.task(&mut env);
@@ -577,13 +444,7 @@ mod tests {
             assert_eq!(cells.len(), n, "no two things share a cell");
             assert!(layout.food.iter().all(|f| (1..=4).contains(&f.level)));
         }
-        let bad = ForagingConfig {
-            agent_levels: vec![1],
-            ..ForagingConfig::default()
-        };
-        assert_eq!(
-            bad.validate("game").expect_err("refused").field,
-            "game.agent_levels"
-        );
+        let bad = ForagingConfig { agent_levels: vec![1], ..ForagingConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.agent_levels");
     }
 }

@@ -49,13 +49,7 @@ pub trait Game {
     fn anchor(&self, state: &Self::State, agent: usize) -> String;
     /// Applies the joint action `(agent, action)` of the acting agents and adds each agent's
     /// reward for this step to `rewards` (`rewards.len() == agents()`, all 0 on entry).
-    fn step(
-        &self,
-        state: &mut Self::State,
-        joint: &[(usize, usize)],
-        env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    );
+    fn step(&self, state: &mut Self::State, joint: &[(usize, usize)], env: &mut ChaCha8Rng, rewards: &mut [f32]);
     /// The range (worst, best) of agent `agent`'s episode return in `task`: the reward score
     /// maps it to 0..1 so that agents on different scales can be compared.
     fn return_range(&self, task: &Self::Task, agent: usize) -> (f32, f32);
@@ -149,27 +143,18 @@ pub fn sample_categorical(probs: &[f32], u: f32) -> usize {
         }
     }
     // Rounding can leave target == total; the last action with mass takes it.
-    probs
-        .iter()
-        .rposition(|p| *p > 0.0)
-        .unwrap_or(probs.len() - 1)
+    probs.iter().rposition(|p| *p > 0.0).unwrap_or(probs.len() - 1)
 }
 
 /// Plays one episode of `task` with `policy`, every draw (the policy's actions and the game's
 /// own randomness) from `rng`, and returns its final state: for evaluations that play the
 /// policy apart from training (the pipeline's held-out questions).
-pub fn play_episode<G: Game>(
-    game: &G,
-    task: &G::Task,
-    policy: &dyn PolicyView,
-    rng: &mut ChaCha8Rng,
-) -> G::State {
+pub fn play_episode<G: Game>(game: &G, task: &G::Task, policy: &dyn PolicyView, rng: &mut ChaCha8Rng) -> G::State {
     let (actions, size) = (game.actions(), game.observation_size());
     let mut state = game.start(task, rng);
     let (mut acting, mut joint) = (Vec::new(), Vec::new());
     let mut rewards = vec![0.0; game.agents()];
-    let (mut obs, mut legal, mut probs) =
-        (vec![0.0; size], vec![false; actions], vec![0.0; actions]);
+    let (mut obs, mut legal, mut probs) = (vec![0.0; size], vec![false; actions], vec![0.0; actions]);
     loop {
         acting.clear();
         game.acting(&state, &mut acting);

@@ -127,16 +127,12 @@ pub fn observation(card: usize, h: usize) -> [f32; 7] {
 impl KuhnPolicy {
     /// Uniform at every information set.
     pub fn uniform() -> Self {
-        Self {
-            probs: [[[0.5; 2]; 4]; 3],
-        }
+        Self { probs: [[[0.5; 2]; 4]; 3] }
     }
 
     /// Always the first action (pass).
     pub fn first_action() -> Self {
-        Self {
-            probs: [[[1.0, 0.0]; 4]; 3],
-        }
+        Self { probs: [[[1.0, 0.0]; 4]; 3] }
     }
 
     /// Reads the table from a policy (agent 0 = P1 at "" and "pb", agent 1 = P2 at "p" and "b").
@@ -153,24 +149,17 @@ impl KuhnPolicy {
 
     /// Reads a JSON table `{"J": [pass, bet], "Qpb": [...], ...}` with all 12 information sets.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let map: std::collections::BTreeMap<String, [f64; 2]> = serde_json::from_str(text)
-            .map_err(|e| format!("a Kuhn policy is a JSON object of 12 [pass, bet] pairs: {e}"))?;
+        let map: std::collections::BTreeMap<String, [f64; 2]> =
+            serde_json::from_str(text).map_err(|e| format!("a Kuhn policy is a JSON object of 12 [pass, bet] pairs: {e}"))?;
         let names = infosets();
         if let Some(unknown) = map.keys().find(|k| !names.iter().any(|(n, _, _)| n == *k)) {
-            return Err(format!(
-                "`{unknown}` is not an information set; they are {}",
-                list(&names)
-            ));
+            return Err(format!("`{unknown}` is not an information set; they are {}", list(&names)));
         }
         let mut probs = [[[0.0; 2]; 4]; 3];
         for (name, card, h) in &names {
-            let p = map
-                .get(name)
-                .ok_or_else(|| format!("information set `{name}` is missing"))?;
+            let p = map.get(name).ok_or_else(|| format!("information set `{name}` is missing"))?;
             if p.iter().any(|x| !x.is_finite() || *x < 0.0) || (p[0] + p[1] - 1.0).abs() > 1e-6 {
-                return Err(format!(
-                    "`{name}`: give two non-negative probabilities summing to 1"
-                ));
+                return Err(format!("`{name}`: give two non-negative probabilities summing to 1"));
             }
             probs[*card][*h] = *p;
         }
@@ -179,10 +168,8 @@ impl KuhnPolicy {
 
     /// The table as JSON, in [`KuhnPolicy::from_json`]'s format.
     pub fn to_json(&self) -> String {
-        let map: std::collections::BTreeMap<String, [f64; 2]> = infosets()
-            .into_iter()
-            .map(|(name, c, h)| (name, self.probs[c][h]))
-            .collect();
+        let map: std::collections::BTreeMap<String, [f64; 2]> =
+            infosets().into_iter().map(|(name, c, h)| (name, self.probs[c][h])).collect();
         serde_json::to_string_pretty(&map).unwrap_or_default()
     }
 
@@ -230,25 +217,13 @@ impl KuhnPolicy {
             let pb = |action: usize| -> f64 {
                 others
                     .iter()
-                    .map(|&c2| {
-                        0.5 * self.bet(c2, 1)
-                            * if action == 0 {
-                                -1.0
-                            } else {
-                                showdown(c1, c2, 2.0)
-                            }
-                    })
+                    .map(|&c2| 0.5 * self.bet(c2, 1) * if action == 0 { -1.0 } else { showdown(c1, c2, 2.0) })
                     .sum()
             };
-            let check: f64 = others
-                .iter()
-                .map(|&c2| 0.5 * self.pass(c2, 1) * showdown(c1, c2, 1.0))
-                .sum::<f64>()
+            let check: f64 = others.iter().map(|&c2| 0.5 * self.pass(c2, 1) * showdown(c1, c2, 1.0)).sum::<f64>()
                 + pb(0).max(pb(1));
-            let bet: f64 = others
-                .iter()
-                .map(|&c2| 0.5 * (self.pass(c2, 2) + self.bet(c2, 2) * showdown(c1, c2, 2.0)))
-                .sum();
+            let bet: f64 =
+                others.iter().map(|&c2| 0.5 * (self.pass(c2, 2) + self.bet(c2, 2) * showdown(c1, c2, 2.0))).sum();
             total += check.max(bet) / 3.0;
         }
         total
@@ -264,14 +239,7 @@ impl KuhnPolicy {
             let facing_bet = |action: usize| -> f64 {
                 others
                     .iter()
-                    .map(|&c1| {
-                        0.5 * self.bet(c1, 0)
-                            * if action == 0 {
-                                -1.0
-                            } else {
-                                showdown(c2, c1, 2.0)
-                            }
-                    })
+                    .map(|&c1| 0.5 * self.bet(c1, 0) * if action == 0 { -1.0 } else { showdown(c2, c1, 2.0) })
                     .sum()
             };
             // After a check: check (showdown for 1) or bet (P1 folds: +1, or calls: showdown for 2).
@@ -302,11 +270,7 @@ impl KuhnPolicy {
 }
 
 fn list(names: &[(String, usize, usize)]) -> String {
-    names
-        .iter()
-        .map(|(n, _, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|(n, _, _)| n.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 impl Game for Kuhn {
@@ -333,10 +297,7 @@ impl Game for Kuhn {
     }
 
     fn start(&self, &cards: &[usize; 2], _env: &mut ChaCha8Rng) -> KuhnState {
-        KuhnState {
-            cards,
-            history: Vec::with_capacity(3),
-        }
+        KuhnState { cards, history: Vec::with_capacity(3) }
     }
 
     fn acting(&self, state: &KuhnState, out: &mut Vec<usize>) {
@@ -359,13 +320,7 @@ impl Game for Kuhn {
         format!("a{agent}/{}{}", CARDS[state.cards[agent]], HISTORIES[h])
     }
 
-    fn step(
-        &self,
-        state: &mut KuhnState,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, state: &mut KuhnState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         for &(_, action) in joint {
             state.history.push(action);
         }
@@ -387,10 +342,7 @@ impl Game for Kuhn {
     /// `nash_conv` and `p1_value` (player 1's expected payoff) of the policy, exactly.
     fn policy_figures(&self, policy: &dyn PolicyView) -> Vec<Figure> {
         let table = KuhnPolicy::from_view(policy);
-        vec![
-            ("nash_conv", table.nash_conv() as f32),
-            ("p1_value", table.p1_value() as f32),
-        ]
+        vec![("nash_conv", table.nash_conv() as f32), ("p1_value", table.p1_value() as f32)]
     }
 
     /// P1 holding J at the start (bluffing), P2 holding J after a check (bluffing).
@@ -433,16 +385,8 @@ mod tests {
         assert!((KuhnPolicy::first_action().nash_conv() - 2.0).abs() < 1e-12);
         for alpha in [0.0, 0.1, 0.25, 1.0 / 3.0] {
             let eq = equilibrium(alpha);
-            assert!(
-                eq.nash_conv().abs() < 1e-12,
-                "α = {alpha}: {}",
-                eq.nash_conv()
-            );
-            assert!(
-                (eq.p1_value() + 1.0 / 18.0).abs() < 1e-12,
-                "α = {alpha}: value {}",
-                eq.p1_value()
-            );
+            assert!(eq.nash_conv().abs() < 1e-12, "α = {alpha}: {}", eq.nash_conv());
+            assert!((eq.p1_value() + 1.0 / 18.0).abs() < 1e-12, "α = {alpha}: value {}", eq.p1_value());
         }
         // Through the PolicyView path the game's figures agree.
         let figures = Kuhn.policy_figures(&Uniform);
@@ -455,17 +399,11 @@ mod tests {
         let eq = equilibrium(0.2);
         let back = KuhnPolicy::from_json(&eq.to_json()).expect("round trip");
         assert!((back.nash_conv()).abs() < 1e-9);
-        assert!(KuhnPolicy::from_json(r#"{"J": [0.5, 0.5]}"#)
-            .expect_err("incomplete")
-            .contains("missing"));
-        assert!(KuhnPolicy::from_json(r#"{"X": [0.5, 0.5]}"#)
-            .expect_err("unknown")
-            .contains("`X`"));
+        assert!(KuhnPolicy::from_json(r#"{"J": [0.5, 0.5]}"#).expect_err("incomplete").contains("missing"));
+        assert!(KuhnPolicy::from_json(r#"{"X": [0.5, 0.5]}"#).expect_err("unknown").contains("`X`"));
         let mut bad: serde_json::Value = serde_json::from_str(&eq.to_json()).expect("json");
         bad["Q"] = serde_json::json!([0.7, 0.7]);
-        assert!(KuhnPolicy::from_json(&bad.to_string())
-            .expect_err("not a distribution")
-            .contains("`Q`"));
+        assert!(KuhnPolicy::from_json(&bad.to_string()).expect_err("not a distribution").contains("`Q`"));
     }
 
     #[test]
@@ -495,14 +433,7 @@ mod tests {
 
     #[test]
     fn self_play_rollouts_credit_each_player_its_payoff() {
-        let rollout = play_with(
-            &Kuhn,
-            &Uniform,
-            6,
-            8,
-            ChaCha8Rng::seed_from_u64(3),
-            ChaCha8Rng::seed_from_u64(4),
-        );
+        let rollout = play_with(&Kuhn, &Uniform, 6, 8, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
         // Every hand has 2 or 3 decisions, alternating players, and is zero sum.
         let mut by_episode = std::collections::BTreeMap::<u32, Vec<&crate::rollout::Sample>>::new();
         for s in &rollout.batch.samples {

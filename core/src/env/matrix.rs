@@ -60,6 +60,7 @@ pub enum MatrixSpec {
     },
 }
 
+
 impl MatrixSpec {
     /// Every variant with the parameters it starts with in the page and in links, in menu order.
     pub fn variants() -> Vec<MatrixSpec> {
@@ -69,15 +70,9 @@ impl MatrixSpec {
             MatrixSpec::PrisonersDilemma,
             MatrixSpec::StagHunt,
             MatrixSpec::MatchingPennies,
-            MatrixSpec::Coordination {
-                players: 2,
-                actions: 3,
-            },
+            MatrixSpec::Coordination { players: 2, actions: 3 },
             MatrixSpec::Custom {
-                payoffs: PayoffTable::Two(vec![
-                    vec![vec![1.0, 1.0], vec![0.0, 0.0]],
-                    vec![vec![0.0, 0.0], vec![1.0, 1.0]],
-                ]),
+                payoffs: PayoffTable::Two(vec![vec![vec![1.0, 1.0], vec![0.0, 0.0]], vec![vec![0.0, 0.0], vec![1.0, 1.0]]]),
                 common: true,
             },
         ]
@@ -106,53 +101,15 @@ const NAME: Field = Field::new(
     "name",
     "matrix game",
     "\"climbing\"",
-    Range::Choice(&[
-        "climbing",
-        "penalty",
-        "prisoners-dilemma",
-        "stag-hunt",
-        "matching-pennies",
-        "coordination",
-        "custom",
-    ]),
+    Range::Choice(&["climbing", "penalty", "prisoners-dilemma", "stag-hunt", "matching-pennies", "coordination", "custom"]),
     "which matrix game",
 );
-const K: Field = Field::new(
-    "k",
-    "penalty k",
-    "50 (penalty)",
-    Range::real(-1e6, 1e6),
-    "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)",
-)
-.slider(0.0, 100.0);
-const PLAYERS: Field = Field::new(
-    "players",
-    "players",
-    "2 (coordination)",
-    Range::whole(2, 3),
-    "players of the coordination game",
-);
-const ACTIONS: Field = Field::new(
-    "actions",
-    "actions",
-    "3 (coordination)",
-    Range::whole(2, 8),
-    "actions per player of the coordination game",
-);
-const PAYOFFS: Field = Field::new(
-    "payoffs",
-    "payoffs",
-    "(custom)",
-    Range::Other,
-    "[a][b] = [p0, p1] or [a][b][c] = [p0, p1, p2]",
-);
-const COMMON: Field = Field::new(
-    "common",
-    "common payoff",
-    "false (custom)",
-    Range::Flag,
-    "every player gets the same payoff",
-);
+const K: Field =
+    Field::new("k", "penalty k", "50 (penalty)", Range::real(-1e6, 1e6), "the penalty k of penalty-k (e.g. 0, 25, 50, 75, 100)").slider(0.0, 100.0);
+const PLAYERS: Field = Field::new("players", "players", "2 (coordination)", Range::whole(2, 3), "players of the coordination game");
+const ACTIONS: Field = Field::new("actions", "actions", "3 (coordination)", Range::whole(2, 8), "actions per player of the coordination game");
+const PAYOFFS: Field = Field::new("payoffs", "payoffs", "(custom)", Range::Other, "[a][b] = [p0, p1] or [a][b][c] = [p0, p1, p2]");
+const COMMON: Field = Field::new("common", "common payoff", "false (custom)", Range::Flag, "every player gets the same payoff");
 
 impl GameSpec for MatrixSpec {
     type Game = MatrixGame;
@@ -223,11 +180,7 @@ fn common(table: [[f32; 3]; 3]) -> MatrixGame {
 }
 
 fn general(table: [[f32; 2]; 4]) -> MatrixGame {
-    MatrixGame {
-        actions: vec![2, 2],
-        payoffs: table.iter().map(|p| p.to_vec()).collect(),
-        common: false,
-    }
+    MatrixGame { actions: vec![2, 2], payoffs: table.iter().map(|p| p.to_vec()).collect(), common: false }
 }
 
 fn custom_error(message: &str) -> ConfigError {
@@ -238,37 +191,23 @@ impl MatrixGame {
     /// Builds the game of `spec`, checking a custom table's shape.
     pub fn new(spec: &MatrixSpec) -> Result<Self, ConfigError> {
         let game = match spec {
-            MatrixSpec::Climbing => {
-                common([[11.0, -30.0, 0.0], [-30.0, 7.0, 0.0], [0.0, 6.0, 5.0]])
-            }
+            MatrixSpec::Climbing => common([[11.0, -30.0, 0.0], [-30.0, 7.0, 0.0], [0.0, 6.0, 5.0]]),
             MatrixSpec::Penalty { k } => {
                 K.check_real("game", *k)?;
                 common([[-k, 0.0, 10.0], [0.0, 2.0, 0.0], [10.0, 0.0, -k]])
             }
-            MatrixSpec::PrisonersDilemma => {
-                general([[5.0, 5.0], [0.0, 10.0], [10.0, 0.0], [1.0, 1.0]])
-            }
+            MatrixSpec::PrisonersDilemma => general([[5.0, 5.0], [0.0, 10.0], [10.0, 0.0], [1.0, 1.0]]),
             MatrixSpec::StagHunt => general([[2.0, 2.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
-            MatrixSpec::MatchingPennies => {
-                general([[1.0, -1.0], [-1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
-            }
+            MatrixSpec::MatchingPennies => general([[1.0, -1.0], [-1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]]),
             MatrixSpec::Coordination { players, actions } => {
                 PLAYERS.check_whole("game", *players)?;
                 ACTIONS.check_whole("game", *actions)?;
                 let (n, m) = (*players as usize, *actions as usize);
-                let mut game = MatrixGame {
-                    actions: vec![m; n],
-                    payoffs: Vec::new(),
-                    common: true,
-                };
+                let mut game = MatrixGame { actions: vec![m; n], payoffs: Vec::new(), common: true };
                 game.payoffs = (0..m.pow(n as u32))
                     .map(|j| {
                         let joint = game.joint_of(j);
-                        let v = if joint.iter().all(|&a| a == joint[0]) {
-                            1.0
-                        } else {
-                            0.0
-                        };
+                        let v = if joint.iter().all(|&a| a == joint[0]) { 1.0 } else { 0.0 };
                         vec![v; n]
                     })
                     .collect();
@@ -281,27 +220,15 @@ impl MatrixGame {
                         if rows.is_empty() || cols == 0 || rows.iter().any(|r| r.len() != cols) {
                             return Err(custom_error("must be a non-empty rectangular table"));
                         }
-                        (
-                            vec![rows.len(), cols],
-                            rows.iter().flatten().cloned().collect(),
-                        )
+                        (vec![rows.len(), cols], rows.iter().flatten().cloned().collect())
                     }
                     PayoffTable::Three(cube) => {
                         let b = cube.first().map_or(0, Vec::len);
                         let c = cube.first().and_then(|m| m.first()).map_or(0, Vec::len);
-                        if cube.is_empty()
-                            || b == 0
-                            || c == 0
-                            || cube
-                                .iter()
-                                .any(|m| m.len() != b || m.iter().any(|r| r.len() != c))
-                        {
+                        if cube.is_empty() || b == 0 || c == 0 || cube.iter().any(|m| m.len() != b || m.iter().any(|r| r.len() != c)) {
                             return Err(custom_error("must be a non-empty a × b × c table"));
                         }
-                        (
-                            vec![cube.len(), b, c],
-                            cube.iter().flatten().flatten().cloned().collect(),
-                        )
+                        (vec![cube.len(), b, c], cube.iter().flatten().flatten().cloned().collect())
                     }
                 };
                 if actions.iter().any(|&a| a > 16) {
@@ -309,31 +236,15 @@ impl MatrixGame {
                 }
                 let n = actions.len();
                 if let Some(cell) = cells.iter().find(|cell| cell.len() != n) {
-                    return Err(custom_error(&format!(
-                        "every cell needs one payoff per player ({n}), got {}",
-                        cell.len()
-                    )));
+                    return Err(custom_error(&format!("every cell needs one payoff per player ({n}), got {}", cell.len())));
                 }
-                if cells
-                    .iter()
-                    .flatten()
-                    .any(|v| !v.is_finite() || v.abs() > 1e6)
-                {
-                    return Err(custom_error(
-                        "every payoff must be a finite number of at most 1e6 in size",
-                    ));
+                if cells.iter().flatten().any(|v| !v.is_finite() || v.abs() > 1e6) {
+                    return Err(custom_error("every payoff must be a finite number of at most 1e6 in size"));
                 }
                 if *common && cells.iter().any(|cell| cell.iter().any(|v| *v != cell[0])) {
-                    return Err(ConfigError::new(
-                        COMMON.path("game"),
-                        "a common-payoff table needs equal payoffs in every cell",
-                    ));
+                    return Err(ConfigError::new(COMMON.path("game"), "a common-payoff table needs equal payoffs in every cell"));
                 }
-                MatrixGame {
-                    actions,
-                    payoffs: cells,
-                    common: *common,
-                }
+                MatrixGame { actions, payoffs: cells, common: *common }
             }
         };
         Ok(game)
@@ -346,10 +257,7 @@ impl MatrixGame {
 
     /// Index of a joint action in [`MatrixGame::payoffs`].
     pub fn joint_index(&self, joint: &[usize]) -> usize {
-        joint
-            .iter()
-            .zip(&self.actions)
-            .fold(0, |index, (&a, &n)| index * n + a)
+        joint.iter().zip(&self.actions).fold(0, |index, (&a, &n)| index * n + a)
     }
 
     /// The joint action at `index`.
@@ -370,18 +278,12 @@ impl MatrixGame {
     /// Team payoff: the common value, or the sum of the players' payoffs.
     pub fn team_payoff(&self, joint: &[usize]) -> f32 {
         let p = self.player_payoffs(joint);
-        if self.common {
-            p[0]
-        } else {
-            p.iter().sum()
-        }
+        if self.common { p[0] } else { p.iter().sum() }
     }
 
     /// The highest team payoff of any joint action.
     pub fn best_team_payoff(&self) -> f32 {
-        (0..self.payoffs.len())
-            .map(|j| self.team_payoff(&self.joint_of(j)))
-            .fold(f32::NEG_INFINITY, f32::max)
+        (0..self.payoffs.len()).map(|j| self.team_payoff(&self.joint_of(j))).fold(f32::NEG_INFINITY, f32::max)
     }
 
     /// The pure Nash equilibria: joint actions from which no player gains by deviating alone.
@@ -446,10 +348,7 @@ impl Game for MatrixGame {
     fn task(&self, _env: &mut ChaCha8Rng) {}
 
     fn start(&self, _task: &(), _env: &mut ChaCha8Rng) -> MatrixState {
-        MatrixState {
-            joint: vec![0; self.players()],
-            done: false,
-        }
+        MatrixState { joint: vec![0; self.players()], done: false }
     }
 
     fn acting(&self, state: &MatrixState, out: &mut Vec<usize>) {
@@ -470,13 +369,7 @@ impl Game for MatrixGame {
         format!("a{agent}")
     }
 
-    fn step(
-        &self,
-        state: &mut MatrixState,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, state: &mut MatrixState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         for &(k, a) in joint {
             state.joint[k] = a;
         }
@@ -487,19 +380,11 @@ impl Game for MatrixGame {
     }
 
     fn team_return(&self, _state: &MatrixState, returns: &[f32]) -> f32 {
-        if self.common {
-            returns[0]
-        } else {
-            returns.iter().sum()
-        }
+        if self.common { returns[0] } else { returns.iter().sum() }
     }
 
     fn return_range(&self, _task: &(), agent: usize) -> (f32, f32) {
-        self.payoffs
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
-                (lo.min(p[agent]), hi.max(p[agent]))
-            })
+        self.payoffs.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| (lo.min(p[agent]), hi.max(p[agent])))
     }
 
     fn episode_figures(&self, state: &MatrixState, figures: &mut Vec<Figure>) {
@@ -523,21 +408,14 @@ impl Game for MatrixGame {
         let (mut expected, mut optimal) = (0.0f64, 0.0f64);
         for j in 0..self.payoffs.len() {
             let joint = self.joint_of(j);
-            let prob: f64 = joint
-                .iter()
-                .enumerate()
-                .map(|(k, &u)| f64::from(policies[k][u]))
-                .product();
+            let prob: f64 = joint.iter().enumerate().map(|(k, &u)| f64::from(policies[k][u])).product();
             let team = self.team_payoff(&joint);
             expected += prob * f64::from(team);
             if team >= best {
                 optimal += prob;
             }
         }
-        vec![
-            ("expected_team_payoff", expected as f32),
-            ("optimal_joint_prob", optimal as f32),
-        ]
+        vec![("expected_team_payoff", expected as f32), ("optimal_joint_prob", optimal as f32)]
     }
 
     fn reference_decision(&self, agent: usize) -> Option<(Vec<f32>, Vec<bool>)> {
@@ -558,12 +436,7 @@ impl PayoffOracle for MatrixGame {
         f64::from(self.team_payoff(joint))
     }
     fn player_payoffs(&self, joint: &[usize]) -> Option<Vec<f64>> {
-        Some(
-            MatrixGame::player_payoffs(self, joint)
-                .iter()
-                .map(|&p| f64::from(p))
-                .collect(),
-        )
+        Some(MatrixGame::player_payoffs(self, joint).iter().map(|&p| f64::from(p)).collect())
     }
 }
 
@@ -572,34 +445,14 @@ mod tests {
     #[test]
     fn equilibria_of_the_classic_games() {
         let game = |spec| MatrixGame::new(&spec).expect("valid");
-        assert_eq!(
-            game(MatrixSpec::Climbing).pure_equilibria(),
-            vec![vec![0, 0], vec![1, 1]]
-        );
-        assert_eq!(
-            game(MatrixSpec::StagHunt).pure_equilibria(),
-            vec![vec![0, 0], vec![1, 1]]
-        );
-        assert_eq!(
-            game(MatrixSpec::PrisonersDilemma).pure_equilibria(),
-            vec![vec![1, 1]]
-        );
-        assert!(game(MatrixSpec::MatchingPennies)
-            .pure_equilibria()
-            .is_empty());
-        assert_eq!(
-            game(MatrixSpec::MatchingPennies).mixed_equilibrium_2x2(),
-            Some([0.5, 0.5])
-        );
+        assert_eq!(game(MatrixSpec::Climbing).pure_equilibria(), vec![vec![0, 0], vec![1, 1]]);
+        assert_eq!(game(MatrixSpec::StagHunt).pure_equilibria(), vec![vec![0, 0], vec![1, 1]]);
+        assert_eq!(game(MatrixSpec::PrisonersDilemma).pure_equilibria(), vec![vec![1, 1]]);
+        assert!(game(MatrixSpec::MatchingPennies).pure_equilibria().is_empty());
+        assert_eq!(game(MatrixSpec::MatchingPennies).mixed_equilibrium_2x2(), Some([0.5, 0.5]));
         // Stag hunt (2,2 / 0,1 / 1,0 / 1,1): each hunts the stag with probability 1/2.
-        assert_eq!(
-            game(MatrixSpec::StagHunt).mixed_equilibrium_2x2(),
-            Some([0.5, 0.5])
-        );
-        assert_eq!(
-            game(MatrixSpec::PrisonersDilemma).mixed_equilibrium_2x2(),
-            None
-        );
+        assert_eq!(game(MatrixSpec::StagHunt).mixed_equilibrium_2x2(), Some([0.5, 0.5]));
+        assert_eq!(game(MatrixSpec::PrisonersDilemma).mixed_equilibrium_2x2(), None);
         assert_eq!(game(MatrixSpec::Climbing).mixed_equilibrium_2x2(), None);
     }
 
@@ -631,11 +484,7 @@ mod tests {
         let pennies = MatrixGame::new(&MatrixSpec::MatchingPennies).expect("valid");
         assert_eq!(pennies.team_payoff(&[0, 1]), 0.0);
         assert_eq!(pennies.player_payoffs(&[0, 0]), &[1.0, -1.0]);
-        let coord = MatrixGame::new(&MatrixSpec::Coordination {
-            players: 3,
-            actions: 2,
-        })
-        .expect("valid");
+        let coord = MatrixGame::new(&MatrixSpec::Coordination { players: 3, actions: 2 }).expect("valid");
         assert_eq!(coord.team_payoff(&[1, 1, 1]), 1.0);
         assert_eq!(coord.team_payoff(&[1, 0, 1]), 0.0);
         assert_eq!(coord.joint_of(coord.joint_index(&[1, 0, 1])), vec![1, 0, 1]);
@@ -652,22 +501,10 @@ mod tests {
 
     #[test]
     fn custom_tables_are_checked() {
-        let ragged = MatrixSpec::Custom {
-            payoffs: PayoffTable::Two(vec![vec![vec![1.0, 1.0]], vec![]]),
-            common: false,
-        };
-        assert_eq!(
-            MatrixGame::new(&ragged).expect_err("must be refused").field,
-            "game.payoffs"
-        );
-        let short = MatrixSpec::Custom {
-            payoffs: PayoffTable::Two(vec![vec![vec![1.0]]]),
-            common: false,
-        };
-        assert_eq!(
-            MatrixGame::new(&short).expect_err("must be refused").field,
-            "game.payoffs"
-        );
+        let ragged = MatrixSpec::Custom { payoffs: PayoffTable::Two(vec![vec![vec![1.0, 1.0]], vec![]]), common: false };
+        assert_eq!(MatrixGame::new(&ragged).expect_err("must be refused").field, "game.payoffs");
+        let short = MatrixSpec::Custom { payoffs: PayoffTable::Two(vec![vec![vec![1.0]]]), common: false };
+        assert_eq!(MatrixGame::new(&short).expect_err("must be refused").field, "game.payoffs");
         let three: MatrixSpec = serde_json::from_str(
             r#"{"name": "custom", "payoffs": [[[[1,1,1],[0,0,0]],[[0,0,0],[0,0,0]]],[[[0,0,0],[0,0,0]],[[0,0,0],[2,2,2]]]], "common": true}"#,
         )
@@ -680,20 +517,10 @@ mod tests {
     #[test]
     fn one_simultaneous_step_pays_each_player_its_payoff() {
         let game = MatrixGame::new(&MatrixSpec::PrisonersDilemma).expect("valid");
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            3,
-            10,
-            ChaCha8Rng::seed_from_u64(1),
-            ChaCha8Rng::seed_from_u64(2),
-        );
+        let rollout = play_with(&game, &Uniform, 3, 10, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         assert_eq!(rollout.batch.len(), 60);
         for pair in rollout.batch.samples.chunks(2) {
-            let joint = [
-                pair[0].action.expect("action") as usize,
-                pair[1].action.expect("action") as usize,
-            ];
+            let joint = [pair[0].action.expect("action") as usize, pair[1].action.expect("action") as usize];
             assert_eq!(pair[0].reward, game.player_payoffs(&joint)[0]);
             assert_eq!(pair[1].reward, game.player_payoffs(&joint)[1]);
             assert_eq!((pair[0].turn, pair[1].turn), (0, 1));

@@ -22,9 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
-pub use game::{
-    play_episode, sample_categorical, Figure, Game, GameSpec, PayoffOracle, PolicyView,
-};
+pub use game::{play_episode, sample_categorical, Figure, Game, GameSpec, PayoffOracle, PolicyView};
 
 /// The game to train on: one variant per game, each holding that game's config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,12 +88,7 @@ struct Consts {
 }
 
 fn consts<S: GameSpec>(_: &S) -> Consts {
-    Consts {
-        kind: S::KIND,
-        label: S::LABEL,
-        explanation: S::EXPLANATION,
-        fields: S::FIELDS,
-    }
+    Consts { kind: S::KIND, label: S::LABEL, explanation: S::EXPLANATION, fields: S::FIELDS }
 }
 
 impl GameConfig {
@@ -281,11 +274,7 @@ impl AnyGame {
         match self {
             AnyGame::Bandit(g) => Some(g),
             AnyGame::Matrix(g) => Some(g),
-            AnyGame::Pipeline(_)
-            | AnyGame::Kuhn(_)
-            | AnyGame::TicTacToe(_)
-            | AnyGame::Foraging(_)
-            | AnyGame::TinyHanabi(_) => None,
+            AnyGame::Pipeline(_) | AnyGame::Kuhn(_) | AnyGame::TicTacToe(_) | AnyGame::Foraging(_) | AnyGame::TinyHanabi(_) => None,
         }
     }
 }
@@ -341,25 +330,16 @@ mod tests {
     #[test]
     fn games_with_a_payoff_oracle_give_one() {
         let mut games = GameConfig::examples();
-        games.extend(
-            matrix::MatrixSpec::variants()
-                .into_iter()
-                .map(GameConfig::Matrix),
-        );
+        games.extend(matrix::MatrixSpec::variants().into_iter().map(GameConfig::Matrix));
         for config in games {
             let game = AnyGame::new(&config).expect("valid");
             if config.has_payoff_oracle() {
-                let oracle = game
-                    .oracle()
-                    .unwrap_or_else(|| panic!("{} has no oracle", config.kind()));
+                let oracle = game.oracle().unwrap_or_else(|| panic!("{} has no oracle", config.kind()));
                 assert_eq!(oracle.agents(), game.agents(), "{}", config.kind());
-                assert!((0..oracle.agents())
-                    .all(|k| oracle.actions(k) >= 1 && oracle.actions(k) <= game.actions()));
+                assert!((0..oracle.agents()).all(|k| oracle.actions(k) >= 1 && oracle.actions(k) <= game.actions()));
             }
         }
-        assert!(!GameConfig::example("kuhn")
-            .expect("kuhn")
-            .has_payoff_oracle());
+        assert!(!GameConfig::example("kuhn").expect("kuhn").has_payoff_oracle());
     }
 
     #[test]

@@ -97,34 +97,12 @@ impl Default for PipelineConfig {
     }
 }
 
-const TASKS: Field = Field::new(
-    "tasks",
-    "training questions",
-    "4",
-    Range::whole(1, 16),
-    "training questions T; question q's answer digit s is (q_s(s+1)+s) mod D",
-);
-const DIGITS: Field = Field::new(
-    "digits",
-    "digits",
-    "3",
-    Range::whole(2, 8),
-    "digits D per answer position",
-);
-const ANSWER_LENGTH: Field = Field::new(
-    "answer_length",
-    "answer length",
-    "2",
-    Range::whole(1, 4),
-    "digits per proposal = the solver's decisions per round",
-);
-const ROUNDS: Field = Field::new(
-    "rounds",
-    "rounds",
-    "3",
-    Range::whole(1, 6),
-    "rounds K of propose-and-verify",
-);
+const TASKS: Field =
+    Field::new("tasks", "training questions", "4", Range::whole(1, 16), "training questions T; question q's answer digit s is (q_s(s+1)+s) mod D");
+const DIGITS: Field = Field::new("digits", "digits", "3", Range::whole(2, 8), "digits D per answer position");
+const ANSWER_LENGTH: Field =
+    Field::new("answer_length", "answer length", "2", Range::whole(1, 4), "digits per proposal = the solver's decisions per round");
+const ROUNDS: Field = Field::new("rounds", "rounds", "3", Range::whole(1, 6), "rounds K of propose-and-verify");
 const SOLVER_NOISE: Field = Field::new(
     "solver_noise",
     "solver noise",
@@ -133,21 +111,8 @@ const SOLVER_NOISE: Field = Field::new(
     "probability that a written digit is replaced by a random one",
 )
 .slider(0.0, 1.0);
-const REFINER_FIELD: Field = Field::new(
-    "refiner",
-    "refiner (third agent)",
-    "false",
-    Range::Flag,
-    "a third agent writes the proposals after a send-back",
-);
-const CALL_COST: Field = Field::new(
-    "call_cost",
-    "call cost",
-    "0.05",
-    Range::real(0.0, 1.0),
-    "cost charged to an agent per decision",
-)
-.slider(0.0, 1.0);
+const REFINER_FIELD: Field = Field::new("refiner", "refiner (third agent)", "false", Range::Flag, "a third agent writes the proposals after a send-back");
+const CALL_COST: Field = Field::new("call_cost", "call cost", "0.05", Range::real(0.0, 1.0), "cost charged to an agent per decision").slider(0.0, 1.0);
 const VERIFIER_REWARD: Field = Field::new(
     "verifier_reward",
     "verifier paid",
@@ -162,13 +127,7 @@ const HELD_OUT: Field = Field::new(
     Range::whole(0, 16),
     "questions never drawn in training, answered eval_k times after each update (avg@k, pass@k); 0 = no evaluation",
 );
-const EVAL_K: Field = Field::new(
-    "eval_k",
-    "answers per held-out question k",
-    "16",
-    Range::whole(1, 64),
-    "the k of avg@k and pass@k",
-);
+const EVAL_K: Field = Field::new("eval_k", "answers per held-out question k", "16", Range::whole(1, 64), "the k of avg@k and pass@k");
 
 impl GameSpec for PipelineConfig {
     type Game = Pipeline;
@@ -178,25 +137,11 @@ impl GameSpec for PipelineConfig {
     const EXPLANATION: &'static str = "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
         times per episode, the verifier once per round: one baseline over all their samples mixes very different \
         reward distributions.";
-    const FIELDS: &'static [Field] = &[
-        TASKS,
-        DIGITS,
-        ANSWER_LENGTH,
-        ROUNDS,
-        SOLVER_NOISE,
-        REFINER_FIELD,
-        CALL_COST,
-        VERIFIER_REWARD,
-        HELD_OUT,
-        EVAL_K,
-    ];
+    const FIELDS: &'static [Field] =
+        &[TASKS, DIGITS, ANSWER_LENGTH, ROUNDS, SOLVER_NOISE, REFINER_FIELD, CALL_COST, VERIFIER_REWARD, HELD_OUT, EVAL_K];
 
     fn default_estimators(&self) -> Vec<Estimator> {
-        vec![
-            Estimator::GrpoGlobal,
-            Estimator::GlobalStep,
-            Estimator::AgentWise,
-        ]
+        vec![Estimator::GrpoGlobal, Estimator::GlobalStep, Estimator::AgentWise]
     }
 
     fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
@@ -210,29 +155,19 @@ impl GameSpec for PipelineConfig {
         EVAL_K.check_whole(prefix, self.eval_k)?;
         let pool = u64::from(self.digits).pow(self.answer_length);
         if u64::from(self.tasks) > pool {
-            return Err(ConfigError::new(
-                TASKS.path(prefix),
-                format!("at most digits^answer_length = {pool} distinct questions exist"),
-            ));
+            return Err(ConfigError::new(TASKS.path(prefix), format!("at most digits^answer_length = {pool} distinct questions exist")));
         }
         if u64::from(self.tasks + self.held_out) > pool {
             return Err(ConfigError::new(
                 HELD_OUT.path(prefix),
-                format!(
-                    "tasks + held_out = {} questions, but digits^answer_length = {pool} exist",
-                    self.tasks + self.held_out
-                ),
+                format!("tasks + held_out = {} questions, but digits^answer_length = {pool} exist", self.tasks + self.held_out),
             ));
         }
         Ok(())
     }
 
     fn agents(&self) -> usize {
-        if self.refiner {
-            3
-        } else {
-            2
-        }
+        if self.refiner { 3 } else { 2 }
     }
 
     fn max_decisions(&self) -> usize {
@@ -293,19 +228,13 @@ impl Pipeline {
     /// Question `question`'s digits q_0 … q_{L−1} (q = Σ q_s D^s).
     pub fn digits_of(&self, question: usize) -> Vec<usize> {
         let d = self.config.digits as usize;
-        (0..self.config.answer_length as usize)
-            .map(|s| (question / d.pow(s as u32)) % d)
-            .collect()
+        (0..self.config.answer_length as usize).map(|s| (question / d.pow(s as u32)) % d).collect()
     }
 
     /// Question `question`'s answer: digit s = (q_s·(s+1) + s) mod D.
     pub fn answer(&self, question: usize) -> Vec<usize> {
         let d = self.config.digits as usize;
-        self.digits_of(question)
-            .iter()
-            .enumerate()
-            .map(|(s, q)| (q * (s + 1) + s) % d)
-            .collect()
+        self.digits_of(question).iter().enumerate().map(|(s, q)| (q * (s + 1) + s) % d).collect()
     }
 
     /// The training questions, in the fixed order.
@@ -330,16 +259,11 @@ impl Pipeline {
         let k = self.config.eval_k as usize;
         let (mut right, mut passed) = (0usize, 0usize);
         for &question in questions {
-            let correct = (0..k)
-                .filter(|_| play_episode(self, &question, policy, &mut rng).outcome > 0.0)
-                .count();
+            let correct = (0..k).filter(|_| play_episode(self, &question, policy, &mut rng).outcome > 0.0).count();
             right += correct;
             passed += usize::from(correct > 0);
         }
-        Some((
-            right as f32 / (k * questions.len()) as f32,
-            passed as f32 / questions.len() as f32,
-        ))
+        Some((right as f32 / (k * questions.len()) as f32, passed as f32 / questions.len() as f32))
     }
 
     fn length(&self) -> usize {
@@ -347,19 +271,11 @@ impl Pipeline {
     }
 
     fn proposer(&self, round: usize) -> usize {
-        if self.config.refiner && round > 0 {
-            REFINER
-        } else {
-            SOLVER
-        }
+        if self.config.refiner && round > 0 { REFINER } else { SOLVER }
     }
 
     fn observation(&self, state: &PipelineState, obs: &mut [f32]) {
-        let (k, l, d) = (
-            self.config.rounds as usize,
-            self.length(),
-            self.config.digits as usize,
-        );
+        let (k, l, d) = (self.config.rounds as usize, self.length(), self.config.digits as usize);
         let t = l * d + d;
         let question = self.digits_of(state.task);
         for (s, q) in question.iter().enumerate() {
@@ -416,11 +332,7 @@ impl Game for Pipeline {
     type State = PipelineState;
 
     fn agents(&self) -> usize {
-        if self.config.refiner {
-            3
-        } else {
-            2
-        }
+        if self.config.refiner { 3 } else { 2 }
     }
 
     fn actions(&self) -> usize {
@@ -442,20 +354,12 @@ impl Game for Pipeline {
 
     fn acting(&self, state: &PipelineState, out: &mut Vec<usize>) {
         if !state.done {
-            out.push(if state.verifying {
-                VERIFIER
-            } else {
-                self.proposer(state.round)
-            });
+            out.push(if state.verifying { VERIFIER } else { self.proposer(state.round) });
         }
     }
 
     fn legal(&self, _state: &PipelineState, agent: usize, mask: &mut [bool]) {
-        let n = if agent == VERIFIER {
-            2
-        } else {
-            self.config.digits as usize
-        };
+        let n = if agent == VERIFIER { 2 } else { self.config.digits as usize };
         mask[..n].fill(true);
     }
 
@@ -466,25 +370,11 @@ impl Game for Pipeline {
     fn anchor(&self, state: &PipelineState, agent: usize) -> String {
         let digits = |p: &[usize]| p.iter().map(|d| d.to_string()).collect::<String>();
         let previous = state.previous.as_deref().map(digits).unwrap_or_default();
-        format!(
-            "a{agent}/q{}r{}/{}/{}",
-            state.task,
-            state.round,
-            digits(&state.proposal),
-            previous
-        )
+        format!("a{agent}/q{}r{}/{}/{}", state.task, state.round, digits(&state.proposal), previous)
     }
 
-    fn step(
-        &self,
-        state: &mut PipelineState,
-        joint: &[(usize, usize)],
-        env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
-        let Some(&(agent, action)) = joint.first() else {
-            return;
-        };
+    fn step(&self, state: &mut PipelineState, joint: &[(usize, usize)], env: &mut ChaCha8Rng, rewards: &mut [f32]) {
+        let Some(&(agent, action)) = joint.first() else { return };
         let cost = self.config.call_cost;
         rewards[agent] -= cost;
         state.calls += 1;
@@ -524,16 +414,8 @@ impl Game for Pipeline {
     fn return_range(&self, _task: &usize, agent: usize) -> (f32, f32) {
         let c = &self.config;
         let rounds = c.rounds as f32;
-        let most_calls = if agent == VERIFIER {
-            rounds - 1.0
-        } else {
-            rounds * c.answer_length as f32
-        };
-        let best = if agent == VERIFIER && c.verifier_reward == VerifierReward::Judgement {
-            (rounds - 1.0).max(1.0)
-        } else {
-            1.0
-        };
+        let most_calls = if agent == VERIFIER { rounds - 1.0 } else { rounds * c.answer_length as f32 };
+        let best = if agent == VERIFIER && c.verifier_reward == VerifierReward::Judgement { (rounds - 1.0).max(1.0) } else { 1.0 };
         (-c.call_cost * most_calls, best - c.call_cost)
     }
 
@@ -548,9 +430,7 @@ impl Game for Pipeline {
 
     /// `avg_at_k` and `pass_at_k` on the held-out questions (see the module's doc).
     fn policy_figures(&self, policy: &dyn PolicyView) -> Vec<Figure> {
-        self.held_out_scores(policy)
-            .map(|(avg, pass)| vec![("avg_at_k", avg), ("pass_at_k", pass)])
-            .unwrap_or_default()
+        self.held_out_scores(policy).map(|(avg, pass)| vec![("avg_at_k", avg), ("pass_at_k", pass)]).unwrap_or_default()
     }
 
     /// Solver: question 0 (all digits 0), first digit. Verifier: question 0 with the right
@@ -563,12 +443,7 @@ impl Game for Pipeline {
             state.verifying = true;
         } else if agent == REFINER {
             state.round = 1;
-            state.previous = Some(
-                self.answer(0)
-                    .iter()
-                    .map(|d| (d + 1) % self.config.digits as usize)
-                    .collect(),
-            );
+            state.previous = Some(self.answer(0).iter().map(|d| (d + 1) % self.config.digits as usize).collect());
         }
         let mut obs = vec![0.0; self.observation_size()];
         self.observation(&state, &mut obs);
@@ -593,31 +468,15 @@ mod tests {
     impl PolicyView for Oracle<'_> {
         fn probs(&self, agent: usize, obs: &[f32], _legal: &[bool], out: &mut [f32]) {
             let c = &self.0.config;
-            let (k, l, d) = (
-                c.rounds as usize,
-                c.answer_length as usize,
-                c.digits as usize,
-            );
+            let (k, l, d) = (c.rounds as usize, c.answer_length as usize, c.digits as usize);
             let t = l * d + d;
-            let question: usize = (0..l)
-                .map(|s| {
-                    obs[s * d..(s + 1) * d]
-                        .iter()
-                        .position(|x| *x == 1.0)
-                        .unwrap_or(0)
-                        * d.pow(s as u32)
-                })
-                .sum();
+            let question: usize =
+                (0..l).map(|s| obs[s * d..(s + 1) * d].iter().position(|x| *x == 1.0).unwrap_or(0) * d.pow(s as u32)).sum();
             let answer = self.0.answer(question);
             out.fill(0.0);
             let base = t + k + l;
-            let proposal: Vec<usize> = (0..l)
-                .filter_map(|s| {
-                    obs[base + s * d..base + (s + 1) * d]
-                        .iter()
-                        .position(|x| *x == 1.0)
-                })
-                .collect();
+            let proposal: Vec<usize> =
+                (0..l).filter_map(|s| obs[base + s * d..base + (s + 1) * d].iter().position(|x| *x == 1.0)).collect();
             if agent == VERIFIER {
                 out[usize::from(proposal != answer)] = 1.0;
             } else {
@@ -636,23 +495,10 @@ mod tests {
 
     #[test]
     fn roles_act_in_order_and_at_different_frequencies() {
-        let game = Pipeline::new(PipelineConfig {
-            call_cost: 0.0,
-            ..PipelineConfig::default()
-        });
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            4,
-            16,
-            ChaCha8Rng::seed_from_u64(1),
-            ChaCha8Rng::seed_from_u64(2),
-        );
+        let game = Pipeline::new(PipelineConfig { call_cost: 0.0, ..PipelineConfig::default() });
+        let rollout = play_with(&game, &Uniform, 4, 16, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         for indices in episodes(&rollout).values() {
-            let agents: Vec<u32> = indices
-                .iter()
-                .map(|&i| rollout.batch.samples[i].agent)
-                .collect();
+            let agents: Vec<u32> = indices.iter().map(|&i| rollout.batch.samples[i].agent).collect();
             // Each round: two solver digits, then one verdict; the third round has no verdict.
             for (j, a) in agents.iter().enumerate() {
                 assert_eq!(*a, if j % 3 == 2 { 1 } else { 0 }, "{agents:?}");
@@ -660,60 +506,28 @@ mod tests {
             assert!([3, 6, 8].contains(&agents.len()), "{agents:?}");
             let solver = agents.iter().filter(|a| **a == 0).count();
             let verifier = agents.len() - solver;
-            assert!(
-                solver == 2 * verifier || solver == 2 * verifier + 2,
-                "the solver acts at least twice as often"
-            );
+            assert!(solver == 2 * verifier || solver == 2 * verifier + 2, "the solver acts at least twice as often");
         }
     }
 
     #[test]
     fn noise_free_oracle_is_always_right_and_noise_is_caught() {
-        let outcome = PipelineConfig {
-            verifier_reward: VerifierReward::Outcome,
-            ..PipelineConfig::default()
-        };
-        let perfect = Pipeline::new(PipelineConfig {
-            solver_noise: 0.0,
-            call_cost: 0.0,
-            ..outcome.clone()
-        });
-        let rollout = play_with(
-            &perfect,
-            &Oracle(&perfect),
-            4,
-            8,
-            ChaCha8Rng::seed_from_u64(3),
-            ChaCha8Rng::seed_from_u64(4),
-        );
+        let outcome = PipelineConfig { verifier_reward: VerifierReward::Outcome, ..PipelineConfig::default() };
+        let perfect = Pipeline::new(PipelineConfig { solver_noise: 0.0, call_cost: 0.0, ..outcome.clone() });
+        let rollout = play_with(&perfect, &Oracle(&perfect), 4, 8, ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(4));
         assert_eq!(rollout.figures["accuracy"], 1.0);
         // The verifier's one verdict costs nothing here; everyone is paid the outcome.
         assert_eq!(rollout.figures["rounds"], 1.0);
         assert!(rollout.batch.samples.iter().all(|s| s.reward == 1.0));
         // With slips, the verifier sends wrong proposals back: more rounds, still mostly right.
-        let noisy = Pipeline::new(PipelineConfig {
-            solver_noise: 0.5,
-            call_cost: 0.0,
-            ..outcome
-        });
-        let rollout = play_with(
-            &noisy,
-            &Oracle(&noisy),
-            16,
-            16,
-            ChaCha8Rng::seed_from_u64(5),
-            ChaCha8Rng::seed_from_u64(6),
-        );
+        let noisy = Pipeline::new(PipelineConfig { solver_noise: 0.5, call_cost: 0.0, ..outcome });
+        let rollout = play_with(&noisy, &Oracle(&noisy), 16, 16, ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(6));
         assert!(rollout.figures["rounds"] > 1.2, "{:?}", rollout.figures);
         // A wrong proposal is never accepted by this verifier and the third is submitted as it is,
         // so accuracy = P(right within 3 rounds).
         let p = (0.5f32 + 0.5 / 3.0).powi(2);
         let expected = 1.0 - (1.0 - p).powi(3);
-        assert!(
-            (rollout.figures["accuracy"] - expected).abs() < 0.1,
-            "{:?} vs {expected}",
-            rollout.figures
-        );
+        assert!((rollout.figures["accuracy"] - expected).abs() < 0.1, "{:?} vs {expected}", rollout.figures);
     }
 
     #[test]
@@ -725,37 +539,19 @@ mod tests {
             ..PipelineConfig::default()
         };
         let game = Pipeline::new(config);
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            4,
-            16,
-            ChaCha8Rng::seed_from_u64(7),
-            ChaCha8Rng::seed_from_u64(8),
-        );
+        let rollout = play_with(&game, &Uniform, 4, 16, ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(8));
         for indices in episodes(&rollout).values() {
-            let samples: Vec<&crate::rollout::Sample> =
-                indices.iter().map(|&i| &rollout.batch.samples[i]).collect();
+            let samples: Vec<&crate::rollout::Sample> = indices.iter().map(|&i| &rollout.batch.samples[i]).collect();
             // The solver writes only the first proposal; the refiner writes the later ones.
             assert_eq!(samples.iter().filter(|s| s.agent == 0).count(), 2);
             let proposals = 1 + samples.iter().filter(|s| s.agent == 2).count() / 2;
             let rounds = samples.iter().filter(|s| s.agent == 1).count();
-            assert!(
-                rounds == proposals || (rounds == 2 && proposals == 3),
-                "{rounds} verdicts, {proposals} proposals"
-            );
+            assert!(rounds == proposals || (rounds == 2 && proposals == 3), "{rounds} verdicts, {proposals} proposals");
             // The solver's return is the outcome minus its two calls.
             let solver = samples[0].reward;
-            assert!(
-                (solver + 0.2).abs() < 1e-6 || (solver - 0.8).abs() < 1e-6,
-                "{solver}"
-            );
+            assert!((solver + 0.2).abs() < 1e-6 || (solver - 0.8).abs() < 1e-6, "{solver}");
             // The verifier's return counts its correct verdicts minus its calls.
-            let verdicts = samples
-                .iter()
-                .find(|s| s.agent == 1)
-                .map(|s| s.reward)
-                .unwrap_or_default();
+            let verdicts = samples.iter().find(|s| s.agent == 1).map(|s| s.reward).unwrap_or_default();
             let correct = (verdicts + 0.1 * rounds as f32).round();
             assert!((0.0..=rounds as f32).contains(&correct));
         }
@@ -768,33 +564,17 @@ mod tests {
         let game = Pipeline::new(PipelineConfig::default());
         let (train, held) = (game.training_questions(), game.held_out_questions());
         assert_eq!((train.len(), held.len()), (4, 4));
-        assert!(
-            held.iter().all(|q| !train.contains(q)),
-            "held-out questions are never trained on"
-        );
+        assert!(held.iter().all(|q| !train.contains(q)), "held-out questions are never trained on");
         // The training questions show every digit at every position (the all-equal questions).
         for s in 0..2 {
-            let seen: std::collections::BTreeSet<usize> =
-                train.iter().map(|&q| game.digits_of(q)[s]).collect();
+            let seen: std::collections::BTreeSet<usize> = train.iter().map(|&q| game.digits_of(q)[s]).collect();
             assert_eq!(seen.len(), 3, "position {s}");
         }
         // Training draws only the training questions.
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            64,
-            1,
-            ChaCha8Rng::seed_from_u64(9),
-            ChaCha8Rng::seed_from_u64(10),
-        );
+        let rollout = play_with(&game, &Uniform, 64, 1, ChaCha8Rng::seed_from_u64(9), ChaCha8Rng::seed_from_u64(10));
         for s in &rollout.batch.samples {
             let anchor = s.anchor.as_deref().unwrap_or("");
-            let q: usize = anchor
-                .split("/q")
-                .nth(1)
-                .and_then(|r| r.split('r').next())
-                .and_then(|v| v.parse().ok())
-                .expect("question");
+            let q: usize = anchor.split("/q").nth(1).and_then(|r| r.split('r').next()).and_then(|v| v.parse().ok()).expect("question");
             assert!(train.contains(&q), "{anchor}");
         }
         // Answers follow the rule digit by digit: q = 5 in base 3 is digits (2, 1).
@@ -807,10 +587,7 @@ mod tests {
     /// is all zeros; with the last round's proposal submitted unchecked, pass@k counts them.
     #[test]
     fn held_out_avg_and_pass_at_k() {
-        let config = PipelineConfig {
-            solver_noise: 0.0,
-            ..PipelineConfig::default()
-        };
+        let config = PipelineConfig { solver_noise: 0.0, ..PipelineConfig::default() };
         let game = Pipeline::new(config.clone());
         assert_eq!(game.held_out_scores(&Oracle(&game)), Some((1.0, 1.0)));
         let figures = game.policy_figures(&Oracle(&game));
@@ -822,57 +599,28 @@ mod tests {
                 out[0] = 1.0; // digit 0; the verifier accepts
             }
         }
-        let zero_answers = game
-            .held_out_questions()
-            .iter()
-            .filter(|&&q| game.answer(q).iter().all(|d| *d == 0))
-            .count() as f32;
+        let zero_answers = game.held_out_questions().iter().filter(|&&q| game.answer(q).iter().all(|d| *d == 0)).count() as f32;
         let share = zero_answers / game.held_out_questions().len() as f32;
         assert_eq!(game.held_out_scores(&Zeros), Some((share, share)));
         // Uniform play: avg@k is the chance of being right, pass@k the chance of at least once.
         let (avg, pass) = game.held_out_scores(&Uniform).expect("scores");
         assert!(avg < pass && pass <= 1.0 && avg > 0.0, "{avg} {pass}");
-        let none = Pipeline::new(PipelineConfig {
-            held_out: 0,
-            ..config
-        });
+        let none = Pipeline::new(PipelineConfig { held_out: 0, ..config });
         assert_eq!(none.held_out_scores(&Uniform), None);
         assert!(none.policy_figures(&Uniform).is_empty());
     }
 
     #[test]
     fn config_is_checked() {
-        let bad = PipelineConfig {
-            tasks: 8,
-            held_out: 4,
-            ..PipelineConfig::default()
-        };
+        let bad = PipelineConfig { tasks: 8, held_out: 4, ..PipelineConfig::default() };
         let err = bad.validate("game").expect_err("refused");
         assert_eq!(err.field, "game.held_out");
         assert!(err.message.contains("9 exist"), "{err}");
-        let bad = PipelineConfig {
-            tasks: 10,
-            ..PipelineConfig::default()
-        };
-        assert_eq!(
-            bad.validate("game").expect_err("refused").field,
-            "game.tasks"
-        );
-        let bad = PipelineConfig {
-            rounds: 0,
-            ..PipelineConfig::default()
-        };
-        assert_eq!(
-            bad.validate("game").expect_err("refused").field,
-            "game.rounds"
-        );
-        let bad = PipelineConfig {
-            solver_noise: 1.5,
-            ..PipelineConfig::default()
-        };
-        assert_eq!(
-            bad.validate("game").expect_err("refused").field,
-            "game.solver_noise"
-        );
+        let bad = PipelineConfig { tasks: 10, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.tasks");
+        let bad = PipelineConfig { rounds: 0, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.rounds");
+        let bad = PipelineConfig { solver_noise: 1.5, ..PipelineConfig::default() };
+        assert_eq!(bad.validate("game").expect_err("refused").field, "game.solver_noise");
     }
 }

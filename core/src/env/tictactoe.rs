@@ -23,16 +23,7 @@ use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
 
 /// The eight lines.
-const LINES: [[usize; 3]; 8] = [
-    [0, 1, 2],
-    [3, 4, 5],
-    [6, 7, 8],
-    [0, 3, 6],
-    [1, 4, 7],
-    [2, 5, 8],
-    [0, 4, 8],
-    [2, 4, 6],
-];
+const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
 
 /// Tic-tac-toe's (empty) parameters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,10 +65,7 @@ pub type Board = [u8; 9];
 
 /// The winner's mark (1 or 2), if any.
 pub fn winner(board: &Board) -> Option<u8> {
-    LINES
-        .iter()
-        .find(|l| board[l[0]] != 0 && board[l[0]] == board[l[1]] && board[l[1]] == board[l[2]])
-        .map(|l| board[l[0]])
+    LINES.iter().find(|l| board[l[0]] != 0 && board[l[0]] == board[l[1]] && board[l[1]] == board[l[2]]).map(|l| board[l[0]])
 }
 
 fn to_move(board: &Board) -> usize {
@@ -120,9 +108,7 @@ pub struct Outcome {
 impl TicTacToe {
     /// Builds the minimax table.
     pub fn new() -> Self {
-        let mut game = Self {
-            values: HashMap::with_capacity(6000),
-        };
+        let mut game = Self { values: HashMap::with_capacity(6000) };
         game.solve(&mut [0; 9]);
         game
     }
@@ -173,13 +159,7 @@ impl TicTacToe {
             let v = self.value(&next).unwrap_or(0);
             let better = match best {
                 None => true,
-                Some((_, b)) => {
-                    if mark == 1 {
-                        v > b
-                    } else {
-                        v < b
-                    }
-                }
+                Some((_, b)) => if mark == 1 { v > b } else { v < b },
             };
             if better {
                 best = Some((cell, v));
@@ -211,18 +191,10 @@ impl TicTacToe {
     ) -> Outcome {
         if let Some(mark) = winner(board) {
             let won = usize::from(mark - 1) == seat;
-            return Outcome {
-                win: if won { 1.0 } else { 0.0 },
-                draw: 0.0,
-                loss: if won { 0.0 } else { 1.0 },
-            };
+            return Outcome { win: if won { 1.0 } else { 0.0 }, draw: 0.0, loss: if won { 0.0 } else { 1.0 } };
         }
         if board.iter().all(|c| *c != 0) {
-            return Outcome {
-                win: 0.0,
-                draw: 1.0,
-                loss: 0.0,
-            };
+            return Outcome { win: 0.0, draw: 1.0, loss: 0.0 };
         }
         if let Some(known) = memo[code(board) as usize] {
             return known;
@@ -279,13 +251,7 @@ pub enum Opponent {
 fn observe_board(board: &Board, agent: usize, obs: &mut [f32]) {
     let mine = agent as u8 + 1;
     for (cell, &c) in board.iter().enumerate() {
-        let channel = if c == 0 {
-            0
-        } else if c == mine {
-            1
-        } else {
-            2
-        };
+        let channel = if c == 0 { 0 } else if c == mine { 1 } else { 2 };
         obs[cell * 3 + channel] = 1.0;
     }
 }
@@ -329,20 +295,11 @@ impl Game for TicTacToe {
     }
 
     fn anchor(&self, board: &Board, agent: usize) -> String {
-        let cells: String = board
-            .iter()
-            .map(|c| ['.', 'X', 'O'][usize::from(*c)])
-            .collect();
+        let cells: String = board.iter().map(|c| ['.', 'X', 'O'][usize::from(*c)]).collect();
         format!("a{agent}/{cells}")
     }
 
-    fn step(
-        &self,
-        board: &mut Board,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, board: &mut Board, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         for &(agent, cell) in joint {
             if board[cell] == 0 {
                 board[cell] = agent as u8 + 1;
@@ -366,10 +323,7 @@ impl Game for TicTacToe {
 
     fn episode_figures(&self, board: &Board, figures: &mut Vec<Figure>) {
         figures.push(("draw_rate", if winner(board).is_none() { 1.0 } else { 0.0 }));
-        figures.push((
-            "x_win_rate",
-            if winner(board) == Some(1) { 1.0 } else { 0.0 },
-        ));
+        figures.push(("x_win_rate", if winner(board) == Some(1) { 1.0 } else { 0.0 }));
     }
 
     /// Exactly, averaged over the two seats (X's policy as X, O's as O): against minimax
@@ -479,19 +433,13 @@ mod tests {
         let x = game.against_minimax(&Uniform, 0);
         let o = game.against_minimax(&Uniform, 1);
         for outcome in [x, o] {
-            assert!(
-                (outcome.win + outcome.draw + outcome.loss - 1.0).abs() < 1e-5,
-                "{outcome:?}"
-            );
+            assert!((outcome.win + outcome.draw + outcome.loss - 1.0).abs() < 1e-5, "{outcome:?}");
             assert_eq!(outcome.win, 0.0);
             assert!(outcome.loss > 0.5, "{outcome:?}");
         }
         // Random against random, a known result: X wins 58.5%, O 28.8%, draws 12.7%.
         let random = game.against(&Uniform, 0, Opponent::Random);
-        assert!(
-            (random.win - 0.5849).abs() < 1e-3 && (random.loss - 0.2881).abs() < 1e-3,
-            "{random:?}"
-        );
+        assert!((random.win - 0.5849).abs() < 1e-3 && (random.loss - 0.2881).abs() < 1e-3, "{random:?}");
         // Minimax never loses against a random player.
         assert_eq!(game.against(&Minimax(&game), 0, Opponent::Random).loss, 0.0);
     }
@@ -499,27 +447,13 @@ mod tests {
     #[test]
     fn self_play_rollouts_alternate_and_end() {
         let game = TicTacToe::new();
-        let rollout = play_with(
-            &game,
-            &Uniform,
-            2,
-            16,
-            ChaCha8Rng::seed_from_u64(1),
-            ChaCha8Rng::seed_from_u64(2),
-        );
+        let rollout = play_with(&game, &Uniform, 2, 16, ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(2));
         assert_eq!(rollout.team_returns.len(), 32);
         for (i, s) in rollout.batch.samples.iter().enumerate() {
             assert_eq!(s.agent, s.turn % 2);
-            assert!(
-                rollout.legal[i * 9 + s.action.unwrap_or(0) as usize],
-                "only empty cells are played"
-            );
+            assert!(rollout.legal[i * 9 + s.action.unwrap_or(0) as usize], "only empty cells are played");
         }
         // Rewards: a win pays +1/−1, so every sample's return is in {−1, 0, 1}.
-        assert!(rollout
-            .batch
-            .samples
-            .iter()
-            .all(|s| [-1.0, 0.0, 1.0].contains(&s.reward)));
+        assert!(rollout.batch.samples.iter().all(|s| [-1.0, 0.0, 1.0].contains(&s.reward)));
     }
 }

@@ -31,14 +31,8 @@ use crate::fields::{ConfigError, Field};
 
 /// OpenSpiel's default payoff, `PAYOFF[c1][c2][a1][a2]`.
 pub const PAYOFF: [[[[f32; 3]; 3]; 2]; 2] = [
-    [
-        [[10.0, 0.0, 0.0], [4.0, 8.0, 4.0], [10.0, 0.0, 0.0]],
-        [[0.0, 0.0, 10.0], [4.0, 8.0, 4.0], [0.0, 0.0, 10.0]],
-    ],
-    [
-        [[0.0, 0.0, 10.0], [4.0, 8.0, 4.0], [0.0, 0.0, 0.0]],
-        [[10.0, 0.0, 0.0], [4.0, 8.0, 4.0], [10.0, 0.0, 0.0]],
-    ],
+    [[[10.0, 0.0, 0.0], [4.0, 8.0, 4.0], [10.0, 0.0, 0.0]], [[0.0, 0.0, 10.0], [4.0, 8.0, 4.0], [0.0, 0.0, 10.0]]],
+    [[[0.0, 0.0, 10.0], [4.0, 8.0, 4.0], [0.0, 0.0, 0.0]], [[10.0, 0.0, 0.0], [4.0, 8.0, 4.0], [10.0, 0.0, 0.0]]],
 ];
 
 /// The best expected payoff of any pair of policies.
@@ -61,11 +55,7 @@ impl GameSpec for TinyHanabiConfig {
     const FIELDS: &'static [Field] = &[];
 
     fn default_estimators(&self) -> Vec<Estimator> {
-        vec![
-            Estimator::GrpoGlobal,
-            Estimator::AgentWise,
-            Estimator::Gigpo,
-        ]
+        vec![Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::Gigpo]
     }
 
     fn validate(&self, _prefix: &str) -> Result<(), ConfigError> {
@@ -144,10 +134,7 @@ impl Game for TinyHanabi {
     }
 
     fn start(&self, &cards: &[usize; 2], _env: &mut ChaCha8Rng) -> TinyHanabiState {
-        TinyHanabiState {
-            cards,
-            moves: Vec::with_capacity(2),
-        }
+        TinyHanabiState { cards, moves: Vec::with_capacity(2) }
     }
 
     fn acting(&self, state: &TinyHanabiState, out: &mut Vec<usize>) {
@@ -161,11 +148,7 @@ impl Game for TinyHanabi {
     }
 
     fn observe(&self, state: &TinyHanabiState, agent: usize, obs: &mut [f32]) {
-        let first = if agent == 1 {
-            state.moves.first().copied()
-        } else {
-            None
-        };
+        let first = if agent == 1 { state.moves.first().copied() } else { None };
         obs.copy_from_slice(&observation(state.cards[agent], first));
     }
 
@@ -176,13 +159,7 @@ impl Game for TinyHanabi {
         }
     }
 
-    fn step(
-        &self,
-        state: &mut TinyHanabiState,
-        joint: &[(usize, usize)],
-        _env: &mut ChaCha8Rng,
-        rewards: &mut [f32],
-    ) {
+    fn step(&self, state: &mut TinyHanabiState, joint: &[(usize, usize)], _env: &mut ChaCha8Rng, rewards: &mut [f32]) {
         for &(_, action) in joint {
             state.moves.push(action);
         }
@@ -204,14 +181,7 @@ impl Game for TinyHanabi {
 
     fn episode_figures(&self, state: &TinyHanabiState, figures: &mut Vec<Figure>) {
         if let [a1, a2] = state.moves[..] {
-            figures.push((
-                "optimal_rate",
-                if PAYOFF[state.cards[0]][state.cards[1]][a1][a2] >= OPTIMUM {
-                    1.0
-                } else {
-                    0.0
-                },
-            ));
+            figures.push(("optimal_rate", if PAYOFF[state.cards[0]][state.cards[1]][a1][a2] >= OPTIMUM { 1.0 } else { 0.0 }));
         }
     }
 
@@ -265,27 +235,15 @@ mod tests {
     #[test]
     fn the_payoff_is_openspiels() {
         // OpenSpiel's default payoff string, in its order (c1, c2, a1, a2).
-        let openspiel =
-            "10;0;0;4;8;4;10;0;0;0;0;10;4;8;4;0;0;10;0;0;10;4;8;4;0;0;0;10;0;0;4;8;4;10;0;0";
-        let flat: Vec<f32> = PAYOFF
-            .iter()
-            .flatten()
-            .flatten()
-            .flatten()
-            .copied()
-            .collect();
-        let parsed: Vec<f32> = openspiel
-            .split(';')
-            .map(|v| v.parse().expect("number"))
-            .collect();
+        let openspiel = "10;0;0;4;8;4;10;0;0;0;0;10;4;8;4;0;0;10;0;0;10;4;8;4;0;0;0;10;0;0;4;8;4;10;0;0";
+        let flat: Vec<f32> = PAYOFF.iter().flatten().flatten().flatten().copied().collect();
+        let parsed: Vec<f32> = openspiel.split(';').map(|v| v.parse().expect("number")).collect();
         assert_eq!(flat, parsed);
     }
 
     #[test]
     fn the_optimum_is_10_and_signalling_reaches_it() {
-        let best = every_pure_pair()
-            .map(|(p1, p2)| expected_payoff(&p1, &p2))
-            .fold(f64::MIN, f64::max);
+        let best = every_pure_pair().map(|(p1, p2)| expected_payoff(&p1, &p2)).fold(f64::MIN, f64::max);
         assert_eq!(best, f64::from(OPTIMUM));
         // Card 0 → move 2, card 1 → move 0; player 2 reads the move and its own card.
         let p1 = [pure(2), pure(0)];
@@ -320,12 +278,7 @@ mod tests {
         for pair in samples.chunks(2) {
             assert_eq!((pair[0].agent, pair[1].agent), (0, 1));
             assert_eq!(pair[0].reward, pair[1].reward, "common payoff");
-            assert!(PAYOFF
-                .iter()
-                .flatten()
-                .flatten()
-                .flatten()
-                .any(|p| *p == pair[0].reward));
+            assert!(PAYOFF.iter().flatten().flatten().flatten().any(|p| *p == pair[0].reward));
         }
     }
 }

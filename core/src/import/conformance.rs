@@ -49,12 +49,7 @@ pub const BATCH_ESTIMATORS: [Estimator; 7] = [
 ];
 
 /// The estimators that normalise by key with the shared rule (the deviations derive from them).
-const KEYED: [Estimator; 4] = [
-    Estimator::GrpoGlobal,
-    Estimator::AgentWise,
-    Estimator::GlobalStep,
-    Estimator::TrajectoryPerAgent,
-];
+const KEYED: [Estimator; 4] = [Estimator::GrpoGlobal, Estimator::AgentWise, Estimator::GlobalStep, Estimator::TrajectoryPerAgent];
 
 /// A reference candidate: an estimator with options, and the variant's name (None: default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,11 +64,7 @@ pub struct Reference {
 
 impl Reference {
     fn new(estimator: Estimator, variant: Option<String>, options: EstimatorOptions) -> Self {
-        Self {
-            estimator,
-            variant,
-            options,
-        }
+        Self { estimator, variant, options }
     }
 
     /// `agent-wise`, or `agent-wise (mean-only)`.
@@ -87,9 +78,7 @@ impl Reference {
     /// Its advantages on `batch` (the ledger without notes).
     pub fn compute(&self, batch: &Batch) -> Advantages {
         // The batch estimators need no game, so they cannot fail.
-        self.estimator
-            .compute_without_notes(batch, &self.options)
-            .unwrap_or_default()
+        self.estimator.compute_without_notes(batch, &self.options).unwrap_or_default()
     }
 }
 
@@ -102,68 +91,18 @@ pub fn references() -> Vec<Reference> {
     }
     let eps_variants = [0.0f32, 1e-8, 1e-5, 1e-4];
     for estimator in KEYED {
-        out.push(Reference::new(
-            estimator,
-            Some("mean-only".into()),
-            EstimatorOptions {
-                mean_only: true,
-                ..base
-            },
-        ));
+        out.push(Reference::new(estimator, Some("mean-only".into()), EstimatorOptions { mean_only: true, ..base }));
         for eps in eps_variants {
-            out.push(Reference::new(
-                estimator,
-                Some(eps_name(eps)),
-                EstimatorOptions { eps, ..base },
-            ));
+            out.push(Reference::new(estimator, Some(eps_name(eps)), EstimatorOptions { eps, ..base }));
         }
     }
-    for (scope, name) in [
-        (RlooScope::Agent, "scope agent"),
-        (RlooScope::Group, "scope group"),
-    ] {
-        out.push(Reference::new(
-            Estimator::Rloo,
-            Some(name.into()),
-            EstimatorOptions {
-                rloo_scope: scope,
-                ..base
-            },
-        ));
+    for (scope, name) in [(RlooScope::Agent, "scope agent"), (RlooScope::Group, "scope group")] {
+        out.push(Reference::new(Estimator::Rloo, Some(name.into()), EstimatorOptions { rloo_scope: scope, ..base }));
     }
-    out.push(Reference::new(
-        Estimator::Rloo,
-        Some("first sample (DrMAS code)".into()),
-        EstimatorOptions {
-            rloo_first_sample: true,
-            ..base
-        },
-    ));
-    out.push(Reference::new(
-        Estimator::Mars,
-        Some("mean mode".into()),
-        EstimatorOptions {
-            mean_only: true,
-            ..base
-        },
-    ));
-    out.push(Reference::new(
-        Estimator::Mars,
-        Some("padded unique (code)".into()),
-        EstimatorOptions {
-            mars_padded_unique: true,
-            ..base
-        },
-    ));
-    out.push(Reference::new(
-        Estimator::Mars,
-        Some("mean mode, padded unique (code)".into()),
-        EstimatorOptions {
-            mean_only: true,
-            mars_padded_unique: true,
-            ..base
-        },
-    ));
+    out.push(Reference::new(Estimator::Rloo, Some("first sample (DrMAS code)".into()), EstimatorOptions { rloo_first_sample: true, ..base }));
+    out.push(Reference::new(Estimator::Mars, Some("mean mode".into()), EstimatorOptions { mean_only: true, ..base }));
+    out.push(Reference::new(Estimator::Mars, Some("padded unique (code)".into()), EstimatorOptions { mars_padded_unique: true, ..base }));
+    out.push(Reference::new(Estimator::Mars, Some("mean mode, padded unique (code)".into()), EstimatorOptions { mean_only: true, mars_padded_unique: true, ..base }));
     for (mean_std, agent_wise, own, name) in [
         (true, false, false, "mean_std"),
         (false, true, false, "agent-wise (Dr. MAS code)"),
@@ -174,30 +113,17 @@ pub fn references() -> Vec<Reference> {
         out.push(Reference::new(
             Estimator::Gigpo,
             Some(name.into()),
-            EstimatorOptions {
-                gigpo_mean_std: mean_std,
-                gigpo_agent_wise: agent_wise,
-                gigpo_own_steps: own,
-                ..base
-            },
+            EstimatorOptions { gigpo_mean_std: mean_std, gigpo_agent_wise: agent_wise, gigpo_own_steps: own, ..base },
         ));
     }
     for eps in eps_variants {
-        out.push(Reference::new(
-            Estimator::Mars,
-            Some(eps_name(eps)),
-            EstimatorOptions { eps, ..base },
-        ));
+        out.push(Reference::new(Estimator::Mars, Some(eps_name(eps)), EstimatorOptions { eps, ..base }));
     }
     out
 }
 
 fn eps_name(eps: f32) -> String {
-    if eps == 0.0 {
-        "ε = 0".into()
-    } else {
-        format!("ε = {eps:e}")
-    }
+    if eps == 0.0 { "ε = 0".into() } else { format!("ε = {eps:e}") }
 }
 
 /// A known deviation from the reference semantics.
@@ -312,9 +238,7 @@ impl Verdict {
     /// The differing samples it lists.
     pub fn differing_mut(&mut self) -> Option<&mut Vec<Differing>> {
         match self {
-            Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } => {
-                Some(differing)
-            }
+            Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } => Some(differing),
             _ => None,
         }
     }
@@ -322,9 +246,7 @@ impl Verdict {
     /// The first group where the file and the reference differ (its id in the batch).
     pub fn first_group(&self) -> Option<u32> {
         match self {
-            Verdict::Deviates { first_group, .. } | Verdict::Unrecognised { first_group, .. } => {
-                *first_group
-            }
+            Verdict::Deviates { first_group, .. } | Verdict::Unrecognised { first_group, .. } => *first_group,
             _ => None,
         }
     }
@@ -375,22 +297,13 @@ fn all_close(file: &[f32], reference: &[f32]) -> bool {
 }
 
 fn max_error(file: &[f32], reference: &[f32]) -> f32 {
-    file.iter()
-        .zip(reference)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max)
+    file.iter().zip(reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
 }
 
 /// The first group (in sample order) with a differing sample, its differing samples, and the
 /// count over the batch.
-fn differences(
-    batch: &Batch,
-    file: &[f32],
-    reference: &[f32],
-) -> (Option<u32>, Vec<Differing>, usize) {
-    let differs: Vec<usize> = (0..file.len())
-        .filter(|&i| !close(file[i], reference[i]))
-        .collect();
+fn differences(batch: &Batch, file: &[f32], reference: &[f32]) -> (Option<u32>, Vec<Differing>, usize) {
+    let differs: Vec<usize> = (0..file.len()).filter(|&i| !close(file[i], reference[i])).collect();
     let first_group = differs.first().map(|&i| batch.samples[i].group);
     let in_group = differs
         .iter()
@@ -425,12 +338,9 @@ fn merged(batch: &Batch) -> Batch {
 
 /// The batch with each sample's reward replaced by its episode's final-turn reward.
 fn final_turn_rewards(batch: &Batch) -> Batch {
-    let mut last: std::collections::HashMap<(u32, u32), (u32, f32)> =
-        std::collections::HashMap::new();
+    let mut last: std::collections::HashMap<(u32, u32), (u32, f32)> = std::collections::HashMap::new();
     for s in &batch.samples {
-        let entry = last
-            .entry((s.group, s.episode))
-            .or_insert((s.turn, s.reward));
+        let entry = last.entry((s.group, s.episode)).or_insert((s.turn, s.reward));
         if s.turn >= entry.0 {
             *entry = (s.turn, s.reward);
         }
@@ -449,16 +359,8 @@ fn whitened(values: &[f32], eps: f32) -> Vec<f32> {
         return values.to_vec();
     }
     let mean = values.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
-    let std = (values
-        .iter()
-        .map(|v| (f64::from(*v) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0))
-        .sqrt();
-    values
-        .iter()
-        .map(|v| ((f64::from(*v) - mean) / (std + f64::from(eps))) as f32)
-        .collect()
+    let std = (values.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    values.iter().map(|v| ((f64::from(*v) - mean) / (std + f64::from(eps))) as f32).collect()
 }
 
 /// Recomputes a keyed estimator's advantages from its ledger with another rule.
@@ -470,70 +372,34 @@ fn from_ledger(advantages: &Advantages, rule: impl Fn(f64, f64, f64, u32) -> f64
             if e.key_size < 2 || e.std == 0.0 {
                 e.advantage
             } else {
-                rule(
-                    f64::from(e.value),
-                    f64::from(e.mean),
-                    f64::from(e.std),
-                    e.key_size,
-                ) as f32
+                rule(f64::from(e.value), f64::from(e.mean), f64::from(e.std), e.key_size) as f32
             }
         })
         .collect()
 }
 
 /// The deviations of one keyed reference, each with the advantages it would give.
-fn deviations_of(
-    reference: &Reference,
-    batch: &Batch,
-    advantages: &Advantages,
-) -> Vec<(Deviation, Vec<f32>)> {
+fn deviations_of(reference: &Reference, batch: &Batch, advantages: &Advantages) -> Vec<(Deviation, Vec<f32>)> {
     let eps = f64::from(reference.options.eps);
     let mut out = Vec::new();
-    if batch
-        .samples
-        .iter()
-        .any(|s| s.group != batch.samples[0].group)
-    {
-        out.push((
-            Deviation::BatchWide,
-            reference.compute(&merged(batch)).values,
-        ));
+    if batch.samples.iter().any(|s| s.group != batch.samples[0].group) {
+        out.push((Deviation::BatchWide, reference.compute(&merged(batch)).values));
     }
-    out.push((
-        Deviation::DoubleNormalised,
-        whitened(&advantages.values, reference.options.eps),
-    ));
+    out.push((Deviation::DoubleNormalised, whitened(&advantages.values, reference.options.eps)));
     let finals = final_turn_rewards(batch);
-    if finals
-        .samples
-        .iter()
-        .zip(&batch.samples)
-        .any(|(a, b)| a.reward != b.reward)
-    {
-        out.push((
-            Deviation::FinalTurnReward,
-            reference.compute(&finals).values,
-        ));
+    if finals.samples.iter().zip(&batch.samples).any(|(a, b)| a.reward != b.reward) {
+        out.push((Deviation::FinalTurnReward, reference.compute(&finals).values));
     }
     out.push((
         Deviation::SingletonZero,
-        advantages
-            .ledger
-            .iter()
-            .map(|e| if e.key_size == 1 { 0.0 } else { e.advantage })
-            .collect(),
+        advantages.ledger.iter().map(|e| if e.key_size == 1 { 0.0 } else { e.advantage }).collect(),
     ));
     if !reference.options.mean_only {
         out.push((
             Deviation::PopulationStd,
-            from_ledger(advantages, |v, m, s, n| {
-                (v - m) / (s * ((f64::from(n) - 1.0) / f64::from(n)).sqrt() + eps)
-            }),
+            from_ledger(advantages, |v, m, s, n| (v - m) / (s * ((f64::from(n) - 1.0) / f64::from(n)).sqrt() + eps)),
         ));
-        out.push((
-            Deviation::EpsInsideSqrt,
-            from_ledger(advantages, |v, m, s, _| (v - m) / (s * s + eps).sqrt()),
-        ));
+        out.push((Deviation::EpsInsideSqrt, from_ledger(advantages, |v, m, s, _| (v - m) / (s * s + eps).sqrt())));
     }
     out
 }
@@ -556,11 +422,7 @@ fn derived(default: &Advantages, options: &EstimatorOptions) -> Advantages {
             continue;
         }
         let centred = f64::from(entry.value) - f64::from(entry.mean);
-        let a = if options.mean_only {
-            centred
-        } else {
-            centred / (f64::from(entry.std) + eps)
-        };
+        let a = if options.mean_only { centred } else { centred / (f64::from(entry.std) + eps) };
         *value = a as f32;
         entry.advantage = a as f32;
     }
@@ -571,46 +433,21 @@ fn derived(default: &Advantages, options: &EstimatorOptions) -> Advantages {
 /// conforms, or deviates the same way, at every step, so a later step usually costs one
 /// estimator's run; only a step that breaks the pattern runs every candidate (and a match then
 /// reports no `also`, which the hinted run does not look for).
-pub fn check_with_hint(
-    batch: &Batch,
-    file: Option<&[f32]>,
-    expect: Option<&Reference>,
-    hint: Option<&Verdict>,
-) -> Verdict {
-    let Some(file) = file else {
-        return Verdict::NoAdvantages;
-    };
+pub fn check_with_hint(batch: &Batch, file: Option<&[f32]>, expect: Option<&Reference>, hint: Option<&Verdict>) -> Verdict {
+    let Some(file) = file else { return Verdict::NoAdvantages };
     match hint {
         Some(Verdict::Matches { reference, .. }) => {
             let values = reference.compute(batch).values;
             if all_close(file, &values) {
-                return Verdict::Matches {
-                    reference: reference.clone(),
-                    also: Vec::new(),
-                    max_error: max_error(file, &values),
-                };
+                return Verdict::Matches { reference: reference.clone(), also: Vec::new(), max_error: max_error(file, &values) };
             }
         }
-        Some(Verdict::Deviates {
-            deviation,
-            reference,
-            ..
-        }) if KEYED.contains(&reference.estimator) => {
+        Some(Verdict::Deviates { deviation, reference, .. }) if KEYED.contains(&reference.estimator) => {
             let advantages = reference.compute(batch);
-            if let Some((_, values)) = deviations_of(reference, batch, &advantages)
-                .into_iter()
-                .find(|(d, _)| d == deviation)
-            {
+            if let Some((_, values)) = deviations_of(reference, batch, &advantages).into_iter().find(|(d, _)| d == deviation) {
                 if all_close(file, &values) && !all_close(&values, &advantages.values) {
-                    let (first_group, differing, differing_total) =
-                        differences(batch, file, &advantages.values);
-                    return Verdict::Deviates {
-                        deviation: *deviation,
-                        reference: reference.clone(),
-                        first_group,
-                        differing,
-                        differing_total,
-                    };
+                    let (first_group, differing, differing_total) = differences(batch, file, &advantages.values);
+                    return Verdict::Deviates { deviation: *deviation, reference: reference.clone(), first_group, differing, differing_total };
                 }
             }
         }
@@ -620,11 +457,7 @@ pub fn check_with_hint(
     let mut computed: Vec<(Reference, Advantages)> = Vec::with_capacity(references.len());
     for reference in references {
         let default = (KEYED.contains(&reference.estimator) && reference.variant.is_some())
-            .then(|| {
-                computed
-                    .iter()
-                    .find(|(r, _)| r.estimator == reference.estimator && r.variant.is_none())
-            })
+            .then(|| computed.iter().find(|(r, _)| r.estimator == reference.estimator && r.variant.is_none()))
             .flatten();
         let advantages = match default {
             Some((_, default)) => derived(default, &reference.options),
@@ -632,74 +465,35 @@ pub fn check_with_hint(
         };
         computed.push((reference, advantages));
     }
-    let matching: Vec<usize> = (0..computed.len())
-        .filter(|&i| all_close(file, &computed[i].1.values))
-        .collect();
+    let matching: Vec<usize> = (0..computed.len()).filter(|&i| all_close(file, &computed[i].1.values)).collect();
     if let Some(expect) = expect {
         let expected = expect.compute(batch);
         if all_close(file, &expected.values) {
-            let also = matching
-                .iter()
-                .map(|&i| computed[i].0.describe())
-                .filter(|d| *d != expect.describe())
-                .collect();
-            return Verdict::Matches {
-                reference: expect.clone(),
-                also,
-                max_error: max_error(file, &expected.values),
-            };
+            let also = matching.iter().map(|&i| computed[i].0.describe()).filter(|d| *d != expect.describe()).collect();
+            return Verdict::Matches { reference: expect.clone(), also, max_error: max_error(file, &expected.values) };
         }
         // The std switch: the file matches the same estimator with the division flipped.
         let flipped = Reference::new(
             expect.estimator,
             None,
-            EstimatorOptions {
-                mean_only: !expect.options.mean_only,
-                ..expect.options
-            },
+            EstimatorOptions { mean_only: !expect.options.mean_only, ..expect.options },
         );
         if all_close(file, &flipped.compute(batch).values) {
-            let deviation = if expect.options.mean_only {
-                Deviation::StdNotSkipped
-            } else {
-                Deviation::StdMissing
-            };
-            let (first_group, differing, differing_total) =
-                differences(batch, file, &expected.values);
-            return Verdict::Deviates {
-                deviation,
-                reference: expect.clone(),
-                first_group,
-                differing,
-                differing_total,
-            };
+            let deviation = if expect.options.mean_only { Deviation::StdNotSkipped } else { Deviation::StdMissing };
+            let (first_group, differing, differing_total) = differences(batch, file, &expected.values);
+            return Verdict::Deviates { deviation, reference: expect.clone(), first_group, differing, differing_total };
         }
     } else if let Some(&first) = matching.first() {
         let (reference, advantages) = &computed[first];
-        let also = matching[1..]
-            .iter()
-            .map(|&i| computed[i].0.describe())
-            .collect();
-        return Verdict::Matches {
-            reference: reference.clone(),
-            also,
-            max_error: max_error(file, &advantages.values),
-        };
+        let also = matching[1..].iter().map(|&i| computed[i].0.describe()).collect();
+        return Verdict::Matches { reference: reference.clone(), also, max_error: max_error(file, &advantages.values) };
     }
-    let any_nonzero_reference = computed
-        .iter()
-        .any(|(_, a)| a.values.iter().any(|v| !close(0.0, *v)));
+    let any_nonzero_reference = computed.iter().any(|(_, a)| a.values.iter().any(|v| !close(0.0, *v)));
     if file.iter().all(|v| close(*v, 0.0)) && any_nonzero_reference {
         let reference = expect.cloned().unwrap_or_else(|| computed[0].0.clone());
         let values = reference.compute(batch).values;
         let (first_group, differing, differing_total) = differences(batch, file, &values);
-        return Verdict::Deviates {
-            deviation: Deviation::AllZero,
-            reference,
-            first_group,
-            differing,
-            differing_total,
-        };
+        return Verdict::Deviates { deviation: Deviation::AllZero, reference, first_group, differing, differing_total };
     }
     // The deviations derive from the expected estimator, or from each keyed one (default and
     // mean-only).
@@ -707,9 +501,7 @@ pub fn check_with_hint(
         Some(expect) => vec![(expect.clone(), expect.compute(batch))],
         None => computed
             .iter()
-            .filter(|(r, _)| {
-                KEYED.contains(&r.estimator) && (r.variant.is_none() || r.options.mean_only)
-            })
+            .filter(|(r, _)| KEYED.contains(&r.estimator) && (r.variant.is_none() || r.options.mean_only))
             .cloned()
             .collect(),
     };
@@ -719,29 +511,14 @@ pub fn check_with_hint(
         }
         for (deviation, values) in deviations_of(reference, batch, advantages) {
             if all_close(file, &values) && !all_close(&values, &advantages.values) {
-                let (first_group, differing, differing_total) =
-                    differences(batch, file, &advantages.values);
-                return Verdict::Deviates {
-                    deviation,
-                    reference: reference.clone(),
-                    first_group,
-                    differing,
-                    differing_total,
-                };
+                let (first_group, differing, differing_total) = differences(batch, file, &advantages.values);
+                return Verdict::Deviates { deviation, reference: reference.clone(), first_group, differing, differing_total };
             }
         }
     }
     let (closest, matched) = computed
         .iter()
-        .map(|(r, a)| {
-            (
-                r,
-                file.iter()
-                    .zip(&a.values)
-                    .filter(|(x, y)| close(**x, **y))
-                    .count(),
-            )
-        })
+        .map(|(r, a)| (r, file.iter().zip(&a.values).filter(|(x, y)| close(**x, **y)).count()))
         .fold(None::<(&Reference, usize)>, |best, (r, n)| match best {
             Some((_, m)) if m >= n => best,
             _ => Some((r, n)),
@@ -750,20 +527,7 @@ pub fn check_with_hint(
         .unwrap_or_else(|| (computed[0].0.clone(), 0));
     let closest = expect.cloned().unwrap_or(closest);
     let values = closest.compute(batch).values;
-    let matched = if expect.is_some() {
-        file.iter()
-            .zip(&values)
-            .filter(|(x, y)| close(**x, **y))
-            .count()
-    } else {
-        matched
-    };
+    let matched = if expect.is_some() { file.iter().zip(&values).filter(|(x, y)| close(**x, **y)).count() } else { matched };
     let (first_group, differing, differing_total) = differences(batch, file, &values);
-    Verdict::Unrecognised {
-        closest,
-        matched,
-        first_group,
-        differing,
-        differing_total,
-    }
+    Verdict::Unrecognised { closest, matched, first_group, differing, differing_total }
 }

@@ -17,10 +17,7 @@ use crate::advantage::Advantages;
 use crate::metrics::predicted_inflations;
 use crate::rollout::{Batch, Sample};
 pub use conformance::{check, Deviation, Differing, Reference, Verdict, BATCH_ESTIMATORS};
-pub use parse::{
-    parse, read_from, ImportError, ImportedRun, ImportedSample, Importer, Layout, LoggedNorm,
-    ReadError, FIELDS,
-};
+pub use parse::{parse, read_from, ImportError, ImportedRun, ImportedSample, Importer, Layout, LoggedNorm, ReadError, FIELDS};
 
 /// Bins of the advantage histograms.
 pub const HISTOGRAM_BINS: usize = 24;
@@ -59,17 +56,8 @@ impl Moments {
             return Self::default();
         }
         let mean = sum / n as f64;
-        let var = if n > 1 {
-            ((sq - n as f64 * mean * mean) / (n as f64 - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        Self {
-            count: n,
-            mean: mean as f32,
-            std: var.sqrt() as f32,
-            max_abs,
-        }
+        let var = if n > 1 { ((sq - n as f64 * mean * mean) / (n as f64 - 1.0)).max(0.0) } else { 0.0 };
+        Self { count: n, mean: mean as f32, std: var.sqrt() as f32, max_abs }
     }
 }
 
@@ -244,12 +232,7 @@ pub fn step_batches(run: &ImportedRun) -> Vec<StepBatch> {
                     }
                 })
                 .collect();
-            StepBatch {
-                step,
-                batch: Batch { samples },
-                indices,
-                group_names,
-            }
+            StepBatch { step, batch: Batch { samples }, indices, group_names }
         })
         .collect()
 }
@@ -278,12 +261,7 @@ fn histogram(values: &[f32], [lo, hi]: [f32; 2]) -> Vec<u32> {
     bins
 }
 
-fn estimator_summary(
-    reference: &Reference,
-    batch: &Batch,
-    advantages: &Advantages,
-    agents: usize,
-) -> EstimatorSummary {
+fn estimator_summary(reference: &Reference, batch: &Batch, advantages: &Advantages, agents: usize) -> EstimatorSummary {
     let mut per_agent: Vec<Vec<f32>> = vec![Vec::new(); agents];
     let mut credit_sum = vec![vec![(0.0f64, 0usize); CREDIT_TURNS]; agents];
     for (s, &a) in batch.samples.iter().zip(&advantages.values) {
@@ -296,20 +274,14 @@ fn estimator_summary(
     EstimatorSummary {
         estimator: reference.estimator.name().to_string(),
         label: reference.estimator.label().to_string(),
-        agents: per_agent
-            .iter()
-            .map(|v| Moments::of(v.iter().copied()))
-            .collect(),
+        agents: per_agent.iter().map(|v| Moments::of(v.iter().copied())).collect(),
         range,
         histograms: per_agent.iter().map(|v| histogram(v, range)).collect(),
         // Each agent's row ends at its last turn (the page's message stays small).
         credit: credit_sum
             .into_iter()
             .map(|turns| {
-                let mut row: Vec<Option<f32>> = turns
-                    .into_iter()
-                    .map(|(sum, n)| (n > 0).then(|| (sum / n as f64) as f32))
-                    .collect();
+                let mut row: Vec<Option<f32>> = turns.into_iter().map(|(sum, n)| (n > 0).then(|| (sum / n as f64) as f32)).collect();
                 while row.last() == Some(&None) {
                     row.pop();
                 }
@@ -320,30 +292,16 @@ fn estimator_summary(
 }
 
 /// Analyses one step; `expect` as in [`check`].
-pub fn analyse_step(
-    run: &ImportedRun,
-    step: &StepBatch,
-    expect: Option<&Reference>,
-) -> StepAnalysis {
+pub fn analyse_step(run: &ImportedRun, step: &StepBatch, expect: Option<&Reference>) -> StepAnalysis {
     analyse_step_with_hint(run, step, expect, None)
 }
 
 /// [`analyse_step`] with the step before's verdict as a hint ([`conformance::check_with_hint`]).
-fn analyse_step_with_hint(
-    run: &ImportedRun,
-    step: &StepBatch,
-    expect: Option<&Reference>,
-    hint: Option<&Verdict>,
-) -> StepAnalysis {
+fn analyse_step_with_hint(run: &ImportedRun, step: &StepBatch, expect: Option<&Reference>, hint: Option<&Verdict>) -> StepAnalysis {
     let batch = &step.batch;
     let agents = run.agents.len();
-    let file: Option<Vec<f32>> = step
-        .indices
-        .iter()
-        .map(|&i| run.samples[i].advantage)
-        .collect();
-    let mut episodes_of_agent: Vec<std::collections::HashSet<u32>> =
-        vec![Default::default(); agents];
+    let file: Option<Vec<f32>> = step.indices.iter().map(|&i| run.samples[i].advantage).collect();
+    let mut episodes_of_agent: Vec<std::collections::HashSet<u32>> = vec![Default::default(); agents];
     let mut rewards: Vec<Vec<f32>> = vec![Vec::new(); agents];
     let mut tokens: Vec<Vec<f32>> = vec![Vec::new(); agents];
     let mut file_adv: Vec<Vec<f32>> = vec![Vec::new(); agents];
@@ -358,10 +316,7 @@ fn analyse_step_with_hint(
         if let Some(f) = &file {
             file_adv[a].push(f[k]);
         }
-        episodes_in_group
-            .entry(s.group)
-            .or_default()
-            .insert(s.episode);
+        episodes_in_group.entry(s.group).or_default().insert(s.episode);
     }
     let inflation = predicted_inflations(batch, agents);
     let episodes: usize = episodes_in_group.values().map(|e| e.len()).sum();
@@ -380,15 +335,8 @@ fn analyse_step_with_hint(
             reward_histogram: histogram(&rewards[a], reward_range),
             tokens: (!tokens[a].is_empty()).then(|| Moments::of(tokens[a].iter().copied())),
             predicted_inflation: inflation[a],
-            logged_grad_norm: run
-                .norms
-                .iter()
-                .rev()
-                .find(|n| n.step == step.step && n.agent as usize == a)
-                .map(|n| n.norm),
-            file_advantage: file
-                .as_ref()
-                .map(|_| Moments::of(file_adv[a].iter().copied())),
+            logged_grad_norm: run.norms.iter().rev().find(|n| n.step == step.step && n.agent as usize == a).map(|n| n.norm),
+            file_advantage: file.as_ref().map(|_| Moments::of(file_adv[a].iter().copied())),
         })
         .collect();
     let mut listed: Vec<GroupSummary> = Vec::new();
@@ -409,26 +357,12 @@ fn analyse_step_with_hint(
         listed.push(GroupSummary {
             group: step.group_names[g].clone(),
             episodes: episodes_in_group.get(&(g as u32)).map_or(0, |e| e.len()),
-            agents: per_agent
-                .iter()
-                .map(|v| Moments::of(v.iter().copied()))
-                .collect(),
+            agents: per_agent.iter().map(|v| Moments::of(v.iter().copied())).collect(),
         });
     }
-    let references: Vec<Reference> = BATCH_ESTIMATORS
-        .iter()
-        .map(|&e| Reference {
-            estimator: e,
-            variant: None,
-            options: Default::default(),
-        })
-        .collect();
+    let references: Vec<Reference> = BATCH_ESTIMATORS.iter().map(|&e| Reference { estimator: e, variant: None, options: Default::default() }).collect();
     let advantages: Vec<Advantages> = references.iter().map(|r| r.compute(batch)).collect();
-    let estimators = references
-        .iter()
-        .zip(&advantages)
-        .map(|(r, a)| estimator_summary(r, batch, a, agents))
-        .collect();
+    let estimators = references.iter().zip(&advantages).map(|(r, a)| estimator_summary(r, batch, a, agents)).collect();
     let mut verdict = conformance::check_with_hint(batch, file.as_deref(), expect, hint);
     if let Some(differing) = verdict.differing_mut() {
         for d in differing {
@@ -458,35 +392,21 @@ fn analyse_step_with_hint(
 pub fn detail(run: &ImportedRun, step: &StepBatch) -> Detail {
     let batch = &step.batch;
     let keep = batch.len().min(DETAIL_SAMPLES);
-    let file: Option<Vec<f32>> = step.indices[..keep]
-        .iter()
-        .map(|&i| run.samples[i].advantage)
-        .collect();
+    let file: Option<Vec<f32>> = step.indices[..keep].iter().map(|&i| run.samples[i].advantage).collect();
     Detail {
         samples: batch.samples[..keep].to_vec(),
-        lines: step.indices[..keep]
-            .iter()
-            .map(|&i| run.samples[i].line)
-            .collect(),
+        lines: step.indices[..keep].iter().map(|&i| run.samples[i].line).collect(),
         file,
         // Without GiGPO's and MARS's notes: no view shows them, and they were a quarter of it.
         estimators: BATCH_ESTIMATORS
             .iter()
-            .map(|e| {
-                e.compute_without_notes(batch, &Default::default())
-                    .unwrap_or_default()
-                    .prefix(keep)
-            })
+            .map(|e| e.compute_without_notes(batch, &Default::default()).unwrap_or_default().prefix(keep))
             .collect(),
     }
 }
 
 /// Analyses every step of `run`; `progress(done, total)` is called after each step.
-pub fn analyse(
-    run: &ImportedRun,
-    expect: Option<&Reference>,
-    mut progress: impl FnMut(usize, usize),
-) -> Analysis {
+pub fn analyse(run: &ImportedRun, expect: Option<&Reference>, mut progress: impl FnMut(usize, usize)) -> Analysis {
     let steps = step_batches(run);
     let total = steps.len();
     let mut analyses: Vec<StepAnalysis> = Vec::with_capacity(total);
@@ -495,27 +415,15 @@ pub fn analyse(
     for (i, step) in steps.iter().enumerate() {
         let hint = analyses.last().map(|a| &a.verdict);
         let analysis = analyse_step_with_hint(run, step, expect, hint);
-        if chosen.is_none()
-            || (!analysis.verdict.passes() && chosen.is_some_and(|c| analyses[c].verdict.passes()))
-        {
+        if chosen.is_none() || (!analysis.verdict.passes() && chosen.is_some_and(|c| analyses[c].verdict.passes())) {
             chosen = Some(i);
         }
         analyses.push(analysis);
         progress(i + 1, total);
     }
     let chosen = chosen.unwrap_or(0);
-    let (verdict_step, verdict) = analyses
-        .get(chosen)
-        .map_or((0, Verdict::NoAdvantages), |a| (a.step, a.verdict.clone()));
-    let detail = steps.get(chosen).map_or_else(
-        || Detail {
-            samples: Vec::new(),
-            lines: Vec::new(),
-            file: None,
-            estimators: Vec::new(),
-        },
-        |s| detail(run, s),
-    );
+    let (verdict_step, verdict) = analyses.get(chosen).map_or((0, Verdict::NoAdvantages), |a| (a.step, a.verdict.clone()));
+    let detail = steps.get(chosen).map_or_else(|| Detail { samples: Vec::new(), lines: Vec::new(), file: None, estimators: Vec::new() }, |s| detail(run, s));
     // Groups are listed for the first step and the verdict's (a file of many steps stays small).
     for (i, analysis) in analyses.iter_mut().enumerate() {
         if i != 0 && i != chosen {

@@ -45,11 +45,7 @@ pub struct ImportError {
 
 impl ImportError {
     fn new(line: u64, field: Option<&str>, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            field: field.map(str::to_string),
-            message: message.into(),
-        }
+        Self { line, field: field.map(str::to_string), message: message.into() }
     }
 
     fn describe(&self) -> String {
@@ -76,38 +72,16 @@ pub enum Layout {
 
 /// The fields of the format, each with its aliases (the name first).
 pub const FIELDS: &[(&str, &[&str])] = &[
-    (
-        "group",
-        &["group", "uid", "group_id", "prompt_uid", "prompt_id"],
-    ),
-    (
-        "episode",
-        &[
-            "episode",
-            "traj_uid",
-            "trajectory",
-            "trajectory_id",
-            "episode_id",
-            "rollout_id",
-        ],
-    ),
+    ("group", &["group", "uid", "group_id", "prompt_uid", "prompt_id"]),
+    ("episode", &["episode", "traj_uid", "trajectory", "trajectory_id", "episode_id", "rollout_id"]),
     ("agent", &["agent", "agent_id", "agent_name", "role"]),
     ("reward", &["reward", "score", "rewards", "return"]),
     ("turn", &["turn", "turn_id", "turn_idx"]),
     ("anchor", &["anchor", "anchor_obs", "anchor_state"]),
     ("advantage", &["advantage", "advantages", "adv"]),
-    (
-        "tokens",
-        &["tokens", "response_length", "response_len", "num_tokens"],
-    ),
-    (
-        "step",
-        &["step", "global_step", "training_step", "iteration"],
-    ),
-    (
-        "grad_norm",
-        &["grad_norm", "gradient_norm", "grad_norm_pre_clip"],
-    ),
+    ("tokens", &["tokens", "response_length", "response_len", "num_tokens"]),
+    ("step", &["step", "global_step", "training_step", "iteration"]),
+    ("grad_norm", &["grad_norm", "gradient_norm", "grad_norm_pre_clip"]),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,10 +112,7 @@ const FIELD_ORDER: [Field; 10] = [
 ];
 
 fn field_of(name: &str) -> Option<Field> {
-    FIELDS
-        .iter()
-        .position(|(_, aliases)| aliases.contains(&name))
-        .map(|i| FIELD_ORDER[i])
+    FIELDS.iter().position(|(_, aliases)| aliases.contains(&name)).map(|i| FIELD_ORDER[i])
 }
 
 /// Names interned in order of first appearance.
@@ -255,11 +226,7 @@ impl Raw<'_> {
             Raw::Json(v) => v.to_string(),
             Raw::Cell(s) => format!("{s:?}"),
         };
-        if text.chars().count() > 40 {
-            format!("{}…", text.chars().take(40).collect::<String>())
-        } else {
-            text
-        }
+        if text.chars().count() > 40 { format!("{}…", text.chars().take(40).collect::<String>()) } else { text }
     }
 
     /// A name: a string or an integer.
@@ -267,17 +234,11 @@ impl Raw<'_> {
         match self {
             Raw::Json(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             Raw::Json(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-            Raw::Json(Value::Number(n))
-                if n.as_f64()
-                    .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15) =>
-            {
+            Raw::Json(Value::Number(n)) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15) => {
                 Ok(format!("{}", n.as_f64().unwrap_or_default() as i64))
             }
             Raw::Cell(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            other => Err(format!(
-                "must be a string or an integer, got {}",
-                other.shown()
-            )),
+            other => Err(format!("must be a string or an integer, got {}", other.shown())),
         }
     }
 
@@ -294,49 +255,26 @@ impl Raw<'_> {
 
     fn count(&self) -> Result<u32, String> {
         let value = match self {
-            Raw::Json(Value::Number(n)) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                    .map(|f| f as u64)
-            }),
+            Raw::Json(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
             Raw::Cell(s) => {
                 let s = s.trim();
-                s.parse::<u64>().ok().or_else(|| {
-                    s.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                        .map(|f| f as u64)
-                })
+                s.parse::<u64>().ok().or_else(|| s.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
             }
             _ => None,
         };
-        value.and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
-            format!(
-                "must be a non-negative integer below 2^32, got {}",
-                self.shown()
-            )
-        })
+        value
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| format!("must be a non-negative integer below 2^32, got {}", self.shown()))
     }
 
     /// An advantage: a number, or a response's per-token values (all equal: one advantage
     /// broadcast to its tokens, as verl and TRL log them).
     fn advantage(&self) -> Result<f64, String> {
         if let Raw::Json(Value::Array(items)) = self {
-            let values: Option<Vec<f64>> = items
-                .iter()
-                .map(|v| v.as_f64().filter(|f| f.is_finite()))
-                .collect();
-            let values = values.ok_or_else(|| {
-                format!(
-                    "per-token values must all be finite numbers, got {}",
-                    self.shown()
-                )
-            })?;
+            let values: Option<Vec<f64>> = items.iter().map(|v| v.as_f64().filter(|f| f.is_finite())).collect();
+            let values = values.ok_or_else(|| format!("per-token values must all be finite numbers, got {}", self.shown()))?;
             let first = *values.first().ok_or("is an empty list")?;
-            if values
-                .iter()
-                .any(|v| (v - first).abs() > 1e-6 * first.abs().max(1.0))
-            {
+            if values.iter().any(|v| (v - first).abs() > 1e-6 * first.abs().max(1.0)) {
                 return Err("per-token values differ within one response: the lab compares one advantage per sample (a response's, broadcast to its tokens)".into());
             }
             return Ok(first);
@@ -429,11 +367,7 @@ impl Importer {
     }
 
     fn binary(&self, byte: u8) -> ImportError {
-        ImportError::new(
-            self.line,
-            None,
-            format!("byte 0x{byte:02x} is not text: the file looks binary, not JSONL, JSON or CSV"),
-        )
+        ImportError::new(self.line, None, format!("byte 0x{byte:02x} is not text: the file looks binary, not JSONL, JSON or CSV"))
     }
 
     fn byte(&mut self, byte: u8) -> Result<(), ImportError> {
@@ -480,10 +414,7 @@ impl Importer {
             return Err(ImportError::new(
                 self.record_line,
                 None,
-                format!(
-                    "a record longer than {} MB: is this a file of samples?",
-                    MAX_RECORD_BYTES >> 20
-                ),
+                format!("a record longer than {} MB: is this a file of samples?", MAX_RECORD_BYTES >> 20),
             ));
         }
         self.pending.push(byte);
@@ -495,11 +426,7 @@ impl Importer {
             return if byte.is_ascii_whitespace() {
                 Ok(())
             } else {
-                Err(ImportError::new(
-                    self.line,
-                    None,
-                    "text after the closing `]` of the array",
-                ))
+                Err(ImportError::new(self.line, None, "text after the closing `]` of the array"))
             };
         }
         if self.depth >= 2 {
@@ -545,10 +472,7 @@ impl Importer {
             other => Err(ImportError::new(
                 self.line,
                 None,
-                format!(
-                    "expected a sample object `{{…}}` in the array, found `{}`",
-                    char::from(other)
-                ),
+                format!("expected a sample object `{{…}}` in the array, found `{}`", char::from(other)),
             )),
         }
     }
@@ -577,14 +501,7 @@ impl Importer {
     fn record(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
         let line = self.record_line;
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            ImportError::new(
-                line,
-                None,
-                format!(
-                    "not UTF-8 text at byte {} of the line: the file looks binary",
-                    e.valid_up_to() + 1
-                ),
-            )
+            ImportError::new(line, None, format!("not UTF-8 text at byte {} of the line: the file looks binary", e.valid_up_to() + 1))
         })?;
         let text = text.trim_end_matches('\r');
         if text.trim().is_empty() {
@@ -595,18 +512,10 @@ impl Importer {
             _ => {
                 let value: Value = serde_json::from_str(text).map_err(|e| {
                     let message = e.to_string();
-                    ImportError::new(
-                        line + e.line().saturating_sub(1) as u64,
-                        None,
-                        format!("not a JSON object: {message}"),
-                    )
+                    ImportError::new(line + e.line().saturating_sub(1) as u64, None, format!("not a JSON object: {message}"))
                 })?;
                 let Value::Object(object) = value else {
-                    return Err(ImportError::new(
-                        line,
-                        None,
-                        "each sample must be a JSON object `{…}`",
-                    ));
+                    return Err(ImportError::new(line, None, "each sample must be a JSON object `{…}`"));
                 };
                 let mut fields: Vec<(Field, &str, Raw<'_>)> = Vec::with_capacity(8);
                 let mut ignored = Vec::new();
@@ -637,9 +546,7 @@ impl Importer {
         let (mut out_len, mut ends_len) = (0, 0);
         self.csv_reader.reset();
         loop {
-            let (result, read, written, ended) =
-                self.csv_reader
-                    .read_record(input, &mut output[out_len..], &mut ends[ends_len..]);
+            let (result, read, written, ended) = self.csv_reader.read_record(input, &mut output[out_len..], &mut ends[ends_len..]);
             input = &input[read..];
             out_len += written;
             ends_len += ended;
@@ -647,13 +554,8 @@ impl Importer {
                 // The row's end is the end of the line: an empty input tells the reader so.
                 csv_core::ReadRecordResult::InputEmpty => {}
                 csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
-                csv_core::ReadRecordResult::OutputFull
-                | csv_core::ReadRecordResult::OutputEndsFull => {
-                    return Err(ImportError::new(
-                        line,
-                        None,
-                        "a CSV row the reader could not split",
-                    ));
+                csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {
+                    return Err(ImportError::new(line, None, "a CSV row the reader could not split"));
                 }
             }
         }
@@ -679,10 +581,7 @@ impl Importer {
                 }
                 columns.push((name, field));
             }
-            if !columns
-                .iter()
-                .any(|(_, f)| *f == Some(Field::Reward) || *f == Some(Field::GradNorm))
-            {
+            if !columns.iter().any(|(_, f)| *f == Some(Field::Reward) || *f == Some(Field::GradNorm)) {
                 return Err(ImportError::new(
                     line,
                     Some("reward"),
@@ -694,23 +593,13 @@ impl Importer {
             return Ok(());
         };
         if cells.len() != columns.len() {
-            return Err(ImportError::new(
-                line,
-                None,
-                format!(
-                    "{} cells where the header has {} columns",
-                    cells.len(),
-                    columns.len()
-                ),
-            ));
+            return Err(ImportError::new(line, None, format!("{} cells where the header has {} columns", cells.len(), columns.len())));
         }
         let columns = columns.clone();
         let fields: Vec<(Field, &str, Raw<'_>)> = columns
             .iter()
             .zip(&cells)
-            .filter_map(|((name, field), cell)| {
-                field.map(|f| (f, name.as_str(), Raw::Cell(cell.as_str())))
-            })
+            .filter_map(|((name, field), cell)| field.map(|f| (f, name.as_str(), Raw::Cell(cell.as_str()))))
             .collect();
         self.sample(&fields, line)
     }
@@ -720,14 +609,7 @@ impl Importer {
         for (field, name, raw) in fields {
             let slot = &mut found[FIELD_ORDER.iter().position(|f| f == field).unwrap_or(0)];
             if let Some((other, _)) = slot {
-                return Err(ImportError::new(
-                    line,
-                    Some(name),
-                    format!(
-                        "`{other}` and `{name}` both give the sample's {}",
-                        FIELDS[FIELD_ORDER.iter().position(|f| f == field).unwrap_or(0)].0
-                    ),
-                ));
+                return Err(ImportError::new(line, Some(name), format!("`{other}` and `{name}` both give the sample's {}", FIELDS[FIELD_ORDER.iter().position(|f| f == field).unwrap_or(0)].0)));
             }
             if !raw.is_null() {
                 *slot = Some((name, raw));
@@ -742,42 +624,20 @@ impl Importer {
         if get(Field::Reward).is_none() {
             if let Some((name, raw)) = get(Field::GradNorm) {
                 let norm = raw.number().map_err(|m| fail(name, m))?;
-                let (agent_field, agent) = get(Field::Agent).ok_or_else(|| {
-                    fail("agent", "a gradient-norm record must name its agent".into())
-                })?;
+                let (agent_field, agent) = get(Field::Agent).ok_or_else(|| fail("agent", "a gradient-norm record must name its agent".into()))?;
                 let agent = agent.name().map_err(|m| fail(agent_field, m))?;
                 let agent = self.run.agents.intern(&agent);
-                self.run.norms.push(LoggedNorm {
-                    step,
-                    agent,
-                    norm: norm as f32,
-                });
+                self.run.norms.push(LoggedNorm { step, agent, norm: norm as f32 });
                 return Ok(());
             }
         }
-        let required = |field: Field| {
-            get(field).ok_or_else(|| {
-                fail(
-                    FIELDS[FIELD_ORDER.iter().position(|f| *f == field).unwrap_or(0)].0,
-                    "is missing".into(),
-                )
-            })
-        };
+        let required = |field: Field| get(field).ok_or_else(|| fail(FIELDS[FIELD_ORDER.iter().position(|f| *f == field).unwrap_or(0)].0, "is missing".into()));
         let (name, raw) = required(Field::Group)?;
-        let group = self
-            .run
-            .groups
-            .intern(&raw.name().map_err(|m| fail(name, m))?);
+        let group = self.run.groups.intern(&raw.name().map_err(|m| fail(name, m))?);
         let (name, raw) = required(Field::Episode)?;
-        let episode = self
-            .run
-            .episodes
-            .intern(&raw.name().map_err(|m| fail(name, m))?);
+        let episode = self.run.episodes.intern(&raw.name().map_err(|m| fail(name, m))?);
         let (name, raw) = required(Field::Agent)?;
-        let agent = self
-            .run
-            .agents
-            .intern(&raw.name().map_err(|m| fail(name, m))?);
+        let agent = self.run.agents.intern(&raw.name().map_err(|m| fail(name, m))?);
         let (name, raw) = required(Field::Reward)?;
         let reward = raw.number().map_err(|m| fail(name, m))? as f32;
         let turn = match get(Field::Turn) {
@@ -785,11 +645,7 @@ impl Importer {
             None => None,
         };
         let anchor = match get(Field::Anchor) {
-            Some((name, raw)) => Some(
-                self.run
-                    .anchors
-                    .intern(&raw.name().map_err(|m| fail(name, m))?),
-            ),
+            Some((name, raw)) => Some(self.run.anchors.intern(&raw.name().map_err(|m| fail(name, m))?)),
             None => None,
         };
         let advantage = match get(Field::Advantage) {
@@ -838,18 +694,7 @@ impl Importer {
         let turn = turn.unwrap_or(*order);
         *order += 1;
         let line = u32::try_from(line).unwrap_or(u32::MAX);
-        self.run.samples.push(ImportedSample {
-            step,
-            group,
-            episode,
-            agent,
-            turn,
-            reward,
-            anchor,
-            advantage,
-            tokens,
-            line,
-        });
+        self.run.samples.push(ImportedSample { step, group, episode, agent, turn, reward, anchor, advantage, tokens, line });
         Ok(())
     }
 }
@@ -867,10 +712,7 @@ pub enum ReadError {
 
 /// Reads `reader` to its end in chunks of 1 MB through an [`Importer`] (the CLI, the Python
 /// package); `progress(importer)` is called after each chunk.
-pub fn read_from(
-    mut reader: impl std::io::Read,
-    mut progress: impl FnMut(&Importer),
-) -> Result<ImportedRun, ReadError> {
+pub fn read_from(mut reader: impl std::io::Read, mut progress: impl FnMut(&Importer)) -> Result<ImportedRun, ReadError> {
     let mut importer = Importer::new();
     let mut chunk = vec![0u8; 1 << 20];
     loop {

@@ -12,31 +12,15 @@ fn step_table(out: &mut String, step: &StepAnalysis) {
     let _ = writeln!(
         out,
         "step {}: {} samples, {} groups, {} episodes ({}–{} per group)",
-        step.step,
-        step.samples,
-        step.groups,
-        step.episodes,
-        step.group_sizes[0],
-        step.group_sizes[1]
+        step.step, step.samples, step.groups, step.episodes, step.group_sizes[0], step.group_sizes[1]
     );
     let _ = writeln!(
         out,
         "  {:<16} {:>8} {:>9} {:>8} {:>10} {:>9} {:>8} {:>10} {:>10} {:>14}",
-        "agent",
-        "samples",
-        "episodes",
-        "acts/ep",
-        "reward μ",
-        "reward σ",
-        "tokens",
-        "predicted",
-        "logged ‖g‖",
-        "file A μ ± σ"
+        "agent", "samples", "episodes", "acts/ep", "reward μ", "reward σ", "tokens", "predicted", "logged ‖g‖", "file A μ ± σ"
     );
     for a in &step.agents {
-        let file = a.file_advantage.map_or("—".to_string(), |m| {
-            format!("{:.3} ± {:.3}", m.mean, m.std)
-        });
+        let file = a.file_advantage.map_or("—".to_string(), |m| format!("{:.3} ± {:.3}", m.mean, m.std));
         let _ = writeln!(
             out,
             "  {:<16} {:>8} {:>9} {:>8.2} {:>10.4} {:>9.4} {:>8} {:>10} {:>10} {:>14}",
@@ -52,22 +36,14 @@ fn step_table(out: &mut String, step: &StepAnalysis) {
             file
         );
     }
-    let _ = writeln!(
-        out,
-        "  advantages per estimator and agent (mean ± std, largest |A|):"
-    );
+    let _ = writeln!(out, "  advantages per estimator and agent (mean ± std, largest |A|):");
     for e in &step.estimators {
         let agents: Vec<String> = e
             .agents
             .iter()
             .zip(&step.agents)
             .filter(|(m, _)| m.count > 0)
-            .map(|(m, a)| {
-                format!(
-                    "{} {:.3} ± {:.3} ({:.3})",
-                    a.agent, m.mean, m.std, m.max_abs
-                )
-            })
+            .map(|(m, a)| format!("{} {:.3} ± {:.3} ({:.3})", a.agent, m.mean, m.std, m.max_abs))
             .collect();
         let _ = writeln!(out, "    {:<22} {}", e.estimator, agents.join("  "));
     }
@@ -86,53 +62,27 @@ pub fn text(analysis: &Analysis, name: &str, steps: usize) -> String {
         analysis.agents.join(", ")
     );
     if !analysis.ignored_fields.is_empty() {
-        let _ = writeln!(
-            out,
-            "ignored fields: {}",
-            analysis.ignored_fields.join(", ")
-        );
+        let _ = writeln!(out, "ignored fields: {}", analysis.ignored_fields.join(", "));
     }
     if analysis.steps.len() > 3 {
         let _ = writeln!(out, "\nper step: step, samples, groups, verdict");
         for step in &analysis.steps {
-            let _ = writeln!(
-                out,
-                "  {:>6} {:>8} {:>6}  {}",
-                step.step,
-                step.samples,
-                step.groups,
-                short(&step.verdict)
-            );
+            let _ = writeln!(out, "  {:>6} {:>8} {:>6}  {}", step.step, step.samples, step.groups, short(&step.verdict));
         }
     }
     let shown: Vec<&StepAnalysis> = if analysis.steps.len() <= 3 {
         analysis.steps.iter().collect()
     } else {
-        analysis
-            .steps
-            .iter()
-            .filter(|s| s.step == analysis.verdict_step || s.step == analysis.steps[0].step)
-            .collect()
+        analysis.steps.iter().filter(|s| s.step == analysis.verdict_step || s.step == analysis.steps[0].step).collect()
     };
     for step in shown {
         out.push('\n');
         step_table(&mut out, step);
     }
-    let _ = writeln!(
-        out,
-        "\nverdict (step {}): {}",
-        analysis.verdict_step,
-        analysis.verdict.summary()
-    );
-    if let Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } =
-        &analysis.verdict
-    {
+    let _ = writeln!(out, "\nverdict (step {}): {}", analysis.verdict_step, analysis.verdict.summary());
+    if let Verdict::Deviates { differing, .. } | Verdict::Unrecognised { differing, .. } = &analysis.verdict {
         if let Some(first) = differing.first() {
-            let _ = writeln!(
-                out,
-                "first group that differs: {} — its samples that differ:",
-                first.group
-            );
+            let _ = writeln!(out, "first group that differs: {} — its samples that differ:", first.group);
             for d in differing.iter().take(12) {
                 let _ = writeln!(
                     out,
@@ -152,22 +102,9 @@ fn short(verdict: &Verdict) -> String {
     match verdict {
         Verdict::NoAdvantages => "no advantages".into(),
         Verdict::Matches { reference, .. } => format!("matches {}", reference.describe()),
-        Verdict::Deviates {
-            deviation,
-            reference,
-            ..
-        } => {
-            format!(
-                "{} (from {})",
-                serde_json::to_value(deviation)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                reference.describe()
-            )
+        Verdict::Deviates { deviation, reference, .. } => {
+            format!("{} (from {})", serde_json::to_value(deviation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), reference.describe())
         }
-        Verdict::Unrecognised { closest, .. } => {
-            format!("unrecognised (closest {})", closest.describe())
-        }
+        Verdict::Unrecognised { closest, .. } => format!("unrecognised (closest {})", closest.describe()),
     }
 }

@@ -8,8 +8,8 @@
 
 use burn::tensor::{Bool, Tensor, TensorData};
 
-use super::error::TrainError;
 use super::layout::Layout;
+use super::error::TrainError;
 
 const ADAM_BETA1: f32 = 0.9;
 const ADAM_BETA2: f32 = 0.999;
@@ -58,9 +58,7 @@ impl StackedAdam {
         device: &burn::tensor::Device,
     ) -> Self {
         let to_device = |parts: &[Vec<f32>; 4]| -> [Tensor<3>; 4] {
-            std::array::from_fn(|i| {
-                Tensor::from_data(TensorData::new(parts[i].clone(), shapes[i]), device)
-            })
+            std::array::from_fn(|i| Tensor::from_data(TensorData::new(parts[i].clone(), shapes[i]), device))
         };
         Self {
             first: to_device(moments.0),
@@ -77,12 +75,7 @@ impl StackedAdam {
     }
 
     /// Multiplies the learning rates of parameter models `models` by `factor`.
-    pub fn scale_learning_rates(
-        &mut self,
-        models: std::ops::Range<usize>,
-        factor: f32,
-        device: &burn::tensor::Device,
-    ) {
+    pub fn scale_learning_rates(&mut self, models: std::ops::Range<usize>, factor: f32, device: &burn::tensor::Device) {
         for rate in &mut self.host_learning_rates[models] {
             *rate *= factor;
         }
@@ -91,12 +84,7 @@ impl StackedAdam {
 
     /// The state to go back to if a later epoch fails.
     pub fn snapshot(&self, params: &[Tensor<3>; 4]) -> Snapshot {
-        Snapshot {
-            params: params.clone(),
-            first: self.first.clone(),
-            second: self.second.clone(),
-            steps: self.steps.clone(),
-        }
+        Snapshot { params: params.clone(), first: self.first.clone(), second: self.second.clone(), steps: self.steps.clone() }
     }
 
     /// One step of every parameter model with `grads` (per parameter model, before clipping)
@@ -114,49 +102,23 @@ impl StackedAdam {
     ) -> Result<Tensor<1>, TrainError> {
         let params_models = layout.params_models;
         let steps = self.steps.clone().add_scalar(1.0);
-        let bias1 = steps
-            .clone()
-            .mul_scalar(ADAM_BETA1.ln())
-            .exp()
-            .neg()
-            .add_scalar(1.0);
-        let bias2 = steps
-            .clone()
-            .mul_scalar(ADAM_BETA2.ln())
-            .exp()
-            .neg()
-            .add_scalar(1.0);
+        let bias1 = steps.clone().mul_scalar(ADAM_BETA1.ln()).exp().neg().add_scalar(1.0);
+        let bias2 = steps.clone().mul_scalar(ADAM_BETA2.ln()).exp().neg().add_scalar(1.0);
         let step_size = self.learning_rates.clone() / bias1;
         let sqrt_bias2 = bias2.sqrt();
         let scale = scale.reshape([params_models, 1, 1]);
         let mut candidates = Vec::with_capacity(4);
         for (i, grad) in grads.into_iter().enumerate() {
             let grad = grad * scale.clone();
-            let first = self.first[i].clone().mul_scalar(ADAM_BETA1)
-                + grad.clone().mul_scalar(1.0 - ADAM_BETA1);
-            let second = self.second[i].clone().mul_scalar(ADAM_BETA2)
-                + grad.square().mul_scalar(1.0 - ADAM_BETA2);
-            let denom = second
-                .clone()
-                .sqrt()
-                .div(sqrt_bias2.clone())
-                .add_scalar(ADAM_EPS);
+            let first = self.first[i].clone().mul_scalar(ADAM_BETA1) + grad.clone().mul_scalar(1.0 - ADAM_BETA1);
+            let second = self.second[i].clone().mul_scalar(ADAM_BETA2) + grad.square().mul_scalar(1.0 - ADAM_BETA2);
+            let denom = second.clone().sqrt().div(sqrt_bias2.clone()).add_scalar(ADAM_EPS);
             let param = params[i].clone() - first.clone().div(denom) * step_size.clone();
             candidates.push((param, first, second));
         }
-        let param_sq = sum_sq(
-            &candidates.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
-            params_models,
-        )?; // [P]
-        let run_param_sq = param_sq
-            .clone()
-            .reshape([layout.runs, layout.per_run])
-            .sum_dim(1)
-            .reshape([layout.runs]);
-        *run_ok = run_ok
-            .clone()
-            .bool_and(run_norm_sq.clone().is_finite())
-            .bool_and(run_param_sq.is_finite());
+        let param_sq = sum_sq(&candidates.iter().map(|c| c.0.clone()).collect::<Vec<_>>(), params_models)?; // [P]
+        let run_param_sq = param_sq.clone().reshape([layout.runs, layout.per_run]).sum_dim(1).reshape([layout.runs]);
+        *run_ok = run_ok.clone().bool_and(run_norm_sq.clone().is_finite()).bool_and(run_param_sq.is_finite());
         let ok3 = layout.models_mask(run_ok);
         for (i, (param, first, second)) in candidates.into_iter().enumerate() {
             let mask = ok3.clone().expand(params[i].dims());
@@ -170,13 +132,7 @@ impl StackedAdam {
 
     /// Sends every run that is not `run_ok` back to `start` (a multi-epoch update is undone as
     /// a whole when a later epoch went bad).
-    pub fn undo(
-        &mut self,
-        params: &mut [Tensor<3>; 4],
-        start: Snapshot,
-        run_ok: &Tensor<1, Bool>,
-        layout: &Layout,
-    ) {
+    pub fn undo(&mut self, params: &mut [Tensor<3>; 4], start: Snapshot, run_ok: &Tensor<1, Bool>, layout: &Layout) {
         let ok3 = layout.models_mask(run_ok);
         let starts = start.params.into_iter().zip(start.first).zip(start.second);
         for (i, ((param, first), second)) in starts.enumerate() {
@@ -200,8 +156,5 @@ pub(super) fn sum_sq(grads: &[Tensor<3>], n: usize) -> Result<Tensor<1>, TrainEr
 
 /// One value per parameter model as a [P, 1, 1] tensor (learning rates, Adam step counts).
 fn per_model(values: &[f32], device: &burn::tensor::Device) -> Tensor<3> {
-    Tensor::from_data(
-        TensorData::new(values.to_vec(), [values.len(), 1, 1]),
-        device,
-    )
+    Tensor::from_data(TensorData::new(values.to_vec(), [values.len(), 1, 1]), device)
 }

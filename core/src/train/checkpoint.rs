@@ -54,12 +54,7 @@ impl Recovery {
         self.checkpoint = None;
         if let (true, Some((params, models, streams))) = (on, start) {
             let zeros = params.clone().map(|p| vec![0.0; p.len()]);
-            self.checkpoint = Some(Checkpoint {
-                first: zeros.clone(),
-                second: zeros,
-                steps: vec![0.0; models],
-                streams,
-            });
+            self.checkpoint = Some(Checkpoint { first: zeros.clone(), second: zeros, steps: vec![0.0; models], streams });
         }
     }
 
@@ -77,26 +72,15 @@ impl Recovery {
     pub fn check_fault(&mut self, next: u32) -> Result<(), TrainError> {
         if self.fault == Some(next) {
             self.fault = None;
-            return Err(TrainError::Device(format!(
-                "device lost (simulated at update {next})"
-            )));
+            return Err(TrainError::Device(format!("device lost (simulated at update {next})")));
         }
         Ok(())
     }
 
     /// Keeps the state a read-back brought home (Adam's moments and steps) with the streams.
-    pub fn keep(
-        &mut self,
-        shape: &PolicyShape,
-        (first, second, steps): (&[f32], &[f32], &[f32]),
-        streams: Vec<RunStreams>,
-    ) {
-        self.checkpoint = Some(Checkpoint {
-            first: shape.split_flat(first),
-            second: shape.split_flat(second),
-            steps: steps.to_vec(),
-            streams,
-        });
+    pub fn keep(&mut self, shape: &PolicyShape, (first, second, steps): (&[f32], &[f32], &[f32]), streams: Vec<RunStreams>) {
+        self.checkpoint =
+            Some(Checkpoint { first: shape.split_flat(first), second: shape.split_flat(second), steps: steps.to_vec(), streams });
     }
 
     /// The device state of the last checkpoint on `device`: the parameters from the host copy,
@@ -110,37 +94,15 @@ impl Recovery {
         learning_rates: &[f32],
         device: &Device,
     ) -> Result<Restored, TrainError> {
-        let checkpoint = self
-            .checkpoint
-            .clone()
-            .ok_or_else(|| TrainError::Device("no checkpoint to recover from".into()))?;
+        let checkpoint = self.checkpoint.clone().ok_or_else(|| TrainError::Device("no checkpoint to recover from".into()))?;
         let shapes = shape.param_shapes();
-        let params: [Tensor<3>; 4] = std::array::from_fn(|i| {
-            Tensor::from_data(TensorData::new(host_params[i].clone(), shapes[i]), device)
-        });
+        let params: [Tensor<3>; 4] = std::array::from_fn(|i| Tensor::from_data(TensorData::new(host_params[i].clone(), shapes[i]), device));
         let per_run = shape.models / seeds.len();
-        let mut init_rngs: Vec<_> = seeds
-            .iter()
-            .map(|&seed| RunStreams::from_seed(seed).init)
-            .collect();
+        let mut init_rngs: Vec<_> = seeds.iter().map(|&seed| RunStreams::from_seed(seed).init).collect();
         let init_params = StackedMlp::init(shape, per_run, &mut init_rngs, device).params;
-        let moments = (
-            &checkpoint.first,
-            &checkpoint.second,
-            checkpoint.steps.as_slice(),
-        );
+        let moments = (&checkpoint.first, &checkpoint.second, checkpoint.steps.as_slice());
         let adam = StackedAdam::from_host(shapes, moments, learning_rates.to_vec(), device);
         let streams = checkpoint.streams.clone();
-        Ok(Restored {
-            params,
-            init_params,
-            adam,
-            streams,
-            recovery: Recovery {
-                checkpointing: true,
-                checkpoint: Some(checkpoint),
-                fault: None,
-            },
-        })
+        Ok(Restored { params, init_params, adam, streams, recovery: Recovery { checkpointing: true, checkpoint: Some(checkpoint), fault: None } })
     }
 }

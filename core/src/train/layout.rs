@@ -29,28 +29,17 @@ impl Layout {
     pub fn new(runs: usize, agents: usize, sharing: PolicySharing) -> Self {
         let shared = sharing == PolicySharing::Shared;
         let per_run = if shared { 1 } else { agents };
-        Self {
-            runs,
-            agents,
-            models: runs * agents,
-            params_models: runs * per_run,
-            per_run,
-            shared,
-        }
+        Self { runs, agents, models: runs * agents, params_models: runs * per_run, per_run, shared }
     }
 
     /// One value per run, repeated for each of its parameter models: [R] → [P].
     pub fn repeat_per_model(&self, t: Tensor<1>) -> Tensor<1> {
-        t.reshape([self.runs, 1])
-            .expand([self.runs, self.per_run])
-            .reshape([self.params_models])
+        t.reshape([self.runs, 1]).expand([self.runs, self.per_run]).reshape([self.params_models])
     }
 
     /// Which parameter models belong to runs that are `ok`, as a [P, 1, 1] mask.
     pub fn models_mask(&self, ok: &Tensor<1, Bool>) -> Tensor<3, Bool> {
-        self.repeat_per_model(ok.clone().float())
-            .greater_elem(0.5)
-            .reshape([self.params_models, 1, 1])
+        self.repeat_per_model(ok.clone().float()).greater_elem(0.5).reshape([self.params_models, 1, 1])
     }
 }
 
@@ -91,17 +80,8 @@ pub(super) struct ReadBackView<'a> {
 impl ReadBack {
     /// The read-back of an update of `epochs` epochs.
     pub fn new(layout: Layout, shape: &PolicyShape, epochs: u32, checkpointing: bool) -> Self {
-        let param_len = shape
-            .param_shapes()
-            .iter()
-            .map(|s| s[0] * s[1] * s[2])
-            .sum();
-        Self {
-            layout,
-            param_len,
-            epochs: epochs as usize,
-            checkpointing,
-        }
+        let param_len = shape.param_shapes().iter().map(|s| s[0] * s[1] * s[2]).sum();
+        Self { layout, param_len, epochs: epochs as usize, checkpointing }
     }
 
     /// The one tensor to read back.
@@ -119,23 +99,14 @@ impl ReadBack {
         }
         parts.push(run_ok.clone().float());
         if self.checkpointing {
-            parts.extend([
-                flatten(adam.0),
-                flatten(adam.1),
-                adam.2.clone().reshape([-1]),
-            ]);
+            parts.extend([flatten(adam.0), flatten(adam.1), adam.2.clone().reshape([-1])]);
         }
         Tensor::cat(parts, 0)
     }
 
     /// Cuts the host's copy of [`ReadBack::concat`] apart.
     pub fn split<'a>(&self, host: &'a [f32]) -> ReadBackView<'a> {
-        let Layout {
-            models,
-            runs,
-            params_models,
-            ..
-        } = self.layout;
+        let Layout { models, runs, params_models, .. } = self.layout;
         let (params, rest) = host.split_at(self.param_len);
         let (norms, rest) = rest.split_at((models + runs + params_models) * self.epochs);
         let epochs = norms
@@ -152,13 +123,7 @@ impl ReadBack {
             let (second, steps) = rest.split_at(self.param_len);
             (first, second, steps)
         });
-        ReadBackView {
-            layout: self.layout,
-            params,
-            epochs,
-            run_ok,
-            adam,
-        }
+        ReadBackView { layout: self.layout, params, epochs, run_ok, adam }
     }
 }
 
@@ -176,36 +141,17 @@ impl ReadBackView<'_> {
     /// where one was — as (agent, quantity, value).
     pub fn problem(&self, r: usize) -> (Option<u32>, &'static str, String) {
         // A squared norm of +inf with finite entries means the norm itself passed ~1.8e19.
-        let norm_text = |sq: f32| {
-            if sq.is_nan() {
-                "NaN".to_string()
-            } else {
-                "beyond 1.8e19 (its square overflows f32)".to_string()
-            }
-        };
-        let Layout {
-            agents,
-            per_run,
-            shared,
-            ..
-        } = self.layout;
+        let norm_text = |sq: f32| if sq.is_nan() { "NaN".to_string() } else { "beyond 1.8e19 (its square overflows f32)".to_string() };
+        let Layout { agents, per_run, shared, .. } = self.layout;
         for &(agent_sq, run_sq, param_sq) in &self.epochs {
             if let Some(k) = (0..agents).find(|&k| !agent_sq[r * agents + k].is_finite()) {
-                return (
-                    Some(k as u32),
-                    "gradient norm",
-                    norm_text(agent_sq[r * agents + k]),
-                );
+                return (Some(k as u32), "gradient norm", norm_text(agent_sq[r * agents + k]));
             }
             if !run_sq[r].is_finite() {
                 return (None, "gradient norm", norm_text(run_sq[r]));
             }
             if let Some(j) = (0..per_run).find(|&j| !param_sq[r * per_run + j].is_finite()) {
-                return (
-                    (!shared).then_some(j as u32),
-                    "parameter norm",
-                    norm_text(param_sq[r * per_run + j]),
-                );
+                return ((!shared).then_some(j as u32), "parameter norm", norm_text(param_sq[r * per_run + j]));
             }
         }
         (None, "update", "not finite".to_string())

@@ -16,12 +16,12 @@
 use burn::tensor::{Tensor, TensorData};
 
 use super::adam::sum_sq;
-use super::error::TrainError;
 use super::layout::Layout;
 use crate::advantage::Advantages;
+use crate::rollout::Rollout;
+use super::error::TrainError;
 use crate::config::TrainConfig;
 use crate::policy::StackedMlp;
-use crate::rollout::Rollout;
 
 /// The batch on the host, as it goes to the device: one row per sample of each forward model,
 /// padded to the longest model, each array row-major [M, B, ·].
@@ -73,17 +73,12 @@ impl HostRows {
                 let m = r * agents + k;
                 let row = m * rows + filled[m];
                 filled[m] += 1;
-                x[row * input..row * input + obs]
-                    .copy_from_slice(&rollout.observations[i * obs..(i + 1) * obs]);
+                x[row * input..row * input + obs].copy_from_slice(&rollout.observations[i * obs..(i + 1) * obs]);
                 if layout.shared {
                     x[row * input + obs + k] = 1.0;
                 }
                 for a in 0..actions {
-                    legal[row * actions + a] = if rollout.legal[i * actions + a] {
-                        1.0
-                    } else {
-                        0.0
-                    };
+                    legal[row * actions + a] = if rollout.legal[i * actions + a] { 1.0 } else { 0.0 };
                 }
                 chosen[row * actions + sample.action.unwrap_or(0) as usize] = 1.0;
                 // A run that sits out contributes nothing (zero, not NaN × 0).
@@ -93,15 +88,7 @@ impl HostRows {
                 }
             }
         }
-        HostRows {
-            models,
-            rows,
-            x,
-            chosen,
-            legal,
-            advantage,
-            weight,
-        }
+        HostRows { models, rows, x, chosen, legal, advantage, weight }
     }
 
     /// The rows on `device`.
@@ -173,12 +160,7 @@ pub(super) struct Gradients {
 
 /// The loss L = Σ_m L_m (see the module's doc) of `params` on `rows`: tracked (autodiff)
 /// parameters for [`gradients`], plain ones for its value alone.
-pub(super) fn loss(
-    config: &TrainConfig,
-    params: &[Tensor<3>; 4],
-    rows: &Rows,
-    anchors: &Anchors,
-) -> Tensor<1> {
+pub(super) fn loss(config: &TrainConfig, params: &[Tensor<3>; 4], rows: &Rows, anchors: &Anchors) -> Tensor<1> {
     let log_probs = StackedMlp::log_probs(params, rows.x.clone(), Some(rows.legal.clone()));
     let chosen_log_prob = (log_probs.clone() * rows.chosen.clone()).sum_dim(2); // [M, B, 1]
     let surrogate = match (config.ppo_clip, &anchors.old_chosen) {
@@ -192,13 +174,8 @@ pub(super) fn loss(
     };
     let mut loss = (surrogate * rows.weight.clone()).sum().neg();
     if config.entropy_coef > 0.0 {
-        let entropy = (log_probs.clone().exp() * log_probs.clone())
-            .sum_dim(2)
-            .neg(); // [M, B, 1]
-        loss = loss
-            - (entropy * rows.weight.clone())
-                .sum()
-                .mul_scalar(config.entropy_coef);
+        let entropy = (log_probs.clone().exp() * log_probs.clone()).sum_dim(2).neg(); // [M, B, 1]
+        loss = loss - (entropy * rows.weight.clone()).sum().mul_scalar(config.entropy_coef);
     }
     if let Some(init) = &anchors.init_log_probs {
         let kl = (log_probs.clone().exp() * (log_probs.clone() - init.clone())).sum_dim(2);
@@ -219,66 +196,31 @@ pub(super) fn gradients(
     let backward = loss.backward();
     let mut grads: Vec<Tensor<3>> = Vec::with_capacity(4);
     for p in &tracked {
-        grads.push(
-            p.grad(&backward)
-                .ok_or_else(|| TrainError::Device("a parameter has no gradient".into()))?,
-        );
+        grads.push(p.grad(&backward).ok_or_else(|| TrainError::Device("a parameter has no gradient".into()))?);
     }
-    let Layout {
-        models,
-        runs,
-        agents,
-        shared,
-        ..
-    } = *layout;
+    let Layout { models, runs, agents, shared, .. } = *layout;
     let agent_sq = sum_sq(&grads, models)?; // [M]
     let params: Vec<Tensor<3>> = if shared {
         grads
             .into_iter()
             .map(|g| {
                 let [_, rows, cols] = g.dims();
-                g.reshape([runs, agents, rows, cols])
-                    .sum_dim(1)
-                    .reshape([runs, rows, cols])
+                g.reshape([runs, agents, rows, cols]).sum_dim(1).reshape([runs, rows, cols])
             })
             .collect()
     } else {
         grads
     };
-    let run_sq: Tensor<1> = if shared {
-        sum_sq(&params, runs)?
-    } else {
-        agent_sq
-            .clone()
-            .reshape([runs, agents])
-            .sum_dim(1)
-            .reshape([runs])
-    };
-    Ok(Gradients {
-        params,
-        agent_sq,
-        run_sq,
-    })
+    let run_sq: Tensor<1> =
+        if shared { sum_sq(&params, runs)? } else { agent_sq.clone().reshape([runs, agents]).sum_dim(1).reshape([runs]) };
+    Ok(Gradients { params, agent_sq, run_sq })
 }
 
 /// The factor each parameter model's gradient is scaled by: 1, or with `max_grad_norm` its
 /// run's `min(1, max / (‖g‖ + 1e-6))`.
-pub(super) fn clip_scale(
-    config: &TrainConfig,
-    run_sq: &Tensor<1>,
-    layout: &Layout,
-    device: &burn::tensor::Device,
-) -> Tensor<1> {
+pub(super) fn clip_scale(config: &TrainConfig, run_sq: &Tensor<1>, layout: &Layout, device: &burn::tensor::Device) -> Tensor<1> {
     match config.max_grad_norm {
-        Some(max) => layout.repeat_per_model(
-            run_sq
-                .clone()
-                .sqrt()
-                .add_scalar(1e-6)
-                .recip()
-                .mul_scalar(max)
-                .clamp_max(1.0),
-        ),
+        Some(max) => layout.repeat_per_model(run_sq.clone().sqrt().add_scalar(1e-6).recip().mul_scalar(max).clamp_max(1.0)),
         None => Tensor::ones([layout.params_models], device),
     }
 }

@@ -55,8 +55,8 @@ use adam::StackedAdam;
 use batch::RunBatch;
 use checkpoint::Recovery;
 pub use error::TrainError;
-use layout::{flatten, EpochNorms, Layout, ReadBack};
 pub use loss::HostRows;
+use layout::{flatten, EpochNorms, Layout, ReadBack};
 use loss::{Anchors, Rows};
 
 #[derive(Debug, Clone)]
@@ -213,29 +213,14 @@ impl Trainer {
     /// `learning_rate_factor` (0 < factor <= 1) from now on. The next report says so.
     pub fn resume(&mut self, run: usize, learning_rate_factor: f32) -> Result<(), TrainError> {
         if !(learning_rate_factor > 0.0 && learning_rate_factor <= 1.0) {
-            return Err(TrainError::Resume(format!(
-                "the learning-rate factor {learning_rate_factor} is not in (0, 1]"
-            )));
+            return Err(TrainError::Resume(format!("the learning-rate factor {learning_rate_factor} is not in (0, 1]")));
         }
-        let state = self
-            .runs
-            .get_mut(run)
-            .ok_or_else(|| TrainError::Resume(format!("there is no run {run}")))?;
-        let divergence = state
-            .stopped
-            .take()
-            .ok_or_else(|| TrainError::Resume(format!("run {run} has not diverged")))?;
-        state.resumed = Some(Resume {
-            from_update: divergence.update - 1,
-            learning_rate_factor,
-        });
+        let state = self.runs.get_mut(run).ok_or_else(|| TrainError::Resume(format!("there is no run {run}")))?;
+        let divergence = state.stopped.take().ok_or_else(|| TrainError::Resume(format!("run {run} has not diverged")))?;
+        state.resumed = Some(Resume { from_update: divergence.update - 1, learning_rate_factor });
         if learning_rate_factor != 1.0 {
             let per_run = self.layout.per_run;
-            self.adam.scale_learning_rates(
-                run * per_run..(run + 1) * per_run,
-                learning_rate_factor,
-                &self.backend.device,
-            );
+            self.adam.scale_learning_rates(run * per_run..(run + 1) * per_run, learning_rate_factor, &self.backend.device);
         }
         Ok(())
     }
@@ -264,13 +249,7 @@ impl Trainer {
     /// runs and batch views. Its next update is the one that failed.
     pub async fn recover(self, backend: Backend) -> Result<Trainer, TrainError> {
         let seeds: Vec<u64> = self.runs.iter().map(|r| r.seed).collect();
-        let restored = self.recovery.restore(
-            self.shape,
-            &self.host.params,
-            &seeds,
-            self.adam.learning_rates(),
-            &backend.device,
-        )?;
+        let restored = self.recovery.restore(self.shape, &self.host.params, &seeds, self.adam.learning_rates(), &backend.device)?;
         let mut runs = self.runs;
         for (run, streams) in runs.iter_mut().zip(restored.streams) {
             run.streams = streams;
@@ -303,16 +282,9 @@ impl Trainer {
         let mut diverged: Vec<Option<Divergence>> = batches
             .iter()
             .zip(&self.runs)
-            .map(|(b, run)| {
-                run.stopped
-                    .is_none()
-                    .then(|| Divergence::in_batch(next, &b.rollout, &b.advantages, agents))
-                    .flatten()
-            })
+            .map(|(b, run)| run.stopped.is_none().then(|| Divergence::in_batch(next, &b.rollout, &b.advantages, agents)).flatten())
             .collect();
-        let active: Vec<bool> = (0..batches.len())
-            .map(|r| self.runs[r].stopped.is_none() && diverged[r].is_none())
-            .collect();
+        let active: Vec<bool> = (0..batches.len()).map(|r| self.runs[r].stopped.is_none() && diverged[r].is_none()).collect();
 
         // The update step proper (rows to the device, loss, backward, Adam, readback) is timed
         // for the benchmark: everything after the rollouts and estimators.
@@ -320,81 +292,41 @@ impl Trainer {
         let device = self.backend.device.clone();
 
         // 3. Pack one row per sample of each forward model.
-        let sizes = (
-            self.game.observation_size(),
-            self.shape.input,
-            self.shape.actions,
-        );
-        let theory = if self.config.theory_check {
-            self.theory_check(&batches, &active).await?
-        } else {
-            vec![None; batches.len()]
-        };
-        let pairs: Vec<(&Rollout, &Advantages)> = batches
-            .iter()
-            .map(|b| (&b.rollout, &b.advantages))
-            .collect();
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
+        let theory = if self.config.theory_check { self.theory_check(&batches, &active).await? } else { vec![None; batches.len()] };
+        let pairs: Vec<(&Rollout, &Advantages)> = batches.iter().map(|b| (&b.rollout, &b.advantages)).collect();
         let rows = Rows::pack(&pairs, &active, &self.layout, sizes, &device);
         let anchors = Anchors {
-            old_chosen: self.config.ppo_clip.map(|_| {
-                (rows.log_probs(&self.forward_params(&self.params)) * rows.chosen.clone())
-                    .sum_dim(2)
-            }),
-            init_log_probs: (self.config.kl_coef > 0.0)
-                .then(|| rows.log_probs(&self.forward_params(&self.init_params))),
+            old_chosen: self.config.ppo_clip.map(|_| (rows.log_probs(&self.forward_params(&self.params)) * rows.chosen.clone()).sum_dim(2)),
+            init_log_probs: (self.config.kl_coef > 0.0).then(|| rows.log_probs(&self.forward_params(&self.init_params))),
         };
 
         // 4. Epochs. Which runs are still finite lives on the device: the active ones, then
         // every epoch ANDs in "gradient norm and new parameters finite".
         let flags: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
-        let mut run_ok: Tensor<1, Bool> =
-            Tensor::<1>::from_data(TensorData::new(flags, [active.len()]), &device)
-                .greater_elem(0.5);
+        let mut run_ok: Tensor<1, Bool> = Tensor::<1>::from_data(TensorData::new(flags, [active.len()]), &device).greater_elem(0.5);
         let start_state = self.adam.snapshot(&self.params);
         let mut epochs = Vec::with_capacity(self.config.epochs as usize);
         for _ in 0..self.config.epochs {
-            let tracked = self
-                .forward_params(&self.params)
-                .map(|p| p.autodiff().require_grad());
+            let tracked = self.forward_params(&self.params).map(|p| p.autodiff().require_grad());
             let grads = loss::gradients(&self.config, tracked, &rows, &anchors, &self.layout)?;
             let scale = loss::clip_scale(&self.config, &grads.run_sq, &self.layout, &device);
-            let param_sq = self.adam.step(
-                &mut self.params,
-                grads.params,
-                scale,
-                &grads.run_sq,
-                &mut run_ok,
-                &self.layout,
-            )?;
-            epochs.push(EpochNorms {
-                agent_sq: grads.agent_sq,
-                run_sq: grads.run_sq,
-                param_sq,
-            });
+            let param_sq = self.adam.step(&mut self.params, grads.params, scale, &grads.run_sq, &mut run_ok, &self.layout)?;
+            epochs.push(EpochNorms { agent_sq: grads.agent_sq, run_sq: grads.run_sq, param_sq });
         }
         if self.config.epochs > 1 {
-            self.adam
-                .undo(&mut self.params, start_state, &run_ok, &self.layout);
+            self.adam.undo(&mut self.params, start_state, &run_ok, &self.layout);
         }
         self.recovery.check_fault(next)?;
 
         // 5. One read-back.
-        let read = ReadBack::new(
-            self.layout,
-            &self.shape,
-            self.config.epochs,
-            self.recovery.checkpointing,
-        );
+        let read = ReadBack::new(self.layout, &self.shape, self.config.epochs, self.recovery.checkpointing);
         let adam = (&self.adam.first, &self.adam.second, &self.adam.steps);
         let host = read_back(read.concat(&self.params, epochs, &run_ok, adam)).await?;
         self.last_update_ms = update_start.elapsed().as_secs_f64() * 1e3;
         let view = read.split(&host);
         if let Some(state) = view.adam {
-            self.recovery.keep(
-                &self.shape,
-                state,
-                self.runs.iter().map(|r| r.streams.clone()).collect(),
-            );
+            self.recovery.keep(&self.shape, state, self.runs.iter().map(|r| r.streams.clone()).collect());
         }
         let new_host = HostPolicy::from_flat(self.shape, agents, self.config.policy, view.params);
         let before = std::mem::replace(&mut self.host, new_host);
@@ -405,25 +337,11 @@ impl Trainer {
         for (r, b) in batches.into_iter().enumerate() {
             let id = (self.runs[r].estimator, self.runs[r].seed);
             if active[r] && view.run_ok[r] > 0.5 {
-                let policy = RunPolicy {
-                    host: &self.host,
-                    run: r,
-                };
-                let mut report = RunReport::measured(
-                    id,
-                    &self.game,
-                    &b.rollout,
-                    &b.advantages,
-                    view.first_epoch(r),
-                    policy,
-                    &before,
-                );
+                let policy = RunPolicy { host: &self.host, run: r };
+                let mut report = RunReport::measured(id, &self.game, &b.rollout, &b.advantages, view.first_epoch(r), policy, &before);
                 report.resumed = self.runs[r].resumed.take();
                 report.theory = theory[r].clone();
-                self.runs[r].last_good = Some(RunReport {
-                    resumed: None,
-                    ..report.clone()
-                });
+                self.runs[r].last_good = Some(RunReport { resumed: None, ..report.clone() });
                 self.last[r] = Some(b);
                 reports.push(report);
                 continue;
@@ -432,28 +350,14 @@ impl Trainer {
             let divergence = state.stopped.get_or_insert_with(|| {
                 diverged[r].take().unwrap_or_else(|| {
                     let (agent, quantity, value) = view.problem(r);
-                    Divergence {
-                        update: next,
-                        agent,
-                        quantity: quantity.into(),
-                        value,
-                    }
+                    Divergence { update: next, agent, quantity: quantity.into(), value }
                 })
             });
             let divergence = divergence.clone();
             state.resumed = None;
-            reports.push(RunReport::stopped(
-                id,
-                agents,
-                state.last_good.as_ref(),
-                divergence,
-            ));
+            reports.push(RunReport::stopped(id, agents, state.last_good.as_ref(), divergence));
         }
-        Ok(StepReport {
-            update: self.update,
-            wall_ms: start.elapsed().as_secs_f32() * 1e3,
-            runs: reports,
-        })
+        Ok(StepReport { update: self.update, wall_ms: start.elapsed().as_secs_f32() * 1e3, runs: reports })
     }
 
     /// The same-batch gradient comparison of every active run's batch (config `theory_check`):
@@ -461,11 +365,7 @@ impl Trainer {
     /// of a plain policy gradient (no clipping, entropy or KL: the credit's own gradient) at the
     /// parameters that collected the batch, and each agent's gradient norm, in one backward pass
     /// and one read-back.
-    async fn theory_check(
-        &self,
-        batches: &[RunBatch],
-        active: &[bool],
-    ) -> Result<Vec<Option<TheoryCheck>>, TrainError> {
+    async fn theory_check(&self, batches: &[RunBatch], active: &[bool]) -> Result<Vec<Option<TheoryCheck>>, TrainError> {
         let mut compared = self.config.estimators.clone();
         for e in [Estimator::GlobalStep, Estimator::AgentWise] {
             if !compared.contains(&e) {
@@ -480,8 +380,7 @@ impl Trainer {
                 let result = if e == self.runs[r].estimator {
                     Ok(b.advantages.clone())
                 } else {
-                    self.estimate(e, &b.rollout, b.policies.as_ref())
-                        .map_err(|err| err.to_string())
+                    self.estimate(e, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string())
                 };
                 cases.push((r, e, result));
             }
@@ -489,56 +388,23 @@ impl Trainer {
         if cases.is_empty() {
             return Ok(vec![None; batches.len()]);
         }
-        let zeros: Vec<Advantages> = batches
-            .iter()
-            .map(|b| Advantages {
-                values: vec![0.0; b.rollout.batch.len()],
-                ledger: Vec::new(),
-            })
-            .collect();
-        let pairs: Vec<(&Rollout, &Advantages)> = cases
-            .iter()
-            .map(|(r, _, result)| (&batches[*r].rollout, result.as_ref().unwrap_or(&zeros[*r])))
-            .collect();
+        let zeros: Vec<Advantages> =
+            batches.iter().map(|b| Advantages { values: vec![0.0; b.rollout.batch.len()], ledger: Vec::new() }).collect();
+        let pairs: Vec<(&Rollout, &Advantages)> =
+            cases.iter().map(|(r, _, result)| (&batches[*r].rollout, result.as_ref().unwrap_or(&zeros[*r]))).collect();
         let agents = self.layout.agents;
         let layout = Layout::new(cases.len(), agents, self.config.policy);
         let device = self.backend.device.clone();
-        let sizes = (
-            self.game.observation_size(),
-            self.shape.input,
-            self.shape.actions,
-        );
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
         let rows = Rows::pack(&pairs, &vec![true; cases.len()], &layout, sizes, &device);
         // Each case's copy of its run's parameter models.
         let per_run = self.layout.per_run;
-        let index: Vec<i64> = cases
-            .iter()
-            .flat_map(|(r, _, _)| (r * per_run..(r + 1) * per_run).map(|m| m as i64))
-            .collect();
-        let index = Tensor::<1, burn::tensor::Int>::from_data(
-            TensorData::new(index, [cases.len() * per_run]),
-            &device,
-        );
+        let index: Vec<i64> = cases.iter().flat_map(|(r, _, _)| (r * per_run..(r + 1) * per_run).map(|m| m as i64)).collect();
+        let index = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(index, [cases.len() * per_run]), &device);
         let selected = self.params.clone().map(|p| p.select(0, index.clone()));
-        let tracked = self
-            .forward_params(&selected)
-            .map(|p| p.autodiff().require_grad());
-        let plain = TrainConfig {
-            ppo_clip: None,
-            entropy_coef: 0.0,
-            kl_coef: 0.0,
-            ..self.config.clone()
-        };
-        let grads = loss::gradients(
-            &plain,
-            tracked,
-            &rows,
-            &Anchors {
-                old_chosen: None,
-                init_log_probs: None,
-            },
-            &layout,
-        )?;
+        let tracked = self.forward_params(&selected).map(|p| p.autodiff().require_grad());
+        let plain = TrainConfig { ppo_clip: None, entropy_coef: 0.0, kl_coef: 0.0, ..self.config.clone() };
+        let grads = loss::gradients(&plain, tracked, &rows, &Anchors { old_chosen: None, init_log_probs: None }, &layout)?;
         let squares = read_back(grads.agent_sq).await?;
         // Per-sample second moments on the host: Σ_i A_i² ‖∇log π_i‖² per (case, agent).
         let mut moments = vec![0.0f64; cases.len() * agents];
@@ -551,48 +417,25 @@ impl Trainer {
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    let (o, l) = (
-                        &rollout.observations[i * obs..(i + 1) * obs],
-                        &rollout.legal[i * actions..(i + 1) * actions],
-                    );
-                    self.host.score_norm_sq(
-                        r,
-                        s.agent as usize,
-                        o,
-                        l,
-                        s.action.unwrap_or(0) as usize,
-                    )
+                    let (o, l) = (&rollout.observations[i * obs..(i + 1) * obs], &rollout.legal[i * actions..(i + 1) * actions]);
+                    self.host.score_norm_sq(r, s.agent as usize, o, l, s.action.unwrap_or(0) as usize)
                 })
                 .collect();
-            for (c, _) in cases
-                .iter()
-                .enumerate()
-                .filter(|(_, (run, _, _))| *run == r)
-            {
+            for (c, _) in cases.iter().enumerate().filter(|(_, (run, _, _))| *run == r) {
                 for (i, s) in rollout.batch.samples.iter().enumerate() {
-                    moments[c * agents + s.agent as usize] +=
-                        f64::from(pairs[c].1.values[i]).powi(2) * scores[i];
+                    moments[c * agents + s.agent as usize] += f64::from(pairs[c].1.values[i]).powi(2) * scores[i];
                 }
             }
         }
         let mut per_run: Vec<Vec<ComparedNorms>> = vec![Vec::new(); batches.len()];
         let mut ratios: Vec<Vec<Option<f32>>> = vec![Vec::new(); batches.len()];
-        let case_of = |r: usize, e: Estimator| {
-            cases
-                .iter()
-                .position(|(run, est, res)| *run == r && *est == e && res.is_ok())
-        };
+        let case_of = |r: usize, e: Estimator| cases.iter().position(|(run, est, res)| *run == r && *est == e && res.is_ok());
         for (r, ratio) in ratios.iter_mut().enumerate() {
-            if let (Some(g), Some(w)) = (
-                case_of(r, Estimator::GlobalStep),
-                case_of(r, Estimator::AgentWise),
-            ) {
+            if let (Some(g), Some(w)) = (case_of(r, Estimator::GlobalStep), case_of(r, Estimator::AgentWise)) {
                 *ratio = (0..agents)
                     .map(|k| {
                         let (num, den) = (moments[g * agents + k], moments[w * agents + k]);
-                        (den > 0.0)
-                            .then(|| (num / den) as f32)
-                            .filter(|v| v.is_finite())
+                        (den > 0.0).then(|| (num / den) as f32).filter(|v| v.is_finite())
                     })
                     .collect();
             }
@@ -606,10 +449,7 @@ impl Trainer {
             .into_iter()
             .zip(ratios)
             .enumerate()
-            .map(|(r, (compared, ratio))| {
-                (!compared.is_empty())
-                    .then(|| TheoryCheck::new(compared, ratio, &batches[r].rollout.batch, agents))
-            })
+            .map(|(r, (compared, ratio))| (!compared.is_empty()).then(|| TheoryCheck::new(compared, ratio, &batches[r].rollout.batch, agents)))
             .collect())
     }
 
@@ -619,27 +459,12 @@ impl Trainer {
         let mut batches = Vec::with_capacity(self.runs.len());
         for r in 0..self.runs.len() {
             let estimator = self.runs[r].estimator;
-            let policy = MemoPolicy::new(RunPolicy {
-                host: &self.host,
-                run: r,
-            });
+            let policy = MemoPolicy::new(RunPolicy { host: &self.host, run: r });
             let anchors = estimator.needs().anchors;
-            let rollout = play_any(
-                &self.game,
-                &policy,
-                groups,
-                group_size,
-                &mut self.runs[r].streams,
-                anchors,
-            );
+            let rollout = play_any(&self.game, &policy, groups, group_size, &mut self.runs[r].streams, anchors);
             let policies = self.counterfactual_policies(r);
             let advantages = self.estimate(estimator, &rollout, policies.as_ref())?;
-            batches.push(RunBatch {
-                rollout,
-                advantages,
-                policies,
-                update: self.update + 1,
-            });
+            batches.push(RunBatch { rollout, advantages, policies, update: self.update + 1 });
         }
         Ok(batches)
     }
@@ -651,32 +476,12 @@ impl Trainer {
     /// streams move on; the parameters do not change.
     pub async fn update_probe(&mut self) -> Result<UpdateProbe, TrainError> {
         let batches = self.collect()?;
-        let pairs: Vec<(&Rollout, &Advantages)> = batches
-            .iter()
-            .map(|b| (&b.rollout, &b.advantages))
-            .collect();
-        let sizes = (
-            self.game.observation_size(),
-            self.shape.input,
-            self.shape.actions,
-        );
+        let pairs: Vec<(&Rollout, &Advantages)> = batches.iter().map(|b| (&b.rollout, &b.advantages)).collect();
+        let sizes = (self.game.observation_size(), self.shape.input, self.shape.actions);
         let rows = HostRows::pack(&pairs, &vec![true; pairs.len()], &self.layout, sizes);
-        let plain = TrainConfig {
-            ppo_clip: None,
-            entropy_coef: 0.0,
-            kl_coef: 0.0,
-            ..self.config.clone()
-        };
+        let plain = TrainConfig { ppo_clip: None, entropy_coef: 0.0, kl_coef: 0.0, ..self.config.clone() };
         let device = self.backend.device.clone();
-        let loss = loss::loss(
-            &plain,
-            &self.forward_params(&self.params),
-            &rows.clone().upload(&device),
-            &Anchors {
-                old_chosen: None,
-                init_log_probs: None,
-            },
-        );
+        let loss = loss::loss(&plain, &self.forward_params(&self.params), &rows.clone().upload(&device), &Anchors { old_chosen: None, init_log_probs: None });
         let loss = read_back(loss).await?.first().copied().unwrap_or(f32::NAN);
         let [w1, b1, w2, b2] = self.host.params.clone();
         Ok(UpdateProbe {
@@ -695,18 +500,8 @@ impl Trainer {
 
     /// `estimator`'s advantages and ledger on a rollout, with what it needs: step rewards or
     /// episode returns, and the game's payoffs with the collecting policies.
-    fn estimate(
-        &self,
-        estimator: Estimator,
-        rollout: &Rollout,
-        policies: Option<&Vec<Vec<f64>>>,
-    ) -> Result<Advantages, TrainError> {
-        self.estimate_with(
-            estimator,
-            &self.config.estimator_options(),
-            rollout,
-            policies,
-        )
+    fn estimate(&self, estimator: Estimator, rollout: &Rollout, policies: Option<&Vec<Vec<f64>>>) -> Result<Advantages, TrainError> {
+        self.estimate_with(estimator, &self.config.estimator_options(), rollout, policies)
     }
 
     /// [`Trainer::estimate`] under other estimator options (the same-batch view's variants).
@@ -729,15 +524,9 @@ impl Trainer {
         };
         let result = if needs.payoff_oracle {
             let (Some(oracle), Some(policies)) = (self.game.oracle(), policies) else {
-                return Err(TrainError::Estimator(format!(
-                    "{estimator} needs a payoff oracle"
-                )));
+                return Err(TrainError::Estimator(format!("{estimator} needs a payoff oracle")));
             };
-            let cf = Counterfactual {
-                oracle,
-                policies: policies.clone(),
-                default_actions: vec![0; self.game.agents()],
-            };
+            let cf = Counterfactual { oracle, policies: policies.clone(), default_actions: vec![0; self.game.agents()] };
             estimator.compute(batch, &options, Some(&cf))
         } else {
             estimator.compute(batch, &options, None)
@@ -753,9 +542,7 @@ impl Trainer {
             PolicySharing::Separate => params.clone(),
             PolicySharing::Shared => params.clone().map(|p| {
                 let [runs, rows, cols] = p.dims();
-                p.reshape([runs, 1, rows, cols])
-                    .expand([runs, agents, rows, cols])
-                    .reshape([runs * agents, rows, cols])
+                p.reshape([runs, 1, rows, cols]).expand([runs, agents, rows, cols]).reshape([runs * agents, rows, cols])
             }),
         }
     }
@@ -780,43 +567,23 @@ impl Trainer {
 
     fn run_id(&self, run: usize, update: u32) -> RunId {
         let info = &self.runs[run];
-        RunId {
-            update,
-            run: run as u32,
-            estimator: info.estimator,
-            seed: info.seed,
-        }
+        RunId { update, run: run as u32, estimator: info.estimator, seed: info.seed }
     }
 
     /// Run `run`'s batch of the last update as the page's views show it (see
     /// [`BatchView::of`]). `None` before the first update.
     pub fn batch_view(&self, run: usize, max_samples: usize) -> Option<BatchView> {
         let b = self.last.get(run)?.as_ref()?;
-        Some(BatchView::of(
-            self.run_id(run, b.update),
-            &b.rollout,
-            &b.advantages,
-            max_samples,
-        ))
+        Some(BatchView::of(self.run_id(run, b.update), &b.rollout, &b.advantages, max_samples))
     }
 
     /// Every estimator of the config applied to run `run`'s frozen batch of the last update
     /// (the counterfactual ones with the policies that collected it); see [`SameBatch::of`].
     pub fn same_batch(&self, run: usize, max_samples: usize) -> Option<SameBatch> {
         let b = self.last.get(run)?.as_ref()?;
-        let estimate = |e, o: &EstimatorOptions| {
-            self.estimate_with(e, o, &b.rollout, b.policies.as_ref())
-                .map_err(|err| err.to_string())
-        };
+        let estimate = |e, o: &EstimatorOptions| self.estimate_with(e, o, &b.rollout, b.policies.as_ref()).map_err(|err| err.to_string());
         let options = self.config.estimator_options();
-        Some(SameBatch::of(
-            self.run_id(run, b.update),
-            &b.rollout.batch,
-            &self.config.estimators,
-            &options,
-            max_samples,
-            estimate,
-        ))
+        Some(SameBatch::of(self.run_id(run, b.update), &b.rollout.batch, &self.config.estimators, &options, max_samples, estimate))
     }
 }
 
@@ -852,10 +619,6 @@ type ComparedNorms = (Estimator, Result<Vec<f32>, String>);
 
 /// Reads a tensor back to the host asynchronously.
 async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-    data.try_to_vec::<f32>()
-        .map_err(|e| TrainError::Device(format!("{e:?}")))
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
 }

@@ -7,9 +7,7 @@ use creditlab::{StepReport, TrainConfig, Trainer};
 /// Trains `config` to the end on the CPU backend and returns every report.
 pub fn run(config: &TrainConfig) -> Vec<StepReport> {
     pollster::block_on(async {
-        let mut trainer = Trainer::new(config.clone(), backend::cpu("test"))
-            .await
-            .expect("valid config");
+        let mut trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid config");
         let mut reports = Vec::new();
         while !trainer.is_finished() {
             reports.push(trainer.step().await.expect("step"));
