@@ -167,6 +167,24 @@ impl GameView {
                 matrix: None,
                 grid: None,
             },
+            GameConfig::Arithmetic(c) => GameView {
+                kind: game.kind(),
+                agents: c
+                    .agents
+                    .iter()
+                    .zip(["solver", "verifier"])
+                    .map(|(a, role)| format!("{role} (d={}, {} block{})", a.width, a.blocks, if a.blocks == 1 { "" } else { "s" }))
+                    .collect(),
+                actions: Vec::new(),
+                reference: "none: a response is a sequence of tokens",
+                team: TEAM,
+                headline: Headline {
+                    also: vec![("outcome", "submitted answers right".into())],
+                    ..headline("accuracy", "solver's first answers right", vec![(1.0, "always right")], "chart-figure")
+                },
+                matrix: None,
+                grid: None,
+            },
         }
     }
 

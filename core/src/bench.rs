@@ -124,7 +124,7 @@ pub async fn measure_update_step(rows: u32, config: TrainConfig, backend: Backen
     }
     let mean_ms = times.iter().sum::<f64>() / times.len().max(1) as f64;
     times.sort_by(f64::total_cmp);
-    let shape = trainer.policy_shape();
+    let shape = trainer.policy_shape().ok_or_else(|| TrainError::Device("the update-step bench times the MLP policy".into()))?;
     Ok(UpdateStep {
         rows,
         models: shape.models,

@@ -15,6 +15,37 @@ pub use crate::env::GameConfig;
 /// Most policy rows one update may hold (runs × agents × episodes); keeps a tab's memory sane.
 pub const MAX_ROWS: usize = 1 << 20;
 
+/// How a language agent's per-token losses are aggregated over a batch of N responses
+/// (REFERENCE.md, "Token-level policy gradient"; verl's names). m is the mask of written tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossAgg {
+    /// Σ_i Σ_t m_it ℓ_it / Σ_i Σ_t m_it: every token weighs the same (long responses weigh more).
+    #[default]
+    TokenMean,
+    /// (1/N) Σ_i Σ_t m_it ℓ_it.
+    SeqMeanTokenSum,
+    /// (1/N) Σ_i (Σ_t m_it ℓ_it / Σ_t m_it): GRPO's original, with Dr. GRPO's length bias.
+    SeqMeanTokenMean,
+    /// Σ_i Σ_t m_it ℓ_it / (N · T_max): Dr. GRPO's constant normaliser.
+    SeqMeanTokenSumNorm,
+}
+
+impl LossAgg {
+    /// Every aggregation, in REFERENCE.md's order.
+    pub const ALL: [LossAgg; 4] = [LossAgg::TokenMean, LossAgg::SeqMeanTokenSum, LossAgg::SeqMeanTokenMean, LossAgg::SeqMeanTokenSumNorm];
+
+    /// Its config name (`token-mean`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LossAgg::TokenMean => "token-mean",
+            LossAgg::SeqMeanTokenSum => "seq-mean-token-sum",
+            LossAgg::SeqMeanTokenMean => "seq-mean-token-mean",
+            LossAgg::SeqMeanTokenSumNorm => "seq-mean-token-sum-norm",
+        }
+    }
+}
+
 /// One experiment: a game, the estimators to compare, the seeds and the hyperparameters.
 ///
 /// Every (estimator, seed) pair is one *run*; all runs train in the same tensors.
@@ -45,6 +76,8 @@ pub struct TrainConfig {
     pub ppo_clip: Option<f32>,
     /// Optimizer epochs over each batch (PPO-style; 1 = one step per update).
     pub epochs: u32,
+    /// How language agents' per-token losses are aggregated (token games only).
+    pub loss_agg: LossAgg,
     /// Entropy bonus coefficient β.
     pub entropy_coef: f32,
     /// Coefficient of the KL(π ‖ π_init) penalty to the initial policy.
@@ -96,6 +129,7 @@ impl Default for TrainConfig {
             agent_learning_rates: None,
             ppo_clip: None,
             epochs: 1,
+            loss_agg: LossAgg::TokenMean,
             entropy_coef: 0.0,
             kl_coef: 0.0,
             max_grad_norm: None,
@@ -169,6 +203,14 @@ pub mod field {
             .optional();
     /// Epochs.
     pub const EPOCHS: Field = Field::new("epochs", "epochs", "1", Range::whole(1, 32), "optimizer epochs over each batch").unit("epochs");
+    /// Language agents' loss aggregation over tokens.
+    pub const LOSS_AGG: Field = Field::new(
+        "loss_agg",
+        "loss aggregation (tokens)",
+        "\"token-mean\"",
+        Range::Choice(&["token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"]),
+        "language agents only: how per-token losses are averaged over a batch (verl's names; REFERENCE.md)",
+    );
     /// Entropy bonus.
     pub const ENTROPY_COEF: Field = Field::new("entropy_coef", "entropy bonus β", "0", Range::real(0.0, 100.0), "entropy bonus beta").slider(0.0, 0.1);
     /// KL penalty.
@@ -258,6 +300,7 @@ pub const TRAIN_FIELDS: &[Field] = &[
     field::AGENT_LEARNING_RATES,
     field::PPO_CLIP,
     field::EPOCHS,
+    field::LOSS_AGG,
     field::ENTROPY_COEF,
     field::KL_COEF,
     field::MAX_GRAD_NORM,
@@ -312,9 +355,18 @@ pub fn help_fields() -> Vec<(String, String, String)> {
 impl TrainConfig {
     /// Parses a JSON config and validates it.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        let config: TrainConfig = serde_json::from_str(text).map_err(|e| {
-            // serde names unknown fields and type errors in its message; keep its position too.
-            ConfigError::new(json_error_field(&e.to_string()), e.to_string())
+        let mut json = serde_json::Deserializer::from_str(text);
+        let config: TrainConfig = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            // serde names an unknown field or variant in its message: that name is the field
+            // (`learning_rat`, `agentwise`); serde_path_to_error knows where it was
+            // (`loss_agg`, `game.agents[0].width`): the message leads with that path, and a
+            // type error is named by it. serde's position stays in the message.
+            let path = e.path().to_string();
+            let known = !path.is_empty() && path != ".";
+            let message = e.inner().to_string();
+            let named = json_error_field(&message);
+            let field = if named == "(json)" && known { path.clone() } else { named };
+            ConfigError::new(field, if known { format!("{path}: {message}") } else { message })
         })?;
         config.validate()?;
         Ok(config)
@@ -383,6 +435,14 @@ impl TrainConfig {
             field::MAX_GRAD_NORM.check_real("", max)?;
         }
         field::EPS.check_real("", self.eps)?;
+        if self.game.is_language() {
+            if self.theory_check {
+                return Err(ConfigError::new(field::THEORY_CHECK.name, "is measured for the MLP games only, not yet for language agents"));
+            }
+            if self.kl_coef > 0.0 {
+                return Err(ConfigError::new(field::KL_COEF.name, "is applied to the MLP games only, not yet to language agents: set it to 0"));
+            }
+        }
         let rows = self.runs() * self.game.max_decisions() * (self.groups * self.group_size) as usize;
         if rows > MAX_ROWS {
             return Err(ConfigError::new(

@@ -50,6 +50,10 @@ pub struct AgentReport {
     /// Predicted gradient second-moment factor under one global baseline,
     /// (σ_k² + (μ_k − μ)²) / σ², averaged over the groups where it is defined.
     pub predicted_inflation: Option<f32>,
+    /// Language agents: the mean length of the agent's responses in tokens (the end token
+    /// included); absent for the MLP games.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<f32>,
 }
 
 /// One run's figures in one update.
@@ -390,6 +394,7 @@ impl RunReport {
                     action_probs,
                     update_norm: finite(policy.host.model_change(before, policy.host.model(policy.run, k))),
                     predicted_inflation: predicted[k],
+                    tokens: None,
                 }
             })
             .collect();
@@ -434,6 +439,7 @@ impl RunReport {
                     action_probs: Vec::new(),
                     update_norm: None,
                     predicted_inflation: None,
+                    tokens: None,
                 })
                 .collect(),
             diverged: None,

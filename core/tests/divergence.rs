@@ -108,11 +108,11 @@ fn a_stopped_run_keeps_its_last_finite_state_and_resumes_from_it() {
     // Step until some run diverges after at least one finite update.
     let (run, bad_update) = pollster::block_on(async {
         loop {
-            let before = trainer.host_policy().clone();
+            let before = trainer.host_policy().expect("an MLP game").clone();
             let report = trainer.step().await.expect("step");
             if let Some(r) = report.runs.iter().position(|run| run.diverged.as_ref().is_some_and(|d| d.update == report.update && d.update > 1)) {
                 // The bad update did not move its parameters: every agent's model is as before.
-                let host = trainer.host_policy();
+                let host = trainer.host_policy().expect("an MLP game");
                 for k in 0..3 {
                     assert_eq!(host.model_change(&before, host.model(r, k)), 0.0, "run {r} agent {k} moved");
                 }
@@ -127,15 +127,15 @@ fn a_stopped_run_keeps_its_last_finite_state_and_resumes_from_it() {
     let healthy = (0..config.runs()).find(|&r| trainer.divergence(r).is_none()).expect("a healthy run");
     assert!(trainer.resume(healthy, 0.1).is_err());
     // A stopped run's model stays put while it is stopped.
-    let frozen = trainer.host_policy().clone();
+    let frozen = trainer.host_policy().expect("an MLP game").clone();
     let report = pollster::block_on(trainer.step()).expect("step");
     assert!(report.runs[run].diverged.is_some());
-    let host = trainer.host_policy();
+    let host = trainer.host_policy().expect("an MLP game");
     assert_eq!(host.model_change(&frozen, host.model(run, 0)), 0.0);
     // Resumed, it trains from there at a tenth of the learning rate, and says so.
     trainer.resume(run, 0.1).expect("resume");
     assert!(trainer.divergence(run).is_none());
-    let before = trainer.host_policy().clone();
+    let before = trainer.host_policy().expect("an MLP game").clone();
     let report = pollster::block_on(trainer.step()).expect("step");
     let resumed = &report.runs[run];
     assert!(resumed.diverged.is_none(), "this seed's run trains on after resuming: {:?}", resumed.diverged);
@@ -145,7 +145,7 @@ fn a_stopped_run_keeps_its_last_finite_state_and_resumes_from_it() {
     // Adam's step is at most lr·√params per model (one-hot context, 32 hidden units, 4 arms);
     // a tenth of that now. Agent 2, whose scale swamps the team reward, moves.
     let bound = 0.1 * config.learning_rate * (32.0 + 32.0 + 32.0 * 4.0 + 4.0f32).sqrt() * 1.01;
-    let host = trainer.host_policy();
+    let host = trainer.host_policy().expect("an MLP game");
     let moved: Vec<f32> = (0..3).map(|k| host.model_change(&before, host.model(run, k))).collect();
     assert!(moved.iter().all(|&m| m <= bound), "{moved:?} > {bound}");
     assert!(moved[2] > 0.0, "{moved:?}");

@@ -172,7 +172,7 @@ fn initial_probs(config: &TrainConfig) -> Vec<f32> {
     pollster::block_on(async {
         let trainer = Trainer::new(config.clone(), backend::cpu("test")).await.expect("valid config");
         let mut p = vec![0.0; 4];
-        trainer.host_policy().probs(0, 2, &[1.0], &[true; 4], &mut p);
+        trainer.host_policy().expect("an MLP game").probs(0, 2, &[1.0], &[true; 4], &mut p);
         p
     })
 }

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec, PayoffOracle};
+use super::game::{BuildGame, Figure, Game, GameSpec, PayoffOracle};
 use crate::estimator::Estimator;
 use crate::fields::{check_finite, ConfigError, Field, Range};
 
@@ -95,8 +95,6 @@ const ACTIVATION: Field =
     Field::new("agents[k].activation", "activation p", "1.0", Range::real(0.0, 1.0), "probability that the agent acts in an episode");
 
 impl GameSpec for BanditConfig {
-    type Game = Bandit;
-
     const KIND: &'static str = "bandit";
     const LABEL: &'static str = "Bandit (reward sculptor)";
     const EXPLANATION: &'static str = "Agents pull bandit arms; their rewards differ in scale (×1, ×10, ×100 by default). One global baseline \
@@ -150,12 +148,16 @@ impl GameSpec for BanditConfig {
         self.agents.len()
     }
 
-    fn build(&self) -> Result<Self::Game, ConfigError> {
-        Ok(Bandit::new(self.clone()))
-    }
-
     fn has_payoff_oracle(&self) -> bool {
         self.contexts == 1 && self.agents.iter().all(|a| a.activation == 1.0)
+    }
+}
+
+impl BuildGame for BanditConfig {
+    type Game = Bandit;
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        Ok(Bandit::new(self.clone()))
     }
 }
 

@@ -23,7 +23,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec};
+use super::game::{BuildGame, Figure, Game, GameSpec};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
 
@@ -67,8 +67,6 @@ const MAX_STEPS: Field = Field::new("max_steps", "max steps", "20", Range::whole
 const SHARED_REWARD: Field = Field::new("shared_reward", "shared reward", "true", Range::Flag, "every agent is paid the team's reward");
 
 impl GameSpec for ForagingConfig {
-    type Game = Foraging;
-
     const KIND: &'static str = "foraging";
     const LABEL: &'static str = "Foraging gridworld";
     const EXPLANATION: &'static str = "Level-based foraging: agents move on a grid and load food together. The credit map shows each agent's mean \
@@ -103,6 +101,10 @@ impl GameSpec for ForagingConfig {
     fn max_decisions(&self) -> usize {
         (self.max_steps as usize) * self.agent_levels.len()
     }
+}
+
+impl BuildGame for ForagingConfig {
+    type Game = Foraging;
 
     fn build(&self) -> Result<Self::Game, ConfigError> {
         Ok(Foraging::new(self.clone()))

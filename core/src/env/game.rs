@@ -6,8 +6,22 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use serde::{Deserialize, Serialize};
+
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
+
+/// What the verifier is paid (the pipeline and the arithmetic task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifierReward {
+    /// The shared outcome (in the pipeline minus its call costs), like the other agents.
+    Outcome,
+    /// 1 for each correct verdict, 0 otherwise (minus its call costs): the default, so that the
+    /// verifier's reward distribution differs from the solver's, as in Dr. MAS's pipelines.
+    #[default]
+    Judgement,
+}
 
 /// A policy the games can query: for evaluations (NashConv, win rate against minimax) and for
 /// the rollout loop.
@@ -80,8 +94,6 @@ pub trait Game {
 /// of the lab (validation, the trainer's sizes, the CLI's help, the page's menu and texts).
 /// `GameConfig` (in `env`) dispatches to it; adding a game is the recipe in ARCHITECTURE.md.
 pub trait GameSpec: Default + Clone {
-    /// The game it builds.
-    type Game: Game;
     /// The config's `kind` (in JSON, URLs and the CLI).
     const KIND: &'static str;
     /// The game's name in the page's menu.
@@ -99,13 +111,20 @@ pub trait GameSpec: Default + Clone {
     fn agents(&self) -> usize;
     /// The most decisions (samples) one episode can hold.
     fn max_decisions(&self) -> usize;
-    /// Builds the game (the config is valid).
-    fn build(&self) -> Result<Self::Game, ConfigError>;
     /// Whether the game is one simultaneous step with an exact team payoff (what COMA,
     /// difference rewards and Shapley need).
     fn has_payoff_oracle(&self) -> bool {
         false
     }
+}
+
+/// A game the MLP policies play through the [`Game`] trait: every game but the language agents'
+/// tasks, which the token trainer plays itself (`env::arithmetic`).
+pub trait BuildGame: GameSpec {
+    /// The game it builds.
+    type Game: Game;
+    /// Builds the game (the config is valid).
+    fn build(&self) -> Result<Self::Game, ConfigError>;
 }
 
 /// A game whose team payoff can be evaluated for any joint action.

@@ -19,7 +19,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec, PolicyView};
+use super::game::{BuildGame, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
 
@@ -34,8 +34,6 @@ pub const HISTORIES: [&str; 4] = ["", "p", "b", "pb"];
 pub struct KuhnConfig {}
 
 impl GameSpec for KuhnConfig {
-    type Game = Kuhn;
-
     const KIND: &'static str = "kuhn";
     const LABEL: &'static str = "Kuhn poker (self-play)";
     const EXPLANATION: &'static str = "Kuhn poker in self-play. NashConv measures how exploitable the pair of policies is (11/12 for uniform \
@@ -57,6 +55,10 @@ impl GameSpec for KuhnConfig {
     fn max_decisions(&self) -> usize {
         3
     }
+}
+
+impl BuildGame for KuhnConfig {
+    type Game = Kuhn;
 
     fn build(&self) -> Result<Self::Game, ConfigError> {
         Ok(Kuhn)

@@ -19,7 +19,7 @@
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec, PayoffOracle, PolicyView};
+use super::game::{BuildGame, Figure, Game, GameSpec, PayoffOracle, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
 
@@ -112,8 +112,6 @@ const PAYOFFS: Field = Field::new("payoffs", "payoffs", "(custom)", Range::Other
 const COMMON: Field = Field::new("common", "common payoff", "false (custom)", Range::Flag, "every player gets the same payoff");
 
 impl GameSpec for MatrixSpec {
-    type Game = MatrixGame;
-
     const KIND: &'static str = "matrix";
     const LABEL: &'static str = "Matrix games";
     const EXPLANATION: &'static str = "Two or three players move once, together. Independent learners with a shared payoff fall into relative \
@@ -137,12 +135,16 @@ impl GameSpec for MatrixSpec {
         GameSpec::agents(self)
     }
 
-    fn build(&self) -> Result<Self::Game, ConfigError> {
-        MatrixGame::new(self)
-    }
-
     fn has_payoff_oracle(&self) -> bool {
         true
+    }
+}
+
+impl BuildGame for MatrixSpec {
+    type Game = MatrixGame;
+
+    fn build(&self) -> Result<Self::Game, ConfigError> {
+        MatrixGame::new(self)
     }
 }
 

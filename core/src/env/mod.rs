@@ -9,6 +9,7 @@
 //! observation, and [`Game::step`] applies the joint action and hands out per-agent rewards.
 //! All environment randomness comes from the run's env stream.
 
+pub mod arithmetic;
 pub mod bandit;
 pub mod foraging;
 pub mod game;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
-pub use game::{play_episode, sample_categorical, Figure, Game, GameSpec, PayoffOracle, PolicyView};
+pub use game::{play_episode, sample_categorical, BuildGame, Figure, Game, GameSpec, PayoffOracle, PolicyView};
 
 /// The game to train on: one variant per game, each holding that game's config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,8 @@ pub enum GameConfig {
     Foraging(foraging::ForagingConfig),
     /// Tiny Hanabi (OpenSpiel's two-player signalling game).
     TinyHanabi(tiny_hanabi::TinyHanabiConfig),
+    /// Arithmetic, played by language agents (a solver and a verifier writing tokens).
+    Arithmetic(arithmetic::ArithmeticConfig),
 }
 
 /// `$body` with `$c` bound to the config inside any [`GameConfig`] (every variant listed: a new
@@ -56,6 +59,7 @@ macro_rules! with_spec {
             GameConfig::TicTacToe($c) => $body,
             GameConfig::Foraging($c) => $body,
             GameConfig::TinyHanabi($c) => $body,
+            GameConfig::Arithmetic($c) => $body,
         }
     };
 }
@@ -76,7 +80,8 @@ into_game_config!(
     Kuhn(kuhn::KuhnConfig),
     TicTacToe(tictactoe::TicTacToeConfig),
     Foraging(foraging::ForagingConfig),
-    TinyHanabi(tiny_hanabi::TinyHanabiConfig)
+    TinyHanabi(tiny_hanabi::TinyHanabiConfig),
+    Arithmetic(arithmetic::ArithmeticConfig)
 );
 
 /// A game spec's constants, read through a value of its type (the dispatch binds values).
@@ -104,7 +109,8 @@ impl GameConfig {
             Some(GameConfig::Kuhn(_)) => Some(GameConfig::TicTacToe(Default::default())),
             Some(GameConfig::TicTacToe(_)) => Some(GameConfig::Foraging(Default::default())),
             Some(GameConfig::Foraging(_)) => Some(GameConfig::TinyHanabi(Default::default())),
-            Some(GameConfig::TinyHanabi(_)) | None => None,
+            Some(GameConfig::TinyHanabi(_)) => Some(GameConfig::Arithmetic(Default::default())),
+            Some(GameConfig::Arithmetic(_)) | None => None,
         } {
             all.push(next);
         }
@@ -159,6 +165,12 @@ impl GameConfig {
     /// Whether the game is one simultaneous step with an exact team payoff.
     pub fn has_payoff_oracle(&self) -> bool {
         with_spec!(self, c => c.has_payoff_oracle())
+    }
+
+    /// Whether the game is played by language agents (token policies and the token trainer)
+    /// rather than by MLPs through [`Game`].
+    pub fn is_language(&self) -> bool {
+        matches!(self, GameConfig::Arithmetic(_))
     }
 }
 
@@ -236,7 +248,18 @@ impl AnyGame {
     /// Builds the game of a config (validating it).
     pub fn new(config: &GameConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        with_spec!(config, c => c.build().map(AnyGame::from))
+        match config {
+            GameConfig::Bandit(c) => c.build().map(AnyGame::from),
+            GameConfig::Matrix(c) => c.build().map(AnyGame::from),
+            GameConfig::Pipeline(c) => c.build().map(AnyGame::from),
+            GameConfig::Kuhn(c) => c.build().map(AnyGame::from),
+            GameConfig::TicTacToe(c) => c.build().map(AnyGame::from),
+            GameConfig::Foraging(c) => c.build().map(AnyGame::from),
+            GameConfig::TinyHanabi(c) => c.build().map(AnyGame::from),
+            GameConfig::Arithmetic(_) => {
+                Err(ConfigError::new("game.kind", "arithmetic is played by language agents (the token trainer), not through the MLP games' loop"))
+            }
+        }
     }
 
     /// Number of agents.
@@ -332,6 +355,10 @@ mod tests {
         let mut games = GameConfig::examples();
         games.extend(matrix::MatrixSpec::variants().into_iter().map(GameConfig::Matrix));
         for config in games {
+            if config.is_language() {
+                assert!(AnyGame::new(&config).is_err() && !config.has_payoff_oracle(), "language agents play through the token trainer");
+                continue;
+            }
             let game = AnyGame::new(&config).expect("valid");
             if config.has_payoff_oracle() {
                 let oracle = game.oracle().unwrap_or_else(|| panic!("{} has no oracle", config.kind()));

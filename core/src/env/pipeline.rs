@@ -38,21 +38,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{play_episode, Figure, Game, GameSpec, PolicyView};
+pub use super::game::VerifierReward;
+use super::game::{BuildGame, play_episode, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
-
-/// What the verifier is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerifierReward {
-    /// The shared outcome (minus its call costs), like the other agents.
-    Outcome,
-    /// 1 for each correct verdict, 0 otherwise (minus its call costs): the default, so that the
-    /// verifier's reward distribution differs from the solver's, as in Dr. MAS's pipelines.
-    #[default]
-    Judgement,
-}
 
 /// The pipeline's parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,8 +119,6 @@ const HELD_OUT: Field = Field::new(
 const EVAL_K: Field = Field::new("eval_k", "answers per held-out question k", "16", Range::whole(1, 64), "the k of avg@k and pass@k");
 
 impl GameSpec for PipelineConfig {
-    type Game = Pipeline;
-
     const KIND: &'static str = "pipeline";
     const LABEL: &'static str = "Solver–verifier pipeline";
     const EXPLANATION: &'static str = "A solver writes an answer digit by digit, a verifier accepts it or sends it back. The solver acts many \
@@ -173,6 +160,10 @@ impl GameSpec for PipelineConfig {
     fn max_decisions(&self) -> usize {
         (self.rounds * (self.answer_length + 1)) as usize
     }
+}
+
+impl BuildGame for PipelineConfig {
+    type Game = Pipeline;
 
     fn build(&self) -> Result<Self::Game, ConfigError> {
         Ok(Pipeline::new(self.clone()))

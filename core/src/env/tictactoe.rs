@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec, PolicyView};
+use super::game::{BuildGame, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
 
@@ -31,8 +31,6 @@ const LINES: [[usize; 3]; 8] = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 
 pub struct TicTacToeConfig {}
 
 impl GameSpec for TicTacToeConfig {
-    type Game = TicTacToe;
-
     const KIND: &'static str = "tic-tac-toe";
     const LABEL: &'static str = "Tic-tac-toe (self-play)";
     const EXPLANATION: &'static str = "Tic-tac-toe in self-play: X and O learn against each other; win rates against a random player and \
@@ -54,6 +52,10 @@ impl GameSpec for TicTacToeConfig {
     fn max_decisions(&self) -> usize {
         9
     }
+}
+
+impl BuildGame for TicTacToeConfig {
+    type Game = TicTacToe;
 
     fn build(&self) -> Result<Self::Game, ConfigError> {
         Ok(TicTacToe::default())

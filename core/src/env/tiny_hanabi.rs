@@ -25,7 +25,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{Figure, Game, GameSpec, PolicyView};
+use super::game::{BuildGame, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field};
 
@@ -46,8 +46,6 @@ pub const NO_COOPERATION: f32 = 8.0;
 pub struct TinyHanabiConfig {}
 
 impl GameSpec for TinyHanabiConfig {
-    type Game = TinyHanabi;
-
     const KIND: &'static str = "tiny-hanabi";
     const LABEL: &'static str = "Tiny Hanabi (signalling)";
     const EXPLANATION: &'static str = "Two players, one card each, one move each, one common payoff. Player 1 can tell player 2 its card only \
@@ -69,6 +67,10 @@ impl GameSpec for TinyHanabiConfig {
     fn max_decisions(&self) -> usize {
         2
     }
+}
+
+impl BuildGame for TinyHanabiConfig {
+    type Game = TinyHanabi;
 
     fn build(&self) -> Result<Self::Game, ConfigError> {
         Ok(TinyHanabi)

@@ -1,0 +1,140 @@
+//! Language agents (the arithmetic task, token policies, token-level policy gradient): they
+//! learn, they show Dr. MAS's effect, they are deterministic, and bad configs name their field.
+
+use creditlab::backend;
+use creditlab::config::TrainConfig;
+use creditlab::{Estimator, StepReport, Trainer};
+
+fn config(json: &str) -> TrainConfig {
+    TrainConfig::from_json(json).expect("valid config")
+}
+
+fn train(config: TrainConfig) -> Vec<StepReport> {
+    pollster::block_on(async {
+        let mut trainer = Trainer::new(config, backend::cpu("test")).await.expect("trainer");
+        let mut reports = Vec::new();
+        while !trainer.is_finished() {
+            reports.push(trainer.step().await.expect("step"));
+        }
+        reports
+    })
+}
+
+fn median(mut v: Vec<f32>) -> f32 {
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The lessons' training settings on the default task.
+const LEARNING: &str = r#""learning_rate": 0.005, "entropy_coef": 0.01, "group_size": 16"#;
+
+#[test]
+fn a_seeded_short_run_raises_the_solvers_accuracy() {
+    let reports = train(config(&format!(r#"{{"game": {{"kind": "arithmetic"}}, "estimators": ["agent-wise"], "updates": 200, {LEARNING}}}"#)));
+    let accuracy: Vec<f32> = reports.iter().map(|r| r.runs[0].figures["accuracy"]).collect();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (start, end) = (mean(&accuracy[..10]), mean(&accuracy[180..]));
+    assert!(start < 0.1, "a fresh solver guesses: accuracy {start}");
+    assert!(end > 0.3 && end > start + 0.2, "accuracy went from {start:.3} to {end:.3}");
+    // Every response is a sample; the solver's responses are longer than the verifier's one token.
+    let last = &reports.last().unwrap().runs[0];
+    let tokens: Vec<f32> = last.agents.iter().map(|a| a.tokens.expect("token counts")).collect();
+    assert!(tokens[0] > 1.5 && tokens[1] == 1.0, "{tokens:?}");
+}
+
+/// Dr. MAS at token level: the verifier is paid ×10 the solver. One global baseline shrinks the
+/// solver's advantages (its rewards sit far from the pooled mean, its variation is a tenth of
+/// σ) and not the verifier's, so each agent's gradient norm moves by a different factor against
+/// agent-wise normalisation: the agents' norms spread apart. Agent-wise against agent-wise on
+/// other seeds moves no agent more than another.
+#[test]
+fn one_global_baseline_spreads_the_agents_gradient_norms_apart() {
+    let run = |estimator: &str, seeds: &str| {
+        let json = format!(
+            r#"{{"game": {{"kind": "arithmetic", "verifier_reward": "outcome",
+                "agents": [{{"width": 32, "heads": 2}}, {{"width": 16, "heads": 1, "reward_scale": 10}}]}},
+                "estimators": ["{estimator}"], "seeds": [{seeds}], "updates": 40, {LEARNING}}}"#
+        );
+        let reports = train(config(&json));
+        // Per agent: the median over seeds of each run's median gradient norm.
+        (0..2)
+            .map(|k| {
+                let runs = reports[0].runs.len();
+                let per_run: Vec<f32> = (0..runs)
+                    .map(|r| median(reports.iter().filter_map(|rep| rep.runs[r].agents[k].grad_norm).collect()))
+                    .collect();
+                median(per_run)
+            })
+            .collect::<Vec<f32>>()
+    };
+    let global = run("global-step", "1, 2, 3, 4, 5");
+    let agent_wise = run("agent-wise", "1, 2, 3, 4, 5");
+    let other_seeds = run("agent-wise", "6, 7, 8, 9, 10");
+    let spread = |a: &[f32], b: &[f32]| {
+        let r: Vec<f32> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+        r.iter().copied().fold(0.0, f32::max) / r.iter().copied().fold(f32::INFINITY, f32::min)
+    };
+    let (effect, control) = (spread(&global, &agent_wise), spread(&other_seeds, &agent_wise));
+    assert!(global[0] < agent_wise[0] / 2.5, "the solver's norm shrinks under the global baseline: {global:?} vs {agent_wise:?}");
+    assert!(effect > 3.0, "global against agent-wise moves the agents' norms by factors {effect:.2} apart");
+    assert!(control < 2.0, "agent-wise on other seeds: {control:.2}");
+}
+
+#[test]
+fn every_estimator_that_applies_trains_language_agents() {
+    for estimator in Estimator::ALL.into_iter().filter(|e| !e.needs().payoff_oracle) {
+        let json = format!(r#"{{"game": {{"kind": "arithmetic"}}, "estimators": ["{}"], "updates": 2}}"#, estimator.name());
+        let reports = train(config(&json));
+        let run = &reports[1].runs[0];
+        assert!(run.diverged.is_none(), "{estimator}: {:?}", run.diverged);
+        assert!(run.agents.iter().all(|a| a.samples > 0), "{estimator}: both agents answered");
+        assert!(run.figures.contains_key("accuracy") && run.figures.contains_key("outcome"));
+    }
+    let err = TrainConfig::from_json(r#"{"game": {"kind": "arithmetic"}, "estimators": ["coma"]}"#).unwrap_err();
+    assert_eq!(err.field, "estimators", "{err}");
+}
+
+#[test]
+fn the_same_seed_trains_the_same_bits_with_every_loss_aggregation() {
+    for agg in ["token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"] {
+        let json = format!(
+            r#"{{"game": {{"kind": "arithmetic"}}, "estimators": ["agent-wise", "global-step"], "seeds": [3], "updates": 4,
+                "loss_agg": "{agg}", "ppo_clip": 0.2, "epochs": 2, "max_grad_norm": 0.5}}"#
+        );
+        let strip = |mut reports: Vec<StepReport>| {
+            reports.iter_mut().for_each(|r| r.wall_ms = 0.0);
+            serde_json::to_string(&reports).unwrap()
+        };
+        let (a, b) = (strip(train(config(&json))), strip(train(config(&json))));
+        assert_eq!(a, b, "{agg}");
+    }
+}
+
+#[test]
+fn a_shared_model_trains_both_agents() {
+    let reports = train(config(r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise"], "policy": "shared", "updates": 3}"#));
+    let run = &reports[2].runs[0];
+    assert!(run.agents.iter().all(|a| a.grad_norm.is_some_and(|g| g.is_finite())));
+    assert!(run.grad_norm.is_some());
+}
+
+#[test]
+fn bad_language_configs_name_their_field() {
+    let cases = [
+        (r#"{"game": {"kind": "arithmetic", "agents": [{"width": 30, "heads": 4}, {}]}}"#, "game.agents[0].heads"),
+        (r#"{"game": {"kind": "arithmetic", "agents": [{}]}}"#, "game.agents"),
+        (r#"{"game": {"kind": "arithmetic", "operand_max": 99, "ops": ["*"]}}"#, "game.answer_length"),
+        (r#"{"game": {"kind": "arithmetic", "ops": []}}"#, "game.ops"),
+        (r#"{"game": {"kind": "arithmetic", "temperature": 0}}"#, "game.temperature"),
+        (r#"{"game": {"kind": "arithmetic"}, "theory_check": true}"#, "theory_check"),
+    ];
+    for (json, field) in cases {
+        let err = TrainConfig::from_json(json).expect_err(json);
+        assert_eq!(err.field, field, "{json}: {err}");
+    }
+    // An unknown aggregation is named, with where it was and what is allowed.
+    let err = TrainConfig::from_json(r#"{"game": {"kind": "arithmetic"}, "loss_agg": "token-sum"}"#).unwrap_err().to_string();
+    assert!(err.contains("`token-sum`") && err.contains("loss_agg:") && err.contains("seq-mean-token-sum-norm"), "{err}");
+    let err = TrainConfig::from_json(r#"{"game": {"kind": "arithmetic", "agents": [{"width": "wide"}, {}]}}"#).unwrap_err();
+    assert!(err.field == "game" && err.to_string().contains("\"wide\""), "{err}");
+}
