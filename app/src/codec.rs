@@ -264,8 +264,7 @@ pub fn plain_reason(message: &str, text: &str) -> String {
 
 /// The defaults with the default game of `kind` (a known game), or of the bandit.
 pub fn default_for(kind: Option<&str>) -> TrainConfig {
-    let game = kind.and_then(GameConfig::example).unwrap_or_default();
-    TrainConfig { game, ..TrainConfig::default() }
+    TrainConfig::for_game(kind.and_then(GameConfig::example).unwrap_or_default())
 }
 
 /// A config read from parameters.

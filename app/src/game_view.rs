@@ -40,6 +40,9 @@ pub struct GameView {
     pub matrix: Option<MatrixGame>,
     /// The gridworld's side.
     pub grid: Option<u32>,
+    /// Language agents: the most tokens a response may hold (the token views replace the
+    /// policy chart and the credit map); `None` for the MLP games.
+    pub tokens: Option<u32>,
 }
 
 fn names(prefix: &str, n: usize) -> Vec<String> {
@@ -64,6 +67,7 @@ impl GameView {
                 headline: headline("optimal_action_rate", "best-arm rate", vec![(1.0, "all best arms")], "chart-figure"),
                 matrix: None,
                 grid: None,
+                tokens: None,
             },
             GameConfig::Matrix(spec) => {
                 let matrix = MatrixGame::new(spec).ok();
@@ -83,6 +87,7 @@ impl GameView {
                     ),
                     matrix,
                     grid: None,
+                    tokens: None,
                 }
             }
             GameConfig::Pipeline(c) => {
@@ -112,6 +117,7 @@ impl GameView {
                 },
                     matrix: None,
                     grid: None,
+                    tokens: None,
                 }
             }
             GameConfig::Kuhn(_) => GameView {
@@ -128,6 +134,7 @@ impl GameView {
                 ),
                 matrix: None,
                 grid: None,
+                tokens: None,
             },
             GameConfig::TicTacToe(_) => GameView {
                 kind: game.kind(),
@@ -138,6 +145,7 @@ impl GameView {
                 headline: headline("win_vs_random", "win rate vs random", vec![(1.0, "always wins")], "chart-figure"),
                 matrix: None,
                 grid: None,
+                tokens: None,
             },
             GameConfig::Foraging(c) => GameView {
                 kind: game.kind(),
@@ -151,6 +159,7 @@ impl GameView {
                 headline: headline("food_collected", "food collected", vec![(1.0, "all food")], "chart-figure"),
                 matrix: None,
                 grid: Some(c.size),
+                tokens: None,
             },
             GameConfig::TinyHanabi(_) => GameView {
                 kind: game.kind(),
@@ -166,6 +175,7 @@ impl GameView {
                 ),
                 matrix: None,
                 grid: None,
+                tokens: None,
             },
             GameConfig::Arithmetic(c) => GameView {
                 kind: game.kind(),
@@ -184,6 +194,7 @@ impl GameView {
                 },
                 matrix: None,
                 grid: None,
+                tokens: Some(c.answer_length),
             },
         }
     }

@@ -115,6 +115,8 @@ pub struct AgentHistory {
     pub predicted_factor: Bounded,
     /// Mean policy entropy (nats) at the agent's decisions.
     pub entropy: Band,
+    /// Language agents: mean response length in tokens (empty for the MLP games).
+    pub tokens: Band,
     /// Action probabilities at the reference decision: `[seed][action]`.
     pub action_probs: Vec<Vec<Bounded>>,
 }
@@ -163,7 +165,7 @@ impl History {
             .flat_map(|c| {
                 let agents = c.agents.iter().map(move |a| {
                     let probs = a.action_probs.iter().flatten().map(Bounded::len).max().unwrap_or(0);
-                    band(&a.reward_score).max(band(&a.grad_norm)).max(band(&a.entropy)).max(a.predicted_factor.len()).max(probs)
+                    band(&a.reward_score).max(band(&a.grad_norm)).max(band(&a.entropy)).max(band(&a.tokens)).max(a.predicted_factor.len()).max(probs)
                 });
                 agents.chain([band(&c.team)]).chain(c.figures.values().map(band))
             })
@@ -224,6 +226,10 @@ impl History {
                 agent.reward_score.push(u, &of(&|a| Some(a.reward_score)), false);
                 agent.grad_norm.push(u, &of(&|a| a.grad_norm.filter(|n| *n > 0.0)), true);
                 agent.entropy.push(u, &of(&|a| Some(a.entropy)), false);
+                let tokens = of(&|a| a.tokens);
+                if !tokens.is_empty() {
+                    agent.tokens.push(u, &tokens, false);
+                }
                 let factors = of(&|a| a.predicted_inflation.map(f32::sqrt));
                 if !factors.is_empty() {
                     agent.predicted_factor.push(u, factors.iter().sum::<f32>() / factors.len() as f32);

@@ -242,6 +242,83 @@ pub const LESSONS: &[Lesson] = &[
                 episode with the same value.",
         }],
     },
+    Lesson {
+        id: "tokens",
+        title: "Dr. MAS at token level: language agents under one baseline",
+        steps: &[
+            LessonStep {
+                preset: "game=arithmetic&estimators=global-step,agent-wise&seeds=1,2,3",
+                text: "Two language agents, each a tiny transformer trained from scratch: a solver (width 32, 2 heads) \
+                    writes the answer to a question such as 2+3= token by token and ends it with ⏎; a verifier (width 16, \
+                    1 head) reads the question and the answer and writes one token, ✓ or ✗. After ✗ the solver answers \
+                    again (up to 2 rounds). The solver is paid the outcome (1 if the submitted answer is right), the \
+                    verifier 1 per right verdict. A response is one sample: its advantage is broadcast to every token it \
+                    wrote. Global step level puts both agents' rewards under one mean and std; agent-wise gives each its own.",
+                look: "The token credit map under each column: one row per response, each token coloured by the \
+                    advantage of its response (the hatched cells after ⏎ are masked out of the loss). Then the headline \
+                    (the solver's first answers right) and the gradient-norm chart with its dashed predicted factors.",
+                question: "The two agents' rewards differ only mildly here. Does one global baseline still cost the \
+                    solver anything?",
+                answer: "Yes, a little: the predicted factor of the solver is 0.50–0.61 under the global baseline (its \
+                    advantages are shrunk), the verifier's 1.74–1.93 (its rewards sit further from the pooled mean). In \
+                    our runs (seeds 1–3, 300 updates) the solver's accuracy at update 100 was 0.24–0.43 under the global \
+                    baseline and 0.54–0.84 agent-wise; at update 300 0.59–0.87 against 0.76–0.90.",
+            },
+            LessonStep {
+                preset: "game=arithmetic&game.verifier_reward=outcome&game.agents.1.reward_scale=10&estimators=global-step,agent-wise&seeds=1,2,3",
+                text: "Now the verifier is paid the outcome too, but ×10 (reward_scale 10): the same signal on a \
+                    scale ten times larger, as when one agent of a pipeline is scored in other units. Dr. MAS: under one \
+                    global baseline agent k's gradient second moment grows like (σ_k² + (μ_k − μ)²)/σ².",
+                look: "The gradient-norm chart (solid: measured per agent; dashed: the factor one global baseline \
+                    applies) and the headline chart: the solver's accuracy in each column.",
+                question: "Predict before you press Start: which agent does the ×10 verifier hurt under the global \
+                    baseline, and how much?",
+                answer: "The solver. The pooled σ is the verifier's, so the solver's rewards vary by a tenth of it: its \
+                    predicted factor falls to 0.05–0.06 (its advantages are shrunk ~20×) while the verifier's is 2.7. In \
+                    our runs (seeds 1–3) the solver's median gradient norm over the first 50 updates was 0.04–0.05 under the \
+                    global baseline against 0.30–0.50 agent-wise, and its accuracy at update 300 was 0.11–0.43 against \
+                    0.86–0.88. Agent-wise normalisation gives each agent advantages of mean 0 and std 1 whatever its scale.",
+            },
+        ],
+    },
+    Lesson {
+        id: "length-bias",
+        title: "The loss aggregation's length bias (language agents)",
+        steps: &[
+            LessonStep {
+                preset: "game=arithmetic&game.answer_length=8&estimators=agent-wise&seeds=1,2,3&updates=100&loss_agg=token-mean",
+                text: "The solver may now write up to 8 tokens, and a right answer takes 2 (one digit and ⏎). How the \
+                    per-token losses of a batch of N responses are averaged is the aggregation (verl's loss_agg_mode): \
+                    token-mean divides the sum over all tokens by the number of tokens, so every token weighs the same.",
+                look: "The response-length chart: the solver's mean length, from about 5 tokens at the start.",
+                question: "How fast does the solver's response length fall to the 2 tokens of a right answer?",
+                answer: "Fast: in our runs (seeds 1–3) the solver's mean length was 2.2–2.4 tokens around update 50 and \
+                    2.0–2.1 at update 100, with accuracy 0.43–0.74.",
+            },
+            LessonStep {
+                preset: "game=arithmetic&game.answer_length=8&estimators=agent-wise&seeds=1,2,3&updates=100&loss_agg=seq-mean-token-mean",
+                text: "seq-mean-token-mean (GRPO's original) averages each response's tokens first, then the responses: \
+                    a response of T tokens gives each of its tokens the weight 1/(N·T). Dr. GRPO pointed out the bias: a \
+                    long wrong answer (negative advantage) is pushed down less per token than a short one, and a short \
+                    right answer is pushed up more.",
+                look: "The response-length chart against the step before, and the token credit map: the long rows are \
+                    wrong answers.",
+                question: "Same seeds, same task: where does the solver's response length go now?",
+                answer: "It stays long: 2.8–3.6 tokens around update 50 and 3.1–3.8 at update 100, with accuracy \
+                    0.42–0.75 as before — the extra tokens are in the wrong answers, whose per-token penalty the \
+                    aggregation divides by their length.",
+            },
+            LessonStep {
+                preset: "game=arithmetic&game.answer_length=8&estimators=agent-wise&seeds=1,2,3&updates=100&loss_agg=seq-mean-token-sum-norm",
+                text: "seq-mean-token-sum-norm (Dr. GRPO's fix) divides the sum over all tokens by a constant, N × the \
+                    longest a response may be, so no response's tokens are weighted by its own length.",
+                look: "The response-length chart once more, against the two steps before.",
+                question: "Does the constant normaliser remove the bias?",
+                answer: "Yes: 2.1–2.4 tokens around update 50 and 2.1–2.2 at update 100 in our runs, like token-mean, \
+                    with accuracy 0.44–0.71.",
+            },
+        ],
+    },
 ];
 
 /// The lesson with id `id`.
@@ -294,7 +371,10 @@ mod tests {
             assert!(uses("counterfactual", 0).contains(&e));
         }
         let games: Vec<&str> = LESSONS.iter().filter_map(|l| preset(l.id, 0)).map(|c| c.game.kind()).collect();
-        assert_eq!(games, ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging"]);
+        assert_eq!(games, ["bandit", "pipeline", "matrix", "matrix", "kuhn", "foraging", "arithmetic", "arithmetic"]);
+        let aggregations: Vec<creditlab::config::LossAgg> = (0..3).filter_map(|s| preset("length-bias", s)).map(|c| c.loss_agg).collect();
+        assert_eq!(aggregations.len(), 3);
+        assert!(aggregations.contains(&creditlab::config::LossAgg::SeqMeanTokenMean));
         assert_eq!(preset("overgeneralization", 2).map(|c| c.game.kind()), Some("tiny-hanabi"));
         match preset("overgeneralization", 1).map(|c| c.game) {
             Some(creditlab::GameConfig::Matrix(creditlab::env::matrix::MatrixSpec::Penalty { k })) => assert_eq!(k, 100.0),

@@ -35,6 +35,23 @@ pub struct BatchView {
     pub cells: Vec<[u8; 2]>,
     /// Per sample shown, its advantage and ledger entry.
     pub advantages: Advantages,
+    /// Language agents: per sample shown, the response as written; empty for the MLP games.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<ResponseView>,
+}
+
+/// One response of a language agent, as the token views show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseView {
+    /// The prompt it read, as text.
+    pub prompt: String,
+    /// Its tokens, each as text (the end token ⏎ included where written).
+    pub tokens: Vec<String>,
+    /// Round (0-based).
+    pub round: u32,
+    /// The solver's answer is right / the verifier's verdict is.
+    pub correct: bool,
 }
 
 /// One estimator's result on a frozen batch.
@@ -117,6 +134,7 @@ impl BatchView {
             step_rewards: rollout.step_rewards[..keep].to_vec(),
             cells: rollout.cells.get(..keep).map(<[_]>::to_vec).unwrap_or_default(),
             advantages: advantages.prefix(keep),
+            responses: Vec::new(),
         }
     }
 }

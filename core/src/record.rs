@@ -60,7 +60,7 @@ fn refuse(field: impl Into<String>, message: impl Into<String>) -> RecordError {
 }
 
 /// Columns of [`RunRecord::metrics_csv`] before the game's figures.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "update",
     "wall_ms",
     "estimator",
@@ -77,6 +77,7 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "grad_norm",
     "update_norm",
     "entropy",
+    "tokens",
     "predicted_inflation",
     "measured_inflation",
     "second_moment_inflation",
@@ -233,6 +234,7 @@ impl MetricsCsv {
                             opt(a.grad_norm),
                             opt(a.update_norm),
                             a.entropy.to_string(),
+                            opt(a.tokens),
                             opt(a.predicted_inflation),
                             opt(run.theory.as_ref().and_then(|t| t.measured.get(k).copied().flatten())),
                             opt(run.theory.as_ref().and_then(|t| t.second_moment.get(k).copied().flatten())),

@@ -9,6 +9,7 @@ pub mod imported;
 pub mod policy;
 pub mod reward;
 pub mod theory;
+pub mod tokens;
 
 use plotters::chart::{ChartContext, SeriesLabelPosition};
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};

@@ -81,9 +81,17 @@ pub fn PathField(
     /// Its config's path (`game` for a game's fields, empty for the trainer's).
     #[prop(optional)]
     prefix: &'static str,
+    /// One agent's entry of a per-agent field (`agents[k].width` of agent 1:
+    /// `game.agents.1.width`): its whole path.
+    #[prop(optional, into)]
+    at: Option<String>,
 ) -> impl IntoView {
-    let path = field.path(prefix);
-    let name = field.name;
+    let path = at.clone().unwrap_or_else(|| field.path(prefix));
+    let name: &'static str = match &at {
+        // The control's ids name the agent (`field-game-agents-1-width`).
+        Some(at) => Box::leak(at.replace('.', "-").into_boxed_str()),
+        None => field.name,
+    };
     let error = RwSignal::new(None::<String>);
     let current = {
         let path = path.clone();
@@ -135,7 +143,7 @@ pub fn PathField(
             }
             .into_any()
         }
-        Range::Choice(names) => {
+        Range::Choice(names) if !field.list => {
             let commit = commit.clone();
             view! {
                 <select id=id.clone() data-testid=id.clone() disabled=disabled prop:value=move || text.get()
@@ -155,8 +163,8 @@ pub fn PathField(
             number_inputs(NumberInputs { id: id.clone(), error_id: error_id.clone(), bounds: (min, max), slide, text, error }, disabled, commit.clone())
                 .into_any()
         }
-        // A list (`agent_learning_rates`) or a table: typed as the address writes it.
-        Range::Whole { .. } | Range::Real { .. } | Range::Other => {
+        // A list (`agent_learning_rates`, `ops`) or a table: typed as the address writes it.
+        Range::Whole { .. } | Range::Real { .. } | Range::Choice(_) | Range::Other => {
             let commit = commit.clone();
             view! {
                 <input type="text" id=id.clone() data-testid=id.clone() disabled=disabled prop:value=move || text.get()
@@ -488,15 +496,50 @@ fn GameParams(session: Session) -> impl IntoView {
             (c.game.kind(), fields)
         })
     });
+    // Per-agent fields (`agents[k].width`) of games whose agents are a list of objects other
+    // than the bandit's (which has its sculptor): one set of controls per agent.
+    let per_agent = Memo::new(move |_| {
+        session.config.with(|c| {
+            let game = codec::to_value(c)["game"].clone();
+            let count = game.get("agents").and_then(|a| a.as_array()).filter(|a| a.iter().all(|v| v.is_object())).map_or(0, Vec::len);
+            let fields: Vec<Field> = c.game.fields().iter().filter(|f| f.name.starts_with("agents[k].")).copied().collect();
+            if c.game.kind() == BanditConfig::KIND || fields.is_empty() { Vec::new() } else { vec![fields; count] }
+        })
+    });
     move || {
         let (kind, fields) = shown.get();
         if kind == BanditConfig::KIND {
             return view! { <Sculptor session /> }.into_any();
         }
-        if fields.is_empty() {
+        if fields.is_empty() && per_agent.get().is_empty() {
             return view! { <p class="hint">"This game has no parameters."</p> }.into_any();
         }
-        fields.into_iter().map(|field| view! { <PathField session field prefix="game" /> }).collect_view().into_any()
+        let game = session.game_view().get_untracked();
+        let agents = per_agent
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(k, fields)| {
+                let controls = fields
+                    .into_iter()
+                    .map(|field| {
+                        let at = format!("game.agents.{k}.{}", field.name.trim_start_matches("agents[k]."));
+                        view! { <PathField session field at /> }
+                    })
+                    .collect_view();
+                view! {
+                    <fieldset class=format!("agent-knobs agent-border-{}", k % 6)>
+                        <legend><span class=format!("swatch agent-{}", k % 6)></span>{game.agent(k)}</legend>
+                        {controls}
+                    </fieldset>
+                }
+            })
+            .collect_view();
+        view! {
+            {fields.into_iter().map(|field| view! { <PathField session field prefix="game" /> }).collect_view()}
+            <div class="sculptor">{agents}</div>
+        }
+        .into_any()
     }
 }
 
@@ -576,6 +619,13 @@ pub fn Builder(
                 set=|c, kind| {
                     let game = GameConfig::example(kind).ok_or_else(|| format!("unknown game {kind}"))?;
                     c.estimators = game.default_estimators();
+                    if game.is_language() || c.game.is_language() {
+                        // Language agents train with settings of their own (and leaving them,
+                        // the MLP games' defaults come back).
+                        let defaults = TrainConfig::for_game(game.clone());
+                        (c.learning_rate, c.entropy_coef, c.groups, c.group_size, c.updates) =
+                            (defaults.learning_rate, defaults.entropy_coef, defaults.groups, defaults.group_size, defaults.updates);
+                    }
                     c.game = game;
                     Ok(())
                 } />

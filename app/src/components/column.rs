@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::chart_canvas::{ChartCanvas, DrawFn};
+use super::tokens::{TokenMap, Transcripts};
 use crate::charts::{self, advantages, credit};
 use crate::game_view::GameView;
 use crate::history::EstimatorHistory;
@@ -76,6 +77,13 @@ pub fn Column(
             Ok(summary(c, &game, "probability of the first action", |k| {
                 c.agents[k].action_probs.first().and_then(|p| p.first()).and_then(|s| s.last())
             }))
+        })
+    });
+    let tokens: DrawFn = crate::chart_fn!(move |root, theme| {
+        let game = game.get_untracked();
+        with_column(&|c, range| {
+            charts::tokens::draw(root, c, &game, game.tokens.unwrap_or(1), range, theme)?;
+            Ok(summary(c, &game, "mean response length in tokens", |k| c.agents[k].tokens.mean.last()))
         })
     });
     let view_of = move || session.data.views.with_untracked(|v| v.get(index).cloned());
@@ -173,12 +181,29 @@ pub fn Column(
                 let figure = figure.clone();
                 view! { <ChartCanvas session test_id=id draw=figure /> }
             }}
-            <ChartCanvas session test_id="chart-policy" height=260 draw=policy />
+            {move || {
+                // Language agents: response lengths instead of action probabilities.
+                if game.with(|g| g.tokens.is_some()) {
+                    let tokens = tokens.clone();
+                    view! { <ChartCanvas session test_id="chart-tokens" draw=tokens /> }.into_any()
+                } else {
+                    let policy = policy.clone();
+                    view! { <ChartCanvas session test_id="chart-policy" height=260 draw=policy /> }.into_any()
+                }
+            }}
             {move || {
                 let histograms = histograms.clone();
                 view! { <ChartCanvas session test_id="chart-advantages" height=advantages_height() draw=histograms /> }
             }}
-            <ChartCanvas session test_id="chart-credit" height=300 draw=credit_map />
+            {move || {
+                // Language agents: the token credit map and transcripts instead of the per-decision map.
+                if game.with(|g| g.tokens.is_some()) {
+                    view! { <TokenMap session index /> <Transcripts session index /> }.into_any()
+                } else {
+                    let credit_map = credit_map.clone();
+                    view! { <ChartCanvas session test_id="chart-credit" height=300 draw=credit_map /> }.into_any()
+                }
+            }}
             <table class="readout">
                 <caption class="sr-only">"Latest figures per agent (mean over seeds)"</caption>
                 <thead><tr><th scope="col">"agent"</th><th scope="col">"reward"</th>

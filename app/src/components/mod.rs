@@ -15,4 +15,5 @@ pub mod share;
 pub mod step_through;
 pub mod sweep;
 pub mod theory;
+pub mod tokens;
 pub mod your_run;

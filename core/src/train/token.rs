@@ -35,7 +35,7 @@ use crate::config::{LossAgg, TrainConfig};
 use crate::env::arithmetic::{self, ArithmeticConfig, Episodes, Response, END, PAD, VOCAB_SIZE};
 use crate::env::GameConfig;
 use crate::estimator::{Estimator, Rewards};
-use crate::inspect::{BatchView, RunId, SameBatch};
+use crate::inspect::{BatchView, ResponseView, RunId, SameBatch};
 use crate::metrics::{mean_std, predicted_inflations, AgentReport, Divergence, RunReport, StepReport};
 use crate::policy::transformer::{Sampling, TokenModel, TokenRows, TokenShape};
 use crate::policy::PolicySharing;
@@ -430,7 +430,17 @@ impl TokenTrainer {
     /// Run `run`'s batch of the last update as the page's views show it.
     pub fn batch_view(&self, run: usize, max_samples: usize) -> Option<BatchView> {
         let b = self.last.get(run)?.as_ref()?;
-        Some(BatchView::of(self.run_id(run, b.update), &b.rollout, &b.advantages, max_samples))
+        let mut view = BatchView::of(self.run_id(run, b.update), &b.rollout, &b.advantages, max_samples);
+        view.responses = b.responses[..view.samples.len()]
+            .iter()
+            .map(|r| ResponseView {
+                prompt: arithmetic::text(&r.prompt),
+                tokens: r.tokens.iter().map(|&t| arithmetic::text(&[t])).collect(),
+                round: r.round,
+                correct: r.correct,
+            })
+            .collect();
+        Some(view)
     }
 
     /// Every estimator of the config applied to run `run`'s frozen batch of the last update.
