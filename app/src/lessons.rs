@@ -259,10 +259,11 @@ pub const LESSONS: &[Lesson] = &[
                     (the solver's first answers right) and the gradient-norm chart with its dashed predicted factors.",
                 question: "The two agents' rewards differ only mildly here. Does one global baseline still cost the \
                     solver anything?",
-                answer: "Yes, a little: the predicted factor of the solver is 0.50–0.61 under the global baseline (its \
-                    advantages are shrunk), the verifier's 1.74–1.93 (its rewards sit further from the pooled mean). In \
-                    our runs (seeds 1–3, 300 updates) the solver's accuracy at update 100 was 0.24–0.43 under the global \
-                    baseline and 0.54–0.84 agent-wise; at update 300 0.59–0.87 against 0.76–0.90.",
+                answer: "Yes, a little. In our runs (seeds 1–3; medians over the first 50 updates) the predicted factor \
+                    of the solver is 0.50–0.61 under the global baseline (its advantages are shrunk), the verifier's \
+                    1.74–1.93 (its rewards sit further from the pooled mean). The solver's accuracy over updates 91–100 was \
+                    0.24–0.43 under the global baseline and 0.54–0.84 agent-wise; over updates 291–300 0.59–0.87 against \
+                    0.76–0.90.",
             },
             LessonStep {
                 preset: "game=arithmetic&game.verifier_reward=outcome&game.agents.1.reward_scale=10&estimators=global-step,agent-wise&seeds=1,2,3",
@@ -273,11 +274,12 @@ pub const LESSONS: &[Lesson] = &[
                     applies) and the headline chart: the solver's accuracy in each column.",
                 question: "Predict before you press Start: which agent does the ×10 verifier hurt under the global \
                     baseline, and how much?",
-                answer: "The solver. The pooled σ is the verifier's, so the solver's rewards vary by a tenth of it: its \
-                    predicted factor falls to 0.05–0.06 (its advantages are shrunk ~20×) while the verifier's is 2.7. In \
-                    our runs (seeds 1–3) the solver's median gradient norm over the first 50 updates was 0.04–0.05 under the \
-                    global baseline against 0.30–0.50 agent-wise, and its accuracy at update 300 was 0.11–0.43 against \
-                    0.86–0.88. Agent-wise normalisation gives each agent advantages of mean 0 and std 1 whatever its scale.",
+                answer: "The solver. The pooled σ is the verifier's, so the solver's rewards vary by a tenth of it: in \
+                    our runs (seeds 1–3; medians over the first 50 updates) its predicted factor falls to 0.05–0.06 (its \
+                    advantages are shrunk ~20×) while the verifier's is 2.67–2.72. The solver's median gradient norm over \
+                    the first 50 updates was 0.04–0.05 under the global baseline against 0.30–0.50 agent-wise, and its \
+                    accuracy over updates 291–300 was 0.11–0.43 against 0.86–0.88. Agent-wise normalisation gives each \
+                    agent advantages of mean 0 and std 1 whatever its scale.",
             },
         ],
     },
@@ -292,8 +294,8 @@ pub const LESSONS: &[Lesson] = &[
                     token-mean divides the sum over all tokens by the number of tokens, so every token weighs the same.",
                 look: "The response-length chart: the solver's mean length, from about 5 tokens at the start.",
                 question: "How fast does the solver's response length fall to the 2 tokens of a right answer?",
-                answer: "Fast: in our runs (seeds 1–3) the solver's mean length was 2.2–2.4 tokens around update 50 and \
-                    2.0–2.1 at update 100, with accuracy 0.43–0.74.",
+                answer: "Fast: in our runs (seeds 1–3) the solver's mean length was 2.16–2.39 tokens over updates 41–50 and \
+                    1.99–2.12 over updates 91–100, with accuracy 0.43–0.74 there.",
             },
             LessonStep {
                 preset: "game=arithmetic&game.answer_length=8&estimators=agent-wise&seeds=1,2,3&updates=100&loss_agg=seq-mean-token-mean",
@@ -304,9 +306,9 @@ pub const LESSONS: &[Lesson] = &[
                 look: "The response-length chart against the step before, and the token credit map: the long rows are \
                     wrong answers.",
                 question: "Same seeds, same task: where does the solver's response length go now?",
-                answer: "It stays long: 2.8–3.6 tokens around update 50 and 3.1–3.8 at update 100, with accuracy \
-                    0.42–0.75 as before — the extra tokens are in the wrong answers, whose per-token penalty the \
-                    aggregation divides by their length.",
+                answer: "It stays long: 2.83–3.59 tokens over updates 41–50 and 3.07–3.76 over updates 91–100, with \
+                    accuracy 0.42–0.75 there, as before — the extra tokens are in the wrong answers, whose per-token \
+                    penalty the aggregation divides by their length.",
             },
             LessonStep {
                 preset: "game=arithmetic&game.answer_length=8&estimators=agent-wise&seeds=1,2,3&updates=100&loss_agg=seq-mean-token-sum-norm",
@@ -314,8 +316,8 @@ pub const LESSONS: &[Lesson] = &[
                     longest a response may be, so no response's tokens are weighted by its own length.",
                 look: "The response-length chart once more, against the two steps before.",
                 question: "Does the constant normaliser remove the bias?",
-                answer: "Yes: 2.1–2.4 tokens around update 50 and 2.1–2.2 at update 100 in our runs, like token-mean, \
-                    with accuracy 0.44–0.71.",
+                answer: "Yes: 2.13–2.42 tokens over updates 41–50 and 2.05–2.23 over updates 91–100 in our runs, like \
+                    token-mean, with accuracy 0.44–0.71 there.",
             },
         ],
     },

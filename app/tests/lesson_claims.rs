@@ -302,3 +302,61 @@ fn scales_step_3_the_theory_check_follows_the_line_until_the_agents_settle() {
     assert!(batch(0) < 0.5 * second_small(0) && batch(1) < 0.5 * second_small(1));
     says(lesson, &format!("(medians over the first 10 updates {:.2} and {:.2})", batch(0), batch(1)));
 }
+
+/// Over `lo..=hi` (1-based updates), each of `estimator`'s runs' mean of `f`; their range.
+fn window(reports: &[StepReport], estimator: &str, (lo, hi): (usize, usize), f: impl Fn(&RunReport) -> f32) -> (f32, f32) {
+    let seeds = runs(&reports[0], estimator).count();
+    range((0..seeds).map(|s| {
+        let values: Vec<f32> = reports[lo - 1..hi].iter().map(|r| f(runs(r, estimator).nth(s).expect("run"))).collect();
+        values.iter().sum::<f32>() / values.len() as f32
+    }))
+}
+
+/// Per run of `estimator`, the median over the first `n` updates of `f`; their range.
+fn early_median(reports: &[StepReport], estimator: &str, n: usize, f: impl Fn(&RunReport) -> Option<f32>) -> (f32, f32) {
+    let seeds = runs(&reports[0], estimator).count();
+    range((0..seeds).map(|s| median(reports[..n].iter().filter_map(|r| f(runs(r, estimator).nth(s).expect("run"))).collect())))
+}
+
+fn accuracy(run: &RunReport) -> f32 {
+    run.figures["accuracy"]
+}
+
+#[test]
+fn tokens_step_1_one_baseline_costs_the_solver_a_little() {
+    let lesson = step("tokens", 0);
+    let (reports, views) = train(preset("tokens", 0));
+    let factor = |e: &str, k: usize| early_median(&reports, e, 50, |r| r.agents[k].predicted_inflation);
+    says(lesson, &format!("the predicted factor of the solver is {} under the global baseline", dash(factor("global-step", 0))));
+    says(lesson, &format!("the verifier's {}", dash(factor("global-step", 1))));
+    let acc = |e: &str, at: usize| dash(window(&reports, e, (at - 9, at), accuracy));
+    says(lesson, &format!("over updates 91–100 was {} under the global baseline and {} agent-wise", acc("global-step", 100), acc("agent-wise", 100)));
+    says(lesson, &format!("over updates 291–300 {} against {}", acc("global-step", 300), acc("agent-wise", 300)));
+    // The token credit map's rows are responses with their tokens.
+    assert!(views.iter().all(|v| v.responses.len() == v.samples.len() && !v.responses.is_empty()));
+}
+
+#[test]
+fn tokens_step_2_a_verifier_paid_ten_times_starves_the_solver_under_one_baseline() {
+    let lesson = step("tokens", 1);
+    let (reports, _) = train(preset("tokens", 1));
+    let factor = |k: usize| early_median(&reports, "global-step", 50, |r| r.agents[k].predicted_inflation);
+    says(lesson, &format!("its predicted factor falls to {}", dash(factor(0))));
+    says(lesson, &format!("while the verifier's is {}", dash(factor(1))));
+    let norm = |e: &str| dash(early_median(&reports, e, 50, |r| r.agents[0].grad_norm));
+    says(lesson, &format!("over the first 50 updates was {} under the global baseline against {} agent-wise", norm("global-step"), norm("agent-wise")));
+    let acc = |e: &str| dash(window(&reports, e, (291, 300), accuracy));
+    says(lesson, &format!("over updates 291–300 was {} against {}", acc("global-step"), acc("agent-wise")));
+}
+
+#[test]
+fn length_bias_each_aggregation_and_the_solvers_response_length() {
+    for index in 0..3 {
+        let lesson = step("length-bias", index);
+        let (reports, _) = train(preset("length-bias", index));
+        let tokens = |at: usize| dash(window(&reports, "agent-wise", (at - 9, at), |r| r.agents[0].tokens.expect("tokens")));
+        let acc = dash(window(&reports, "agent-wise", (91, 100), accuracy));
+        says(lesson, &format!("{} tokens over updates 41–50 and {} over updates 91–100", tokens(50), tokens(100)));
+        says(lesson, &format!("accuracy {acc}"));
+    }
+}

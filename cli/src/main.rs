@@ -70,6 +70,10 @@ enum Command {
         /// 8, 64, 256 and 1024 rows per agent, one JSON object per line (the peers read it).
         #[arg(long)]
         update_step: bool,
+        /// Time the language agents' update step (the arithmetic game's defaults) at 32, 128, 512
+        /// and 2048 episodes per update, one JSON object per line (`.ci/bench_language.py` reads it).
+        #[arg(long, conflicts_with = "update_step")]
+        language_step: bool,
     },
     /// Analyse a logged run from your own training (JSONL, a JSON array or CSV; fields and
     /// aliases in --help): per step, who acts how often, rewards per group and agent, every
@@ -229,9 +233,16 @@ fn eval(game: EvalGame, policy: &str, json: bool) -> Result<(), String> {
     writeln!(stdout, "{text}").map_err(|e| format!("cannot write standard output: {e}"))
 }
 
-fn bench(updates: u32, update_step: bool) -> Result<(), String> {
+fn bench(updates: u32, update_step: bool, language_step: bool) -> Result<(), String> {
     use creditlab::bench;
     let mut stdout = std::io::stdout().lock();
+    if language_step {
+        for episodes in bench::LANGUAGE_EPISODES {
+            let m = pollster::block_on(bench::measure_language_step(episodes, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
+            writeln!(stdout, "{}", serde_json::to_string(&m).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
     if update_step {
         for (rows, config) in bench::update_step_cases() {
             let m = pollster::block_on(bench::measure_update_step(rows, config, backend::cpu("bench"), updates)).map_err(|e| e.to_string())?;
@@ -467,7 +478,7 @@ fn main() -> ExitCode {
         }
         Command::Train { config, out, quiet } => train(config, out, quiet),
         Command::Eval { game, policy, json } => eval(game, &policy, json),
-        Command::Bench { updates, update_step } => bench(updates, update_step),
+        Command::Bench { updates, update_step, language_step } => bench(updates, update_step, language_step),
         Command::Csv { record } => csv(&record),
         Command::Advantages {
             estimator,

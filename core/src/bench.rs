@@ -150,3 +150,103 @@ pub const TABLE_HEADER: &str = "| case | samples per update | updates/s | ms/upd
 pub fn table_row(name: &str, m: &Measurement) -> String {
     format!("| {name} | {} | {:.0} | {:.2} |", m.samples_per_update, m.updates_per_second, 1000.0 / m.updates_per_second)
 }
+
+/// Episodes per update of the language agents' update-step cases (groups of 16).
+#[cfg(feature = "language")]
+pub const LANGUAGE_EPISODES: [u32; 4] = [32, 128, 512, 2048];
+
+/// One language agents' update-step case as measured, with the shapes a peer needs to build
+/// the same update (`.ci/bench_language.py`).
+#[cfg(feature = "language")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LanguageStep {
+    /// Episodes per update.
+    pub episodes: u32,
+    /// Responses per agent (solver, verifier) in the last timed batch.
+    pub rows: [usize; 2],
+    /// Positions per row (prompt and response) per agent.
+    pub length: [usize; 2],
+    /// Most response tokens per agent.
+    pub response: [usize; 2],
+    /// Vocabulary size.
+    pub vocab: usize,
+    /// Position table size.
+    pub positions: usize,
+    /// Model widths, heads and blocks per agent.
+    pub widths: [u32; 2],
+    /// Attention heads per agent.
+    pub heads: [u32; 2],
+    /// Blocks per agent.
+    pub blocks: [u32; 2],
+    /// Adam's learning rate.
+    pub learning_rate: f32,
+    /// Entropy bonus β.
+    pub entropy_coef: f32,
+    /// Sampling temperature τ.
+    pub temperature: f32,
+    /// Median update step (ms): rows packed, loss, one backward pass per agent, norms read
+    /// back, Adam.
+    pub lab_ms: f64,
+    /// Mean update step (ms).
+    pub mean_ms: f64,
+    /// Whole updates per second (sampling, estimator and update step).
+    pub updates_per_second: f64,
+}
+
+/// Times the language agents' update step with `episodes` episodes per update: the arithmetic
+/// game with the page's defaults, one run (agent-wise), `updates` updates after 3 warm-up ones.
+#[cfg(feature = "language")]
+pub async fn measure_language_step(episodes: u32, backend: Backend, updates: u32) -> Result<LanguageStep, TrainError> {
+    let Some(game) = GameConfig::example("arithmetic") else {
+        return Err(TrainError::Device("no arithmetic game".into()));
+    };
+    let GameConfig::Arithmetic(task) = game.clone() else { unreachable!("the arithmetic example is arithmetic") };
+    let config = TrainConfig {
+        estimators: vec![Estimator::AgentWise],
+        seeds: vec![1],
+        groups: (episodes / 16).max(1),
+        group_size: 16,
+        updates: 1_000_000,
+        ..TrainConfig::for_game(game)
+    };
+    let (learning_rate, entropy_coef) = (config.learning_rate, config.entropy_coef);
+    let mut trainer = Trainer::new(config, backend).await?;
+    for _ in 0..3 {
+        trainer.step().await?;
+    }
+    let mut times = Vec::with_capacity(updates as usize);
+    let start = Instant::now();
+    for _ in 0..updates {
+        trainer.step().await?;
+        times.push(trainer.last_update_ms());
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let mean_ms = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    times.sort_by(f64::total_cmp);
+    let batch = trainer.token().and_then(|t| t.last_batch(0)).ok_or_else(|| TrainError::Device("no batch".into()))?;
+    let mut rows = [0usize; 2];
+    let mut length = [1usize; 2];
+    for r in &batch.responses {
+        let k = r.agent as usize;
+        rows[k] += 1;
+        length[k] = length[k].max(r.prompt.len() + r.tokens.len());
+    }
+    let response = [crate::env::arithmetic::response_length(&task, 0), crate::env::arithmetic::response_length(&task, 1)];
+    Ok(LanguageStep {
+        episodes,
+        rows,
+        length,
+        response,
+        vocab: crate::env::arithmetic::VOCAB_SIZE,
+        positions: task.max_positions(),
+        widths: [task.agents[0].width, task.agents[1].width],
+        heads: [task.agents[0].heads, task.agents[1].heads],
+        blocks: [task.agents[0].blocks, task.agents[1].blocks],
+        learning_rate,
+        entropy_coef,
+        temperature: task.temperature,
+        lab_ms: times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
+        mean_ms,
+        updates_per_second: f64::from(updates) / wall.max(1e-9),
+    })
+}

@@ -165,3 +165,32 @@ fn the_batch_view_carries_every_response_beside_its_sample() {
         assert!(same.results.iter().any(|r| r.advantages.is_some()));
     });
 }
+
+/// The config of the language agents' determinism fixture (the browser test layer trains the
+/// same in wasm and compares with the same file).
+fn fixture_config() -> TrainConfig {
+    config(r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise", "global-step"], "seeds": [1], "updates": 3,
+        "groups": 2, "group_size": 4, "entropy_coef": 0.03}"#)
+}
+
+/// The CPU backend's reports for the language agents, checked in
+/// (`core/tests/fixtures/language-reports.json`): natively bit for bit; the browser test layer
+/// compares the wasm build's with the same file. `CREDITLAB_BLESS=1` rewrites it after an
+/// intended change of the training arithmetic.
+#[test]
+fn language_reports_match_the_checked_in_fixture() {
+    let mut reports = train(fixture_config());
+    reports.iter_mut().for_each(|r| r.wall_ms = 0.0);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/language-reports.json");
+    let text = serde_json::to_string_pretty(&reports).expect("json");
+    if std::env::var_os("CREDITLAB_BLESS").is_some() {
+        std::fs::write(path, &text).expect("write the fixture");
+    }
+    let expected: Vec<StepReport> = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parse");
+    assert_eq!(reports, expected, "native CPU reports differ from {path}");
+    assert_eq!(serde_json::to_string(&fixture_config()).ok(), serde_json::to_string(&creditlab::TrainConfig::from_json(FIXTURE_CONFIG).unwrap()).ok());
+}
+
+/// The fixture's config as the browser test reads it (kept equal to [`fixture_config`]).
+const FIXTURE_CONFIG: &str = r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise", "global-step"], "seeds": [1], "updates": 3,
+    "groups": 2, "group_size": 4, "entropy_coef": 0.03}"#;

@@ -129,6 +129,33 @@ async fn cpu_reports_in_wasm_match_the_native_ones() {
     }
 }
 
+/// The language agents' reports in wasm against the native ones
+/// (`core/tests/fixtures/language-reports.json`, the config of `core/tests/language.rs`): the
+/// same responses sampled, the same rewards, the floats within 1e-4 relative (burn's attention
+/// softmax calls libm's `expf` in wasm and glibc's natively, on top of flex's lane order).
+#[wasm_bindgen_test]
+async fn language_reports_in_wasm_match_the_native_ones() {
+    creditlab_app::run_constructors();
+    let config = TrainConfig::from_json(
+        r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise", "global-step"], "seeds": [1], "updates": 3,
+        "groups": 2, "group_size": 4, "entropy_coef": 0.03}"#,
+    )
+    .expect("the fixture's config");
+    let reports = train(backend::cpu("test"), config).await;
+    let expected: serde_json::Value =
+        serde_json::from_str(include_str!("../../core/tests/fixtures/language-reports.json")).expect("fixture");
+    let got = serde_json::to_value(&reports).expect("json");
+    if let Err(difference) = json_close(&got, &expected, 1e-4, "reports") {
+        panic!("wasm and native language reports differ at {difference}");
+    }
+    for (g, w) in reports.iter().zip(expected.as_array().into_iter().flatten()) {
+        for (run, wrun) in g.runs.iter().zip(w["runs"].as_array().into_iter().flatten()) {
+            let native = wrun["team_reward_mean"].as_f64().map(|v| v as f32);
+            assert_eq!(Some(run.team_reward_mean), native, "the same responses, bit for bit");
+        }
+    }
+}
+
 /// Every game trains in wasm, and twice the same seed gives identical reports.
 #[wasm_bindgen_test]
 async fn every_game_trains_in_wasm_deterministically() {

@@ -127,6 +127,14 @@ for (const [name, query] of only ? [] : [
 ]) {
     emit({ kind: "e2e", ...(await e2e(name, query)) });
 }
+// Language agents on the CPU: the arithmetic game with its defaults, one run, and its Dr. MAS
+// lesson (2 estimators × 3 seeds). BENCH_ONLY=language runs these alone.
+for (const [name, query] of only && only !== "language" ? [] : [
+    ["language agents, 1 run", "?game=arithmetic&estimators=agent-wise&seeds=1&updates=100000"],
+    ["language lesson (tokens)", "?lesson=tokens&updates=100000"],
+]) {
+    emit({ kind: "e2e", ...(await e2e(name, query)) });
+}
 // Responsiveness: the default page (bandit, three estimators) at full speed.
 if (!only) {
     const r = await e2e("default page", "?updates=100000", 6);

@@ -12,6 +12,9 @@ use crate::worker::{FromWorker, JsonCodec, Pace, ToWorker, TrainingWorker};
 pub const WORKER_LOADER: &str = "./creditlab-worker_loader.js";
 /// The WebGPU worker's loader (the same worker built with WebGPU; fetched only on request).
 pub const GPU_WORKER_LOADER: &str = "./creditlab-gpu-worker_loader.js";
+/// The language worker's loader (the CPU worker with the language agents' trainer; fetched when
+/// the experiment is played by language agents).
+pub const LANGUAGE_WORKER_LOADER: &str = "./creditlab-language-worker_loader.js";
 
 /// Why the page trains on the CPU by default (the badge shows the part before the parenthesis).
 /// Measured by `.ci/bench` (BENCHMARKS.md, "WebGPU against the CPU"): the lab's policies are
@@ -27,6 +30,9 @@ pub struct WorkerLink {
     /// Whether the user asked for WebGPU (the WebGPU worker runs; it falls back to the CPU
     /// where there is no adapter).
     pub use_gpu: RwSignal<bool>,
+    /// Whether the running worker trains language agents (the language worker on the CPU; the
+    /// WebGPU worker has them too).
+    pub language: RwSignal<bool>,
     /// Whether the worker is training.
     pub running: RwSignal<bool>,
     /// Whether the worker has the experiment ready.
@@ -50,6 +56,7 @@ impl WorkerLink {
         Self {
             backend: RwSignal::new(None),
             use_gpu: RwSignal::new(false),
+            language: RwSignal::new(false),
             running: RwSignal::new(false),
             ready: RwSignal::new(false),
             updates_per_second: RwSignal::new(0.0),
@@ -62,11 +69,16 @@ impl WorkerLink {
     }
 
     /// Starts a training worker (dropping the old one) whose answers go to `receive`, and sets
-    /// its pace: the WebGPU one if the user asked for it, else the CPU one.
+    /// its pace: the WebGPU one if the user asked for it, else the language worker for language
+    /// agents, else the CPU one.
     pub fn spawn(self, receive: impl Fn(FromWorker) + 'static) {
         self.bridge.set_value(None);
         self.crashed.set(None);
-        let loader = if self.use_gpu.get_untracked() { GPU_WORKER_LOADER } else { WORKER_LOADER };
+        let loader = match (self.use_gpu.get_untracked(), self.language.get_untracked()) {
+            (true, _) => GPU_WORKER_LOADER,
+            (false, true) => LANGUAGE_WORKER_LOADER,
+            (false, false) => WORKER_LOADER,
+        };
         // The build in the URL: the worker's files are asked for with it (the offline cache keeps
         // builds apart by it, sw.js).
         let loader = format!("{loader}?v={}", crate::components::about::BUILD);

@@ -94,6 +94,7 @@ impl Session {
             }
         });
         CURRENT.with(|c| c.set(Some(session)));
+        session.link.language.set(session.config.with_untracked(|c| c.game.is_language()));
         session.link.spawn(move |message| session.receive(message));
         if let Some(fault) = fault {
             session.link.send(ToWorker::Inject(fault));
@@ -150,8 +151,17 @@ impl Session {
 
     /// Sends the current config to the worker as a new generation; clears every view.
     fn reconfigure(self) {
-        let generation = self.link.next_generation();
         let config = self.config.get_untracked();
+        // Language agents train in the language worker, the MLP games in the smaller CPU one:
+        // a change of side starts the other worker (the WebGPU worker trains both).
+        if config.game.is_language() != self.link.language.get_untracked() {
+            self.link.language.set(config.game.is_language());
+            if !self.link.use_gpu.get_untracked() {
+                self.link.backend.set(None);
+                self.link.spawn(move |message| self.receive(message));
+            }
+        }
+        let generation = self.link.next_generation();
         self.data.reset(&config, Vec::new(), false);
         self.clock.request(true);
         let prefer_gpu = self.link.use_gpu.get_untracked();

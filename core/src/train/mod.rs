@@ -19,6 +19,7 @@ mod error;
 mod layout;
 mod loss;
 pub mod mlp;
+#[cfg(feature = "language")]
 pub mod token;
 
 pub use error::TrainError;
@@ -32,6 +33,7 @@ use crate::inspect::{BatchView, SameBatch};
 use crate::metrics::{Divergence, StepReport};
 use crate::policy::{HostPolicy, PolicyShape};
 use mlp::MlpTrainer;
+#[cfg(feature = "language")]
 use token::TokenTrainer;
 
 /// Trains every (estimator, seed) run of a config: the MLP trainer or the token trainer, as the
@@ -40,7 +42,8 @@ use token::TokenTrainer;
 pub enum Trainer {
     /// The MLP games.
     Mlp(Box<MlpTrainer>),
-    /// The language agents' tasks.
+    /// The language agents' tasks (with the `language` feature).
+    #[cfg(feature = "language")]
     Token(Box<TokenTrainer>),
 }
 
@@ -49,6 +52,7 @@ macro_rules! with_trainer {
     ($trainer:expr, $t:ident => $body:expr) => {
         match $trainer {
             Trainer::Mlp($t) => $body,
+            #[cfg(feature = "language")]
             Trainer::Token($t) => $body,
         }
     };
@@ -59,21 +63,28 @@ impl Trainer {
     /// the initial parameters back).
     pub async fn new(config: TrainConfig, backend: Backend) -> Result<Self, TrainError> {
         if config.game.is_language() {
-            Ok(Trainer::Token(Box::new(TokenTrainer::new(config, backend)?)))
-        } else {
-            Ok(Trainer::Mlp(Box::new(MlpTrainer::new(config, backend).await?)))
+            #[cfg(feature = "language")]
+            return Ok(Trainer::Token(Box::new(TokenTrainer::new(config, backend)?)));
+            #[cfg(not(feature = "language"))]
+            return Err(TrainError::Config(crate::ConfigError::new(
+                "game.kind",
+                format!("{} is played by language agents, which this build does not train (the core's `language` feature)", config.game.kind()),
+            )));
         }
+        Ok(Trainer::Mlp(Box::new(MlpTrainer::new(config, backend).await?)))
     }
 
     /// The MLP trainer, where the game is an MLP game.
     pub fn mlp(&self) -> Option<&MlpTrainer> {
         match self {
             Trainer::Mlp(t) => Some(t),
+            #[cfg(feature = "language")]
             Trainer::Token(_) => None,
         }
     }
 
     /// The token trainer, where the game is played by language agents.
+    #[cfg(feature = "language")]
     pub fn token(&self) -> Option<&TokenTrainer> {
         match self {
             Trainer::Token(t) => Some(t),
@@ -136,12 +147,14 @@ impl Trainer {
     pub fn resume(&mut self, run: usize, learning_rate_factor: f32) -> Result<(), TrainError> {
         match self {
             Trainer::Mlp(t) => t.resume(run, learning_rate_factor),
+            #[cfg(feature = "language")]
             Trainer::Token(_) => Err(TrainError::Resume("resuming a stopped run is not yet available for language agents".into())),
         }
     }
 
     /// Checkpointing for device-loss recovery (the MLP games; language agents ignore it).
     pub fn set_checkpointing(&mut self, on: bool) {
+        #[allow(irrefutable_let_patterns)]
         if let Trainer::Mlp(t) = self {
             t.set_checkpointing(on);
         }
@@ -154,6 +167,7 @@ impl Trainer {
 
     /// Fault injection for tests (the MLP games).
     pub fn inject_device_failure(&mut self, update: u32) {
+        #[allow(irrefutable_let_patterns)]
         if let Trainer::Mlp(t) = self {
             t.inject_device_failure(update);
         }
@@ -164,6 +178,7 @@ impl Trainer {
     pub async fn recover(self, backend: Backend) -> Result<Trainer, TrainError> {
         match self {
             Trainer::Mlp(t) => Ok(Trainer::Mlp(Box::new(t.recover(backend).await?))),
+            #[cfg(feature = "language")]
             Trainer::Token(_) => Err(TrainError::Device("device-loss recovery is not yet available for language agents".into())),
         }
     }
@@ -178,6 +193,7 @@ impl Trainer {
     pub async fn update_probe(&mut self) -> Result<UpdateProbe, TrainError> {
         match self {
             Trainer::Mlp(t) => t.update_probe().await,
+            #[cfg(feature = "language")]
             Trainer::Token(_) => Err(TrainError::Device("the update probe is the MLP policy's".into())),
         }
     }
