@@ -275,8 +275,8 @@ pub const LESSONS: &[Lesson] = &[
                 question: "Predict before you press Start: which agent does the ×10 verifier hurt under the global \
                     baseline, and how much?",
                 answer: "The solver. The pooled σ is the verifier's, so the solver's rewards vary by a tenth of it: in \
-                    our runs (seeds 1–3; medians over the first 50 updates) its predicted factor falls to 0.05–0.06 (its \
-                    advantages are shrunk ~20×) while the verifier's is 2.67–2.72. The solver's median gradient norm over \
+                    our runs (seeds 1–3; medians over the first 50 updates) its predicted factor falls to 0.05–0.06 (the \
+                    second moment of its advantages shrunk ~20×, their size ~4–5×) while the verifier's is 2.67–2.72. The solver's median gradient norm over \
                     the first 50 updates was 0.04–0.05 under the global baseline against 0.30–0.50 agent-wise, and its \
                     accuracy over updates 291–300 was 0.11–0.43 against 0.86–0.88. Agent-wise normalisation gives each \
                     agent advantages of mean 0 and std 1 whatever its scale.",

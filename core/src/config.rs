@@ -372,9 +372,9 @@ impl TrainConfig {
         let mut json = serde_json::Deserializer::from_str(text);
         let config: TrainConfig = serde_path_to_error::deserialize(&mut json).map_err(|e| {
             // serde names an unknown field or variant in its message: that name is the field
-            // (`learning_rat`, `agentwise`); serde_path_to_error knows where it was
-            // (`loss_agg`, `game.agents[0].width`): the message leads with that path, and a
-            // type error is named by it. serde's position stays in the message.
+            // (`learning_rat`, `agentwise`); serde_path_to_error knows where it was (`loss_agg`;
+            // inside the game only `game`, which serde buffers to read its `kind`): the message
+            // leads with that path, and a type error is named by it. serde keeps its position.
             let path = e.path().to_string();
             let known = !path.is_empty() && path != ".";
             let message = e.inner().to_string();

@@ -110,14 +110,99 @@ fn the_same_seed_trains_the_same_bits_with_every_loss_aggregation() {
         let (a, b) = (strip(train(config(&json))), strip(train(config(&json))));
         assert_eq!(a, b, "{agg}");
     }
+    // …and each setting is used: the aggregations, clipping and PPO each change the training
+    // (the solver's: for the verifier's one-token responses the aggregations coincide).
+    let trained = |extra: &str| {
+        let json = format!(
+            r#"{{"game": {{"kind": "arithmetic"}}, "estimators": ["agent-wise"], "seeds": [3], "updates": 3,
+                "entropy_coef": 0.03, "groups": 8, "group_size": 16{extra}}}"#
+        );
+        let reports = train(config(&json));
+        reports.iter().map(|r| r.runs[0].agents.iter().map(|a| a.grad_norm).collect::<Vec<_>>()).collect::<Vec<_>>()
+    };
+    let variants = [
+        trained(""),
+        trained(r#", "loss_agg": "seq-mean-token-sum""#),
+        trained(r#", "loss_agg": "seq-mean-token-mean""#),
+        trained(r#", "loss_agg": "seq-mean-token-sum-norm""#),
+        trained(r#", "max_grad_norm": 0.001"#),
+        trained(r#", "ppo_clip": 0.1, "epochs": 3"#),
+    ];
+    for (i, a) in variants.iter().enumerate() {
+        for b in &variants[i + 1..] {
+            assert_ne!(a, b, "two settings trained the same");
+        }
+    }
 }
 
 #[test]
 fn a_shared_model_trains_both_agents() {
     let reports = train(config(r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise"], "policy": "shared", "updates": 3}"#));
-    let run = &reports[2].runs[0];
-    assert!(run.agents.iter().all(|a| a.grad_norm.is_some_and(|g| g.is_finite())));
-    assert!(run.grad_norm.is_some());
+    // The shared gradient is the sum of the agents' parts: its norm lies between the
+    // difference and the sum of theirs, and is neither agent's alone.
+    for report in &reports {
+        let run = &report.runs[0];
+        let g: Vec<f32> = run.agents.iter().map(|a| a.grad_norm.expect("finite")).collect();
+        let total = run.grad_norm.expect("finite");
+        assert!(total <= (g[0] + g[1]) * 1.0001 && total >= (g[0] - g[1]).abs() * 0.9999, "{g:?} → {total}");
+        assert!(g[1] > 0.0 && (total - g[0]).abs() > 1e-6, "the verifier's part counts: {g:?} → {total}");
+    }
+}
+
+/// The batch the estimators see: per (episode, agent) the step rewards add up to the return
+/// every sample of the agent is credited with, samples and responses stay aligned, and a
+/// verifier that never acts (one round) is paid nothing.
+#[test]
+fn step_rewards_add_up_to_each_agents_return() {
+    use creditlab::env::arithmetic::{ArithmeticConfig, Episodes, LanguageAgent};
+    use creditlab::train::token::rollout_of;
+    use rand::SeedableRng;
+    for (rounds, scale) in [(2u32, 1.0f32), (3, 10.0), (1, 1.0)] {
+        let task = ArithmeticConfig {
+            rounds,
+            verifier_reward: creditlab::env::game::VerifierReward::Judgement,
+            agents: vec![LanguageAgent::default(), LanguageAgent { width: 16, heads: 1, reward_scale: scale, ..LanguageAgent::default() }],
+            ..ArithmeticConfig::default()
+        };
+        let mut env = rand_chacha::ChaCha8Rng::seed_from_u64(rounds.into());
+        let mut episodes = Episodes::new(&task, 3, 4, &mut env);
+        let mut n = 0u32;
+        while !episodes.finished() {
+            let requests = episodes.requests();
+            // Scripted: the solver alternates right and wrong answers, the verifier alternates verdicts.
+            let responses = requests
+                .iter()
+                .map(|r| {
+                    n += 1;
+                    let q = episodes.question(r.episode);
+                    if r.agent == 0 {
+                        let mut t = creditlab::env::arithmetic::number_tokens(q.answer() + i64::from(n % 2));
+                        t.push(creditlab::env::arithmetic::END);
+                        t
+                    } else {
+                        vec![if n % 3 == 0 { creditlab::env::arithmetic::ACCEPT } else { creditlab::env::arithmetic::REJECT }]
+                    }
+                })
+                .collect();
+            episodes.respond(&requests, responses);
+        }
+        let (rollout, responses) = rollout_of(&episodes);
+        assert_eq!(responses.len(), rollout.batch.len());
+        let mut sums = std::collections::BTreeMap::new();
+        for ((sample, response), step) in rollout.batch.samples.iter().zip(&responses).zip(&rollout.step_rewards) {
+            assert_eq!((sample.episode, sample.agent, sample.turn), (response.episode, response.agent, response.turn));
+            *sums.entry((sample.episode, sample.agent)).or_insert(0.0f32) += step;
+        }
+        for sample in &rollout.batch.samples {
+            let sum = sums[&(sample.episode, sample.agent)];
+            assert!((sum - sample.reward).abs() < 1e-6, "rounds {rounds}: episode {} agent {}: {sum} vs {}", sample.episode, sample.agent, sample.reward);
+        }
+        if rounds == 1 {
+            assert!(rollout.batch.samples.iter().all(|s| s.agent == 0));
+            assert!((0..episodes.len()).all(|e| episodes.episode_return(e, 1) == 0.0));
+        }
+        assert!(rollout.scores.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)));
+    }
 }
 
 #[test]

@@ -232,6 +232,33 @@ async fn webgpu_agrees_with_the_cpu_for_twenty_updates() {
     }
 }
 
+/// Language agents on WebGPU (the software adapter) against the CPU: the same first batch
+/// sampled (team rewards equal), each agent's gradient norm within 1 % and entropy within 1e-3 at
+/// updates 1 and 2 (attention's softmax and the reductions sum in another order on the device).
+#[wasm_bindgen_test]
+async fn language_agents_on_webgpu_agree_with_the_cpu() {
+    creditlab_app::run_constructors();
+    let chosen = backend::choose(true).await;
+    if chosen.info.kind != BackendKind::WebGpu {
+        assert_ne!(EXPECTED_BACKEND, Some("webgpu"), "WebGPU was expected: {}", chosen.info.reason);
+        return;
+    }
+    let config = TrainConfig::from_json(r#"{"game": {"kind": "arithmetic"}, "estimators": ["agent-wise"], "updates": 2, "groups": 2, "group_size": 8}"#)
+        .expect("config");
+    let gpu = train(chosen, config.clone()).await;
+    let cpu = train(backend::cpu("test"), config).await;
+    for (g_report, c_report) in gpu.iter().zip(&cpu) {
+        let u = c_report.update;
+        let (g, c) = (&g_report.runs[0], &c_report.runs[0]);
+        assert_eq!(g.team_reward_mean, c.team_reward_mean, "update {u}: the same responses");
+        for (k, (ga, ca)) in g.agents.iter().zip(&c.agents).enumerate() {
+            let (gn, cn) = (ga.grad_norm.expect("finite"), ca.grad_norm.expect("finite"));
+            assert!((gn - cn).abs() <= 1e-2 * cn.max(1e-3), "update {u}, agent {k}: gradient norm {gn} (WebGPU) vs {cn} (CPU)");
+            assert!((ga.entropy - ca.entropy).abs() <= 1e-3, "update {u}, agent {k}: entropy {} vs {}", ga.entropy, ca.entropy);
+        }
+    }
+}
+
 fn document() -> web_sys::Document {
     web_sys::window().and_then(|w| w.document()).expect("a document")
 }

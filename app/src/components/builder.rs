@@ -496,6 +496,7 @@ fn GameParams(session: Session) -> impl IntoView {
             (c.game.kind(), fields)
         })
     });
+    let game_view = session.game_view();
     // Per-agent fields (`agents[k].width`) of games whose agents are a list of objects other
     // than the bandit's (which has its sculptor): one set of controls per agent.
     let per_agent = Memo::new(move |_| {
@@ -514,7 +515,7 @@ fn GameParams(session: Session) -> impl IntoView {
         if fields.is_empty() && per_agent.get().is_empty() {
             return view! { <p class="hint">"This game has no parameters."</p> }.into_any();
         }
-        let game = session.game_view().get_untracked();
+        let game = game_view.get();
         let agents = per_agent
             .get()
             .into_iter()
@@ -625,6 +626,10 @@ pub fn Builder(
                         let defaults = TrainConfig::for_game(game.clone());
                         (c.learning_rate, c.entropy_coef, c.groups, c.group_size, c.updates) =
                             (defaults.learning_rate, defaults.entropy_coef, defaults.groups, defaults.group_size, defaults.updates);
+                        // Not yet measured for language agents (the config refuses them there).
+                        if game.is_language() {
+                            (c.theory_check, c.kl_coef) = (false, 0.0);
+                        }
                     }
                     c.game = game;
                     Ok(())

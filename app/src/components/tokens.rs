@@ -54,10 +54,13 @@ pub fn TokenMap(
             .take(MAP_ROWS)
             .map(|((r, s), &a)| {
                 let fill = css(theme.diverging(a, shared));
+                // The solver may write `most` tokens, the verifier one.
+                let own = if s.agent == 0 { most } else { 1 };
                 let cells = (0..most.max(r.tokens.len()))
                     .map(|j| match r.tokens.get(j) {
                         Some(t) => view! { <td class="tok" style=format!("background: {fill}")>{t.clone()}</td> }.into_any(),
-                        None => view! { <td class="tok masked" title="after the end token: masked out of the loss"></td> }.into_any(),
+                        None if j < own => view! { <td class="tok masked" title="after the end token: masked out of the loss"></td> }.into_any(),
+                        None => view! { <td></td> }.into_any(),
                     })
                     .collect_view();
                 view! {

@@ -168,7 +168,7 @@ const WIDTH: Field = Field::new("agents[k].width", "model width", "32, 16", Rang
 const BLOCKS: Field = Field::new("agents[k].blocks", "blocks", "1", Range::whole(1, 4), "agent k's transformer blocks");
 const HEADS: Field = Field::new("agents[k].heads", "attention heads", "2, 1", Range::whole(1, 8), "agent k's attention heads (divide its width)");
 const REWARD_SCALE: Field =
-    Field::new("agents[k].reward_scale", "reward scale ×", "1", Range::real(0.0, 1e6), "every reward agent k is paid is multiplied by it").slider(0.0, 100.0);
+    Field::new("agents[k].reward_scale", "reward scale ×", "1", Range::above(0.0, 1e6), "every reward agent k is paid is multiplied by it").slider(0.1, 100.0);
 
 /// The task's fields, for validation and the builder.
 pub const FIELDS: &[Field] = &[OPERAND_MAX, OPS, ROUNDS, ANSWER_LENGTH, VERIFIER_REWARD, TEMPERATURE, WIDTH, BLOCKS, HEADS, REWARD_SCALE];
@@ -519,9 +519,13 @@ impl Episodes {
     }
 
     /// Agent `agent`'s return in episode `episode` (after it has ended), its reward scale
-    /// applied.
+    /// applied (0 for a verifier that never acts: one round).
     pub fn episode_return(&self, episode: usize, agent: usize) -> f32 {
         let e = &self.episodes[episode];
+        if agent == VERIFIER && self.config.rounds < 2 {
+            // With one round the verifier never acts: nothing to pay it for.
+            return 0.0;
+        }
         let unscaled = if self.judged(agent) { e.verdicts_right as f32 } else { f32::from(u8::from(e.outcome.unwrap_or(false))) };
         unscaled * self.scale(agent)
     }

@@ -145,10 +145,7 @@ impl TokenTrainer {
                         TokenModel::new(shape, &device, &mut streams.init)
                     })
                     .collect();
-                let optimizers = models
-                    .iter()
-                    .map(|_| AdamConfig::new().with_beta_1(ADAM.0).with_beta_2(ADAM.1).with_epsilon(ADAM.2).init())
-                    .collect();
+                let optimizers = models.iter().map(|_| adam()).collect();
                 runs.push(TokenRun { estimator, seed, streams, models, optimizers, stopped: None, last_good: None });
             }
         }
@@ -296,23 +293,30 @@ impl TokenTrainer {
             .collect();
         let legal: Vec<[bool; VOCAB_SIZE]> = (0..agents).map(arithmetic::legal).collect();
         let tau = self.task.temperature;
-        // π_old: the collecting models' log-probs, for PPO's ratio.
+        // π_old: the collecting models' log-probs, for PPO's ratio (off the graph, on the device).
         let old: Vec<Option<Tensor<2>>> = (0..agents)
             .map(|k| {
                 let part = &parts[k];
                 (self.config.ppo_clip.is_some() && part.rows.rows > 0).then(|| {
-                    let model = self.runs[r].models[self.model_of(k)].valid();
-                    let (log_p, _) = model.response_log_probs(&part.rows, &legal[k], tau, &device.clone().without_autodiff());
-                    Tensor::<2>::from_data(log_p.into_data(), &device)
+                    let model = &self.runs[r].models[self.model_of(k)];
+                    model.response_log_probs(&part.rows, &legal[k], tau, &device).0.detach()
                 })
             })
             .collect();
+        // The models and optimizers before the update: an epoch that goes non-finite undoes the
+        // whole update, as in the MLP trainer.
+        let start_models = self.runs[r].models.clone();
+        let start_optimizers: Vec<_> = self.runs[r].optimizers.iter().map(ModuleOptimizer::to_record).collect();
         let mut first: Option<(Vec<f32>, f32)> = None;
         let mut entropies = vec![0.0f32; agents];
         for _ in 0..self.config.epochs {
             let models = self.runs[r].models.len();
             let mut grads: Vec<Option<GradientsParams>> = (0..models).map(|_| None).collect();
-            let mut agent_sq = vec![0.0f32; agents];
+            // Read back at once (asynchronously: WebGPU in the browser cannot read synchronously):
+            // each agent's squared norm, the run's, and in the first epoch each agent's entropy.
+            let zero = || Tensor::<1>::zeros([1], &device);
+            let mut agent_sq: Vec<Tensor<1>> = (0..agents).map(|_| zero()).collect();
+            let mut entropy_means: Vec<Tensor<1>> = (0..agents).map(|_| zero()).collect();
             for k in 0..agents {
                 let part = &parts[k];
                 if part.rows.rows == 0 {
@@ -327,8 +331,7 @@ impl TokenTrainer {
                 if first.is_none() {
                     // The behaviour policy's mean entropy per written token (the first epoch's
                     // model is the collecting one).
-                    let h = entropy.clone().mul(mask.clone()).sum().div(mask.clone().sum().clamp_min(1.0));
-                    entropies[k] = h.into_scalar::<f32>();
+                    entropy_means[k] = entropy.clone().detach().mul(mask.clone()).sum().div(mask.clone().sum().clamp_min(1.0));
                 }
                 let clip = self.config.ppo_clip.zip(old[k].clone());
                 let mut loss = token_loss(log_p, adv, mask.clone(), self.config.loss_agg, clip, part.t_max);
@@ -337,22 +340,30 @@ impl TokenTrainer {
                     loss = loss.sub(bonus.mul_scalar(self.config.entropy_coef));
                 }
                 let g = GradientsParams::from_grads(loss.backward(), model);
-                agent_sq[k] = squared_norm(model, &g);
+                agent_sq[k] = squared_norm(model, &g, &device);
                 grads[m] = Some(match grads[m].take() {
                     None => g,
                     Some(sum) => add_grads(model, sum, g),
                 });
             }
-            let run_sq: f32 = if self.model_of(1) == 0 {
+            let run_sq = if self.model_of(1) == 0 {
                 // A shared model: the norm of the summed gradient.
-                grads[0].as_ref().map(|g| squared_norm(&self.runs[r].models[0], g)).unwrap_or(0.0)
+                grads[0].as_ref().map_or_else(zero, |g| squared_norm(&self.runs[r].models[0], g, &device))
             } else {
-                agent_sq.iter().sum()
+                agent_sq.iter().cloned().fold(zero(), Tensor::add)
             };
+            let read = Tensor::cat(agent_sq.into_iter().chain([run_sq]).chain(entropy_means).collect(), 0);
+            let host = read_back(read).await?;
+            let (agent_sq, run_sq) = (host[..agents].to_vec(), host[agents]);
             if first.is_none() {
+                entropies = host[agents + 1..].to_vec();
                 first = Some((agent_sq.clone(), run_sq));
             }
             if let Some((k, v)) = agent_sq.iter().enumerate().find(|(_, v)| !v.is_finite()).map(|(k, v)| (Some(k as u32), *v)).or((!run_sq.is_finite()).then_some((None, run_sq))) {
+                let run = &mut self.runs[r];
+                run.models = start_models;
+                let fresh = run.optimizers.iter().map(|_| adam()).collect::<Vec<_>>();
+                run.optimizers = fresh.into_iter().zip(start_optimizers).map(|(o, record)| o.load_record(record)).collect();
                 return Ok(Err(Divergence { update: next, agent: k, quantity: "gradient norm".into(), value: format!("{}", v.sqrt()) }));
             }
             let scale = match self.config.max_grad_norm {
@@ -514,22 +525,38 @@ pub fn rollout_of(episodes: &Episodes) -> (Rollout, Vec<Response>) {
     (rollout, responses)
 }
 
-/// Σ‖g‖² over a module's parameters.
-fn squared_norm<M: Module>(model: &M, grads: &GradientsParams) -> f32 {
+/// Σ‖g‖² over a module's parameters, on the device ([1]).
+fn squared_norm<M: Module>(model: &M, grads: &GradientsParams, device: &burn::tensor::Device) -> Tensor<1> {
     struct Norm<'a> {
         grads: &'a GradientsParams,
-        sum: f32,
+        sum: Option<Tensor<1>>,
     }
     impl ModuleVisitor for Norm<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if let Some(g) = self.grads.get::<D>(param.id) {
-                self.sum += g.square().sum().into_scalar::<f32>();
+                let sq = g.square().sum();
+                self.sum = Some(match self.sum.take() {
+                    Some(total) => total.add(sq),
+                    None => sq,
+                });
             }
         }
     }
-    let mut norm = Norm { grads, sum: 0.0 };
+    let mut norm = Norm { grads, sum: None };
     model.visit(&mut norm);
-    norm.sum
+    norm.sum.unwrap_or_else(|| Tensor::<1>::zeros([1], device))
+}
+
+/// A fresh Adam with the MLP trainer's β₁, β₂ and ε.
+fn adam() -> ModuleOptimizer {
+    AdamConfig::new().with_beta_1(ADAM.0).with_beta_2(ADAM.1).with_epsilon(ADAM.2).init()
+}
+
+/// A tensor's values on the host, read asynchronously (a synchronous read panics on WebGPU in
+/// the browser).
+async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
 }
 
 /// a + b, parameter by parameter.
