@@ -180,7 +180,7 @@ fn step_rewards_add_up_to_each_agents_return() {
                         t.push(creditlab::env::arithmetic::END);
                         t
                     } else {
-                        vec![if n % 3 == 0 { creditlab::env::arithmetic::ACCEPT } else { creditlab::env::arithmetic::REJECT }]
+                        vec![if n.is_multiple_of(3) { creditlab::env::arithmetic::ACCEPT } else { creditlab::env::arithmetic::REJECT }]
                     }
                 })
                 .collect();
