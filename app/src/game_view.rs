@@ -190,7 +190,7 @@ impl GameView {
                 team: TEAM,
                 headline: Headline {
                     also: vec![("outcome", "submitted answers right".into())],
-                    ..headline("accuracy", "solver's first answers right", vec![(1.0, "always right")], "chart-figure")
+                    ..headline("accuracy", "first answers right (solver)", vec![(1.0, "always right")], "chart-figure")
                 },
                 matrix: None,
                 grid: None,

@@ -364,7 +364,16 @@ async fn every_chart_of_every_game_draws_on_a_canvas_and_to_svg() {
         assert_eq!(svg.contains("applied: 1"), column.estimator.normalises_per_agent(), "{kind}");
         let svg = both!("figure", 3_000, |root| charts::figure::draw(&root, column, &info, range, &theme));
         assert!(svg.contains(info.headline.label), "{kind}: the headline figure is drawn, not a placeholder");
-        both!("policy", 3_000, |root| charts::policy::draw(&root, column, &info, range, &theme));
+        match info.tokens {
+            // Language agents: the response-length chart takes the policy chart's place.
+            Some(most) => {
+                let svg = both!("tokens", 3_000, |root| charts::tokens::draw(&root, column, &info, most, range, &theme));
+                assert!(svg.contains("Response length"), "{kind}");
+            }
+            None => {
+                both!("policy", 3_000, |root| charts::policy::draw(&root, column, &info, range, &theme));
+            }
+        }
         let svg = both!("advantages", 2_000, |root| charts::advantages::draw(&root, &per_agent, &info, "Advantages", &theme));
         assert!(svg.contains("mean"), "{kind}: per-agent statistics are labelled");
         both!("credit", 3_000, |root| charts::credit::draw(&root, credit, &info, "Credit map", &theme));

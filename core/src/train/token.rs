@@ -306,7 +306,9 @@ impl TokenTrainer {
         // The models and optimizers before the update: an epoch that goes non-finite undoes the
         // whole update, as in the MLP trainer.
         let start_models = self.runs[r].models.clone();
-        let start_optimizers: Vec<_> = self.runs[r].optimizers.iter().map(ModuleOptimizer::to_record).collect();
+        // (A clone, not a record: a record reads the Adam state back synchronously, which panics
+        // on WebGPU in the browser.)
+        let start_optimizers = self.runs[r].optimizers.clone();
         let mut first: Option<(Vec<f32>, f32)> = None;
         let mut entropies = vec![0.0f32; agents];
         for _ in 0..self.config.epochs {
@@ -362,8 +364,7 @@ impl TokenTrainer {
             if let Some((k, v)) = agent_sq.iter().enumerate().find(|(_, v)| !v.is_finite()).map(|(k, v)| (Some(k as u32), *v)).or((!run_sq.is_finite()).then_some((None, run_sq))) {
                 let run = &mut self.runs[r];
                 run.models = start_models;
-                let fresh = run.optimizers.iter().map(|_| adam()).collect::<Vec<_>>();
-                run.optimizers = fresh.into_iter().zip(start_optimizers).map(|(o, record)| o.load_record(record)).collect();
+                run.optimizers = start_optimizers;
                 return Ok(Err(Divergence { update: next, agent: k, quantity: "gradient norm".into(), value: format!("{}", v.sqrt()) }));
             }
             let scale = match self.config.max_grad_norm {
