@@ -32,7 +32,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::game::{GameSpec, VerifierReward};
+use super::game::{GameSpec, VerifierReward, VERIFIER_REWARD};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
 
@@ -155,13 +155,6 @@ const OPS: Field = Field::new("ops", "operators", "[\"+\"]", Range::Choice(&["+"
 const ROUNDS: Field = Field::new("rounds", "rounds", "2", Range::whole(1, 4), "rounds K of answer-and-verify");
 const ANSWER_LENGTH: Field =
     Field::new("answer_length", "answer length", "3", Range::whole(1, 8), "most tokens in a solver's answer, the end token included");
-const VERIFIER_REWARD: Field = Field::new(
-    "verifier_reward",
-    "verifier paid",
-    "\"judgement\"",
-    Range::Choice(&["judgement", "outcome"]),
-    "judgement (1 per correct verdict) or outcome (the shared outcome)",
-);
 const TEMPERATURE: Field =
     Field::new("temperature", "sampling temperature", "1", Range::Real { min: 0.0, max: 10.0, above_min: true }, "logits are divided by it before sampling");
 const WIDTH: Field = Field::new("agents[k].width", "model width", "32, 16", Range::whole(4, 256), "agent k's embedding width d (a multiple of its heads)");

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::estimator::Estimator;
-use crate::fields::{ConfigError, Field};
+use crate::fields::{ConfigError, Field, Range};
 
 /// What the verifier is paid (the pipeline and the arithmetic task).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -22,6 +22,15 @@ pub enum VerifierReward {
     #[default]
     Judgement,
 }
+
+/// The `verifier_reward` field of the games that have a verifier (the pipeline, arithmetic).
+pub const VERIFIER_REWARD: Field = Field::new(
+    "verifier_reward",
+    "verifier paid",
+    "\"judgement\"",
+    Range::Choice(&["judgement", "outcome"]),
+    "judgement (1 per correct verdict) or outcome (the shared outcome)",
+);
 
 /// A policy the games can query: for evaluations (NashConv, win rate against minimax) and for
 /// the rollout loop.

@@ -39,6 +39,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 pub use super::game::VerifierReward;
+use super::game::VERIFIER_REWARD;
 use super::game::{BuildGame, play_episode, Figure, Game, GameSpec, PolicyView};
 use crate::estimator::Estimator;
 use crate::fields::{ConfigError, Field, Range};
@@ -102,13 +103,6 @@ const SOLVER_NOISE: Field = Field::new(
 .slider(0.0, 1.0);
 const REFINER_FIELD: Field = Field::new("refiner", "refiner (third agent)", "false", Range::Flag, "a third agent writes the proposals after a send-back");
 const CALL_COST: Field = Field::new("call_cost", "call cost", "0.05", Range::real(0.0, 1.0), "cost charged to an agent per decision").slider(0.0, 1.0);
-const VERIFIER_REWARD: Field = Field::new(
-    "verifier_reward",
-    "verifier paid",
-    "\"judgement\"",
-    Range::Choice(&["judgement", "outcome"]),
-    "judgement (1 per correct verdict) or outcome (the shared outcome)",
-);
 const HELD_OUT: Field = Field::new(
     "held_out",
     "held-out questions",

@@ -137,7 +137,7 @@ impl TokenModel {
         Ok(responses)
     }
 
-    /// Every parameter, flattened in visiting order (for checks and the parity panel).
+    /// Every parameter, flattened in visiting order (the tests compare and perturb them).
     pub fn flat_params(&self) -> Vec<f32> {
         let mut out = Flat(Vec::new());
         self.visit(&mut out);

@@ -11,9 +11,9 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use super::layout::Layout;
 use super::error::TrainError;
 
-const ADAM_BETA1: f32 = 0.9;
-const ADAM_BETA2: f32 = 0.999;
-const ADAM_EPS: f32 = 1e-8;
+pub(super) const ADAM_BETA1: f32 = 0.9;
+pub(super) const ADAM_BETA2: f32 = 0.999;
+pub(super) const ADAM_EPS: f32 = 1e-8;
 
 /// Adam's moments and per-parameter-model step counts, on the device, with the learning rates.
 #[derive(Debug, Clone)]

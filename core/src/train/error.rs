@@ -21,3 +21,10 @@ pub enum TrainError {
     #[error("estimator: {0}")]
     Estimator(String),
 }
+
+/// A tensor's values on the host, read asynchronously (a synchronous read panics on WebGPU in
+/// the browser): the trainers' one way back from the device.
+pub(super) async fn read_back(tensor: burn::tensor::Tensor<1>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+}

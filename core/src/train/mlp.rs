@@ -48,7 +48,7 @@ use crate::rollout::{play_any, Rollout};
 use super::adam::StackedAdam;
 use super::batch::RunBatch;
 use super::checkpoint::Recovery;
-use super::error::TrainError;
+use super::error::{read_back, TrainError};
 use super::loss::{self, HostRows};
 use super::layout::{flatten, EpochNorms, Layout, ReadBack};
 use super::loss::{Anchors, Rows};
@@ -611,8 +611,3 @@ pub struct UpdateProbe {
 /// One compared estimator's squared agent norms, or why it does not apply.
 type ComparedNorms = (Estimator, Result<Vec<f32>, String>);
 
-/// Reads a tensor back to the host asynchronously.
-async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
-    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
-}

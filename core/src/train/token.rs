@@ -28,7 +28,8 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 use web_time::Instant;
 
-use super::error::TrainError;
+use super::adam::{ADAM_BETA1, ADAM_BETA2, ADAM_EPS};
+use super::error::{read_back, TrainError};
 use crate::advantage::Advantages;
 use crate::backend::{Backend, BackendInfo};
 use crate::config::{LossAgg, TrainConfig};
@@ -42,9 +43,6 @@ use crate::policy::PolicySharing;
 use crate::rng::RunStreams;
 use crate::rollout::{Rollout, Sample};
 use crate::EstimatorOptions;
-
-/// Adam's β₁, β₂ and ε: the MLP trainer's.
-const ADAM: (f32, f32, f32) = (0.9, 0.999, 1e-8);
 
 /// The per-token losses of a batch of N responses aggregated by `agg` (REFERENCE.md):
 /// `log_p`, `mask` [N, T]; `advantages` [N, 1], broadcast to the tokens; with `clip` = Some((ε,
@@ -548,17 +546,11 @@ fn squared_norm<M: Module>(model: &M, grads: &GradientsParams, device: &burn::te
     norm.sum.unwrap_or_else(|| Tensor::<1>::zeros([1], device))
 }
 
-/// A fresh Adam with the MLP trainer's β₁, β₂ and ε.
+/// A fresh Adam (burn's) with the MLP trainer's β₁, β₂ and ε.
 fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_beta_1(ADAM.0).with_beta_2(ADAM.1).with_epsilon(ADAM.2).init()
+    AdamConfig::new().with_beta_1(ADAM_BETA1).with_beta_2(ADAM_BETA2).with_epsilon(ADAM_EPS).init()
 }
 
-/// A tensor's values on the host, read asynchronously (a synchronous read panics on WebGPU in
-/// the browser).
-async fn read_back(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
-    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
-}
 
 /// a + b, parameter by parameter.
 fn add_grads<M: Module>(model: &M, a: GradientsParams, b: GradientsParams) -> GradientsParams {
